@@ -1,0 +1,79 @@
+//! The command-line definition. Doc comments are the help text.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::cmd;
+
+/// A headless CRM for admins and ops: contacts, companies, deals, pipelines, bulk import
+/// and export, and GDPR jobs, on PostgreSQL.
+///
+/// Without --database-url / DATABASE_URL, crm uses a local PostgreSQL cluster in CRM_HOME
+/// (created, started and migrated on first use).
+///
+/// Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 conflict, 5 validation failed,
+/// 6 permission denied, 7 database unreachable.
+#[derive(Debug, Parser)]
+#[command(name = "crm", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args, Clone)]
+pub struct Global {
+    /// PostgreSQL server to use instead of the local cluster.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Organization (slug); default: the only organization.
+    #[arg(long, env = "CRM_ORG", global = true)]
+    pub org: Option<String>,
+    /// Acting user's e-mail (audit, permissions); default: the organization's first owner.
+    #[arg(long = "as", env = "CRM_USER", global = true, value_name = "EMAIL")]
+    pub as_user: Option<String>,
+    /// Output format; default: table on a terminal, json otherwise.
+    #[arg(long, value_enum, global = true)]
+    pub format: Option<Format>,
+    /// Print only data and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more about what happens.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+/// How data is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people.
+    Table,
+    /// One JSON value (an array for lists).
+    Json,
+    /// A header row, then one row per record.
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create an organization and its first owner.
+    Init(cmd::init::InitArgs),
+    /// Create a demo organization with realistic German / Swiss B2B data and print its
+    /// pipeline summary.
+    Demo(cmd::demo::DemoArgs),
+    /// Manage the database: migrate, status, and the local cluster (start, stop, url).
+    #[command(subcommand)]
+    Db(cmd::db::DbCommand),
+    /// List, create and show organizations.
+    #[command(subcommand)]
+    Org(cmd::org::OrgCommand),
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff).
+    #[command(hide = true)]
+    Man,
+}

@@ -1,0 +1,129 @@
+//! `crm db`: migrations and the local cluster.
+
+use anyhow::Result;
+use clap::Subcommand;
+use crm_core::LocalCluster;
+use crm_core::local::{ClusterSettings, ClusterState};
+use serde::Serialize;
+
+use crate::cli::Format;
+use crate::ctx::Ctx;
+use crate::exit;
+use crate::output::{self, Row};
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Apply pending migrations.
+    Migrate,
+    /// Show where the database is and which migrations are applied.
+    Status,
+    /// Create (if needed) and start the local cluster.
+    Start,
+    /// Stop the local cluster.
+    Stop,
+    /// Print the local cluster's connection URL (for psql).
+    Url,
+}
+
+#[derive(Serialize)]
+struct MigrationRow {
+    version: i64,
+    description: String,
+    applied_at: Option<String>,
+}
+
+impl Row for MigrationRow {
+    fn headers() -> Vec<&'static str> {
+        vec!["version", "description", "applied_at"]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.version.to_string(),
+            self.description.clone(),
+            output::opt(&self.applied_at),
+        ]
+    }
+}
+
+pub async fn run(cmd: DbCommand, ctx: &Ctx) -> Result<u8> {
+    let uses_url = ctx
+        .global
+        .database_url
+        .as_deref()
+        .is_some_and(|u| !u.is_empty());
+    match cmd {
+        DbCommand::Migrate => {
+            let crm = match ctx.global.database_url.as_deref().filter(|u| !u.is_empty()) {
+                Some(url) => crm_core::Crm::connect(url).await?,
+                None => ctx.crm().await?,
+            };
+            crm.migrate().await?;
+            let n = crm.migration_status().await?.len();
+            ctx.note(format!("database is up to date ({n} migrations applied)"));
+            Ok(exit::OK)
+        }
+        DbCommand::Status => {
+            let crm = match ctx.global.database_url.as_deref().filter(|u| !u.is_empty()) {
+                Some(url) => crm_core::Crm::connect(url).await?,
+                None => ctx.crm().await?,
+            };
+            let rows: Vec<MigrationRow> = crm
+                .migration_status()
+                .await?
+                .into_iter()
+                .map(|m| MigrationRow {
+                    version: m.version,
+                    description: m.description,
+                    applied_at: m.applied_at.map(|t| t.to_rfc3339()),
+                })
+                .collect();
+            if !uses_url {
+                ctx.note(format!(
+                    "local cluster: {}",
+                    LocalCluster::default_home().display()
+                ));
+            }
+            let pending = rows.iter().filter(|r| r.applied_at.is_none()).count();
+            match ctx.format() {
+                Format::Json => output::json(&serde_json::json!({
+                    "database": if uses_url { "url" } else { "local" },
+                    "pending": pending,
+                    "migrations": rows,
+                }))?,
+                f => output::list(f, &rows)?,
+            }
+            Ok(exit::OK)
+        }
+        DbCommand::Start | DbCommand::Stop | DbCommand::Url if uses_url => Err(exit::usage(
+            "start, stop and url manage the local cluster; unset --database-url / DATABASE_URL",
+        )),
+        DbCommand::Start => {
+            ctx.crm().await?;
+            ctx.note(format!(
+                "local cluster running in {}",
+                LocalCluster::default_home().display()
+            ));
+            Ok(exit::OK)
+        }
+        DbCommand::Stop => {
+            let cluster =
+                LocalCluster::new(LocalCluster::default_home(), ClusterSettings::default())?;
+            let was_running = tokio::task::spawn_blocking(move || cluster.stop()).await??;
+            ctx.note(if was_running {
+                "local cluster stopped"
+            } else {
+                "local cluster was not running"
+            });
+            Ok(exit::OK)
+        }
+        DbCommand::Url => {
+            let cluster =
+                LocalCluster::new(LocalCluster::default_home(), ClusterSettings::default())?;
+            if cluster.state()? == ClusterState::Missing {
+                ctx.note("the local cluster does not exist yet; it is created by the first command that needs it");
+            }
+            output::text(&cluster.url())?;
+            Ok(exit::OK)
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! One module per command group, each with its arguments and `run`.
+
+pub mod db;
+pub mod demo;
+pub mod init;
+pub mod org;
+
+use anyhow::Result;
+use clap::CommandFactory as _;
+
+use crate::cli::{Cli, Command};
+use crate::ctx::Ctx;
+use crate::exit;
+
+/// Runs the parsed command; returns the exit code.
+pub async fn run(cli: Cli) -> Result<u8> {
+    let ctx = Ctx::new(cli.global);
+    match cli.command {
+        Command::Init(args) => init::run(args, &ctx).await,
+        Command::Demo(args) => demo::run(args, &ctx).await,
+        Command::Db(c) => db::run(c, &ctx).await,
+        Command::Org(c) => org::run(c, &ctx).await,
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "crm", &mut std::io::stdout().lock());
+            Ok(exit::OK)
+        }
+        Command::Man => {
+            let man = clap_mangen::Man::new(Cli::command());
+            man.render(&mut std::io::stdout().lock())?;
+            Ok(exit::OK)
+        }
+    }
+}

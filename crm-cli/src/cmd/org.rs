@@ -1,0 +1,42 @@
+//! `crm org`: organizations.
+
+use anyhow::Result;
+use clap::Subcommand;
+
+use crate::cmd::init::OrgRow;
+use crate::ctx::Ctx;
+use crate::exit;
+use crate::output;
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// List organizations.
+    List,
+    /// Show the current organization (--org, or the only one).
+    Show,
+    /// Create an organization (same as `crm init`).
+    Create(crate::cmd::init::InitArgs),
+}
+
+pub async fn run(cmd: OrgCommand, ctx: &Ctx) -> Result<u8> {
+    match cmd {
+        OrgCommand::List => {
+            let crm = ctx.crm().await?;
+            let rows: Vec<OrgRow> = crm
+                .organizations()
+                .await?
+                .into_iter()
+                .map(OrgRow::from)
+                .collect();
+            output::list(ctx.format(), &rows)?;
+            Ok(exit::OK)
+        }
+        OrgCommand::Show => {
+            let crm = ctx.crm().await?;
+            let org = ctx.organization(&crm).await?;
+            output::one(ctx.format(), &OrgRow::from(org))?;
+            Ok(exit::OK)
+        }
+        OrgCommand::Create(args) => crate::cmd::init::run(args, ctx).await,
+    }
+}

@@ -1,0 +1,101 @@
+//! Printing records as a table, JSON or CSV on a locked stdout. A broken pipe surfaces as an
+//! io error that `main` turns into a quiet success.
+
+use std::io::Write as _;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::cli::Format;
+
+/// A record that can be printed as a table row.
+pub trait Row: Serialize {
+    /// Column headers.
+    fn headers() -> Vec<&'static str>;
+    /// This record's cells, in header order.
+    fn cells(&self) -> Vec<String>;
+}
+
+/// Prints a list.
+pub fn list<T: Row>(format: Format, rows: &[T]) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, rows)?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record(T::headers())?;
+            for r in rows {
+                w.write_record(r.cells())?;
+            }
+            w.flush()?;
+        }
+        Format::Table => {
+            let mut b = tabled::builder::Builder::default();
+            b.push_record(T::headers());
+            for r in rows {
+                b.push_record(r.cells());
+            }
+            let mut table = b.build();
+            table.with(tabled::settings::Style::sharp());
+            writeln!(out, "{table}")?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Prints one record: JSON as an object, table as field/value pairs, CSV as one row.
+pub fn one<T: Row>(format: Format, row: &T) -> Result<()> {
+    match format {
+        Format::Json => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            serde_json::to_writer_pretty(&mut out, row)?;
+            writeln!(out)?;
+            out.flush()?;
+            Ok(())
+        }
+        Format::Csv => list(format, std::slice::from_ref(row)),
+        Format::Table => {
+            let mut b = tabled::builder::Builder::default();
+            for (h, c) in T::headers().into_iter().zip(row.cells()) {
+                b.push_record([h.to_string(), c]);
+            }
+            let mut table = b.build();
+            table.with(tabled::settings::Style::sharp());
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            writeln!(out, "{table}")?;
+            out.flush()?;
+            Ok(())
+        }
+    }
+}
+
+/// Prints any serialisable value as JSON (for summaries without a table form).
+pub fn json<T: Serialize>(value: &T) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Prints plain text lines.
+pub fn text(s: &str) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    writeln!(out, "{s}")?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Formats an optional value for a table cell.
+pub fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
+    v.as_ref().map(|v| v.to_string()).unwrap_or_default()
+}

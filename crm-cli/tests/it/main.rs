@@ -1,0 +1,5 @@
+//! The `crm` binary driven as a process against a real PostgreSQL.
+
+mod support;
+
+mod foundation;

@@ -1,0 +1,208 @@
+//! The [`Crm`] handle: a pool of connections working as the application role, plus the
+//! migrations.
+
+use std::path::Path;
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions as _, Connection as _, Executor as _, PgConnection, PgPool};
+
+use crate::error::{Error, Result};
+use crate::ids::{OrgId, UserId};
+use crate::local::{ClusterSettings, LocalCluster};
+use crate::tenancy::Scope;
+
+/// The migrations in `migrations/`, embedded at build time.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+/// The role all CRM work runs as: it owns no table and cannot bypass row-level security.
+pub const APP_ROLE: &str = "crm_app";
+
+/// A cheap-to-clone handle to the CRM's database.
+///
+/// Every connection of the pool switches to the [`APP_ROLE`] when it is opened, so the
+/// tenant policies apply even when the configured user is a superuser (as in the local
+/// cluster). Work happens in a [`Scope`] that names the organization and the actor.
+#[derive(Clone, Debug)]
+pub struct Crm {
+    pool: PgPool,
+    options: PgConnectOptions,
+}
+
+impl Crm {
+    /// Connects to the server at `url` (a `postgres://` URL) without migrating.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url).map_err(|e| {
+            Error::Unavailable(format!(
+                "the database URL is not valid: {}",
+                redact_url_error(&e)
+            ))
+        })?;
+        Self::connect_with(options).await
+    }
+
+    /// Connects with explicit options without migrating. Fails early when the server
+    /// cannot be reached; pooled connections are opened on demand.
+    pub async fn connect_with(options: PgConnectOptions) -> Result<Self> {
+        let options = options.disable_statement_logging();
+        // Reachability check as the configured user (the app role may not exist before the
+        // first migration).
+        PgConnection::connect_with(&options)
+            .await
+            .map_err(|e| unavailable(&e))?
+            .close()
+            .await
+            .ok();
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute("set role crm_app").await?;
+                    Ok(())
+                })
+            })
+            .connect_lazy_with(options.clone());
+        Ok(Self { pool, options })
+    }
+
+    /// Opens the local cluster in `home` (creating and starting it if needed), connects to
+    /// its CRM database and applies pending migrations.
+    pub async fn open_local(home: &Path) -> Result<Self> {
+        Self::open_local_with(home, ClusterSettings::default()).await
+    }
+
+    /// [`Crm::open_local`] with explicit cluster settings.
+    pub async fn open_local_with(home: &Path, settings: ClusterSettings) -> Result<Self> {
+        let cluster = LocalCluster::new(home, settings)?;
+        let c = cluster.clone();
+        tokio::task::spawn_blocking(move || c.ensure_started())
+            .await
+            .map_err(|e| Error::Unavailable(format!("starting the local cluster failed: {e}")))??;
+        ensure_database(cluster.connect_options("postgres"), crate::local::DATABASE).await?;
+        let crm = Self::connect_with(cluster.connect_options(crate::local::DATABASE)).await?;
+        crm.migrate().await?;
+        Ok(crm)
+    }
+
+    /// Applies pending migrations. They run as the configured (owner) user, not as the
+    /// application role; concurrent callers are serialised by an advisory lock.
+    pub async fn migrate(&self) -> Result<()> {
+        let mut conn = self.owner_connection().await?;
+        MIGRATOR
+            .run(&mut conn)
+            .await
+            .map_err(|e| Error::Database(format!("migration failed: {e}")))?;
+        conn.close().await.ok();
+        Ok(())
+    }
+
+    /// Lists the migrations and whether each is applied.
+    pub async fn migration_status(&self) -> Result<Vec<MigrationStatus>> {
+        let mut conn = self.owner_connection().await?;
+        let table_exists: bool =
+            sqlx::query_scalar("select to_regclass('public._sqlx_migrations') is not null")
+                .fetch_one(&mut conn)
+                .await?;
+        let applied: Vec<(i64, chrono::DateTime<chrono::Utc>)> = if table_exists {
+            sqlx::query_as("select version, installed_on from _sqlx_migrations where success")
+                .fetch_all(&mut conn)
+                .await?
+        } else {
+            Vec::new()
+        };
+        Ok(MIGRATOR
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration())
+            .map(|m| MigrationStatus {
+                version: m.version,
+                description: m.description.to_string(),
+                applied_at: applied
+                    .iter()
+                    .find(|(v, _)| *v == m.version)
+                    .map(|(_, t)| *t),
+            })
+            .collect())
+    }
+
+    /// A scope that works in organization `org` as user `actor`.
+    pub fn scope(&self, org: OrgId, actor: UserId) -> Scope {
+        Scope::new(self.clone(), org, actor)
+    }
+
+    /// The pool (connections already switched to the application role).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// A connection as the configured user, not switched to the application role: for
+    /// migrations, benchmarks' baselines and administration.
+    pub async fn owner_connection(&self) -> Result<PgConnection> {
+        PgConnection::connect_with(&self.options)
+            .await
+            .map_err(|e| unavailable(&e))
+    }
+
+    /// The connection options this handle was made with.
+    pub fn connect_options(&self) -> &PgConnectOptions {
+        &self.options
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// One migration and when it was applied.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MigrationStatus {
+    /// The migration's version (timestamp prefix of its file).
+    pub version: i64,
+    /// Its description (the file name's rest).
+    pub description: String,
+    /// When it was applied, if it was.
+    pub applied_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Creates `name` on the server if it does not exist (connecting with `admin`).
+pub async fn ensure_database(admin: PgConnectOptions, name: &str) -> Result<()> {
+    let mut conn = PgConnection::connect_with(&admin)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    let exists: bool =
+        sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await?;
+    if !exists {
+        let sql = format!("create database \"{}\"", name.replace('"', "\"\""));
+        match conn.execute(sqlx::AssertSqlSafe(sql)).await {
+            Ok(_) => {}
+            // Another process created it at the same moment.
+            Err(sqlx::Error::Database(e))
+                if matches!(e.code().as_deref(), Some("42P04") | Some("23505")) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    conn.close().await.ok();
+    Ok(())
+}
+
+fn unavailable(e: &sqlx::Error) -> Error {
+    Error::Unavailable(format!(
+        "cannot reach the database ({e}); check --database-url / DATABASE_URL, or leave it unset \
+         to use the local cluster"
+    ))
+}
+
+fn redact_url_error(e: &sqlx::Error) -> String {
+    // The parser's message may echo the URL, which may contain a password.
+    let s = e.to_string();
+    if s.contains('@') {
+        "malformed URL".to_string()
+    } else {
+        s
+    }
+}

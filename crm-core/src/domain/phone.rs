@@ -1,0 +1,268 @@
+//! Phone numbers, parsed to E.164 with the `phonenumber` crate.
+
+use std::fmt;
+use std::str::FromStr;
+
+use phonenumber::Mode;
+use phonenumber::country::Id;
+
+use super::InvalidValue;
+
+/// The longest raw input accepted, in characters.
+const MAX_RAW_LEN: usize = 40;
+
+/// A valid phone number: the text as entered plus its E.164 form.
+///
+/// Equality compares both. `Debug` shows neither. `Display` and serde use the E.164 form.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Phone {
+    raw: String,
+    e164: String,
+}
+
+impl Phone {
+    /// Parses a number as people write it. National numbers are read in `default_region`, a
+    /// two-letter country code such as `"DE"` (usually the organization's default region);
+    /// international ones (`+41 …`, `0041 …`) in their own country.
+    ///
+    /// Accepted: digits, spaces and `+ - / ( ) .`; a `(0)` after the country code is dropped
+    /// (`+49 (0)30-12345678`). The number must be valid for its country.
+    pub fn parse(raw: &str, default_region: &str) -> Result<Self, InvalidValue> {
+        let region = Id::from_str(&default_region.trim().to_ascii_uppercase())
+            .map_err(|_| InvalidValue::new("has an unknown default region"))?;
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(InvalidValue::new("must not be empty"));
+        }
+        if trimmed.chars().count() > MAX_RAW_LEN {
+            return Err(InvalidValue::new("is longer than 40 characters"));
+        }
+        if !trimmed
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-/().".contains(c))
+        {
+            return Err(InvalidValue::new(
+                "may only contain digits, spaces and the characters + - / ( ) .",
+            ));
+        }
+        let digits = trimmed.chars().filter(char::is_ascii_digit).count();
+        if !(3..=17).contains(&digits) {
+            return Err(InvalidValue::new("is not a valid phone number"));
+        }
+        let cleaned = clean(trimmed);
+        // The input is restricted to harmless characters above; the guard keeps a bug in the
+        // metadata-driven parser from taking the process down.
+        let parsed = std::panic::catch_unwind(|| {
+            phonenumber::parse(Some(region), &cleaned)
+                .ok()
+                .filter(phonenumber::is_valid)
+        })
+        .ok()
+        .flatten()
+        .ok_or_else(|| InvalidValue::new("is not a valid phone number"))?;
+        let e164 = parsed.format().mode(Mode::E164).to_string();
+        if !is_e164(&e164) {
+            return Err(InvalidValue::new("is not a valid phone number"));
+        }
+        Ok(Self {
+            raw: trimmed.to_string(),
+            e164,
+        })
+    }
+
+    /// Rebuilds a number read from storage, where both forms were validated when written.
+    /// Only the shape of `e164` is checked (`+`, then 5 to 15 digits not starting with 0), so
+    /// that numbers stay readable when the phone metadata changes.
+    pub fn from_stored(
+        raw: impl Into<String>,
+        e164: impl Into<String>,
+    ) -> Result<Self, InvalidValue> {
+        let e164 = e164.into();
+        if !is_e164(&e164) {
+            return Err(InvalidValue::new("is not a phone number in E.164 form"));
+        }
+        Ok(Self {
+            raw: raw.into(),
+            e164,
+        })
+    }
+
+    /// The number as entered, trimmed.
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+
+    /// The number in E.164 form, e.g. `+493012345678`.
+    pub fn e164(&self) -> &str {
+        &self.e164
+    }
+
+    /// The digits to search for when someone types (part of) a phone number: only the ASCII
+    /// digits, with leading zeros dropped, so that `0171 123`, `+49 171 123` and
+    /// `0049 171 123` all become a substring of the E.164 digits (`49171123…`).
+    pub fn digits_for_search(input: &str) -> String {
+        let digits: String = input.chars().filter(char::is_ascii_digit).collect();
+        digits.trim_start_matches('0').to_string()
+    }
+}
+
+/// Drops a `(0)` that follows an international prefix (`+49 (0)30 …`), which `phonenumber`
+/// would otherwise read as part of the number.
+fn clean(s: &str) -> String {
+    if s.starts_with('+') || s.starts_with("00") {
+        s.replace("(0)", "")
+    } else {
+        s.to_string()
+    }
+}
+
+/// `+`, then 5 to 15 digits, the first not 0: the shape the schema's CHECK expects.
+fn is_e164(s: &str) -> bool {
+    s.strip_prefix('+').is_some_and(|d| {
+        (5..=15).contains(&d.len()) && d.chars().all(|c| c.is_ascii_digit()) && !d.starts_with('0')
+    })
+}
+
+impl fmt::Debug for Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Phone(<redacted>)")
+    }
+}
+
+impl fmt::Display for Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.e164)
+    }
+}
+
+impl serde::Serialize for Phone {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.e164)
+    }
+}
+
+/// Deserializes from a string in international form (`+41 44 668 18 00`); without a
+/// default region a national number cannot be read and is rejected.
+impl<'de> serde::Deserialize<'de> for Phone {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        super::deserialize_parsed(deserializer, |s| {
+            let t = s.trim();
+            if t.starts_with('+') || t.starts_with("00") {
+                // The region is not used for international numbers.
+                Self::parse(t, "DE")
+            } else {
+                Err(InvalidValue::new(
+                    "must be in international form (+country code)",
+                ))
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_international_and_national_forms() {
+        let cases = [
+            ("+41 44 668 18 00", "DE", "+41446681800"),
+            ("0041 44 668 18 00", "DE", "+41446681800"),
+            ("030 1234567", "DE", "+49301234567"),
+            ("0171/1234567", "DE", "+491711234567"),
+            ("+49 (0)30-12345678", "DE", "+493012345678"),
+            ("+49 30 12345678", "AT", "+493012345678"),
+            ("(030) 123 456 78", "de", "+493012345678"),
+            ("044 668 18 00", "CH", "+41446681800"),
+            ("01 53 43 82 00", "FR", "+33153438200"),
+        ];
+        for (raw, region, e164) in cases {
+            let p = Phone::parse(raw, region).unwrap_or_else(|e| panic!("{raw}: {e}"));
+            assert_eq!(p.e164(), e164, "{raw}");
+            assert_eq!(p.raw(), raw.trim());
+        }
+    }
+
+    #[test]
+    fn rejects_invalid_numbers() {
+        for bad in [
+            "",
+            "   ",
+            "12",
+            "abc",
+            "030 1234567 ext 5",
+            "+49 30 1234567890123456",
+            "+999 1234567",
+            "0000000",
+            "+;phone-context=",
+            "tel:+49301234567",
+            "030\u{0660}1234567",
+            "1234567890123456789012345678901234567890123",
+        ] {
+            assert!(
+                Phone::parse(bad, "DE").is_err(),
+                "{bad:?} should be invalid"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_unknown_region() {
+        let e = Phone::parse("030 1234567", "XX").unwrap_err();
+        assert_eq!(e.to_string(), "has an unknown default region");
+        assert!(Phone::parse("030 1234567", "").is_err());
+        assert!(Phone::parse("030 1234567", "Deutschland").is_err());
+    }
+
+    #[test]
+    fn errors_do_not_quote_the_input() {
+        let e = Phone::parse("0301", "DE").unwrap_err();
+        assert!(!e.to_string().contains("0301"));
+    }
+
+    #[test]
+    fn digits_for_search() {
+        assert_eq!(Phone::digits_for_search("0171 / 123"), "171123");
+        assert_eq!(Phone::digits_for_search("+49 171 123"), "49171123");
+        assert_eq!(Phone::digits_for_search("0049-171-123"), "49171123");
+        assert_eq!(Phone::digits_for_search("abc"), "");
+        let p = Phone::parse("0171/1234567", "DE").unwrap();
+        assert!(p.e164().contains(&Phone::digits_for_search("0171 123")));
+    }
+
+    #[test]
+    fn from_stored_checks_shape_only() {
+        let p = Phone::from_stored("030 1234567", "+49301234567").unwrap();
+        assert_eq!(p.raw(), "030 1234567");
+        assert_eq!(p.e164(), "+49301234567");
+        assert_eq!(p, Phone::parse("030 1234567", "DE").unwrap());
+        for bad in [
+            "49301234567",
+            "+0301234567",
+            "+49 30",
+            "+1234",
+            "+1234567890123456",
+            "",
+        ] {
+            assert!(Phone::from_stored("x", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn debug_is_redacted_display_is_e164() {
+        let p = Phone::parse("030 1234567", "DE").unwrap();
+        assert_eq!(format!("{p:?}"), "Phone(<redacted>)");
+        assert_eq!(p.to_string(), "+49301234567");
+    }
+
+    #[test]
+    fn serde_uses_e164_and_needs_international_form() {
+        let p = Phone::parse("0171/1234567", "DE").unwrap();
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(json, "\"+491711234567\"");
+        let back: Phone = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.e164(), p.e164());
+        assert!(serde_json::from_str::<Phone>("\"0171 1234567\"").is_err());
+        assert!(serde_json::from_str::<Phone>("\"+49 12\"").is_err());
+    }
+}

@@ -1,0 +1,190 @@
+//! Tenant scopes: every operation runs in one transaction that first names the
+//! organization and the acting user with `set_config(..., true)` (transaction-local, so a
+//! pooled connection never carries a tenant to its next user).
+
+use serde_json::Value;
+use sqlx::{PgConnection, Postgres, Transaction};
+use uuid::Uuid;
+
+use crate::auth::{Permission, allows};
+use crate::db::Crm;
+use crate::domain::UserRole;
+use crate::error::{Error, Result};
+use crate::ids::{OrgId, UserId};
+
+/// The acting user of a transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor {
+    /// The user's id.
+    pub id: UserId,
+    /// The user's role when the transaction began.
+    pub role: UserRole,
+}
+
+/// Work in one organization as one user. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    crm: Crm,
+    org: OrgId,
+    actor: UserId,
+}
+
+impl Scope {
+    pub(crate) fn new(crm: Crm, org: OrgId, actor: UserId) -> Self {
+        Self { crm, org, actor }
+    }
+
+    /// The organization.
+    pub fn org(&self) -> OrgId {
+        self.org
+    }
+
+    /// The acting user.
+    pub fn actor(&self) -> UserId {
+        self.actor
+    }
+
+    /// The handle this scope works through.
+    pub fn crm(&self) -> &Crm {
+        &self.crm
+    }
+
+    /// Begins a transaction in this scope. The actor must exist in the organization and be
+    /// active. Dropping the [`Tx`] without [`Tx::commit`] rolls everything back.
+    pub async fn begin(&self) -> Result<Tx> {
+        let mut tx = self.crm.pool().begin().await?;
+        let row: (Option<String>, Option<bool>) =
+            sqlx::query_as("select role, active from crm_enter($1, $2)")
+                .bind(self.org)
+                .bind(self.actor)
+                .fetch_one(&mut *tx)
+                .await?;
+        let role = match row {
+            (Some(role), Some(true)) => role
+                .parse::<UserRole>()
+                .map_err(|_| Error::Tenancy("the acting user has an unknown role".into()))?,
+            (Some(_), _) => {
+                return Err(Error::PermissionDenied(
+                    "the acting user is deactivated and cannot act".into(),
+                ));
+            }
+            (None, _) => {
+                return Err(Error::Tenancy(
+                    "the acting user does not belong to this organization".into(),
+                ));
+            }
+        };
+        Ok(Tx {
+            tx,
+            org: self.org,
+            actor: Actor {
+                id: self.actor,
+                role,
+            },
+        })
+    }
+
+    /// Runs `f` in one transaction of this scope and commits if it succeeds; on error
+    /// nothing it did is kept.
+    pub async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        F: AsyncFnOnce(&mut Tx) -> Result<T>,
+    {
+        let mut tx = self.begin().await?;
+        let out = f(&mut tx).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+}
+
+/// An open transaction in a tenant scope. Operations take `&mut Tx`, so several of them
+/// can be grouped into one transaction; nothing is visible to others before
+/// [`Tx::commit`].
+#[derive(Debug)]
+pub struct Tx {
+    tx: Transaction<'static, Postgres>,
+    org: OrgId,
+    actor: Actor,
+}
+
+impl Tx {
+    /// The organization.
+    pub fn org(&self) -> OrgId {
+        self.org
+    }
+
+    /// The acting user.
+    pub fn actor(&self) -> Actor {
+        self.actor
+    }
+
+    /// The connection, for queries (row-level security confines it to the organization).
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+
+    /// Fails with [`Error::PermissionDenied`] unless the actor's role allows `permission`.
+    pub fn require(&self, permission: Permission) -> Result<()> {
+        if allows(self.actor.role, permission) {
+            Ok(())
+        } else {
+            Err(Error::PermissionDenied(format!(
+                "the role '{}' may not {}",
+                self.actor.role.as_str(),
+                describe(permission)
+            )))
+        }
+    }
+
+    /// Writes an audit entry (appended to the organization's hash chain) and, when `topic`
+    /// is given, an outbox event, both in this transaction, in one round trip.
+    pub async fn record(
+        &mut self,
+        entity_type: &str,
+        entity_id: Option<Uuid>,
+        action: &str,
+        audit_payload: &Value,
+        topic: Option<&str>,
+        event_payload: &Value,
+    ) -> Result<()> {
+        sqlx::query(
+            "select crm_audit($1, $2, $3, $4), \
+                    case when $5::text is null then null else crm_emit($5, $1, $2, $6) end",
+        )
+        .bind(entity_type)
+        .bind(entity_id)
+        .bind(action)
+        .bind(audit_payload)
+        .bind(topic)
+        .bind(event_payload)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Commits.
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Rolls back explicitly (dropping does the same).
+    pub async fn rollback(self) -> Result<()> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+}
+
+fn describe(p: Permission) -> &'static str {
+    match p {
+        Permission::Read => "read records",
+        Permission::Write => "create or change records",
+        Permission::Delete => "delete or restore records",
+        Permission::Configure => "change pipelines or configurable lists",
+        Permission::Import => "import data",
+        Permission::Export => "export data",
+        Permission::ReadAudit => "read the audit log",
+        Permission::ManageUsers => "manage users",
+        Permission::Erase => "erase personal data or purge records",
+    }
+}

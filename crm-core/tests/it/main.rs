@@ -1,0 +1,4 @@
+//! Integration tests of crm-core against a real PostgreSQL started by the harness.
+
+mod schema;
+mod tenancy;

@@ -1,0 +1,66 @@
+//! Schema rules read from the catalog: keys and foreign keys of every tenant table include
+//! org_id (what Citus needs to distribute by tenant, and what stops cross-tenant links).
+
+use crm_core::testing::TestDb;
+
+#[tokio::test]
+async fn keys_unique_constraints_and_foreign_keys_of_tenant_tables_include_org_id() {
+    let db = TestDb::new().await;
+    let mut owner = db.owner().await;
+    let bad: Vec<(String, String, String)> = sqlx::query_as(
+        "select c.conrelid::regclass::text, c.conname::text, c.contype::text \
+         from pg_constraint c \
+         join pg_class t on t.oid = c.conrelid \
+         join pg_namespace n on n.oid = t.relnamespace \
+         where n.nspname = 'public' and c.contype in ('p', 'u', 'f') \
+           and exists (select 1 from pg_attribute a where a.attrelid = t.oid and a.attname = 'org_id') \
+           and not exists (select 1 from pg_attribute a where a.attrelid = t.oid and a.attname = 'org_id' \
+                           and a.attnum = any(c.conkey)) \
+           and not (c.contype = 'f' and c.confrelid = 'organizations'::regclass) \
+         order by 1, 2",
+    )
+    .fetch_all(&mut owner)
+    .await
+    .unwrap();
+    assert!(bad.is_empty(), "constraints without org_id: {bad:?}");
+    // Unique indexes too (partial unique indexes are not constraints).
+    let bad_idx: Vec<String> = sqlx::query_scalar(
+        "select i.indexrelid::regclass::text from pg_index i \
+         join pg_class t on t.oid = i.indrelid join pg_namespace n on n.oid = t.relnamespace \
+         join pg_attribute a on a.attrelid = t.oid and a.attname = 'org_id' \
+         where n.nspname = 'public' and i.indisunique and not (a.attnum = any(i.indkey::int2[])) \
+         order by 1",
+    )
+    .fetch_all(&mut owner)
+    .await
+    .unwrap();
+    assert!(
+        bad_idx.is_empty(),
+        "unique indexes without org_id: {bad_idx:?}"
+    );
+    // Foreign keys into another tenant table must match on org_id too.
+    let fk_bad: Vec<String> = sqlx::query_scalar(
+        "select c.conname::text from pg_constraint c \
+         join pg_attribute ra on ra.attrelid = c.confrelid and ra.attname = 'org_id' \
+         join pg_attribute la on la.attrelid = c.conrelid and la.attname = 'org_id' \
+         where c.contype = 'f' and c.confrelid <> 'organizations'::regclass \
+           and not exists (select 1 from unnest(c.conkey, c.confkey) k(l, r) \
+                           where k.l = la.attnum and k.r = ra.attnum)",
+    )
+    .fetch_all(&mut owner)
+    .await
+    .unwrap();
+    assert!(
+        fk_bad.is_empty(),
+        "foreign keys not matching on org_id: {fk_bad:?}"
+    );
+}
+
+#[tokio::test]
+async fn migrations_apply_to_an_empty_database_and_are_idempotent() {
+    let db = TestDb::new().await;
+    db.crm.migrate().await.unwrap();
+    let status = db.crm.migration_status().await.unwrap();
+    assert!(!status.is_empty());
+    assert!(status.iter().all(|m| m.applied_at.is_some()));
+}
