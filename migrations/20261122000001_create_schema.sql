@@ -722,6 +722,11 @@ declare
     v_org uuid := nullif(current_setting('crm.org_id', true), '')::uuid;
     v_seq bigint;
 begin
+    -- Take the organization's audit head lock first: events of one organization are then
+    -- written one transaction at a time, so their sequence numbers follow commit order and
+    -- a consumer resuming after seq N can never miss a later-committed lower number.
+    insert into audit_heads (org_id) values (v_org) on conflict (org_id) do nothing;
+    perform 1 from audit_heads where org_id = v_org for update;
     insert into events (org_id, id, topic, entity_type, entity_id, actor_id, payload)
     values (v_org, gen_random_uuid(), p_topic, p_entity_type, p_entity_id,
             nullif(current_setting('crm.actor_id', true), '')::uuid, coalesce(p_payload, '{}'))
@@ -861,28 +866,32 @@ as $$
 declare
     v_org uuid := nullif(current_setting('crm.org_id', true), '')::uuid;
     v_q text := btrim(crm_fold(coalesce(p_query, '')));
+    v_like text;
 begin
     if v_org is null or length(v_q) = 0 then
         return;
     end if;
+    v_like := '%' || replace(replace(replace(v_q, '\', '\\'), '%', '\%'), '_', '\_') || '%';
     perform set_config('pg_trgm.word_similarity_threshold', '0.5', true);
     return query
     with hits as (
         (select 'contact'::text as kind, c.id,
-                btrim(concat_ws(' ', c.first_name, c.last_name)) as name, c.email,
-                greatest(word_similarity(v_q, c.search_text),
-                         case when c.search_text like '%' || v_q || '%' then 1 else 0 end)::real as score
+                btrim(c.first_name || ' ' || c.last_name) as name, c.email,
+                (0.7 * word_similarity(v_q, c.search_text)
+                 + case when c.search_text like v_like then 0.3 else 0 end)::real as score
          from contacts c
-         where c.org_id = v_org and c.deleted_at is null and v_q <% c.search_text
-         order by v_q <<-> c.search_text
+         where c.org_id = v_org and c.deleted_at is null
+           and (v_q <% c.search_text or c.search_text like v_like)
+         order by score desc
          limit p_limit)
         union all
         (select 'company'::text, co.id, co.name, co.email,
-                greatest(word_similarity(v_q, co.search_text),
-                         case when co.search_text like '%' || v_q || '%' then 1 else 0 end)::real
+                (0.7 * word_similarity(v_q, co.search_text)
+                 + case when co.search_text like v_like then 0.3 else 0 end)::real as score
          from companies co
-         where co.org_id = v_org and co.deleted_at is null and v_q <% co.search_text
-         order by v_q <<-> co.search_text
+         where co.org_id = v_org and co.deleted_at is null
+           and (v_q <% co.search_text or co.search_text like v_like)
+         order by score desc
          limit p_limit)
     )
     select h.kind, h.id, h.name, h.email, h.score from hits h

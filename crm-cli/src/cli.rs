@@ -68,6 +68,14 @@ pub enum Command {
     /// List, create and show organizations.
     #[command(subcommand)]
     Org(cmd::org::OrgCommand),
+    /// Ranked search across contacts and companies.
+    Search(cmd::search::SearchArgs),
+    /// Read the audit log and verify its hash chains.
+    #[command(subcommand)]
+    Audit(cmd::audit::AuditCommand),
+    /// Read the event outbox.
+    #[command(subcommand)]
+    Events(cmd::events::EventsCommand),
     /// Print shell completions.
     Completions {
         /// The shell.

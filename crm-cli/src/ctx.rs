@@ -99,7 +99,6 @@ impl Ctx {
     }
 
     /// The scope: organization and acting user (--as / CRM_USER, else the first owner).
-    #[allow(dead_code)] // the record commands (contact, deal, ...) build on it
     pub async fn scope(&self) -> Result<(Crm, Organization, Scope)> {
         let crm = self.crm().await?;
         let org = self.organization(&crm).await?;

@@ -33,15 +33,19 @@
 //! that forgets its organization filter sees nothing of other organizations.
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod auth;
 pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod local;
 pub mod org;
 pub mod report;
+pub mod search;
+pub mod store;
 pub mod tenancy;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -1,9 +1,12 @@
 //! One module per command group, each with its arguments and `run`.
 
+pub mod audit;
 pub mod db;
 pub mod demo;
+pub mod events;
 pub mod init;
 pub mod org;
+pub mod search;
 
 use anyhow::Result;
 use clap::CommandFactory as _;
@@ -20,6 +23,9 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Demo(args) => demo::run(args, &ctx).await,
         Command::Db(c) => db::run(c, &ctx).await,
         Command::Org(c) => org::run(c, &ctx).await,
+        Command::Search(a) => search::run(a, &ctx).await,
+        Command::Audit(c) => audit::run(c, &ctx).await,
+        Command::Events(c) => events::run(c, &ctx).await,
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "crm", &mut std::io::stdout().lock());

@@ -1,4 +1,5 @@
 //! Integration tests of crm-core against a real PostgreSQL started by the harness.
 
+mod chain;
 mod schema;
 mod tenancy;

@@ -1,0 +1,58 @@
+//! Ranked search across contacts and companies: name, e-mail, phone, company, tolerant of
+//! case, accents, German spellings (Müller = Mueller = MÜLLER) and small typos.
+//!
+//! Goes through the `crm_search` SQL function (`SECURITY DEFINER`), which reads the tenant
+//! from the transaction, so the trigram indexes stay usable under row-level security.
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::auth::Permission;
+use crate::domain::Phone;
+use crate::error::{Error, Result};
+use crate::tenancy::Tx;
+
+/// One search hit.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Hit {
+    /// `contact` or `company`.
+    pub kind: String,
+    /// The record's id.
+    pub id: Uuid,
+    /// Display name.
+    pub name: String,
+    /// Primary e-mail, where there is one.
+    pub email: Option<String>,
+    /// Relevance from 0 to 1: trigram word similarity, plus a bonus when the query occurs
+    /// verbatim (1: verbatim and whole).
+    pub score: f32,
+}
+
+/// Searches the scope's organization; at most `limit` hits (1 to 200), best first.
+pub async fn search(tx: &mut Tx, query: &str, limit: u32) -> Result<Vec<Hit>> {
+    tx.require(Permission::Read)?;
+    let q = query.trim();
+    if q.is_empty() {
+        return Err(Error::invalid("query", "must not be empty"));
+    }
+    if q.chars().count() > 200 {
+        return Err(Error::invalid("query", "must be at most 200 characters"));
+    }
+    // A query that is a phone number is matched on its digits (stored numbers are E.164).
+    let looks_like_phone = q.chars().filter(|c| c.is_ascii_digit()).count() >= 5
+        && q.chars()
+            .all(|c| c.is_ascii_digit() || " +-/().".contains(c));
+    let q = if looks_like_phone {
+        Phone::digits_for_search(q)
+    } else {
+        q.to_string()
+    };
+    let limit = limit.clamp(1, 200) as i32;
+    Ok(
+        sqlx::query_as("select kind, id, name, email, score from crm_search($1, $2)")
+            .bind(&q)
+            .bind(limit)
+            .fetch_all(tx.conn())
+            .await?,
+    )
+}
