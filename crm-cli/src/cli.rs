@@ -76,6 +76,8 @@ pub enum Command {
     /// Read the event outbox.
     #[command(subcommand)]
     Events(cmd::events::EventsCommand),
+    /// Bulk import from CSV.
+    Import(cmd::import::ImportArgs),
     /// Print shell completions.
     Completions {
         /// The shell.

@@ -41,6 +41,7 @@ pub mod domain;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod import;
 pub mod local;
 pub mod org;
 pub mod report;

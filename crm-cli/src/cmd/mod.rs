@@ -4,6 +4,7 @@ pub mod audit;
 pub mod db;
 pub mod demo;
 pub mod events;
+pub mod import;
 pub mod init;
 pub mod org;
 pub mod search;
@@ -24,6 +25,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Db(c) => db::run(c, &ctx).await,
         Command::Org(c) => org::run(c, &ctx).await,
         Command::Search(a) => search::run(a, &ctx).await,
+        Command::Import(a) => import::run(a, &ctx).await,
         Command::Audit(c) => audit::run(c, &ctx).await,
         Command::Events(c) => events::run(c, &ctx).await,
         Command::Completions { shell } => {

@@ -1,5 +1,6 @@
 //! Integration tests of crm-core against a real PostgreSQL started by the harness.
 
 mod chain;
+mod import;
 mod schema;
 mod tenancy;

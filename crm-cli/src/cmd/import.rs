@@ -1,0 +1,227 @@
+//! `crm import`: bulk CSV import with dry run, dedup and a per-row error report.
+
+use std::fs::File;
+use std::io::{IsTerminal as _, Read};
+
+use anyhow::{Context as _, Result};
+use clap::{Args, ValueEnum};
+use crm_core::import::{ImportOptions, ImportSummary, OnDuplicate, TextEncoding};
+
+use crate::cli::Format;
+use crate::ctx::Ctx;
+use crate::exit;
+use crate::output;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ImportKind {
+    /// People, with their company (linked or created), e-mails, phones and tags.
+    Contacts,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DuplicateMode {
+    /// Keep the existing record; count the row as skipped.
+    Skip,
+    /// Fill and overwrite the columns present in the file.
+    Update,
+    /// Report the row as failed.
+    Error,
+}
+
+/// Import a CSV file (or `-` for stdin). Headers in English or German are recognised
+/// (Vorname, Nachname, E-Mail, Firma, Telefon, Mobil, Straße, PLZ, Ort, USt-IdNr., ...);
+/// UTF-8 (with or without BOM) and Windows-1252 are detected, and so is the delimiter.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// What the file holds.
+    #[arg(value_enum)]
+    pub kind: ImportKind,
+    /// The CSV file, or `-` for stdin.
+    pub file: String,
+    /// Validate and report what would happen; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// What to do with rows matching an existing record (by e-mail, else name + company).
+    #[arg(long, value_enum, default_value = "skip")]
+    pub on_duplicate: DuplicateMode,
+    /// Field delimiter (detected when omitted): `,` `;` `tab` or `|`.
+    #[arg(long)]
+    pub delimiter: Option<String>,
+    /// Text encoding (detected when omitted): utf-8, windows-1252 (latin1), utf-16.
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// Map a column to a field, e.g. --map "Mailbox=email" (repeatable).
+    #[arg(long = "map", value_name = "COLUMN=FIELD")]
+    pub map: Vec<String>,
+    /// Write the rejected rows with their errors to this CSV file, to fix and re-import.
+    #[arg(long, value_name = "FILE")]
+    pub errors: Option<String>,
+    /// Keep columns that map to no field as custom fields.
+    #[arg(long)]
+    pub keep_unknown: bool,
+    /// Rows per committed batch (a crash loses at most one batch).
+    #[arg(long, default_value_t = 50_000)]
+    pub batch_size: usize,
+}
+
+pub async fn run(args: ImportArgs, ctx: &Ctx) -> Result<u8> {
+    let delimiter = match args.delimiter.as_deref() {
+        None => None,
+        Some("tab" | "\\t" | "\t") => Some(b'\t'),
+        Some(d) if d.len() == 1 && d.is_ascii() => Some(d.as_bytes()[0]),
+        Some(_) => return Err(exit::usage("--delimiter takes one character, or `tab`")),
+    };
+    let encoding: Option<TextEncoding> = args.encoding.as_deref().map(str::parse).transpose()?;
+    let mut mappings = Vec::new();
+    for m in &args.map {
+        let Some((col, field)) = m.split_once('=') else {
+            return Err(exit::usage(format!("--map takes COLUMN=FIELD, got '{m}'")));
+        };
+        mappings.push((col.trim().to_string(), field.trim().to_string()));
+    }
+    let (input, file_name, size): (Box<dyn Read + Send>, Option<String>, Option<u64>) =
+        if args.file == "-" {
+            (Box::new(std::io::stdin()), None, None)
+        } else {
+            let f = File::open(&args.file)
+                .map_err(|e| exit::coded(exit::ERROR, format!("cannot open {}: {e}", args.file)))?;
+            let size = f.metadata().ok().map(|m| m.len());
+            let name = std::path::Path::new(&args.file)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned());
+            (
+                Box::new(std::io::BufReader::with_capacity(1 << 20, f)),
+                name,
+                size,
+            )
+        };
+    let errors_out: Option<Box<dyn std::io::Write + Send>> = match &args.errors {
+        Some(path) => Some(Box::new(std::io::BufWriter::new(
+            File::create(path).with_context(|| format!("cannot create {path}"))?,
+        ))),
+        None => None,
+    };
+    let opts = ImportOptions {
+        dry_run: args.dry_run,
+        on_duplicate: match args.on_duplicate {
+            DuplicateMode::Skip => OnDuplicate::Skip,
+            DuplicateMode::Update => OnDuplicate::Update,
+            DuplicateMode::Error => OnDuplicate::Error,
+        },
+        delimiter,
+        encoding,
+        mappings,
+        keep_unknown: args.keep_unknown,
+        batch_size: args.batch_size,
+        file_name,
+    };
+    let (_, _, scope) = ctx.scope().await?;
+    let bar = progress_bar(ctx, size);
+    let summary = match args.kind {
+        ImportKind::Contacts => {
+            let b = bar.clone();
+            crm_core::import::contacts::import_contacts(
+                &scope,
+                input,
+                &opts,
+                errors_out,
+                move |p| {
+                    if let Some(b) = &b {
+                        if size.is_some() {
+                            b.set_position(p.bytes);
+                        } else {
+                            b.set_position(p.rows);
+                        }
+                        b.set_message(format!("{} rows", p.rows));
+                    }
+                },
+            )
+            .await?
+        }
+    };
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    report(ctx, &summary)?;
+    Ok(if summary.failed > 0 {
+        exit::VALIDATION
+    } else {
+        exit::OK
+    })
+}
+
+fn progress_bar(ctx: &Ctx, size: Option<u64>) -> Option<indicatif::ProgressBar> {
+    if ctx.global.quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = match size {
+        Some(n) => indicatif::ProgressBar::new(n).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg} ({bytes_per_sec}, ETA {eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        ),
+        None => indicatif::ProgressBar::new_spinner().with_style(
+            indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg} ({per_sec})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        ),
+    };
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    Some(bar)
+}
+
+fn report(ctx: &Ctx, s: &ImportSummary) -> Result<()> {
+    match ctx.format() {
+        Format::Json => output::json(s),
+        Format::Csv => {
+            let stdout = std::io::stdout();
+            let mut w = csv::Writer::from_writer(stdout.lock());
+            w.write_record([
+                "rows",
+                "created",
+                "updated",
+                "skipped",
+                "failed",
+                "companies_created",
+                "dry_run",
+            ])?;
+            w.write_record([
+                s.rows.to_string(),
+                s.created.to_string(),
+                s.updated.to_string(),
+                s.skipped.to_string(),
+                s.failed.to_string(),
+                s.companies_created.to_string(),
+                s.dry_run.to_string(),
+            ])?;
+            w.flush()?;
+            Ok(())
+        }
+        Format::Table => {
+            let verb = if s.dry_run { "would be" } else { "were" };
+            let mut text = format!(
+                "{} rows read: {} {verb} created, {} updated, {} skipped, {} failed ({} companies created)",
+                s.rows, s.created, s.updated, s.skipped, s.failed, s.companies_created
+            );
+            if !s.unknown_columns.is_empty() {
+                text.push_str(&format!(
+                    "\nunknown columns (ignored; --keep-unknown keeps them): {}",
+                    s.unknown_columns.join(", ")
+                ));
+            }
+            for c in &s.changes {
+                text.push_str(&format!("\nline {}: {}", c.line, c.changes));
+            }
+            for e in s.errors.iter().take(20) {
+                text.push_str(&format!("\nline {}: {}: {}", e.line, e.field, e.message));
+            }
+            if s.errors.len() > 20 {
+                text.push_str(&format!(
+                    "\n... and {} more (use --errors FILE for all)",
+                    s.errors.len() - 20
+                ));
+            }
+            output::text(&text)
+        }
+    }
+}

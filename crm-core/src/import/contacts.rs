@@ -1,0 +1,1200 @@
+//! Importing contacts (with their companies, e-mails, phones and tags) from CSV.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash as _, Hasher as _};
+use std::io::{Read, Write};
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::source::{Source, field_text};
+use super::{ImportOptions, ImportSummary, OnDuplicate, Progress, RowChange, RowError};
+use crate::auth::Permission;
+use crate::domain::{ContactSource, Email, EntityStatus, Phone, VatId, Website, normalize_name};
+use crate::error::{Error, Result};
+use crate::ids::ImportRunId;
+use crate::tenancy::{Scope, Tx};
+
+/// A field a CSV column can map to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    /// Given name.
+    FirstName,
+    /// Family name.
+    LastName,
+    /// "First Last" in one column (split at the last space).
+    FullName,
+    /// Herr / Frau / Mr / Ms.
+    Salutation,
+    /// Academic title (Dr., Prof.).
+    Title,
+    /// Job title / position.
+    JobTitle,
+    /// Department.
+    Department,
+    /// Primary e-mail.
+    Email,
+    /// A second e-mail.
+    Email2,
+    /// Office phone.
+    Phone,
+    /// Mobile phone.
+    Mobile,
+    /// Company name (linked, or created when missing).
+    Company,
+    /// The company's VAT id (used when the company is created).
+    VatId,
+    /// The company's website.
+    Website,
+    /// Street (the company's billing address, else a custom field of the contact).
+    Street,
+    /// Postal code (likewise).
+    PostalCode,
+    /// City.
+    City,
+    /// Country (ISO code or name).
+    Country,
+    /// Tags, separated by `|` (or `,` / `;` when that is not the delimiter).
+    Tags,
+    /// Lead source.
+    Source,
+    /// LinkedIn profile URL.
+    LinkedIn,
+    /// Birthday (YYYY-MM-DD or DD.MM.YYYY).
+    Birthday,
+    /// active / inactive / blocked.
+    Status,
+}
+
+impl Field {
+    /// The field's canonical name (as `--map COLUMN=FIELD` takes it).
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::FirstName => "first_name",
+            Field::LastName => "last_name",
+            Field::FullName => "full_name",
+            Field::Salutation => "salutation",
+            Field::Title => "title",
+            Field::JobTitle => "job_title",
+            Field::Department => "department",
+            Field::Email => "email",
+            Field::Email2 => "email2",
+            Field::Phone => "phone",
+            Field::Mobile => "mobile",
+            Field::Company => "company",
+            Field::VatId => "vat_id",
+            Field::Website => "website",
+            Field::Street => "street",
+            Field::PostalCode => "postal_code",
+            Field::City => "city",
+            Field::Country => "country",
+            Field::Tags => "tags",
+            Field::Source => "source",
+            Field::LinkedIn => "linkedin_url",
+            Field::Birthday => "birthday",
+            Field::Status => "status",
+        }
+    }
+
+    const ALL: &'static [Field] = &[
+        Field::FirstName,
+        Field::LastName,
+        Field::FullName,
+        Field::Salutation,
+        Field::Title,
+        Field::JobTitle,
+        Field::Department,
+        Field::Email,
+        Field::Email2,
+        Field::Phone,
+        Field::Mobile,
+        Field::Company,
+        Field::VatId,
+        Field::Website,
+        Field::Street,
+        Field::PostalCode,
+        Field::City,
+        Field::Country,
+        Field::Tags,
+        Field::Source,
+        Field::LinkedIn,
+        Field::Birthday,
+        Field::Status,
+    ];
+
+    /// The field for a header (English or German, any case, punctuation ignored).
+    pub fn from_header(header: &str) -> Option<Field> {
+        let key: String = crate::domain::fold_for_search(header.trim())
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect();
+        let f = match key.as_str() {
+            "firstname" | "vorname" | "givenname" | "first" | "forename" => Field::FirstName,
+            "lastname" | "nachname" | "surname" | "familyname" | "familienname" | "name"
+            | "last" => Field::LastName,
+            "fullname" | "vollername" | "kontakt" | "contact" | "contactname" | "person" => {
+                Field::FullName
+            }
+            "salutation" | "anrede" => Field::Salutation,
+            "title" | "titel" | "akademischertitel" => Field::Title,
+            "jobtitle" | "position" | "jobtitel" | "funktion" | "rolle" | "beruf" | "job" => {
+                Field::JobTitle
+            }
+            "department" | "abteilung" => Field::Department,
+            "email" | "mail" | "emailaddress" | "emailadresse" | "mailadresse" | "email1"
+            | "emailgeschaeftlich" | "primaryemail" => Field::Email,
+            "email2" | "emailprivat" | "secondaryemail" | "weitereemail" => Field::Email2,
+            "phone"
+            | "telefon"
+            | "tel"
+            | "telephone"
+            | "phonenumber"
+            | "telefonnummer"
+            | "festnetz"
+            | "telefongeschaeftlich"
+            | "officephone" => Field::Phone,
+            "mobile" | "mobil" | "handy" | "mobiltelefon" | "cell" | "cellphone"
+            | "mobilenumber" | "mobilnummer" => Field::Mobile,
+            "company" | "firma" | "unternehmen" | "organisation" | "organization" | "account"
+            | "firmenname" | "companyname" => Field::Company,
+            "vatid" | "vat" | "ustidnr" | "ustid" | "umsatzsteuerid" | "ustidnummer"
+            | "vatnumber" => Field::VatId,
+            "website" | "webseite" | "homepage" | "url" | "internet" | "web" => Field::Website,
+            "street" | "strasse" | "adresse" | "address" | "anschrift" | "streetaddress" => {
+                Field::Street
+            }
+            "postalcode" | "zip" | "zipcode" | "plz" | "postleitzahl" | "postcode" => {
+                Field::PostalCode
+            }
+            "city" | "ort" | "stadt" | "town" | "wohnort" => Field::City,
+            "country" | "land" | "staat" => Field::Country,
+            "tags" | "tag" | "schlagworte" | "labels" | "stichworte" => Field::Tags,
+            "source" | "quelle" | "leadsource" | "herkunft" => Field::Source,
+            "linkedin" | "linkedinurl" | "linkedinprofil" => Field::LinkedIn,
+            "birthday" | "geburtstag" | "dateofbirth" | "geburtsdatum" | "dob" => Field::Birthday,
+            "status" => Field::Status,
+            _ => return None,
+        };
+        Some(f)
+    }
+
+    /// The field named `name` (canonical names only).
+    pub fn from_name(name: &str) -> Option<Field> {
+        Field::ALL.iter().copied().find(|f| f.name() == name.trim())
+    }
+}
+
+/// How the columns of a file map to fields.
+#[derive(Debug, Clone)]
+struct Columns {
+    fields: Vec<Option<Field>>,
+    headers: Vec<String>,
+    unknown: Vec<usize>,
+}
+
+impl Columns {
+    fn new(headers: Vec<String>, opts: &ImportOptions) -> Result<Self> {
+        let mut fields = Vec::with_capacity(headers.len());
+        let mut unknown = Vec::new();
+        let mut taken: HashMap<Field, String> = HashMap::new();
+        for (i, h) in headers.iter().enumerate() {
+            let mapped = opts
+                .mappings
+                .iter()
+                .find(|(col, _)| col.trim().eq_ignore_ascii_case(h.trim()));
+            let field = match mapped {
+                Some((_, f)) => Some(Field::from_name(f).ok_or_else(|| {
+                    Error::invalid(
+                        "map",
+                        format!("unknown field '{f}'; fields are: {}", field_names()),
+                    )
+                })?),
+                None => Field::from_header(h),
+            };
+            let field = match field {
+                Some(f) if taken.contains_key(&f) => {
+                    // A second column for the same field: a second e-mail, or unknown.
+                    if f == Field::Email && !taken.contains_key(&Field::Email2) {
+                        Some(Field::Email2)
+                    } else if f == Field::Phone && !taken.contains_key(&Field::Mobile) {
+                        Some(Field::Mobile)
+                    } else {
+                        None
+                    }
+                }
+                f => f,
+            };
+            if let Some(f) = field {
+                taken.insert(f, h.clone());
+            } else {
+                unknown.push(i);
+            }
+            fields.push(field);
+        }
+        for (col, _) in &opts.mappings {
+            if !headers
+                .iter()
+                .any(|h| h.trim().eq_ignore_ascii_case(col.trim()))
+            {
+                return Err(Error::invalid(
+                    "map",
+                    format!("the file has no column '{col}'"),
+                ));
+            }
+        }
+        let has = |f: Field| fields.contains(&Some(f));
+        if !(has(Field::FirstName)
+            || has(Field::LastName)
+            || has(Field::FullName)
+            || has(Field::Email))
+        {
+            return Err(Error::invalid(
+                "header",
+                "no name or e-mail column found; name them (Vorname, Nachname, E-Mail, ...) or use --map COLUMN=FIELD",
+            ));
+        }
+        Ok(Self {
+            fields,
+            headers,
+            unknown,
+        })
+    }
+
+    fn has(&self, f: Field) -> bool {
+        self.fields.contains(&Some(f))
+    }
+}
+
+fn field_names() -> String {
+    Field::ALL
+        .iter()
+        .map(|f| f.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One validated row, ready for staging.
+#[derive(Default)]
+struct Row {
+    first_name: Option<String>,
+    last_name: Option<String>,
+    salutation: Option<String>,
+    title: Option<String>,
+    job_title: Option<String>,
+    department: Option<String>,
+    email: Option<(String, String)>,
+    email2: Option<(String, String)>,
+    phone: Option<(String, String)>,
+    mobile: Option<(String, String)>,
+    company: Option<(String, String)>,
+    vat_id: Option<String>,
+    website: Option<(String, String)>,
+    street: Option<String>,
+    postal_code: Option<String>,
+    city: Option<String>,
+    country: Option<String>,
+    tags: Vec<String>,
+    source: Option<&'static str>,
+    linkedin: Option<String>,
+    birthday: Option<chrono::NaiveDate>,
+    status: Option<&'static str>,
+    custom: serde_json::Map<String, serde_json::Value>,
+}
+
+fn parse_date(s: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| chrono::NaiveDate::parse_from_str(s, "%d.%m.%Y"))
+        .ok()
+}
+
+fn parse_country(s: &str) -> Option<String> {
+    let key = crate::domain::fold_for_search(s.trim());
+    let code = match key.as_str() {
+        "de" | "deu" | "deutschland" | "germany" => "DE",
+        "at" | "aut" | "oesterreich" | "austria" => "AT",
+        "ch" | "che" | "schweiz" | "switzerland" | "suisse" | "svizzera" => "CH",
+        "li" | "liechtenstein" => "LI",
+        "fr" | "frankreich" | "france" => "FR",
+        "it" | "italien" | "italy" | "italia" => "IT",
+        "nl" | "niederlande" | "netherlands" => "NL",
+        "be" | "belgien" | "belgium" => "BE",
+        "lu" | "luxemburg" | "luxembourg" => "LU",
+        "pl" | "polen" | "poland" => "PL",
+        "cz" | "tschechien" | "czechia" => "CZ",
+        "dk" | "daenemark" | "denmark" => "DK",
+        "es" | "spanien" | "spain" => "ES",
+        "gb" | "uk" | "grossbritannien" | "vereinigtes koenigreich" | "united kingdom" => "GB",
+        "us" | "usa" | "vereinigte staaten" | "united states" => "US",
+        k if k.len() == 2 && k.chars().all(|c| c.is_ascii_alphabetic()) => {
+            return Some(k.to_ascii_uppercase());
+        }
+        _ => return None,
+    };
+    Some(code.to_string())
+}
+
+/// Validates one record. Collects every problem of the row.
+fn parse_row(
+    cols: &Columns,
+    rec: &csv::ByteRecord,
+    region: &str,
+    tag_split: &[char],
+) -> std::result::Result<Row, Vec<(String, String)>> {
+    let mut row = Row::default();
+    let mut errs: Vec<(String, String)> = Vec::new();
+    for (i, raw) in rec.iter().enumerate() {
+        let text = field_text(raw);
+        let v = text.trim();
+        let Some(Some(field)) = cols.fields.get(i) else {
+            if !v.is_empty() && cols.unknown.contains(&i) {
+                if let Some(h) = cols.headers.get(i) {
+                    row.custom.insert(h.trim().to_string(), json!(v));
+                }
+            }
+            continue;
+        };
+        if v.is_empty() {
+            continue;
+        }
+        let mut err = |msg: &str| errs.push((field.name().to_string(), msg.to_string()));
+        let long = v.chars().count() > 500;
+        match field {
+            _ if long => err("is longer than 500 characters"),
+            Field::FirstName => row.first_name = Some(v.to_string()),
+            Field::LastName => row.last_name = Some(v.to_string()),
+            Field::FullName => match v.rsplit_once(' ') {
+                Some((first, last)) => {
+                    row.first_name
+                        .get_or_insert_with(|| first.trim().to_string());
+                    row.last_name.get_or_insert_with(|| last.trim().to_string());
+                }
+                None => {
+                    row.last_name.get_or_insert_with(|| v.to_string());
+                }
+            },
+            Field::Salutation => row.salutation = Some(v.to_string()),
+            Field::Title => row.title = Some(v.to_string()),
+            Field::JobTitle => row.job_title = Some(v.to_string()),
+            Field::Department => row.department = Some(v.to_string()),
+            Field::Email | Field::Email2 => match Email::parse(v) {
+                Ok(e) => {
+                    let pair = (e.as_str().to_string(), e.normalized());
+                    if *field == Field::Email {
+                        row.email = Some(pair)
+                    } else {
+                        row.email2 = Some(pair)
+                    }
+                }
+                Err(e) => err(e.message()),
+            },
+            Field::Phone | Field::Mobile => match Phone::parse(v, region) {
+                Ok(p) => {
+                    let pair = (p.e164().to_string(), v.to_string());
+                    if *field == Field::Phone {
+                        row.phone = Some(pair)
+                    } else {
+                        row.mobile = Some(pair)
+                    }
+                }
+                Err(e) => err(e.message()),
+            },
+            Field::Company => row.company = Some((v.to_string(), normalize_name(v))),
+            Field::VatId => match VatId::parse(v) {
+                Ok(vat) => row.vat_id = Some(vat.as_str().to_string()),
+                Err(e) => err(e.message()),
+            },
+            Field::Website => match Website::parse(v) {
+                Ok(w) => row.website = Some((w.as_str().to_string(), w.domain().to_string())),
+                Err(e) => err(e.message()),
+            },
+            Field::Street => row.street = Some(v.to_string()),
+            Field::PostalCode => row.postal_code = Some(v.to_string()),
+            Field::City => row.city = Some(v.to_string()),
+            Field::Country => match parse_country(v) {
+                Some(c) => row.country = Some(c),
+                None => {
+                    err("is not a known country; use a two-letter ISO code such as DE, AT or CH")
+                }
+            },
+            Field::Tags => {
+                row.tags = v
+                    .split(|c: char| tag_split.contains(&c))
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty() && t.chars().count() <= 100)
+                    .map(str::to_string)
+                    .collect();
+            }
+            Field::Source => match v.parse::<ContactSource>() {
+                Ok(s) => row.source = Some(s.as_str()),
+                Err(_) => err(
+                    "is not a known source (website, referral, event, cold_outreach, partner, import, lexware, other)",
+                ),
+            },
+            Field::LinkedIn => {
+                let lower = v.to_ascii_lowercase();
+                if lower.contains("linkedin.com/") && !v.contains(char::is_whitespace) {
+                    row.linkedin = Some(if lower.starts_with("http") {
+                        v.to_string()
+                    } else {
+                        format!("https://{v}")
+                    });
+                } else {
+                    err("is not a LinkedIn profile URL");
+                }
+            }
+            Field::Birthday => match parse_date(v) {
+                Some(d) if d <= chrono::Utc::now().date_naive() => row.birthday = Some(d),
+                Some(_) => err("is in the future"),
+                None => err("is not a date (YYYY-MM-DD or DD.MM.YYYY)"),
+            },
+            Field::Status => match v.parse::<EntityStatus>() {
+                Ok(s) => row.status = Some(s.as_str()),
+                Err(_) => err("must be active, inactive or blocked"),
+            },
+        }
+    }
+    if row.first_name.is_none() && row.last_name.is_none() && row.email.is_none() {
+        errs.push((
+            "name".into(),
+            "a contact needs a first name, last name or e-mail".into(),
+        ));
+    }
+    if errs.is_empty() { Ok(row) } else { Err(errs) }
+}
+
+/// Appends one value in `COPY ... (format text)` form.
+fn copy_text(buf: &mut Vec<u8>, v: Option<&str>) {
+    match v {
+        None => buf.extend_from_slice(b"\\N"),
+        Some(s) => {
+            for b in s.bytes() {
+                match b {
+                    b'\\' => buf.extend_from_slice(b"\\\\"),
+                    b'\t' => buf.extend_from_slice(b"\\t"),
+                    b'\n' => buf.extend_from_slice(b"\\n"),
+                    b'\r' => buf.extend_from_slice(b"\\r"),
+                    _ => buf.push(b),
+                }
+            }
+        }
+    }
+}
+
+const STAGE_DDL: &str = "create temp table import_stage (
+    line bigint not null, id uuid not null, first_name text, last_name text, salutation text,
+    title text, job_title text, department text, email text, email_norm text, email_id uuid,
+    email2 text, email2_norm text, email2_id uuid, phone text, phone_raw text, phone_id uuid,
+    mobile text, mobile_raw text, mobile_id uuid, company text, company_norm text,
+    company_new_id uuid, vat_id text, website text, domain text, street text, postal_code text,
+    city text, country text, tags text, source text, linkedin text, birthday date, status text,
+    custom jsonb, name_norm text, company_id uuid, existing_id uuid, existing_version integer
+) on commit drop";
+
+const STAGE_COPY: &str = "copy import_stage (line, id, first_name, last_name, salutation, title, \
+    job_title, department, email, email_norm, email_id, email2, email2_norm, email2_id, phone, \
+    phone_raw, phone_id, mobile, mobile_raw, mobile_id, company, company_norm, company_new_id, \
+    vat_id, website, domain, street, postal_code, city, country, tags, source, linkedin, \
+    birthday, status, custom, name_norm) from stdin";
+
+/// Columns of `contacts` that an update may overwrite, with the staging expression for each
+/// and the file field that makes them present.
+const UPDATABLE: &[(&str, &str, Field)] = &[
+    ("first_name", "s.first_name", Field::FirstName),
+    ("last_name", "s.last_name", Field::LastName),
+    ("salutation", "s.salutation", Field::Salutation),
+    ("title", "s.title", Field::Title),
+    ("job_title", "s.job_title", Field::JobTitle),
+    ("department", "s.department", Field::Department),
+    ("phone", "coalesce(s.phone, s.mobile)", Field::Phone),
+    ("city", "s.city", Field::City),
+    ("linkedin_url", "s.linkedin", Field::LinkedIn),
+    ("birthday", "s.birthday", Field::Birthday),
+    ("status", "s.status", Field::Status),
+    ("company_id", "s.company_id", Field::Company),
+];
+
+struct Batch {
+    copy: Vec<u8>,
+    lines: Vec<(u64, csv::ByteRecord)>,
+    tags: HashSet<String>,
+    rows: usize,
+}
+
+impl Batch {
+    fn new() -> Self {
+        Self {
+            copy: Vec::with_capacity(8 << 20),
+            lines: Vec::new(),
+            tags: HashSet::new(),
+            rows: 0,
+        }
+    }
+}
+
+struct Ctx<'a> {
+    scope: &'a Scope,
+    opts: &'a ImportOptions,
+    cols: &'a Columns,
+    run: ImportRunId,
+    summary: ImportSummary,
+    errors_out: Option<csv::Writer<Box<dyn Write + Send + 'a>>>,
+    batch_no: u64,
+}
+
+impl Ctx<'_> {
+    fn reject(
+        &mut self,
+        line: u64,
+        rec: Option<&csv::ByteRecord>,
+        field: &str,
+        message: &str,
+    ) -> Result<()> {
+        self.summary.failed += 1;
+        self.summary.errors.push(RowError {
+            line,
+            field: field.into(),
+            message: message.into(),
+        });
+        if let Some(w) = self.errors_out.as_mut() {
+            let mut out: Vec<String> = rec
+                .map(|r| r.iter().map(|f| field_text(f).into_owned()).collect())
+                .unwrap_or_default();
+            out.resize(self.cols.headers.len(), String::new());
+            out.extend([line.to_string(), field.to_string(), message.to_string()]);
+            w.write_record(&out)
+                .map_err(|e| Error::Io(format!("writing the error file failed: {e}")))?;
+        }
+        Ok(())
+    }
+}
+
+/// Imports contacts from `input` (CSV) into the scope's organization.
+///
+/// `errors_out`, when given, receives every rejected row as CSV: the original columns plus
+/// `line`, `field` and `error`, so the file can be fixed and imported again. `progress` is
+/// called after every batch.
+pub async fn import_contacts<'a, R: Read + Send>(
+    scope: &Scope,
+    input: R,
+    opts: &ImportOptions,
+    errors_out: Option<Box<dyn Write + Send + 'a>>,
+    mut progress: impl FnMut(Progress) + Send,
+) -> Result<ImportSummary> {
+    let (region, actor) = {
+        let mut tx = scope.begin().await?;
+        tx.require(Permission::Import)?;
+        if opts.on_duplicate == OnDuplicate::Update {
+            tx.require(Permission::Write)?;
+        }
+        let region: String =
+            sqlx::query_scalar("select default_region::text from organizations where id = $1")
+                .bind(tx.org())
+                .fetch_one(tx.conn())
+                .await?;
+        let actor = tx.actor().id;
+        tx.commit().await?;
+        (region, actor)
+    };
+    let mut source = Source::open(input, opts.encoding, opts.delimiter)?;
+    let delimiter = source.delimiter();
+    let encoding = source.encoding();
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(&mut source);
+    let mut header = csv::ByteRecord::new();
+    if !reader.read_byte_record(&mut header).map_err(csv_error)? {
+        return Err(Error::invalid("file", "the file is empty"));
+    }
+    let headers: Vec<String> = header
+        .iter()
+        .map(|h| field_text(h).trim().to_string())
+        .collect();
+    let cols = Columns::new(headers.clone(), opts)?;
+    let tag_split: Vec<char> = ['|', ';', ',']
+        .into_iter()
+        .filter(|c| *c as u32 != u32::from(delimiter))
+        .collect();
+
+    let run = ImportRunId::new();
+    if !opts.dry_run {
+        scope
+            .run(async |tx| {
+                sqlx::query(
+                    "insert into import_runs (org_id, id, kind, file_name, actor_id, options) \
+                     values ($1, $2, 'contacts', $3, $4, $5)",
+                )
+                .bind(tx.org())
+                .bind(run)
+                .bind(&opts.file_name)
+                .bind(actor)
+                .bind(json!({
+                    "on_duplicate": opts.on_duplicate,
+                    "dry_run": opts.dry_run,
+                    "mappings": opts.mappings,
+                }))
+                .execute(tx.conn())
+                .await?;
+                Ok(())
+            })
+            .await?;
+    }
+    let mut ctx = Ctx {
+        scope,
+        opts,
+        cols: &cols,
+        run,
+        summary: ImportSummary {
+            run_id: (!opts.dry_run).then_some(run),
+            dry_run: opts.dry_run,
+            encoding: Some(encoding),
+            delimiter: (delimiter as char).to_string(),
+            unknown_columns: cols
+                .unknown
+                .iter()
+                .filter_map(|i| cols.headers.get(*i).cloned())
+                .collect(),
+            columns: cols
+                .fields
+                .iter()
+                .zip(&cols.headers)
+                .filter_map(|(f, h)| f.map(|f| (h.clone(), f.name().to_string())))
+                .collect(),
+            ..ImportSummary::default()
+        },
+        errors_out: errors_out.map(|w| csv::WriterBuilder::new().from_writer(w)),
+        batch_no: 0,
+    };
+    if let Some(w) = ctx.errors_out.as_mut() {
+        let mut h = headers.clone();
+        h.extend(["line".to_string(), "field".to_string(), "error".to_string()]);
+        w.write_record(&h)
+            .map_err(|e| Error::Io(format!("writing the error file failed: {e}")))?;
+    }
+
+    // Within-file dedup: a hash of the key to the first line that had it.
+    let mut seen: HashMap<u64, u64> = HashMap::new();
+    let mut batch = Batch::new();
+    let mut rec = csv::ByteRecord::new();
+    let batch_size = opts.batch_size.max(1);
+    loop {
+        let more = match reader.read_byte_record(&mut rec) {
+            Ok(more) => more,
+            Err(e) => {
+                // A malformed record (e.g. an unterminated quote): report it and stop reading,
+                // keeping what was imported.
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                ctx.summary.rows += 1;
+                ctx.reject(
+                    line,
+                    None,
+                    "file",
+                    "malformed CSV (unbalanced quotes?); reading stopped here",
+                )?;
+                false
+            }
+        };
+        if more {
+            let line = rec.position().map(|p| p.line()).unwrap_or(0);
+            if rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+                continue;
+            }
+            ctx.summary.rows += 1;
+            match parse_row(&cols, &rec, &region, &tag_split) {
+                Err(errs) => {
+                    for (field, msg) in errs {
+                        ctx.summary.errors.push(RowError {
+                            line,
+                            field: field.clone(),
+                            message: msg.clone(),
+                        });
+                    }
+                    ctx.summary.failed += 1;
+                    if let Some(w) = ctx.errors_out.as_mut() {
+                        let mut out: Vec<String> =
+                            rec.iter().map(|f| field_text(f).into_owned()).collect();
+                        out.resize(cols.headers.len(), String::new());
+                        let fields: Vec<&str> = ctx
+                            .summary
+                            .errors
+                            .iter()
+                            .rev()
+                            .take_while(|e| e.line == line)
+                            .map(|e| e.field.as_str())
+                            .collect();
+                        let msgs: Vec<&str> = ctx
+                            .summary
+                            .errors
+                            .iter()
+                            .rev()
+                            .take_while(|e| e.line == line)
+                            .map(|e| e.message.as_str())
+                            .collect();
+                        out.extend([line.to_string(), fields.join("; "), msgs.join("; ")]);
+                        w.write_record(&out).map_err(|e| {
+                            Error::Io(format!("writing the error file failed: {e}"))
+                        })?;
+                    }
+                }
+                Ok(row) => {
+                    let name_norm = normalize_name(&format!(
+                        "{} {}",
+                        row.first_name.as_deref().unwrap_or(""),
+                        row.last_name.as_deref().unwrap_or("")
+                    ));
+                    let key = match &row.email {
+                        Some((_, norm)) => hash_key(&["e", norm]),
+                        None => hash_key(&[
+                            "n",
+                            &name_norm,
+                            row.company.as_ref().map_or("", |c| c.1.as_str()),
+                        ]),
+                    };
+                    if let Some(first) = seen.get(&key) {
+                        ctx.summary.skipped += 1;
+                        let _ = first;
+                        continue;
+                    }
+                    seen.insert(key, line);
+                    stage_row(&mut batch, line, &row, &name_norm);
+                    batch.lines.push((line, rec.clone()));
+                    batch.tags.extend(row.tags.iter().cloned());
+                }
+            }
+        }
+        if batch.rows >= batch_size || (!more && batch.rows > 0) {
+            let b = std::mem::replace(&mut batch, Batch::new());
+            flush(&mut ctx, b, actor).await?;
+            progress(Progress {
+                rows: ctx.summary.rows,
+                bytes: reader.get_ref().bytes_read(),
+            });
+        }
+        if !more {
+            break;
+        }
+    }
+    drop(reader);
+    if let Some(mut w) = ctx.errors_out.take() {
+        w.flush()
+            .map_err(|e| Error::Io(format!("writing the error file failed: {e}")))?;
+    }
+    let summary = ctx.summary;
+    if !opts.dry_run {
+        let digest = source.digest();
+        let counts = json!({
+            "rows": summary.rows, "created": summary.created, "updated": summary.updated,
+            "skipped": summary.skipped, "failed": summary.failed,
+            "companies_created": summary.companies_created,
+        });
+        scope
+            .run(async |tx| {
+                sqlx::query(
+                    "update import_runs set status = 'finished', finished_at = now(), file_digest = $3, \
+                     counts = $4, rows_done = $5 where org_id = $1 and id = $2",
+                )
+                .bind(tx.org())
+                .bind(run)
+                .bind(&digest)
+                .bind(&counts)
+                .bind(summary.rows as i64)
+                .execute(tx.conn())
+                .await?;
+                tx.record("import", Some(run.uuid()), "finish", &counts, Some("import.finished"), &json!({"run_id": run, "counts": counts}))
+                    .await
+            })
+            .await?;
+    }
+    Ok(summary)
+}
+
+fn hash_key(parts: &[&str]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for p in parts {
+        p.hash(&mut h);
+    }
+    h.finish()
+}
+
+fn csv_error(e: csv::Error) -> Error {
+    let line = e.position().map(|p| p.line()).unwrap_or(0);
+    Error::invalid("file", format!("unreadable CSV near line {line}"))
+}
+
+fn stage_row(batch: &mut Batch, line: u64, r: &Row, name_norm: &str) {
+    let b = &mut batch.copy;
+    let id = || Some(Uuid::now_v7().to_string());
+    let company_new = r.company.as_ref().map(|_| Uuid::now_v7().to_string());
+    let tags = (!r.tags.is_empty()).then(|| r.tags.join("\u{1f}"));
+    let custom = (!r.custom.is_empty()
+        || (r.company.is_none() && (r.street.is_some() || r.postal_code.is_some())))
+    .then(|| {
+        let mut m = r.custom.clone();
+        if r.company.is_none() {
+            if let Some(s) = &r.street {
+                m.insert("street".into(), json!(s));
+            }
+            if let Some(p) = &r.postal_code {
+                m.insert("postal_code".into(), json!(p));
+            }
+            if let Some(c) = &r.country {
+                m.insert("country".into(), json!(c));
+            }
+        }
+        serde_json::Value::Object(m).to_string()
+    });
+    let birthday = r.birthday.map(|d| d.to_string());
+    let vals: [Option<String>; 37] = [
+        Some(line.to_string()),
+        Some(Uuid::now_v7().to_string()),
+        r.first_name.clone(),
+        r.last_name.clone(),
+        r.salutation.clone(),
+        r.title.clone(),
+        r.job_title.clone(),
+        r.department.clone(),
+        r.email.as_ref().map(|e| e.0.clone()),
+        r.email.as_ref().map(|e| e.1.clone()),
+        r.email.as_ref().and_then(|_| id()),
+        r.email2.as_ref().map(|e| e.0.clone()),
+        r.email2.as_ref().map(|e| e.1.clone()),
+        r.email2.as_ref().and_then(|_| id()),
+        r.phone.as_ref().map(|p| p.0.clone()),
+        r.phone.as_ref().map(|p| p.1.clone()),
+        r.phone.as_ref().and_then(|_| id()),
+        r.mobile.as_ref().map(|p| p.0.clone()),
+        r.mobile.as_ref().map(|p| p.1.clone()),
+        r.mobile.as_ref().and_then(|_| id()),
+        r.company.as_ref().map(|c| c.0.clone()),
+        r.company.as_ref().map(|c| c.1.clone()),
+        company_new,
+        r.vat_id.clone(),
+        r.website.as_ref().map(|w| w.0.clone()),
+        r.website.as_ref().map(|w| w.1.clone()),
+        r.street.clone(),
+        r.postal_code.clone(),
+        r.city.clone(),
+        r.country.clone(),
+        tags,
+        r.source.map(str::to_string),
+        r.linkedin.clone(),
+        birthday,
+        r.status.map(str::to_string),
+        custom,
+        Some(name_norm.to_string()),
+    ];
+    for (i, v) in vals.iter().enumerate() {
+        if i > 0 {
+            b.push(b'\t');
+        }
+        copy_text(b, v.as_deref());
+    }
+    b.push(b'\n');
+    batch.rows += 1;
+}
+
+async fn flush(ctx: &mut Ctx<'_>, batch: Batch, actor: crate::ids::UserId) -> Result<()> {
+    ctx.batch_no += 1;
+    let mut tx = ctx.scope.begin().await?;
+    let org = tx.org();
+    let run = ctx.run;
+    sqlx::query(STAGE_DDL).execute(tx.conn()).await?;
+    let mut copy = tx.conn().copy_in_raw(STAGE_COPY).await?;
+    for chunk in batch.copy.chunks(1 << 20) {
+        copy.send(chunk).await?;
+    }
+    copy.finish().await?;
+
+    // Companies: link by normalised name, create the missing ones.
+    let mut companies_created = 0;
+    if ctx.cols.has(Field::Company) {
+        const LINK: &str = "update import_stage s set company_id = c.id \
+             from (select distinct on (name_norm) name_norm, id from companies \
+                   where org_id = $1 and deleted_at is null \
+                     and name_norm in (select company_norm from import_stage where company_norm is not null) \
+                   order by name_norm, id) c \
+             where s.company_id is null and s.company_norm = c.name_norm";
+        sqlx::query(LINK).bind(org).execute(tx.conn()).await?;
+        companies_created = sqlx::query(
+            "insert into companies (org_id, id, name, vat_id, website, domain, billing_street, \
+                    billing_postal_code, billing_city, billing_country, import_run_id) \
+             select $1, n.company_new_id, n.company, n.vat_id, n.website, n.domain, n.street, \
+                    n.postal_code, n.city, n.country, $2 \
+             from (select distinct on (company_norm) * from import_stage \
+                   where company_norm is not null and company_id is null order by company_norm, line) n \
+             on conflict do nothing",
+        )
+        .bind(org)
+        .bind(run)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        sqlx::query(LINK).bind(org).execute(tx.conn()).await?;
+    }
+
+    // Existing contacts: by any e-mail, else by name and company.
+    sqlx::query(
+        "update import_stage s set existing_id = c.id, existing_version = c.version \
+         from contact_emails e join contacts c on c.org_id = e.org_id and c.id = e.contact_id \
+         where e.org_id = $1 and c.deleted_at is null and s.email_norm is not null \
+           and e.email_norm = s.email_norm",
+    )
+    .bind(org)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query(
+        "update import_stage s set existing_id = c.id, existing_version = c.version \
+         from contacts c \
+         where s.email_norm is null and s.existing_id is null and c.org_id = $1 \
+           and c.deleted_at is null and c.last_name = coalesce(s.last_name, '') \
+           and crm_fold(btrim(c.first_name || ' ' || c.last_name)) = s.name_norm \
+           and c.company_id is not distinct from s.company_id",
+    )
+    .bind(org)
+    .execute(tx.conn())
+    .await?;
+
+    let existing: Vec<(i64, Uuid)> = sqlx::query_as(
+        "select line, existing_id from import_stage where existing_id is not null order by line",
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    let by_line: HashMap<u64, &csv::ByteRecord> =
+        batch.lines.iter().map(|(l, r)| (*l, r)).collect();
+    match ctx.opts.on_duplicate {
+        OnDuplicate::Skip => ctx.summary.skipped += existing.len() as u64,
+        OnDuplicate::Error => {
+            for (line, _) in &existing {
+                let line = *line as u64;
+                ctx.reject(
+                    line,
+                    by_line.get(&line).copied(),
+                    "email",
+                    "a contact with this e-mail (or name and company) already exists",
+                )?;
+            }
+        }
+        OnDuplicate::Update => update_existing(ctx, &mut tx, &by_line).await?,
+    }
+
+    // Tags used by this batch.
+    if !batch.tags.is_empty() {
+        let names: Vec<String> = batch.tags.iter().cloned().collect();
+        let ids: Vec<Uuid> = names.iter().map(|_| Uuid::now_v7()).collect();
+        sqlx::query(
+            "insert into tags (org_id, id, name, name_norm) \
+             select distinct on (crm_fold(btrim(u.name))) $1, u.id, btrim(u.name), crm_fold(btrim(u.name)) \
+             from unnest($2::uuid[], $3::text[]) as u(id, name) \
+             on conflict (org_id, name_norm) do nothing",
+        )
+        .bind(org)
+        .bind(&ids)
+        .bind(&names)
+        .execute(tx.conn())
+        .await?;
+    }
+
+    // New contacts with their e-mails, phones, owner and tags, in one statement.
+    let created: i64 = sqlx::query_scalar(
+        "with ins as ( \
+            insert into contacts (org_id, id, company_id, salutation, title, first_name, last_name, \
+                job_title, department, linkedin_url, birthday, source, status, email, email_norm, \
+                phone, city, custom, import_run_id) \
+            select $1, s.id, s.company_id, s.salutation, s.title, coalesce(s.first_name, ''), \
+                coalesce(s.last_name, ''), s.job_title, s.department, s.linkedin, s.birthday, \
+                coalesce(s.source, 'import'), coalesce(s.status, 'active'), s.email, s.email_norm, \
+                coalesce(s.phone, s.mobile), s.city, coalesce(s.custom, '{}'), $2 \
+            from import_stage s where s.existing_id is null \
+            on conflict do nothing returning id), \
+         new as (select s.* from import_stage s join ins on ins.id = s.id), \
+         em as ( \
+            insert into contact_emails (org_id, id, contact_id, email, email_norm, kind, is_primary) \
+            select $1, email_id, id, email, email_norm, 'work', true from new where email is not null \
+            union all \
+            select $1, email2_id, id, email2, email2_norm, 'other', email is null from new \
+            where email2 is not null and email2_norm is distinct from email_norm), \
+         ph as ( \
+            insert into contact_phones (org_id, id, contact_id, number_e164, number_raw, kind, is_primary) \
+            select $1, phone_id, id, phone, phone_raw, 'office', true from new where phone is not null \
+            union all \
+            select $1, mobile_id, id, mobile, mobile_raw, 'mobile', phone is null from new \
+            where mobile is not null), \
+         ow as ( \
+            insert into contact_owners (org_id, contact_id, user_id, role) \
+            select $1, id, $3, 'owner' from ins), \
+         tg as ( \
+            insert into contact_tags (org_id, contact_id, tag_id) \
+            select distinct $1, n.id, t.id from new n \
+            cross join lateral unnest(string_to_array(n.tags, E'\\x1f')) as tn(name) \
+            join tags t on t.org_id = $1 and t.name_norm = crm_fold(btrim(tn.name)) \
+            where n.tags is not null) \
+         select count(*) from ins",
+    )
+    .bind(org)
+    .bind(run)
+    .bind(actor)
+    .fetch_one(tx.conn())
+    .await?;
+    let new_rows = batch.rows as u64 - existing.len() as u64;
+    ctx.summary.created += created as u64;
+    // Rows a concurrent writer created in the meantime were not inserted: skipped.
+    ctx.summary.skipped += new_rows.saturating_sub(created as u64);
+    ctx.summary.companies_created += companies_created;
+
+    let payload = json!({
+        "run_id": run,
+        "batch": ctx.batch_no,
+        "first_line": batch.lines.first().map(|l| l.0),
+        "last_line": batch.lines.last().map(|l| l.0),
+        "created": created,
+        "companies_created": companies_created,
+    });
+    if ctx.opts.dry_run {
+        tx.rollback().await?;
+    } else {
+        sqlx::query("update import_runs set rows_done = $3 where org_id = $1 and id = $2")
+            .bind(org)
+            .bind(run)
+            .bind(ctx.summary.rows as i64)
+            .execute(tx.conn())
+            .await?;
+        tx.record(
+            "import",
+            Some(run.uuid()),
+            "import_batch",
+            &payload,
+            Some("import.batch"),
+            &payload,
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// Updates the matched contacts with the columns present in the file (fill and overwrite,
+/// never blank), only where a value differs, checked against the version read.
+async fn update_existing(
+    ctx: &mut Ctx<'_>,
+    tx: &mut Tx,
+    by_line: &HashMap<u64, &csv::ByteRecord>,
+) -> Result<()> {
+    let org = tx.org();
+    let present: Vec<&(&str, &str, Field)> = UPDATABLE
+        .iter()
+        .filter(|(_, _, f)| ctx.cols.has(*f) || (*f == Field::Phone && ctx.cols.has(Field::Mobile)))
+        .collect();
+    if present.is_empty() {
+        let n: i64 =
+            sqlx::query_scalar("select count(*) from import_stage where existing_id is not null")
+                .fetch_one(tx.conn())
+                .await?;
+        ctx.summary.skipped += n as u64;
+        return Ok(());
+    }
+    // Field-level changes of the first few, for the summary (and the dry run).
+    let diff_exprs: Vec<String> = present
+        .iter()
+        .map(|(col, expr, _)| {
+            format!(
+                "case when {expr} is not null and {expr} is distinct from c.{col} \
+                 then jsonb_build_object('{col}', jsonb_build_object('before', c.{col}, 'after', {expr})) \
+                 else '{{}}'::jsonb end"
+            )
+        })
+        .collect();
+    let changes_sql = format!(
+        "select s.line, c.id, {} as changes from import_stage s \
+         join contacts c on c.org_id = $1 and c.id = s.existing_id order by s.line limit 50",
+        diff_exprs.join(" || ")
+    );
+    let rows: Vec<(i64, Uuid, serde_json::Value)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(changes_sql))
+            .bind(org)
+            .fetch_all(tx.conn())
+            .await?;
+    for (line, id, changes) in rows {
+        if ctx.summary.changes.len() >= 10 {
+            break;
+        }
+        if changes.as_object().is_some_and(|m| !m.is_empty()) {
+            ctx.summary.changes.push(RowChange {
+                line: line as u64,
+                id,
+                changes,
+            });
+        }
+    }
+    let sets: Vec<String> = present
+        .iter()
+        .map(|(col, expr, _)| format!("{col} = coalesce({expr}, c.{col})"))
+        .collect();
+    let differs: Vec<String> = present
+        .iter()
+        .map(|(col, expr, _)| format!("({expr} is not null and {expr} is distinct from c.{col})"))
+        .collect();
+    let update_sql = format!(
+        "update contacts c set {}, import_run_id = $2 from import_stage s \
+         where c.org_id = $1 and c.id = s.existing_id and c.version = s.existing_version \
+           and ({}) returning c.id",
+        sets.join(", "),
+        differs.join(" or ")
+    );
+    let updated: Vec<Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(update_sql))
+        .bind(org)
+        .bind(ctx.run)
+        .fetch_all(tx.conn())
+        .await?;
+    // Keep the primary phone row in step with contacts.phone.
+    if present.iter().any(|(c, _, _)| *c == "phone") {
+        sqlx::query(
+            "update contact_phones p set number_e164 = c.phone, number_raw = coalesce(s.phone_raw, s.mobile_raw) \
+             from contacts c join import_stage s on s.existing_id = c.id \
+             where p.org_id = $1 and c.org_id = $1 and p.contact_id = c.id and p.is_primary \
+               and c.id = any($2) and p.number_e164 is distinct from c.phone and c.phone is not null",
+        )
+        .bind(org)
+        .bind(&updated)
+        .execute(tx.conn())
+        .await?;
+        sqlx::query(
+            "insert into contact_phones (org_id, id, contact_id, number_e164, number_raw, kind, is_primary) \
+             select $1, coalesce(s.phone_id, s.mobile_id), c.id, c.phone, coalesce(s.phone_raw, s.mobile_raw), \
+                    case when s.phone is null then 'mobile' else 'office' end, true \
+             from contacts c join import_stage s on s.existing_id = c.id \
+             where c.org_id = $1 and c.id = any($2) and c.phone is not null \
+               and not exists (select 1 from contact_phones p where p.org_id = $1 and p.contact_id = c.id and p.is_primary)",
+        )
+        .bind(org)
+        .bind(&updated)
+        .execute(tx.conn())
+        .await?;
+    }
+    // Rows whose record changed since it was read: conflicts, not overwritten.
+    let conflicts: Vec<i64> = sqlx::query_scalar(
+        "select s.line from import_stage s join contacts c on c.org_id = $1 and c.id = s.existing_id \
+         where c.version <> s.existing_version and not (c.id = any($2)) order by s.line",
+    )
+    .bind(org)
+    .bind(&updated)
+    .fetch_all(tx.conn())
+    .await?;
+    let total: i64 =
+        sqlx::query_scalar("select count(*) from import_stage where existing_id is not null")
+            .fetch_one(tx.conn())
+            .await?;
+    for line in &conflicts {
+        let line = *line as u64;
+        ctx.reject(
+            line,
+            by_line.get(&line).copied(),
+            "version",
+            "the contact was changed by someone else during the import; import the row again",
+        )?;
+    }
+    ctx.summary.updated += updated.len() as u64;
+    ctx.summary.skipped +=
+        (total as u64).saturating_sub(updated.len() as u64 + conflicts.len() as u64);
+    Ok(())
+}

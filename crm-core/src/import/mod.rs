@@ -1,0 +1,149 @@
+//! Bulk CSV import.
+//!
+//! Rows stream from the file through validation in Rust, then with `COPY` into a temporary
+//! staging table, and move into the tenant's tables with set-based SQL under its row-level
+//! security policy (`COPY FROM` into a policy-protected table is refused by PostgreSQL).
+//! Every batch commits on its own, so a crash or Ctrl-C loses at most the current batch;
+//! re-running the same file afterwards recognises what was imported by the dedup keys and
+//! creates no duplicates. Each import is a recorded run (who, file, digest, counts), and
+//! every created or updated record carries the run's id (`import_run_id`), so the audit
+//! trail is one entry per batch rather than one per row.
+
+pub mod contacts;
+pub mod source;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::ids::ImportRunId;
+
+pub use source::TextEncoding;
+
+/// What to do with a row that matches an existing record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnDuplicate {
+    /// Leave the existing record alone and count the row as skipped.
+    #[default]
+    Skip,
+    /// Fill and overwrite the columns present in the file (checked against the version
+    /// read, so a concurrent change is a conflict, never overwritten).
+    Update,
+    /// Report the row as failed.
+    Error,
+}
+
+impl std::str::FromStr for OnDuplicate {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "skip" => Ok(Self::Skip),
+            "update" => Ok(Self::Update),
+            "error" => Ok(Self::Error),
+            _ => Err(Error::invalid(
+                "on_duplicate",
+                "must be skip, update or error",
+            )),
+        }
+    }
+}
+
+/// Options of an import.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// Validate and count, write nothing.
+    pub dry_run: bool,
+    /// What to do with duplicates of existing records.
+    pub on_duplicate: OnDuplicate,
+    /// Force the delimiter (detected when `None`).
+    pub delimiter: Option<u8>,
+    /// Force the encoding (detected when `None`).
+    pub encoding: Option<TextEncoding>,
+    /// Extra header mappings: (column header as in the file, field name).
+    pub mappings: Vec<(String, String)>,
+    /// Keep columns that map to no field as custom fields instead of only reporting them.
+    pub keep_unknown: bool,
+    /// Rows per committed batch.
+    pub batch_size: usize,
+    /// The file name recorded on the run (`None` for stdin).
+    pub file_name: Option<String>,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        Self {
+            dry_run: false,
+            on_duplicate: OnDuplicate::Skip,
+            delimiter: None,
+            encoding: None,
+            mappings: Vec::new(),
+            keep_unknown: false,
+            batch_size: 50_000,
+            file_name: None,
+        }
+    }
+}
+
+/// One rejected row.
+#[derive(Debug, Clone, Serialize)]
+pub struct RowError {
+    /// Line in the file where the record starts (the header is line 1).
+    pub line: u64,
+    /// The field (or column) at fault.
+    pub field: String,
+    /// What is wrong; never quotes the value.
+    pub message: String,
+}
+
+/// A field-level change of an updated record (reported for the first few).
+#[derive(Debug, Clone, Serialize)]
+pub struct RowChange {
+    /// Line in the file.
+    pub line: u64,
+    /// The record.
+    pub id: uuid::Uuid,
+    /// `{field: {before, after}}`.
+    pub changes: serde_json::Value,
+}
+
+/// What an import did (or, in a dry run, would do).
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ImportSummary {
+    /// The recorded run (absent for a dry run).
+    pub run_id: Option<ImportRunId>,
+    /// Data rows read.
+    pub rows: u64,
+    /// Records created.
+    pub created: u64,
+    /// Records updated.
+    pub updated: u64,
+    /// Rows skipped: duplicates within the file or of existing records, or unchanged.
+    pub skipped: u64,
+    /// Rows rejected.
+    pub failed: u64,
+    /// Companies created for a company column.
+    pub companies_created: u64,
+    /// Every rejected row (all of them; the CLI can also write them to a file).
+    pub errors: Vec<RowError>,
+    /// Field-level changes of the first updated records.
+    pub changes: Vec<RowChange>,
+    /// Columns that map to no field.
+    pub unknown_columns: Vec<String>,
+    /// How each column was understood: (header, field).
+    pub columns: Vec<(String, String)>,
+    /// Whether nothing was written.
+    pub dry_run: bool,
+    /// The detected or given encoding.
+    pub encoding: Option<TextEncoding>,
+    /// The detected or given delimiter.
+    pub delimiter: String,
+}
+
+/// Progress of a running import, reported after every batch.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    /// Rows processed.
+    pub rows: u64,
+    /// Raw bytes read.
+    pub bytes: u64,
+}

@@ -1,0 +1,294 @@
+//! Bulk CSV import of contacts: file quirks, validation, dedup, dry run, re-runs.
+
+use crm_core::Scope;
+use crm_core::import::contacts::import_contacts;
+use crm_core::import::{ImportOptions, ImportSummary, OnDuplicate};
+use crm_core::testing::TestDb;
+
+async fn setup(db: &TestDb) -> Scope {
+    let (org, owner) = db.org("Import GmbH").await;
+    db.crm.scope(org, owner)
+}
+
+async fn import(scope: &Scope, data: &[u8], opts: ImportOptions) -> ImportSummary {
+    import_contacts(scope, data, &opts, None, |_| {})
+        .await
+        .unwrap()
+}
+
+async fn count(db: &TestDb, sql: &'static str) -> i64 {
+    let mut owner = db.owner().await;
+    sqlx::query_scalar(sql).fetch_one(&mut owner).await.unwrap()
+}
+
+#[tokio::test]
+async fn german_excel_file_in_windows_1252_with_semicolons_and_german_headers() {
+    let db = TestDb::new().await;
+    let scope = setup(&db).await;
+    // "Jürgen;Müller;...;Straße" in Windows-1252, as German Excel saves it.
+    let data = b"Vorname;Nachname;E-Mail;Telefon;Firma;Stra\xdfe;PLZ;Ort;USt-IdNr.\r\n\
+J\xfcrgen;M\xfcller;j.mueller@example.de;030 1234567;M\xfcller GmbH;Hauptstra\xdfe 1;10115;Berlin;DE136695976\r\n\
+Anna;Sch\xe4fer;anna@example.de;+41 44 668 18 00;M\xfcller GmbH;;;Z\xfcrich;\r\n";
+    let s = import(&scope, data, ImportOptions::default()).await;
+    assert_eq!((s.rows, s.created, s.failed), (2, 2, 0), "{s:?}");
+    assert_eq!(s.companies_created, 1, "both rows link to one company");
+    assert_eq!(s.delimiter, ";");
+    assert!(s.unknown_columns.is_empty(), "{:?}", s.unknown_columns);
+    let hits = scope
+        .run(async |tx| crm_core::search::search(tx, "Mueller", 10).await)
+        .await
+        .unwrap();
+    assert!(hits.iter().any(|h| h.name == "Jürgen Müller"), "{hits:?}");
+    let phone: String = {
+        let mut c = db.owner().await;
+        sqlx::query_scalar("select phone from contacts where last_name = 'Müller'")
+            .fetch_one(&mut c)
+            .await
+            .unwrap()
+    };
+    assert_eq!(phone, "+49301234567");
+    assert_eq!(count(&db, "select count(*) from companies where vat_id = 'DE136695976' and billing_street = 'Hauptstraße 1'").await, 1);
+    assert_eq!(count(&db, "select count(*) from contact_emails").await, 2);
+    assert_eq!(count(&db, "select count(*) from contact_owners").await, 2);
+}
+
+#[tokio::test]
+async fn utf8_bom_quoted_fields_with_delimiters_and_newlines_and_tags() {
+    let db = TestDb::new().await;
+    let scope = setup(&db).await;
+    let data = "\u{feff}first_name,last_name,email,job_title,tags,notes\n\
+\"Zoë\",\"O'Brien, Jr.\",zoe@example.com,\"Head of\nSales\",VIP|Messe 2026,\"said \"\"hi\"\"\"\n";
+    let s = import(
+        &scope,
+        data.as_bytes(),
+        ImportOptions {
+            keep_unknown: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!((s.created, s.failed), (1, 0), "{s:?}");
+    assert_eq!(s.unknown_columns, vec!["notes".to_string()]);
+    let mut c = db.owner().await;
+    let (last, title, notes): (String, String, String) =
+        sqlx::query_as("select last_name, job_title, custom->>'notes' from contacts")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+    assert_eq!(last, "O'Brien, Jr.");
+    assert_eq!(title, "Head of\nSales");
+    assert_eq!(notes, "said \"hi\"");
+    let tags: Vec<String> = sqlx::query_scalar(
+        "select t.name from contact_tags ct join tags t on t.id = ct.tag_id order by 1",
+    )
+    .fetch_all(&mut c)
+    .await
+    .unwrap();
+    assert_eq!(tags, vec!["Messe 2026", "VIP"]);
+}
+
+#[tokio::test]
+async fn tab_delimited_and_mapped_columns() {
+    let db = TestDb::new().await;
+    let scope = setup(&db).await;
+    let data = b"Given\tFamily\tMailbox\nLea\tK\xc3\xb6hler\tlea@example.at\n";
+    let opts = ImportOptions {
+        mappings: vec![
+            ("Given".into(), "first_name".into()),
+            ("Family".into(), "last_name".into()),
+            ("Mailbox".into(), "email".into()),
+        ],
+        ..Default::default()
+    };
+    let s = import(&scope, data, opts).await;
+    assert_eq!(s.created, 1, "{s:?}");
+    assert_eq!(s.delimiter, "\t");
+}
+
+#[tokio::test]
+async fn bad_rows_are_reported_with_line_and_field_and_good_rows_still_import() {
+    let db = TestDb::new().await;
+    let scope = setup(&db).await;
+    let data = "Vorname,Nachname,E-Mail,Telefon\n\
+Max,Mustermann,max@example.de,030 1234567\n\
+Erika,Musterfrau,not-an-email,12\n\
+,,,\n\
+Otto,Normal,otto@example.de,\n";
+    let mut errors_csv = Vec::new();
+    let s = import_contacts(
+        &scope,
+        data.as_bytes(),
+        &ImportOptions::default(),
+        Some(Box::new(&mut errors_csv)),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!((s.rows, s.created, s.failed), (3, 2, 1), "{s:?}");
+    let fields: Vec<(u64, &str)> = s
+        .errors
+        .iter()
+        .map(|e| (e.line, e.field.as_str()))
+        .collect();
+    assert_eq!(fields, vec![(3, "email"), (3, "phone")]);
+    assert!(
+        s.errors.iter().all(|e| !e.message.contains("not-an-email")),
+        "no values in messages"
+    );
+    let text = String::from_utf8(errors_csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "Vorname,Nachname,E-Mail,Telefon,line,field,error"
+    );
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("Erika,Musterfrau,not-an-email,12,3,")
+    );
+}
+
+#[tokio::test]
+async fn duplicates_within_the_file_and_against_the_database() {
+    let db = TestDb::new().await;
+    let scope = setup(&db).await;
+    let first = "email,first_name,last_name,company\n\
+a@example.de,Anna,Alt,Acme\n\
+A@Example.DE,Anna,Again,Acme\n\
+,Bernd,Brot,Acme\n\
+,Bernd,Brot,Acme\n";
+    let s = import(&scope, first.as_bytes(), ImportOptions::default()).await;
+    assert_eq!((s.created, s.skipped), (2, 2), "{s:?}");
+    // Against the database: skip (default), error, update.
+    let again = "email,first_name,last_name,job_title\na@example.de,Anna,Neu,CEO\nnew@example.de,Nina,Neu,\n";
+    let s = import(&scope, again.as_bytes(), ImportOptions::default()).await;
+    assert_eq!((s.created, s.skipped, s.updated), (1, 1, 0), "{s:?}");
+    let s = import(
+        &scope,
+        again.as_bytes(),
+        ImportOptions {
+            on_duplicate: OnDuplicate::Error,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!((s.created, s.failed), (0, 2), "{s:?}");
+    let s = import(
+        &scope,
+        again.as_bytes(),
+        ImportOptions {
+            on_duplicate: OnDuplicate::Update,
+            ..Default::default()
+        },
+    )
+    .await;
+    // Anna changes; Nina's row equals what the second run created: unchanged, skipped.
+    assert_eq!((s.created, s.updated, s.skipped), (0, 1, 1), "{s:?}");
+    assert_eq!(s.changes[0].changes["last_name"]["before"], "Alt");
+    assert_eq!(s.changes[0].changes["last_name"]["after"], "Neu");
+    // Unchanged on a second update run: nothing is written.
+    let s = import(
+        &scope,
+        again.as_bytes(),
+        ImportOptions {
+            on_duplicate: OnDuplicate::Update,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!((s.updated, s.skipped), (0, 2), "{s:?}");
+    // Update fills only the columns present: the company link of Anna is untouched.
+    assert_eq!(count(&db, "select count(*) from contacts where email_norm = 'a@example.de' and company_id is not null and job_title = 'CEO'").await, 1);
+}
+
+#[tokio::test]
+async fn a_dry_run_writes_nothing() {
+    let db = TestDb::new().await;
+    let scope = setup(&db).await;
+    let before = count(&db, "select count(*) from audit_log").await;
+    let data = "email,first_name,company\nx@example.de,X,Neue Firma\n";
+    let s = import(
+        &scope,
+        data.as_bytes(),
+        ImportOptions {
+            dry_run: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(s.dry_run);
+    assert_eq!((s.created, s.companies_created), (1, 1));
+    assert_eq!(count(&db, "select count(*) from contacts").await, 0);
+    assert_eq!(count(&db, "select count(*) from companies").await, 0);
+    assert_eq!(count(&db, "select count(*) from import_runs").await, 0);
+    assert_eq!(count(&db, "select count(*) from audit_log").await, before);
+}
+
+#[tokio::test]
+async fn an_interrupted_import_rerun_creates_no_duplicates_and_runs_are_recorded() {
+    let db = TestDb::new().await;
+    let scope = setup(&db).await;
+    let mut data = String::from("email,first_name,last_name\n");
+    for i in 0..250 {
+        data.push_str(&format!("p{i}@example.de,P{i},Person\n"));
+    }
+    // The first attempt dies after two batches of 100: simulate by importing a prefix
+    // (what the committed batches held) without finishing the run.
+    let prefix: String = data.lines().take(201).map(|l| format!("{l}\n")).collect();
+    let small = ImportOptions {
+        batch_size: 100,
+        ..Default::default()
+    };
+    let s = import(&scope, prefix.as_bytes(), small.clone()).await;
+    assert_eq!(s.created, 200);
+    let s = import(&scope, data.as_bytes(), small).await;
+    assert_eq!((s.created, s.skipped), (50, 200), "{s:?}");
+    assert_eq!(count(&db, "select count(*) from contacts").await, 250);
+    assert_eq!(
+        count(
+            &db,
+            "select count(*) from import_runs where status = 'finished' and file_digest is not null"
+        )
+        .await,
+        2
+    );
+    // Every contact is traceable to its run, and batches are in the audit chain.
+    assert_eq!(
+        count(
+            &db,
+            "select count(*) from contacts c join import_runs r on r.id = c.import_run_id"
+        )
+        .await,
+        250
+    );
+    assert!(
+        count(
+            &db,
+            "select count(*) from audit_log where action = 'import_batch'"
+        )
+        .await
+            >= 5
+    );
+    assert!(db.crm.verify_audit_chains().await.unwrap()[0].intact());
+}
+
+#[tokio::test]
+async fn a_file_without_name_or_email_columns_is_refused_up_front() {
+    let db = TestDb::new().await;
+    let scope = setup(&db).await;
+    let err = import_contacts(
+        &scope,
+        &b"foo,bar\n1,2\n"[..],
+        &ImportOptions::default(),
+        None,
+        |_| {},
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, crm_core::Error::Validation(_)), "{err:?}");
+    let err = import_contacts(&scope, &b""[..], &ImportOptions::default(), None, |_| {})
+        .await
+        .unwrap_err();
+    assert!(matches!(err, crm_core::Error::Validation(_)));
+}
