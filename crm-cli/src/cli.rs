@@ -51,6 +51,8 @@ pub enum Format {
     Table,
     /// One JSON value (an array for lists).
     Json,
+    /// One JSON object per line (lists and exports).
+    Ndjson,
     /// A header row, then one row per record.
     Csv,
 }
@@ -76,6 +78,8 @@ pub enum Command {
     /// Read the event outbox.
     #[command(subcommand)]
     Events(cmd::events::EventsCommand),
+    /// Export records as CSV, JSON or NDJSON (streamed).
+    Export(cmd::export::ExportArgs),
     /// Bulk import from CSV.
     Import(cmd::import::ImportArgs),
     /// Print shell completions.

@@ -25,6 +25,12 @@ pub fn list<T: Row>(format: Format, rows: &[T]) -> Result<()> {
             serde_json::to_writer_pretty(&mut out, rows)?;
             writeln!(out)?;
         }
+        Format::Ndjson => {
+            for r in rows {
+                serde_json::to_writer(&mut out, r)?;
+                writeln!(out)?;
+            }
+        }
         Format::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
             w.write_record(T::headers())?;
@@ -51,10 +57,14 @@ pub fn list<T: Row>(format: Format, rows: &[T]) -> Result<()> {
 /// Prints one record: JSON as an object, table as field/value pairs, CSV as one row.
 pub fn one<T: Row>(format: Format, row: &T) -> Result<()> {
     match format {
-        Format::Json => {
+        Format::Json | Format::Ndjson => {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
-            serde_json::to_writer_pretty(&mut out, row)?;
+            if format == Format::Json {
+                serde_json::to_writer_pretty(&mut out, row)?;
+            } else {
+                serde_json::to_writer(&mut out, row)?;
+            }
             writeln!(out)?;
             out.flush()?;
             Ok(())

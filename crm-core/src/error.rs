@@ -157,6 +157,17 @@ fn constraint_error(code: &str, constraint: &str) -> Error {
         )),
         "stages_position_unique" => Some(("position", "another stage already has this position")),
         "tags_name_unique" => Some(("name", "a tag with this name already exists")),
+        "teams_name_unique" => Some(("name", "a team with this name already exists")),
+        "pipelines_name_unique" => Some(("name", "a pipeline with this name already exists")),
+        "stages_name_unique" => Some(("name", "the pipeline already has a stage with this name")),
+        "deals_reason_only_when_lost" => {
+            Some(("lost_reason", "only a lost deal can have a lost reason"))
+        }
+        "deals_closed_has_time" => Some((
+            "closed_at",
+            "a won or lost deal has a close time and an open deal has none",
+        )),
+        "activities_needs_link" => Some(("activity", "link it to a contact, company or deal")),
         _ => None,
     };
     match (code, known) {

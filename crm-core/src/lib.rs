@@ -40,6 +40,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod export;
 pub mod ids;
 pub mod import;
 pub mod local;

@@ -122,7 +122,7 @@ pub async fn run(cmd: AuditCommand, ctx: &Ctx) -> Result<u8> {
             let checked: i64 = reports.iter().map(|r| r.checked).sum();
             let broken: Vec<&ChainReport> = reports.iter().filter(|r| !r.intact()).collect();
             match ctx.format() {
-                Format::Json => output::json(&serde_json::json!({
+                Format::Json | Format::Ndjson => output::json(&serde_json::json!({
                     "intact": broken.is_empty(),
                     "checked": checked,
                     "organizations": reports,

@@ -172,7 +172,7 @@ fn progress_bar(ctx: &Ctx, size: Option<u64>) -> Option<indicatif::ProgressBar> 
 
 fn report(ctx: &Ctx, s: &ImportSummary) -> Result<()> {
     match ctx.format() {
-        Format::Json => output::json(s),
+        Format::Json | Format::Ndjson => output::json(s),
         Format::Csv => {
             let stdout = std::io::stdout();
             let mut w = csv::Writer::from_writer(stdout.lock());

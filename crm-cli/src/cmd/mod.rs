@@ -4,6 +4,7 @@ pub mod audit;
 pub mod db;
 pub mod demo;
 pub mod events;
+pub mod export;
 pub mod import;
 pub mod init;
 pub mod org;
@@ -26,6 +27,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Org(c) => org::run(c, &ctx).await,
         Command::Search(a) => search::run(a, &ctx).await,
         Command::Import(a) => import::run(a, &ctx).await,
+        Command::Export(a) => export::run(a, &ctx).await,
         Command::Audit(c) => audit::run(c, &ctx).await,
         Command::Events(c) => events::run(c, &ctx).await,
         Command::Completions { shell } => {

@@ -339,6 +339,7 @@ fn parse_row(
     rec: &csv::ByteRecord,
     region: &str,
     tag_split: &[char],
+    keep_unknown: bool,
 ) -> std::result::Result<Row, Vec<(String, String)>> {
     let mut row = Row::default();
     let mut errs: Vec<(String, String)> = Vec::new();
@@ -346,10 +347,12 @@ fn parse_row(
         let text = field_text(raw);
         let v = text.trim();
         let Some(Some(field)) = cols.fields.get(i) else {
-            if !v.is_empty() && cols.unknown.contains(&i) {
-                if let Some(h) = cols.headers.get(i) {
-                    row.custom.insert(h.trim().to_string(), json!(v));
-                }
+            if keep_unknown
+                && !v.is_empty()
+                && cols.unknown.contains(&i)
+                && let Some(h) = cols.headers.get(i)
+            {
+                row.custom.insert(h.trim().to_string(), json!(v));
             }
             continue;
         };
@@ -701,7 +704,7 @@ pub async fn import_contacts<'a, R: Read + Send>(
                 continue;
             }
             ctx.summary.rows += 1;
-            match parse_row(&cols, &rec, &region, &tag_split) {
+            match parse_row(&cols, &rec, &region, &tag_split, opts.keep_unknown) {
                 Err(errs) => {
                     for (field, msg) in errs {
                         ctx.summary.errors.push(RowError {

@@ -14,7 +14,13 @@
 //! - Lists are keyset-paginated by `(created_at, id)` or `id` (UUIDv7 ids are time-ordered),
 //!   returned as a [`Page`] with an opaque cursor for the next page.
 
+pub mod activity;
+pub mod company;
+pub mod contact;
+pub mod deal;
+pub mod list;
 pub mod owner;
+pub mod pipeline;
 pub mod tag;
 
 use serde::de::Deserializer;
