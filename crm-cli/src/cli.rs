@@ -70,6 +70,24 @@ pub enum Command {
     /// List, create and show organizations.
     #[command(subcommand)]
     Org(cmd::org::OrgCommand),
+    /// People: list, show, add, edit, delete, restore, merge and find duplicates.
+    #[command(subcommand)]
+    Contact(cmd::contact::ContactCommand),
+    /// Companies: list, show, add, edit, delete, restore, relate.
+    #[command(subcommand)]
+    Company(cmd::company::CompanyCommand),
+    /// Admin-configurable lists: industries, account types, relationship types, lost reasons.
+    #[command(subcommand)]
+    List(cmd::lists::ListCommand),
+    /// Deals: list, show, add, edit, move through stages, win, lose, reopen, delete.
+    #[command(subcommand)]
+    Deal(cmd::deal::DealCommand),
+    /// Pipelines and stages, the board and the weighted forecast.
+    #[command(subcommand)]
+    Pipeline(cmd::pipeline::PipelineCommand),
+    /// Activities (notes, calls, meetings, tasks, ...): list, add, done, due.
+    #[command(subcommand)]
+    Activity(cmd::activity::ActivityCommand),
     /// Ranked search across contacts and companies.
     Search(cmd::search::SearchArgs),
     /// Read the audit log and verify its hash chains.
@@ -78,10 +96,15 @@ pub enum Command {
     /// Read the event outbox.
     #[command(subcommand)]
     Events(cmd::events::EventsCommand),
+    /// Benchmarks with ratios to baselines measured in the same run.
+    Bench(cmd::bench::BenchArgs),
     /// Export records as CSV, JSON or NDJSON (streamed).
     Export(cmd::export::ExportArgs),
     /// Bulk import from CSV.
     Import(cmd::import::ImportArgs),
+    /// Users: add, list, roles, deactivation, passwords, teams and visibility.
+    #[command(subcommand)]
+    User(cmd::user::UserCommand),
     /// Print shell completions.
     Completions {
         /// The shell.

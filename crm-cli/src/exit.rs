@@ -86,6 +86,8 @@ pub fn message(e: &anyhow::Error) -> String {
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|je| je.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
             || c.downcast_ref::<csv::Error>().is_some_and(|ce| {
                 matches!(ce.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
             })

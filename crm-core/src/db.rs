@@ -5,7 +5,9 @@ use std::path::Path;
 use std::str::FromStr as _;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+/// Connection options (re-exported so front-ends need no sqlx dependency).
+pub use sqlx::postgres::PgConnectOptions;
+use sqlx::postgres::PgPoolOptions;
 use sqlx::{ConnectOptions as _, Connection as _, Executor as _, PgConnection, PgPool};
 
 use crate::error::{Error, Result};

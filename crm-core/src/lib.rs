@@ -35,12 +35,14 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bench;
 pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod events;
 pub mod export;
+pub mod generate;
 pub mod ids;
 pub mod import;
 pub mod local;

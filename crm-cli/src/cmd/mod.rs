@@ -1,14 +1,22 @@
 //! One module per command group, each with its arguments and `run`.
 
+pub mod activity;
 pub mod audit;
+pub mod bench;
+pub mod company;
+pub mod contact;
 pub mod db;
+pub mod deal;
 pub mod demo;
 pub mod events;
 pub mod export;
 pub mod import;
 pub mod init;
+pub mod lists;
 pub mod org;
+pub mod pipeline;
 pub mod search;
+pub mod user;
 
 use anyhow::Result;
 use clap::CommandFactory as _;
@@ -25,11 +33,19 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Demo(args) => demo::run(args, &ctx).await,
         Command::Db(c) => db::run(c, &ctx).await,
         Command::Org(c) => org::run(c, &ctx).await,
+        Command::Contact(c) => contact::run(c, &ctx).await,
+        Command::Company(c) => company::run(c, &ctx).await,
+        Command::List(c) => lists::run(c, &ctx).await,
+        Command::Deal(c) => deal::run(c, &ctx).await,
+        Command::Pipeline(c) => pipeline::run(c, &ctx).await,
+        Command::Activity(c) => activity::run(c, &ctx).await,
         Command::Search(a) => search::run(a, &ctx).await,
         Command::Import(a) => import::run(a, &ctx).await,
         Command::Export(a) => export::run(a, &ctx).await,
+        Command::Bench(a) => bench::run(a, &ctx).await,
         Command::Audit(c) => audit::run(c, &ctx).await,
         Command::Events(c) => events::run(c, &ctx).await,
+        Command::User(c) => user::run(c, &ctx).await,
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "crm", &mut std::io::stdout().lock());

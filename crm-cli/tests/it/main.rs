@@ -3,4 +3,8 @@
 mod support;
 
 mod bulk;
+mod companies;
+mod contacts;
+mod deals;
 mod foundation;
+mod users;

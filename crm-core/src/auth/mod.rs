@@ -1,6 +1,13 @@
-//! Authentication and authorization: password hashing and the permission table.
+//! Authentication and authorization: password hashing, the permission table, users with
+//! their roles, teams and record visibility ([`user`]), and sessions for embedding
+//! applications ([`session`]).
 
 pub mod password;
+pub mod session;
+pub mod user;
+
+pub use session::Session;
+pub use user::{NewUser, Team, User, Visibility};
 
 use crate::domain::UserRole;
 

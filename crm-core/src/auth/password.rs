@@ -9,6 +9,9 @@ use crate::error::{Error, Result};
 /// The minimum password length.
 pub const MIN_LENGTH: usize = 8;
 
+/// The maximum password length (longer input only costs hashing time).
+pub const MAX_LENGTH: usize = 1024;
+
 /// A few of the most common passwords, refused outright.
 const COMMON: &[&str] = &[
     "password",
@@ -53,6 +56,12 @@ pub fn check_strength(password: &str) -> Result<()> {
             format!("must be at least {MIN_LENGTH} characters"),
         ));
     }
+    if password.chars().count() > MAX_LENGTH {
+        return Err(Error::invalid(
+            "password",
+            format!("must be at most {MAX_LENGTH} characters"),
+        ));
+    }
     let lower = password.to_lowercase();
     if COMMON.contains(&lower.as_str()) {
         return Err(Error::invalid("password", "is too common; choose another"));
@@ -64,6 +73,54 @@ pub fn check_strength(password: &str) -> Result<()> {
 /// off the async runtime's worker threads (`spawn_blocking`).
 pub fn hash(password: &str) -> Result<String> {
     check_strength(password)?;
+    hash_unchecked(password)
+}
+
+/// How many passwords are hashed or verified at once, process-wide. Each takes 19 MiB and
+/// about a core for tens of milliseconds; a burst of logins waits instead of exhausting the
+/// machine.
+pub const MAX_CONCURRENT_HASHES: usize = 2;
+
+static HASH_SLOTS: tokio::sync::Semaphore =
+    tokio::sync::Semaphore::const_new(MAX_CONCURRENT_HASHES);
+
+/// A hash of a password nobody knows, made with the current parameters: verified against
+/// when a login names no user (or one without a password), so that such a login costs as
+/// much as a wrong password.
+pub(crate) const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$SeNnitcvLhy3zqV5pw0K0g$ASWvofWPRxRS78SUTEAIvxfkYdyMyDokIsrJY2cWMzE";
+
+/// Runs CPU-heavy hashing on the blocking thread pool, at most
+/// [`MAX_CONCURRENT_HASHES`] at a time.
+async fn off_runtime<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    let _slot = HASH_SLOTS
+        .acquire()
+        .await
+        .map_err(|_| Error::Io("password hashing is unavailable".into()))?;
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| Error::Io("password hashing failed".into()))
+}
+
+/// [`hash`] off the async runtime's worker threads, bounded by
+/// [`MAX_CONCURRENT_HASHES`]. The strength check runs first, without waiting.
+pub async fn hash_async(password: String) -> Result<String> {
+    check_strength(&password)?;
+    off_runtime(move || hash_unchecked(&password)).await?
+}
+
+/// [`verify`] off the async runtime's worker threads, bounded by
+/// [`MAX_CONCURRENT_HASHES`].
+pub async fn verify_async(password: String, phc: String) -> Result<bool> {
+    off_runtime(move || verify(&password, &phc)).await
+}
+
+/// Hashes a password that was already accepted once (a rehash on login with stronger
+/// parameters), without the strength check, off the runtime like [`hash_async`].
+pub(crate) async fn rehash_async(password: String) -> Result<String> {
+    off_runtime(move || hash_unchecked(&password)).await?
+}
+
+fn hash_unchecked(password: &str) -> Result<String> {
     let salt = SaltString::generate(&mut OsRng);
     hasher()
         .hash_password(password.as_bytes(), &salt)
@@ -104,6 +161,28 @@ mod tests {
         assert!(verify("correct horse battery", &h));
         assert!(!verify("wrong horse battery", &h));
         assert!(!needs_rehash(&h));
+    }
+
+    #[test]
+    fn the_dummy_hash_uses_current_parameters_and_matches_nothing_common() {
+        assert!(!needs_rehash(DUMMY_HASH));
+        assert!(!verify("", DUMMY_HASH));
+        assert!(!verify("password", DUMMY_HASH));
+    }
+
+    #[tokio::test]
+    async fn async_hashing_checks_strength_and_round_trips() {
+        assert!(matches!(
+            hash_async("short".into()).await,
+            Err(Error::Validation(_))
+        ));
+        let h = hash_async("correct horse battery".into()).await.unwrap();
+        assert!(
+            verify_async("correct horse battery".into(), h.clone())
+                .await
+                .unwrap()
+        );
+        assert!(!verify_async("wrong".into(), h).await.unwrap());
     }
 
     #[test]

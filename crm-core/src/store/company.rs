@@ -784,6 +784,147 @@ pub async fn find_by_name(tx: &mut Tx, name: &str) -> Result<Vec<Company>> {
     load_where(tx, "c.name_norm = $2", &norm).await
 }
 
+/// The company a person named by `reference`, for front-ends that take what people type.
+/// Tried in this order, the first kind that matches anything wins:
+///
+/// 1. a full id: that company, live or soft-deleted;
+/// 2. at least 4 hex digits (dashes ignored) that begin a company's id, or, when none
+///    begins with them, that end one. Ids begin with their creation time, so companies
+///    created in the same minute share their first 8 digits; lists therefore show the
+///    last 8, and both ends work;
+/// 3. a VAT id in any common spelling (`DE 123 456 789`);
+/// 4. an internet domain (`example.com`, `https://www.example.com/`);
+/// 5. the exact name, case, accents and German spellings ignored (`Mueller GmbH` finds
+///    `Müller GmbH`).
+///
+/// Live companies win: a soft-deleted one is found only when no live one matches (so
+/// [`restore`] can be given one). [`Error::NotFound`] when nothing matches; a
+/// [`Error::Validation`] on the field `company` listing the candidates' ids when the
+/// reference matches several companies.
+pub async fn resolve(tx: &mut Tx, reference: &str) -> Result<CompanyId> {
+    tx.require(Permission::Read)?;
+    let reference = reference.trim();
+    let not_found = Error::NotFound { entity: "company" };
+    if reference.is_empty() {
+        return Err(not_found);
+    }
+    let org = tx.org();
+    if let Ok(id) = Uuid::parse_str(reference) {
+        let found: bool = sqlx::query_scalar(
+            "select exists (select 1 from companies where org_id = $1 and id = $2)",
+        )
+        .bind(org)
+        .bind(id)
+        .fetch_one(tx.conn())
+        .await?;
+        return if found {
+            Ok(CompanyId(id))
+        } else {
+            Err(not_found)
+        };
+    }
+    // Up to a few matches per kind, live ones first: enough to tell one from many and to
+    // name the candidates.
+    let mut matches: Vec<(CompanyId, bool)> = Vec::new();
+    let digits: String = reference
+        .chars()
+        .filter(|c| *c != '-')
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if (4..=32).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let pad = |fill: char| {
+            let mut s = digits.clone();
+            s.extend(std::iter::repeat_n(fill, 32 - digits.len()));
+            Uuid::parse_str(&s).ok()
+        };
+        if let (Some(low), Some(high)) = (pad('0'), pad('f')) {
+            matches = sqlx::query_as(
+                "select id, deleted_at is null from companies \
+                 where org_id = $1 and id between $2 and $3 \
+                 order by deleted_at is not null, id limit 6",
+            )
+            .bind(org)
+            .bind(low)
+            .bind(high)
+            .fetch_all(tx.conn())
+            .await?;
+        }
+        if matches.is_empty() {
+            let len = i32::try_from(digits.len()).unwrap_or(32);
+            matches = sqlx::query_as(
+                "select id, deleted_at is null from companies \
+                 where org_id = $1 and right(replace(id::text, '-', ''), $2) = $3 \
+                 order by deleted_at is not null, id limit 6",
+            )
+            .bind(org)
+            .bind(len)
+            .bind(&digits)
+            .fetch_all(tx.conn())
+            .await?;
+        }
+    }
+    if matches.is_empty()
+        && let Ok(vat) = VatId::parse(reference)
+    {
+        matches = sqlx::query_as(
+            "select id, deleted_at is null from companies where org_id = $1 and vat_id = $2 \
+             order by deleted_at is not null, id limit 6",
+        )
+        .bind(org)
+        .bind(vat.as_str())
+        .fetch_all(tx.conn())
+        .await?;
+    }
+    if matches.is_empty()
+        && reference.contains('.')
+        && let Ok(domain) = parse_domain(reference)
+    {
+        matches = sqlx::query_as(
+            "select id, deleted_at is null from companies where org_id = $1 and domain = $2 \
+             order by deleted_at is not null, id limit 6",
+        )
+        .bind(org)
+        .bind(&domain)
+        .fetch_all(tx.conn())
+        .await?;
+    }
+    if matches.is_empty() {
+        let norm = normalize_name(reference);
+        if !norm.is_empty() {
+            matches = sqlx::query_as(
+                "select id, deleted_at is null from companies \
+                 where org_id = $1 and name_norm = $2 \
+                 order by deleted_at is not null, id limit 6",
+            )
+            .bind(org)
+            .bind(&norm)
+            .fetch_all(tx.conn())
+            .await?;
+        }
+    }
+    let live: Vec<CompanyId> = matches.iter().filter(|m| m.1).map(|m| m.0).collect();
+    let candidates = if live.is_empty() {
+        matches.iter().map(|m| m.0).collect()
+    } else {
+        live
+    };
+    match candidates.as_slice() {
+        [] => Err(not_found),
+        [one] => Ok(*one),
+        many => {
+            let ids: Vec<String> = many.iter().take(5).map(|id| id.to_string()).collect();
+            let more = if many.len() > 5 { ", ..." } else { "" };
+            Err(Error::invalid(
+                "company",
+                format!(
+                    "is ambiguous: it matches several companies ({}{more}); give the full id",
+                    ids.join(", ")
+                ),
+            ))
+        }
+    }
+}
+
 /// A filter with its names resolved to ids, ready to run page after page.
 struct ResolvedFilter {
     owner: Option<UserId>,

@@ -572,6 +572,93 @@ pub async fn create(tx: &mut Tx, new: NewDeal) -> Result<Deal> {
     Ok(deal)
 }
 
+/// The deal a person named by `reference`, for front-ends that take what people type:
+///
+/// - a full id: that deal, live or soft-deleted;
+/// - at least 4 hex digits (dashes ignored) that begin exactly one deal's id, or, when none
+///   begins with them, that end exactly one. Ids begin with their creation time, so deals
+///   created in the same minute share their first 8 digits; lists therefore show the last
+///   8, and both ends work.
+///
+/// Live deals win: a soft-deleted deal is found by digits only when no live one matches.
+/// [`Error::NotFound`] when nothing matches; a [`Error::Validation`] on the field `id` when
+/// the digits match several deals or the reference is not an id.
+pub async fn resolve(tx: &mut Tx, reference: &str) -> Result<DealId> {
+    tx.require(Permission::Read)?;
+    let reference = reference.trim();
+    let org = tx.org();
+    if let Ok(id) = Uuid::parse_str(reference) {
+        let found: bool =
+            sqlx::query_scalar("select exists (select 1 from deals where org_id = $1 and id = $2)")
+                .bind(org)
+                .bind(id)
+                .fetch_one(tx.conn())
+                .await?;
+        return if found {
+            Ok(DealId(id))
+        } else {
+            Err(Error::NotFound { entity: "deal" })
+        };
+    }
+    let digits: String = reference
+        .chars()
+        .filter(|c| *c != '-')
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if !(4..=32).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::invalid(
+            "id",
+            "must be a deal id or at least 4 of its hex digits",
+        ));
+    }
+    let pad = |fill: char| {
+        let mut s = digits.clone();
+        s.extend(std::iter::repeat_n(fill, 32 - digits.len()));
+        Uuid::parse_str(&s).map_err(|_| Error::invalid("id", "is not a hex id prefix"))
+    };
+    let (low, high) = (pad('0')?, pad('f')?);
+    // Up to a few matches of each kind, live ones first: enough to tell one from many.
+    let by_prefix: Vec<(DealId, bool)> = sqlx::query_as(
+        "select id, deleted_at is null from deals \
+         where org_id = $1 and id between $2 and $3 \
+         order by deleted_at is not null, id limit 4",
+    )
+    .bind(org)
+    .bind(low)
+    .bind(high)
+    .fetch_all(tx.conn())
+    .await?;
+    let matches = if by_prefix.is_empty() {
+        let len = i32::try_from(digits.len()).unwrap_or(32);
+        sqlx::query_as(
+            "select id, deleted_at is null from deals \
+             where org_id = $1 and right(replace(id::text, '-', ''), $2) = $3 \
+             order by deleted_at is not null, id limit 4",
+        )
+        .bind(org)
+        .bind(len)
+        .bind(&digits)
+        .fetch_all(tx.conn())
+        .await?
+    } else {
+        by_prefix
+    };
+    let live: Vec<DealId> = matches.iter().filter(|m| m.1).map(|m| m.0).collect();
+    let candidates = if live.is_empty() {
+        matches.iter().map(|m| m.0).collect()
+    } else {
+        live
+    };
+    match candidates.as_slice() {
+        [] => Err(Error::NotFound { entity: "deal" }),
+        [one] => Ok(*one),
+        _ => Err(Error::invalid(
+            "id",
+            "is ambiguous: it matches several deals; give more digits or the full id",
+        )),
+    }
+}
+
 /// The live deal `id`.
 pub async fn get(tx: &mut Tx, id: DealId) -> Result<Deal> {
     tx.require(Permission::Read)?;

@@ -11,3 +11,4 @@ mod lists;
 mod pipelines;
 mod schema;
 mod tenancy;
+mod users;

@@ -1,0 +1,399 @@
+//! `crm activity`: notes, calls, e-mails, meetings, tasks and follow-ups in the timeline of
+//! a contact, company or deal, with due times and assignees.
+//!
+//! Times are read as RFC 3339 (`2026-03-01T09:30:00+01:00`), as local time
+//! (`2026-03-01 09:30`), or as a day (`2026-03-01`, `today`, `tomorrow`), which means the
+//! end of that day in local time. JSON output is the serde form of crm-core's `Activity`.
+
+use anyhow::Result;
+use chrono::{DateTime, Days, Local, NaiveDate, NaiveDateTime, NaiveTime, TimeZone as _, Utc};
+use clap::{Args, Subcommand};
+use crm_core::ActivityId;
+use crm_core::domain::ActivityType;
+use crm_core::store::Cursor;
+use crm_core::store::activity::{self, Activity, ActivityFilter, ActivityState, NewActivity};
+
+use crate::cli::Format;
+use crate::cmd::contact::resolve_contact;
+use crate::cmd::deal::{
+    Listed, Pager, local_time, print_json, resolve_company, resolve_deal, resolve_user, time,
+};
+use crate::ctx::Ctx;
+use crate::exit;
+use crate::output::{self, Row};
+
+#[derive(Debug, Subcommand)]
+pub enum ActivityCommand {
+    /// List activities, oldest first, one page at a time (`--all` streams every page).
+    List(ListArgs),
+    /// Add an activity to the timeline of a contact, company or deal (at least one).
+    Add(AddArgs),
+    /// Mark an activity done.
+    Done {
+        /// The activity's id (as `activity list` prints it).
+        #[arg(value_name = "ID")]
+        activity: String,
+    },
+    /// Open activities due up to a time (default: the end of today), overdue ones first.
+    Due {
+        /// Up to this time (RFC 3339, `YYYY-MM-DD HH:MM` local time, a date, `today`,
+        /// `tomorrow` or `now`).
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        until: Option<DateTime<Utc>>,
+        /// Only activities assigned to you (the acting user).
+        #[arg(long)]
+        mine: bool,
+    },
+}
+
+/// Filters and paging of `activity list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only activities of this contact (id, at least 4 digits of it, or an e-mail address).
+    #[arg(long, value_name = "ID|EMAIL")]
+    pub contact: Option<String>,
+    /// Only activities of this company (id, VAT id, domain or exact name).
+    #[arg(long, value_name = "ID|NAME")]
+    pub company: Option<String>,
+    /// Only activities of this deal (id or at least 4 digits of it).
+    #[arg(long, value_name = "ID")]
+    pub deal: Option<String>,
+    /// Only activities assigned to this user.
+    #[arg(long, value_name = "EMAIL")]
+    pub assignee: Option<String>,
+    /// Only this kind: note, call, email, meeting, task, followup.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kind: Option<ActivityType>,
+    /// Only open activities.
+    #[arg(long, conflicts_with = "done")]
+    pub open: bool,
+    /// Only completed activities.
+    #[arg(long)]
+    pub done: bool,
+    /// Only open activities due in the past.
+    #[arg(long)]
+    pub overdue: bool,
+    /// Activities per page (1 to 10000).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub limit: u32,
+    /// Continue after this cursor (printed on stderr under a page that has more).
+    #[arg(long, value_name = "CURSOR")]
+    pub after: Option<Cursor>,
+    /// Every page, streamed with constant memory (one JSON array, one CSV header).
+    #[arg(long, conflicts_with = "limit")]
+    pub all: bool,
+}
+
+/// Arguments of `activity add`.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The contact: id, at least 4 digits of it, or an e-mail address.
+    #[arg(long, value_name = "ID|EMAIL")]
+    pub contact: Option<String>,
+    /// The kind: note, call, email, meeting, task, followup (default: note).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kind: Option<ActivityType>,
+    /// What it is about, in one line.
+    #[arg(long)]
+    pub subject: String,
+    /// When it is due: RFC 3339, `YYYY-MM-DD HH:MM` local time, a date, `today` or
+    /// `tomorrow` (a day means its end).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub due: Option<DateTime<Utc>>,
+    /// Longer text.
+    #[arg(long, value_name = "TEXT")]
+    pub body: Option<String>,
+    /// The deal: its id or at least 4 digits of it.
+    #[arg(long, value_name = "ID")]
+    pub deal: Option<String>,
+    /// The company: id, VAT id, domain or exact name.
+    #[arg(long, value_name = "ID|NAME")]
+    pub company: Option<String>,
+    /// Who should do it (default: you, when --due is given).
+    #[arg(long, value_name = "EMAIL")]
+    pub assignee: Option<String>,
+}
+
+/// The end of a local day (23:59:59).
+fn end_of_day(day: NaiveDate) -> std::result::Result<DateTime<Utc>, String> {
+    let t = NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN);
+    local(day.and_time(t))
+}
+
+/// A local wall-clock time in UTC (the earlier one when clocks go back).
+fn local(t: NaiveDateTime) -> std::result::Result<DateTime<Utc>, String> {
+    Local
+        .from_local_datetime(&t)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| "this local time does not exist (clocks go forward then)".to_string())
+}
+
+/// RFC 3339; `YYYY-MM-DD HH:MM[:SS]` local time; a date, `today` or `tomorrow` (the end
+/// of that day, local time); or `now`.
+fn parse_time(s: &str) -> std::result::Result<DateTime<Utc>, String> {
+    let s = s.trim();
+    let today = Local::now().date_naive();
+    match s.to_lowercase().as_str() {
+        "now" => return Ok(Utc::now()),
+        "today" => return end_of_day(today),
+        "tomorrow" => {
+            return end_of_day(today.checked_add_days(Days::new(1)).unwrap_or(today));
+        }
+        _ => {}
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    for f in [
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+            return local(t);
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return end_of_day(d);
+    }
+    Err(
+        "expected RFC 3339 (2026-03-01T09:30:00+01:00), local time (2026-03-01 09:30), \
+         a date (2026-03-01), today, tomorrow or now"
+            .into(),
+    )
+}
+
+/// The activity named by its full id.
+fn activity_id(reference: &str) -> Result<ActivityId> {
+    reference
+        .trim()
+        .parse::<ActivityId>()
+        .map_err(|_| exit::usage("give the activity's full id, as `crm activity list` prints it"))
+}
+
+fn opt(v: &Option<String>) -> String {
+    v.clone().unwrap_or_default()
+}
+
+impl Row for Activity {
+    fn headers() -> Vec<&'static str> {
+        vec![
+            "id",
+            "type",
+            "subject",
+            "due_at",
+            "done_at",
+            "overdue",
+            "contact",
+            "company",
+            "deal",
+            "assignee",
+            "contact_id",
+            "company_id",
+            "deal_id",
+            "assignee_id",
+            "created_at",
+        ]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            self.kind.to_string(),
+            self.subject.clone(),
+            self.due_at.as_ref().map(time).unwrap_or_default(),
+            self.done_at.as_ref().map(time).unwrap_or_default(),
+            self.overdue.to_string(),
+            opt(&self.contact),
+            opt(&self.company),
+            opt(&self.deal),
+            opt(&self.assignee),
+            output::opt(&self.contact_id),
+            output::opt(&self.company_id),
+            output::opt(&self.deal_id),
+            output::opt(&self.assignee_id),
+            time(&self.created_at),
+        ]
+    }
+}
+
+impl Listed for Activity {
+    fn table_headers() -> Vec<&'static str> {
+        vec![
+            "id", "type", "subject", "due", "done", "contact", "company", "deal", "assignee",
+        ]
+    }
+    fn table_cells(&self) -> Vec<String> {
+        let due = match &self.due_at {
+            Some(t) if self.overdue => format!("{} (overdue)", local_time(t)),
+            Some(t) => local_time(t),
+            None => String::new(),
+        };
+        vec![
+            self.id.to_string(),
+            self.kind.to_string(),
+            self.subject.clone(),
+            due,
+            self.done_at.as_ref().map(local_time).unwrap_or_default(),
+            opt(&self.contact),
+            opt(&self.company),
+            opt(&self.deal),
+            opt(&self.assignee),
+        ]
+    }
+}
+
+/// Prints one activity: JSON, field / value pairs, or one CSV row.
+fn print_activity(format: Format, a: &Activity) -> Result<()> {
+    match format {
+        Format::Json | Format::Ndjson => print_json(format, a),
+        Format::Csv => output::list(Format::Csv, std::slice::from_ref(a)),
+        Format::Table => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            let rows = Activity::table_headers()
+                .into_iter()
+                .zip(a.table_cells())
+                .map(|(h, c)| vec![h.to_string(), c]);
+            crate::cmd::deal::write_table(&mut out, &["field", "value"], rows)?;
+            Ok(())
+        }
+    }
+}
+
+/// Prints a list of activities.
+fn print_activities(format: Format, list: &[Activity]) -> Result<()> {
+    match format {
+        Format::Table => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            crate::cmd::deal::write_table(
+                &mut out,
+                &Activity::table_headers(),
+                list.iter().map(Listed::table_cells),
+            )
+        }
+        Format::Ndjson => {
+            for a in list {
+                print_json(format, a)?;
+            }
+            Ok(())
+        }
+        other => output::list(other, list),
+    }
+}
+
+pub async fn run(cmd: ActivityCommand, ctx: &Ctx) -> Result<u8> {
+    match cmd {
+        ActivityCommand::List(args) => list(args, ctx).await,
+        ActivityCommand::Add(args) => {
+            let (crm, org, scope) = ctx.scope().await?;
+            let assignee_id = match &args.assignee {
+                Some(email) => Some(resolve_user(&crm, org.id, email, "--assignee").await?),
+                None if args.due.is_some() => Some(scope.actor()),
+                None => None,
+            };
+            let mut tx = scope.begin().await?;
+            let contact_id = match &args.contact {
+                Some(c) => Some(resolve_contact(&mut tx, c).await?),
+                None => None,
+            };
+            let company_id = match &args.company {
+                Some(c) => Some(resolve_company(&mut tx, c).await?),
+                None => None,
+            };
+            let deal_id = match &args.deal {
+                Some(d) => Some(resolve_deal(&mut tx, d).await?),
+                None => None,
+            };
+            let new = NewActivity {
+                kind: args.kind.unwrap_or_default(),
+                subject: args.subject,
+                body: args.body,
+                due_at: args.due,
+                assignee_id,
+                contact_id,
+                company_id,
+                deal_id,
+            };
+            let a = activity::create(&mut tx, new).await?;
+            tx.commit().await?;
+            print_activity(ctx.format(), &a)?;
+            Ok(exit::OK)
+        }
+        ActivityCommand::Done {
+            activity: reference,
+        } => {
+            let id = activity_id(&reference)?;
+            let (_, _, scope) = ctx.scope().await?;
+            let a = scope
+                .run(async |tx| activity::complete(tx, id).await)
+                .await?;
+            print_activity(ctx.format(), &a)?;
+            Ok(exit::OK)
+        }
+        ActivityCommand::Due { until, mine } => {
+            let until = match until {
+                Some(t) => t,
+                None => end_of_day(Local::now().date_naive()).map_err(exit::usage)?,
+            };
+            let (_, _, scope) = ctx.scope().await?;
+            let assignee = mine.then(|| scope.actor());
+            let due = scope
+                .run(async |tx| activity::due(tx, until, assignee).await)
+                .await?;
+            print_activities(ctx.format(), &due)?;
+            Ok(exit::OK)
+        }
+    }
+}
+
+async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
+    let (crm, org, scope) = ctx.scope().await?;
+    let assignee_id = match &args.assignee {
+        Some(email) => Some(resolve_user(&crm, org.id, email, "--assignee").await?),
+        None => None,
+    };
+    let mut tx = scope.begin().await?;
+    let contact_id = match &args.contact {
+        Some(c) => Some(resolve_contact(&mut tx, c).await?),
+        None => None,
+    };
+    let company_id = match &args.company {
+        Some(c) => Some(resolve_company(&mut tx, c).await?),
+        None => None,
+    };
+    let deal_id = match &args.deal {
+        Some(d) => Some(resolve_deal(&mut tx, d).await?),
+        None => None,
+    };
+    let filter = ActivityFilter {
+        contact_id,
+        company_id,
+        deal_id,
+        assignee_id,
+        kind: args.kind,
+        state: if args.open {
+            Some(ActivityState::Open)
+        } else if args.done {
+            Some(ActivityState::Done)
+        } else {
+            None
+        },
+        overdue: args.overdue,
+        ..ActivityFilter::default()
+    };
+    let more = Pager::new(args.limit, args.after, args.all)
+        .print(ctx.format(), async |request| {
+            activity::list(&mut tx, &filter, request).await
+        })
+        .await?;
+    tx.commit().await?;
+    if let Some(cursor) = more {
+        ctx.note(format!(
+            "more activities: continue with --after {cursor} (or --all for every page)"
+        ));
+    }
+    Ok(exit::OK)
+}

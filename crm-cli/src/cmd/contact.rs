@@ -1,0 +1,1077 @@
+//! `crm contact`: people, with their e-mail addresses, phones, company and tags.
+//!
+//! Wherever a contact is expected, it can be named by its full id, by at least 4 hex digits
+//! of its id (the beginning or, as lists show, the end), or by one of its e-mail addresses.
+//! JSON output is the serde form of crm-core's `Contact`; `add --json -` and
+//! `edit --json -` read the same keys, so `show | jq ... | edit --json -` round-trips.
+
+use std::io::{IsTerminal as _, Read as _, Write};
+
+use anyhow::Result;
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use clap::{Args, Subcommand, ValueEnum};
+use crm_core::domain::{ContactSource, EntityStatus};
+use crm_core::store::company;
+use crm_core::store::contact::{
+    self, Contact, ContactFilter, ContactPatch, DuplicateGroup, DuplicateReason, NewContact,
+};
+use crm_core::store::{Cursor, PageRequest};
+use crm_core::{CompanyId, ContactId, Error, FieldErrors, Tx};
+use serde::Serialize;
+use serde::ser::{SerializeSeq as _, Serializer as _};
+use serde_json::{Map, Value};
+
+use crate::cli::Format;
+use crate::ctx::Ctx;
+use crate::exit;
+
+/// Contacts per page with `--all`.
+const STREAM_PAGE: u32 = 1000;
+
+#[derive(Debug, Subcommand)]
+pub enum ContactCommand {
+    /// List contacts, oldest first, one page at a time (`--all` streams every page).
+    ///
+    /// The table shows the last 8 digits of each id; `show`, `edit` and the others accept
+    /// them.
+    List(ListArgs),
+    /// Show one contact with all its e-mail addresses, phones, tags and owners.
+    Show {
+        /// The contact: id, at least 4 digits of it, or an e-mail address.
+        #[arg(value_name = "ID|EMAIL")]
+        contact: String,
+    },
+    /// Add a contact from flags, or from one JSON object on stdin (`--json -`) with the keys
+    /// `contact show --format json` prints.
+    Add(AddArgs),
+    /// Change a contact: only the given fields change. `--version` is the version you read
+    /// (`contact show`); if someone changed the contact since, nothing is written (exit 4).
+    #[command(disable_version_flag = true)]
+    Edit(EditArgs),
+    /// Delete a contact (soft: `contact restore` brings it back). Asks for confirmation on
+    /// a terminal; scripts pass --yes.
+    #[command(disable_version_flag = true)]
+    Delete {
+        /// The contact: id, at least 4 digits of it, or an e-mail address.
+        #[arg(value_name = "ID|EMAIL")]
+        contact: String,
+        /// Only if the contact is still at this version.
+        #[arg(long = "version", value_name = "N")]
+        at_version: Option<i32>,
+        /// Do not ask.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Restore a deleted contact (`contact list --deleted` shows them).
+    Restore {
+        /// The contact's id or at least 4 digits of it.
+        #[arg(value_name = "ID")]
+        contact: String,
+    },
+    /// Merge REMOVE into KEEP: addresses, tags, owners, deals, activities and consents move
+    /// to KEEP, KEEP's empty fields are filled, and REMOVE is deleted.
+    Merge {
+        /// The contact that stays.
+        #[arg(value_name = "KEEP")]
+        keep: String,
+        /// The contact merged into KEEP and then deleted.
+        #[arg(value_name = "REMOVE")]
+        remove: String,
+        /// Do not ask.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Groups of contacts that are probably the same person (shared e-mail address, or same
+    /// name and company); `contact merge` joins them.
+    Duplicates {
+        /// At most this many groups.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+}
+
+/// Filters and paging of `contact list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only contacts with this tag.
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Only contacts this user owns, works on or watches.
+    #[arg(long, value_name = "EMAIL")]
+    pub owner: Option<String>,
+    /// Only contacts with this status: active, inactive, blocked.
+    #[arg(long)]
+    pub status: Option<EntityStatus>,
+    /// Only contacts of this company.
+    #[arg(long, value_name = "ID|NAME")]
+    pub company: Option<String>,
+    /// Only contacts from this source: website, referral, event, cold_outreach, partner,
+    /// import, lexware, other.
+    #[arg(long)]
+    pub source: Option<ContactSource>,
+    /// Only contacts whose name, primary e-mail or phone contain every word (case and
+    /// accents do not matter: Müller = Mueller).
+    #[arg(long, value_name = "QUERY")]
+    pub text: Option<String>,
+    /// Only contacts created at or after this time (RFC 3339, or a date YYYY-MM-DD).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub created_after: Option<DateTime<Utc>>,
+    /// Only contacts created before this time (RFC 3339, or a date YYYY-MM-DD).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub created_before: Option<DateTime<Utc>>,
+    /// Only deleted contacts (to restore one).
+    #[arg(long)]
+    pub deleted: bool,
+    /// Contacts per page (1 to 10000).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub limit: u32,
+    /// Continue after this cursor (printed on stderr under a page that has more).
+    #[arg(long, value_name = "CURSOR")]
+    pub after: Option<Cursor>,
+    /// Every page, streamed with constant memory (one JSON array, one CSV header).
+    #[arg(long, conflicts_with = "limit")]
+    pub all: bool,
+}
+
+/// The fields `add` and `edit` take as flags.
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Fields")]
+pub struct FieldArgs {
+    /// First (given) name.
+    #[arg(long)]
+    pub first_name: Option<String>,
+    /// Last (family) name.
+    #[arg(long)]
+    pub last_name: Option<String>,
+    /// Primary e-mail address (on edit: replaces the primary address).
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Primary phone number; national numbers are read in the organization's region.
+    #[arg(long)]
+    pub phone: Option<String>,
+    /// The company: its id or its exact name.
+    #[arg(long, value_name = "ID|NAME")]
+    pub company: Option<String>,
+    /// Job title.
+    #[arg(long)]
+    pub job_title: Option<String>,
+    /// City.
+    #[arg(long)]
+    pub city: Option<String>,
+    /// A tag (repeatable; on edit the given tags replace the contact's tags).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// How the contact came in: website, referral, event, cold_outreach, partner, import,
+    /// lexware, other.
+    #[arg(long)]
+    pub source: Option<ContactSource>,
+    /// Status: active, inactive, blocked.
+    #[arg(long)]
+    pub status: Option<EntityStatus>,
+    /// Salutation (Frau, Herr, Mx., ...).
+    #[arg(long)]
+    pub salutation: Option<String>,
+    /// Academic or honorary title (Dr., Prof.).
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Department.
+    #[arg(long)]
+    pub department: Option<String>,
+    /// LinkedIn profile address.
+    #[arg(long, value_name = "URL")]
+    pub linkedin: Option<String>,
+    /// Date of birth.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub birthday: Option<String>,
+}
+
+impl FieldArgs {
+    fn any(&self) -> bool {
+        self.first_name.is_some()
+            || self.last_name.is_some()
+            || self.email.is_some()
+            || self.phone.is_some()
+            || self.company.is_some()
+            || self.job_title.is_some()
+            || self.city.is_some()
+            || !self.tags.is_empty()
+            || self.source.is_some()
+            || self.status.is_some()
+            || self.salutation.is_some()
+            || self.title.is_some()
+            || self.department.is_some()
+            || self.linkedin.is_some()
+            || self.birthday.is_some()
+    }
+}
+
+/// Arguments of `contact add`.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    #[command(flatten)]
+    pub fields: FieldArgs,
+    /// Read the contact as one JSON object from this file, or `-` for stdin.
+    #[arg(long, value_name = "FILE|-")]
+    pub json: Option<String>,
+}
+
+/// A field `edit --clear` empties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Clearable {
+    /// The primary e-mail address (the next address becomes primary).
+    Email,
+    /// The primary phone number (the next number becomes primary).
+    Phone,
+    /// The company.
+    Company,
+    /// The job title.
+    JobTitle,
+    /// The city.
+    City,
+    /// Every tag.
+    Tags,
+    /// The salutation.
+    Salutation,
+    /// The title.
+    Title,
+    /// The department.
+    Department,
+    /// The LinkedIn profile address.
+    Linkedin,
+    /// The date of birth.
+    Birthday,
+}
+
+/// Arguments of `contact edit`.
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// The contact: id, at least 4 digits of it, or an e-mail address.
+    #[arg(value_name = "ID|EMAIL")]
+    pub contact: String,
+    /// The version you read (`contact show`); required unless the JSON has `version`.
+    #[arg(long = "version", value_name = "N")]
+    pub at_version: Option<i32>,
+    #[command(flatten)]
+    pub fields: FieldArgs,
+    /// Empty this field (repeatable).
+    #[arg(long, value_enum, value_name = "FIELD")]
+    pub clear: Vec<Clearable>,
+    /// Read the change as one JSON object from this file, or `-` for stdin: the keys to
+    /// change (`null` clears), as `contact show --format json` prints them.
+    #[arg(long, value_name = "FILE|-")]
+    pub json: Option<String>,
+}
+
+/// RFC 3339, or a date meaning its midnight UTC.
+fn parse_time(s: &str) -> std::result::Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| {
+            "expected an RFC 3339 time (2026-01-31T09:00:00Z) or a date (2026-01-31)".into()
+        })
+}
+
+// ---------------------------------------------------------------------------------------
+// Resolving what people type
+// ---------------------------------------------------------------------------------------
+
+/// The contact named by `reference` (full id, at least 4 digits of the id, or an e-mail
+/// address; see `crm_core::store::contact::resolve`). Ambiguous or malformed references are
+/// usage errors (exit 2); no match is exit 3.
+pub async fn resolve_contact(tx: &mut Tx, reference: &str) -> Result<ContactId> {
+    match contact::resolve(tx, reference).await {
+        Ok(id) => Ok(id),
+        Err(Error::Validation(e)) => Err(exit::usage(format!(
+            "contact {e} (`crm contact list` or `crm search` finds it)"
+        ))),
+        Err(Error::NotFound { .. }) => Err(exit::coded(
+            exit::NOT_FOUND,
+            "contact not found; `crm contact list` or `crm search` finds it",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A company named by its id or its exact name (case and accents ignored).
+async fn resolve_company(tx: &mut Tx, reference: &str) -> Result<CompanyId> {
+    if let Ok(id) = reference.trim().parse::<CompanyId>() {
+        return Ok(id);
+    }
+    let mut found = company::find_by_name(tx, reference).await?;
+    match found.len() {
+        0 => Err(exit::coded(
+            exit::NOT_FOUND,
+            "company not found: give its id or its exact name (`crm company list` shows them)",
+        )),
+        1 => Ok(found.remove(0).id),
+        n => Err(exit::usage(format!(
+            "{n} companies have this name; give the company's id"
+        ))),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Input
+// ---------------------------------------------------------------------------------------
+
+/// Reads the JSON object from `source` (`-` is stdin).
+fn read_json(source: &str) -> Result<Map<String, Value>> {
+    let mut text = String::new();
+    if source == "-" {
+        std::io::stdin().read_to_string(&mut text)?;
+    } else {
+        text = std::fs::read_to_string(source)
+            .map_err(|e| exit::coded(exit::ERROR, format!("cannot read {source}: {e}")))?;
+    }
+    match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(Error::invalid("json", "must be one JSON object").into()),
+        Err(e) => Err(Error::invalid("json", redact(&e.to_string())).into()),
+    }
+}
+
+/// A serde message without the quoted input values it may contain (they may be personal
+/// data); field names, quoted with backticks, stay.
+fn redact(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quoted = false;
+    for c in message.chars() {
+        if c == '"' {
+            if !quoted {
+                out.push_str("\"…\"");
+            }
+            quoted = !quoted;
+        } else if !quoted {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Drops the keys `contact show` prints that the CRM sets (id, timestamps, the phone numbers
+/// as entered), and takes out `company` (the company's name) unless `company_id` is given.
+/// Returns the company name to resolve, or `Some(None)` for `"company": null`.
+fn strip_read_only(obj: &mut Map<String, Value>) -> Option<Option<String>> {
+    for key in ["id", "created_at", "updated_at", "deleted_at"] {
+        obj.remove(key);
+    }
+    if let Some(Value::Array(phones)) = obj.get_mut("phones") {
+        for p in phones {
+            if let Value::Object(p) = p {
+                p.remove("raw");
+            }
+        }
+    }
+    let company = obj.remove("company");
+    if obj.contains_key("company_id") {
+        return None;
+    }
+    match company {
+        Some(Value::String(name)) => Some(Some(name)),
+        Some(Value::Null) => Some(None),
+        Some(other) => {
+            // Let the strict parse report it under its own name.
+            obj.insert("company".into(), other);
+            None
+        }
+        None => None,
+    }
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(obj: Map<String, Value>) -> Result<T> {
+    serde_json::from_value(Value::Object(obj))
+        .map_err(|e| Error::invalid("json", redact(&e.to_string())).into())
+}
+
+fn parse_birthday(errors: &mut FieldErrors, raw: Option<&str>) -> Option<NaiveDate> {
+    let raw = raw?.trim();
+    errors.check(
+        "birthday",
+        NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| "must be a date YYYY-MM-DD"),
+    )
+}
+
+async fn new_from_flags(tx: &mut Tx, f: FieldArgs) -> Result<NewContact> {
+    let mut errors = FieldErrors::new();
+    let birthday = parse_birthday(&mut errors, f.birthday.as_deref());
+    errors.into_result()?;
+    let company_id = match &f.company {
+        Some(c) => Some(resolve_company(tx, c).await?),
+        None => None,
+    };
+    Ok(NewContact {
+        first_name: f.first_name.unwrap_or_default(),
+        last_name: f.last_name.unwrap_or_default(),
+        salutation: f.salutation,
+        title: f.title,
+        job_title: f.job_title,
+        department: f.department,
+        linkedin_url: f.linkedin,
+        birthday,
+        source: f.source.unwrap_or_default(),
+        status: f.status.unwrap_or_default(),
+        company_id,
+        email: f.email,
+        phone: f.phone,
+        city: f.city,
+        tags: f.tags,
+        ..NewContact::default()
+    })
+}
+
+async fn new_from_json(tx: &mut Tx, mut obj: Map<String, Value>) -> Result<NewContact> {
+    obj.remove("version");
+    let company = strip_read_only(&mut obj);
+    let mut new: NewContact = from_json(obj)?;
+    if let Some(Some(name)) = company {
+        new.company_id = Some(resolve_company(tx, &name).await?);
+    }
+    Ok(new)
+}
+
+/// `Some(Some(v))` when given, `Some(None)` when cleared.
+fn set<T>(value: Option<T>, cleared: bool) -> Option<Option<T>> {
+    match value {
+        Some(v) => Some(Some(v)),
+        None if cleared => Some(None),
+        None => None,
+    }
+}
+
+async fn patch_from_flags(
+    tx: &mut Tx,
+    version: i32,
+    f: FieldArgs,
+    clear: &[Clearable],
+) -> Result<ContactPatch> {
+    let cleared = |c: Clearable| clear.contains(&c);
+    let given = [
+        (Clearable::Email, f.email.is_some()),
+        (Clearable::Phone, f.phone.is_some()),
+        (Clearable::Company, f.company.is_some()),
+        (Clearable::JobTitle, f.job_title.is_some()),
+        (Clearable::City, f.city.is_some()),
+        (Clearable::Tags, !f.tags.is_empty()),
+        (Clearable::Salutation, f.salutation.is_some()),
+        (Clearable::Title, f.title.is_some()),
+        (Clearable::Department, f.department.is_some()),
+        (Clearable::Linkedin, f.linkedin.is_some()),
+        (Clearable::Birthday, f.birthday.is_some()),
+    ];
+    if let Some((c, _)) = given.iter().find(|(c, g)| *g && cleared(*c)) {
+        let name = c
+            .to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default();
+        return Err(exit::usage(format!(
+            "--{name} and --clear {name} contradict each other; give one"
+        )));
+    }
+    let mut errors = FieldErrors::new();
+    let birthday = parse_birthday(&mut errors, f.birthday.as_deref());
+    errors.into_result()?;
+    let company_id = match &f.company {
+        Some(c) => Some(resolve_company(tx, c).await?),
+        None => None,
+    };
+    Ok(ContactPatch {
+        version,
+        first_name: f.first_name,
+        last_name: f.last_name,
+        salutation: set(f.salutation, cleared(Clearable::Salutation)),
+        title: set(f.title, cleared(Clearable::Title)),
+        job_title: set(f.job_title, cleared(Clearable::JobTitle)),
+        department: set(f.department, cleared(Clearable::Department)),
+        linkedin_url: set(f.linkedin, cleared(Clearable::Linkedin)),
+        birthday: set(birthday, cleared(Clearable::Birthday)),
+        source: f.source,
+        status: f.status,
+        company_id: set(company_id, cleared(Clearable::Company)),
+        email: set(f.email, cleared(Clearable::Email)),
+        phone: set(f.phone, cleared(Clearable::Phone)),
+        city: set(f.city, cleared(Clearable::City)),
+        tags: if !f.tags.is_empty() {
+            Some(f.tags)
+        } else if cleared(Clearable::Tags) {
+            Some(Vec::new())
+        } else {
+            None
+        },
+        ..ContactPatch::at(version)
+    })
+}
+
+async fn patch_from_json(
+    tx: &mut Tx,
+    mut obj: Map<String, Value>,
+    version: Option<i32>,
+) -> Result<ContactPatch> {
+    if let Some(v) = version {
+        obj.insert("version".into(), v.into());
+    } else if !obj.contains_key("version") {
+        return Err(exit::usage(
+            "give the version you read: --version N or \"version\" in the JSON \
+             (`crm contact show` prints it)",
+        ));
+    }
+    let company = strip_read_only(&mut obj);
+    let mut patch: ContactPatch = from_json(obj)?;
+    match company {
+        Some(Some(name)) => patch.company_id = Some(Some(resolve_company(tx, &name).await?)),
+        Some(None) => patch.company_id = Some(None),
+        None => {}
+    }
+    Ok(patch)
+}
+
+// ---------------------------------------------------------------------------------------
+// Output
+// ---------------------------------------------------------------------------------------
+
+/// Turns a serde_json error into the io error it wraps, so a broken pipe stays one.
+fn io(e: serde_json::Error) -> std::io::Error {
+    e.into()
+}
+
+fn time(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+fn opt(v: &Option<String>) -> String {
+    v.clone().unwrap_or_default()
+}
+
+/// The last 8 digits of an id: the random part (the first digits are the creation time).
+fn short_id(id: ContactId) -> String {
+    let s = id.uuid().simple().to_string();
+    s[s.len() - 8..].to_string()
+}
+
+fn full_name(c: &Contact) -> String {
+    format!("{} {}", c.first_name, c.last_name)
+        .trim()
+        .to_string()
+}
+
+const TABLE_HEADERS: [&str; 6] = ["id", "name", "email", "company", "tags", "created"];
+
+fn table_cells(c: &Contact) -> Vec<String> {
+    vec![
+        short_id(c.id),
+        full_name(c),
+        opt(&c.email),
+        opt(&c.company),
+        c.tags.join(", "),
+        c.created_at.format("%Y-%m-%d").to_string(),
+    ]
+}
+
+/// The CSV columns: those of `crm export contacts`, then `company_id` and `version`.
+const CSV_HEADERS: [&str; 18] = [
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company",
+    "job_title",
+    "department",
+    "salutation",
+    "title",
+    "city",
+    "source",
+    "status",
+    "tags",
+    "created_at",
+    "updated_at",
+    "company_id",
+    "version",
+];
+
+fn csv_cells(c: &Contact) -> Vec<String> {
+    vec![
+        c.id.to_string(),
+        c.first_name.clone(),
+        c.last_name.clone(),
+        opt(&c.email),
+        opt(&c.phone),
+        opt(&c.company),
+        opt(&c.job_title),
+        opt(&c.department),
+        opt(&c.salutation),
+        opt(&c.title),
+        opt(&c.city),
+        c.source.to_string(),
+        c.status.to_string(),
+        c.tags.join("|"),
+        time(&c.created_at),
+        time(&c.updated_at),
+        c.company_id.map(|i| i.to_string()).unwrap_or_default(),
+        c.version.to_string(),
+    ]
+}
+
+fn write_table<W: Write>(out: &mut W, rows: Vec<Vec<String>>, headers: &[&str]) -> Result<()> {
+    let mut b = tabled::builder::Builder::default();
+    b.push_record(headers.iter().copied());
+    for r in rows {
+        b.push_record(r);
+    }
+    let mut table = b.build();
+    table.with(tabled::settings::Style::sharp());
+    writeln!(out, "{table}")?;
+    Ok(())
+}
+
+/// Prints one JSON value: pretty, or on one line for NDJSON.
+fn print_json<T: Serialize>(format: Format, value: &T) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if format == Format::Ndjson {
+        serde_json::to_writer(&mut out, value).map_err(io)?;
+    } else {
+        serde_json::to_writer_pretty(&mut out, value).map_err(io)?;
+    }
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Prints one contact: the whole object as JSON, field / value pairs as a table, one CSV row.
+fn print_contact(format: Format, c: &Contact) -> Result<()> {
+    match format {
+        Format::Json | Format::Ndjson => print_json(format, c),
+        Format::Csv => {
+            let stdout = std::io::stdout();
+            let mut w = csv::Writer::from_writer(stdout.lock());
+            w.write_record(CSV_HEADERS)?;
+            w.write_record(csv_cells(c))?;
+            w.flush()?;
+            Ok(())
+        }
+        Format::Table => {
+            let name = [
+                c.salutation.as_deref(),
+                c.title.as_deref(),
+                Some(c.first_name.as_str()),
+                Some(c.last_name.as_str()),
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+            let emails = c
+                .emails
+                .iter()
+                .map(|e| {
+                    let star = if e.primary { " *" } else { "" };
+                    format!("{} ({}){star}", e.email, e.kind)
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let phones = c
+                .phones
+                .iter()
+                .map(|p| {
+                    let star = if p.primary { " *" } else { "" };
+                    format!("{} ({}){star}", p.number, p.kind)
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let mut rows: Vec<Vec<String>> = vec![
+                vec!["id".into(), c.id.to_string()],
+                vec!["name".into(), name],
+                vec!["company".into(), opt(&c.company)],
+                vec!["job title".into(), opt(&c.job_title)],
+                vec!["department".into(), opt(&c.department)],
+                vec!["e-mail".into(), emails],
+                vec!["phone".into(), phones],
+                vec!["city".into(), opt(&c.city)],
+                vec!["tags".into(), c.tags.join(", ")],
+                vec!["linkedin".into(), opt(&c.linkedin_url)],
+                vec![
+                    "birthday".into(),
+                    c.birthday.map(|d| d.to_string()).unwrap_or_default(),
+                ],
+                vec!["source".into(), c.source.to_string()],
+                vec!["status".into(), c.status.to_string()],
+                vec!["owners".into(), c.owners.len().to_string()],
+            ];
+            if c.custom.as_object().is_some_and(|m| !m.is_empty()) {
+                rows.push(vec!["custom".into(), c.custom.to_string()]);
+            }
+            rows.push(vec!["version".into(), c.version.to_string()]);
+            rows.push(vec!["created".into(), time(&c.created_at)]);
+            rows.push(vec!["updated".into(), time(&c.updated_at)]);
+            if let Some(d) = &c.deleted_at {
+                rows.push(vec!["deleted".into(), time(d)]);
+            }
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            write_table(&mut out, rows, &["field", "value"])?;
+            out.flush()?;
+            Ok(())
+        }
+    }
+}
+
+/// Pages of a contact list in one transaction: one page, or every page with `all`.
+struct Pages<'t> {
+    tx: &'t mut Tx,
+    filter: ContactFilter,
+    request: PageRequest,
+    all: bool,
+    done: bool,
+    /// Where the next page starts, once a page stopped short of the end.
+    more: Option<Cursor>,
+}
+
+impl Pages<'_> {
+    async fn next(&mut self) -> crm_core::Result<Option<Vec<Contact>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = contact::list(self.tx, &self.filter, self.request).await?;
+        match page.next {
+            Some(next) if self.all => self.request.after = Some(next),
+            next => {
+                self.done = true;
+                self.more = next;
+            }
+        }
+        Ok(Some(page.items))
+    }
+}
+
+/// Prints the pages as they arrive (memory stays at one page); returns the cursor of the
+/// following page when there is one and not every page was asked for.
+async fn print_pages(format: Format, mut pages: Pages<'_>) -> Result<Option<Cursor>> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match format {
+        Format::Json => {
+            let mut ser = serde_json::Serializer::pretty(&mut out);
+            let mut seq = ser.serialize_seq(None).map_err(io)?;
+            while let Some(items) = pages.next().await? {
+                for c in &items {
+                    seq.serialize_element(c).map_err(io)?;
+                }
+            }
+            seq.end().map_err(io)?;
+            writeln!(out)?;
+        }
+        Format::Ndjson => {
+            while let Some(items) = pages.next().await? {
+                for c in &items {
+                    serde_json::to_writer(&mut out, c).map_err(io)?;
+                    writeln!(out)?;
+                }
+            }
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record(CSV_HEADERS)?;
+            while let Some(items) = pages.next().await? {
+                for c in &items {
+                    w.write_record(csv_cells(c))?;
+                }
+                w.flush()?;
+            }
+            w.flush()?;
+        }
+        Format::Table => {
+            while let Some(items) = pages.next().await? {
+                write_table(
+                    &mut out,
+                    items.iter().map(table_cells).collect(),
+                    &TABLE_HEADERS,
+                )?;
+                out.flush()?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(pages.more)
+}
+
+struct DuplicateRow<'a>(&'a DuplicateGroup);
+
+impl DuplicateRow<'_> {
+    fn cells(&self) -> Vec<String> {
+        let reason = match self.0.reason {
+            DuplicateReason::Email => "email",
+            DuplicateReason::NameAndCompany => "name_and_company",
+        };
+        let ids: Vec<String> = self.0.contact_ids.iter().map(|i| i.to_string()).collect();
+        vec![reason.to_string(), ids.join(" ")]
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Commands
+// ---------------------------------------------------------------------------------------
+
+/// Asks on the terminal; without one, `--yes` is required.
+fn confirm(yes: bool, prompt: String) -> Result<bool> {
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return Err(exit::usage(
+            "not asking without a terminal: pass --yes to confirm",
+        ));
+    }
+    dialoguer::Confirm::new()
+        .with_prompt(prompt)
+        .default(false)
+        .interact()
+        .map_err(|e| exit::coded(exit::ERROR, format!("cannot ask for confirmation: {e}")))
+}
+
+fn needs_terminal_or_yes(yes: bool) -> Result<()> {
+    if !yes && !std::io::stdin().is_terminal() {
+        return Err(exit::usage(
+            "not asking without a terminal: pass --yes to confirm",
+        ));
+    }
+    Ok(())
+}
+
+pub async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<u8> {
+    match cmd {
+        ContactCommand::List(args) => list(args, ctx).await,
+        ContactCommand::Show { contact: reference } => {
+            let (_, _, scope) = ctx.scope().await?;
+            let mut tx = scope.begin().await?;
+            let id = resolve_contact(&mut tx, &reference).await?;
+            let c = contact::get(&mut tx, id).await?;
+            tx.commit().await?;
+            print_contact(ctx.format(), &c)?;
+            Ok(exit::OK)
+        }
+        ContactCommand::Add(args) => {
+            if args.json.is_some() && args.fields.any() {
+                return Err(exit::usage(
+                    "give the contact either as flags or as --json, not both",
+                ));
+            }
+            let json = args.json.as_deref().map(read_json).transpose()?;
+            let (_, _, scope) = ctx.scope().await?;
+            let mut tx = scope.begin().await?;
+            let new = match json {
+                Some(obj) => new_from_json(&mut tx, obj).await?,
+                None => new_from_flags(&mut tx, args.fields).await?,
+            };
+            let c = contact::create(&mut tx, new).await?;
+            tx.commit().await?;
+            print_contact(ctx.format(), &c)?;
+            Ok(exit::OK)
+        }
+        ContactCommand::Edit(args) => {
+            if args.json.is_some() && (args.fields.any() || !args.clear.is_empty()) {
+                return Err(exit::usage(
+                    "give the change either as flags or as --json, not both",
+                ));
+            }
+            if args.json.is_none() {
+                if args.at_version.is_none() {
+                    return Err(exit::usage(
+                        "--version N is required: the version you read (`crm contact show` \
+                         prints it)",
+                    ));
+                }
+                if !args.fields.any() && args.clear.is_empty() {
+                    return Err(exit::usage(
+                        "nothing to change: give the fields to change as flags (see \
+                         `crm contact edit --help`) or --json -",
+                    ));
+                }
+            }
+            let json = args.json.as_deref().map(read_json).transpose()?;
+            let (_, _, scope) = ctx.scope().await?;
+            let mut tx = scope.begin().await?;
+            let id = resolve_contact(&mut tx, &args.contact).await?;
+            let patch = match json {
+                Some(obj) => patch_from_json(&mut tx, obj, args.at_version).await?,
+                None => {
+                    let version = args.at_version.unwrap_or_default();
+                    patch_from_flags(&mut tx, version, args.fields, &args.clear).await?
+                }
+            };
+            let c = contact::update(&mut tx, id, patch).await?;
+            tx.commit().await?;
+            print_contact(ctx.format(), &c)?;
+            Ok(exit::OK)
+        }
+        ContactCommand::Delete {
+            contact: reference,
+            at_version,
+            yes,
+        } => {
+            needs_terminal_or_yes(yes)?;
+            let (_, _, scope) = ctx.scope().await?;
+            let mut tx = scope.begin().await?;
+            let id = resolve_contact(&mut tx, &reference).await?;
+            let c = contact::get(&mut tx, id).await?;
+            tx.commit().await?;
+            // The confirmed state is the one deleted: a change in between is a conflict.
+            let version = at_version.or(if yes { None } else { Some(c.version) });
+            if !confirm(
+                yes,
+                format!("Delete contact {} ({})?", full_name(&c), short_id(id)),
+            )? {
+                ctx.note("nothing deleted");
+                return Ok(exit::OK);
+            }
+            scope
+                .run(async |tx| contact::delete(tx, id, version).await)
+                .await?;
+            if matches!(ctx.format(), Format::Json | Format::Ndjson) {
+                let receipt = serde_json::json!({ "id": id, "deleted": true });
+                print_json(ctx.format(), &receipt)?;
+            }
+            ctx.note(format!(
+                "contact deleted; `crm contact restore {id}` brings it back"
+            ));
+            Ok(exit::OK)
+        }
+        ContactCommand::Restore { contact: reference } => {
+            let (_, _, scope) = ctx.scope().await?;
+            let mut tx = scope.begin().await?;
+            let id = resolve_contact(&mut tx, &reference).await?;
+            let c = contact::restore(&mut tx, id).await?;
+            tx.commit().await?;
+            print_contact(ctx.format(), &c)?;
+            Ok(exit::OK)
+        }
+        ContactCommand::Merge { keep, remove, yes } => {
+            needs_terminal_or_yes(yes)?;
+            let (_, _, scope) = ctx.scope().await?;
+            let mut tx = scope.begin().await?;
+            let keep = resolve_contact(&mut tx, &keep).await?;
+            let remove = resolve_contact(&mut tx, &remove).await?;
+            if keep == remove {
+                return Err(exit::usage("KEEP and REMOVE name the same contact"));
+            }
+            let (k, r) = (
+                contact::get(&mut tx, keep).await?,
+                contact::get(&mut tx, remove).await?,
+            );
+            tx.commit().await?;
+            if !confirm(
+                yes,
+                format!(
+                    "Merge {} ({}) into {} ({}) and delete the former?",
+                    full_name(&r),
+                    short_id(remove),
+                    full_name(&k),
+                    short_id(keep)
+                ),
+            )? {
+                ctx.note("nothing merged");
+                return Ok(exit::OK);
+            }
+            let merged = scope
+                .run(async |tx| contact::merge(tx, keep, remove).await)
+                .await?;
+            print_contact(ctx.format(), &merged)?;
+            Ok(exit::OK)
+        }
+        ContactCommand::Duplicates { limit } => {
+            let (_, _, scope) = ctx.scope().await?;
+            let groups = scope
+                .run(async |tx| contact::duplicates(tx, limit).await)
+                .await?;
+            match ctx.format() {
+                Format::Json => print_json(Format::Json, &groups)?,
+                Format::Ndjson => {
+                    for g in &groups {
+                        print_json(Format::Ndjson, g)?;
+                    }
+                }
+                Format::Csv => {
+                    let stdout = std::io::stdout();
+                    let mut w = csv::Writer::from_writer(stdout.lock());
+                    w.write_record(["reason", "contact_ids"])?;
+                    for g in &groups {
+                        w.write_record(DuplicateRow(g).cells())?;
+                    }
+                    w.flush()?;
+                }
+                Format::Table => {
+                    let stdout = std::io::stdout();
+                    let mut out = stdout.lock();
+                    write_table(
+                        &mut out,
+                        groups.iter().map(|g| DuplicateRow(g).cells()).collect(),
+                        &["reason", "contacts"],
+                    )?;
+                    out.flush()?;
+                    if !groups.is_empty() {
+                        ctx.note("join two with `crm contact merge KEEP REMOVE`");
+                    }
+                }
+            }
+            Ok(exit::OK)
+        }
+    }
+}
+
+async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
+    let (crm, org, scope) = ctx.scope().await?;
+    let owner = match &args.owner {
+        Some(email) => match crm.user_by_email(org.id, email).await {
+            Ok((id, _)) => Some(id),
+            Err(Error::NotFound { .. }) => {
+                return Err(exit::coded(
+                    exit::NOT_FOUND,
+                    "--owner: no user with that e-mail in this organization (`crm user list`)",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let mut tx = scope.begin().await?;
+    let company_id = match &args.company {
+        Some(c) => Some(resolve_company(&mut tx, c).await?),
+        None => None,
+    };
+    let filter = ContactFilter {
+        owner,
+        status: args.status,
+        tag: args.tag,
+        company_id,
+        created_after: args.created_after,
+        created_before: args.created_before,
+        source: args.source,
+        text: args.text,
+        only_deleted: args.deleted,
+        ..ContactFilter::default()
+    };
+    let pages = Pages {
+        tx: &mut tx,
+        filter,
+        request: PageRequest {
+            limit: if args.all { STREAM_PAGE } else { args.limit },
+            after: args.after,
+        },
+        all: args.all,
+        done: false,
+        more: None,
+    };
+    let more = print_pages(ctx.format(), pages).await?;
+    tx.commit().await?;
+    if let Some(cursor) = more {
+        ctx.note(format!(
+            "more contacts: continue with --after {cursor} (or --all for every page)"
+        ));
+    }
+    Ok(exit::OK)
+}

@@ -1,0 +1,332 @@
+//! `crm user`: users, roles, passwords, teams and record visibility.
+//!
+//! Users are named by e-mail address. Passwords are never taken as a flag: they are asked for
+//! on a terminal (hidden) or read from the first line of stdin with `--password-stdin`.
+
+use std::io::{IsTerminal as _, Read as _};
+
+use anyhow::{Context as _, Result};
+use clap::{Args, Subcommand};
+use crm_core::auth::user::{self, NewUser, Team, User, Visibility};
+use crm_core::domain::UserRole;
+
+use crate::ctx::Ctx;
+use crate::exit;
+use crate::output::{self, Row};
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// List the organization's users.
+    List,
+    /// Add a user.
+    Add(AddArgs),
+    /// Change a user's role: owner, admin, manager, user or read_only. Only an owner grants
+    /// or removes the owner role; the last active owner keeps it.
+    SetRole {
+        /// The user's e-mail address.
+        email: String,
+        /// The new role.
+        #[arg(value_parser = parse_role)]
+        role: UserRole,
+    },
+    /// Deactivate a user: they can no longer log in or act (--as), and their sessions end.
+    Deactivate {
+        /// The user's e-mail address.
+        email: String,
+    },
+    /// Reactivate a user (also lifts a lock after too many failed logins).
+    Reactivate {
+        /// The user's e-mail address.
+        email: String,
+    },
+    /// Set a user's password (anyone may set their own; admins set others').
+    Passwd {
+        /// The user's e-mail address.
+        email: String,
+        /// Read the password from stdin (first line) instead of asking.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Teams: list, create, and put users in them.
+    #[command(subcommand)]
+    Team(TeamCommand),
+    /// Set which contacts, companies and deals a user sees: all, team (records owned by
+    /// their team) or own (records they own, are a member of or watch).
+    Visibility {
+        /// The user's e-mail address.
+        email: String,
+        /// all, team or own.
+        #[arg(value_parser = parse_visibility)]
+        visibility: Visibility,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// E-mail address (unique in the organization, ignoring case).
+    #[arg(long)]
+    pub email: String,
+    /// Role: owner, admin, manager, user or read_only.
+    #[arg(long, value_parser = parse_role)]
+    pub role: UserRole,
+    /// First name.
+    #[arg(long, default_value = "")]
+    pub first_name: String,
+    /// Last name.
+    #[arg(long, default_value = "")]
+    pub last_name: String,
+    /// Team (by name).
+    #[arg(long)]
+    pub team: Option<String>,
+    /// Visibility: all, team or own (default: all).
+    #[arg(long, value_parser = parse_visibility)]
+    pub visibility: Option<Visibility>,
+    /// Read the password from stdin (first line) instead of asking. Without it and without
+    /// a terminal, the user gets no password (they act through `--as` only, and cannot log
+    /// in to applications until `crm user passwd` sets one).
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Do not ask for a password on a terminal.
+    #[arg(long, conflicts_with = "password_stdin")]
+    pub no_password: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// List teams with their member counts.
+    List,
+    /// Create a team.
+    Create {
+        /// Its name (unique in the organization).
+        name: String,
+    },
+    /// Put a user in a team.
+    Set {
+        /// The user's e-mail address.
+        email: String,
+        /// The team's name.
+        team: String,
+    },
+    /// Take a user out of their team.
+    Unset {
+        /// The user's e-mail address.
+        email: String,
+    },
+}
+
+fn parse_role(s: &str) -> std::result::Result<UserRole, String> {
+    s.parse()
+        .map_err(|e: crm_core::domain::InvalidValue| e.to_string())
+}
+
+fn parse_visibility(s: &str) -> std::result::Result<Visibility, String> {
+    s.parse()
+        .map_err(|e: crm_core::domain::InvalidValue| e.to_string())
+}
+
+impl Row for User {
+    fn headers() -> Vec<&'static str> {
+        vec![
+            "email",
+            "name",
+            "role",
+            "team",
+            "visibility",
+            "active",
+            "locked_until",
+            "last_login_at",
+            "id",
+        ]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.email.clone(),
+            format!("{} {}", self.first_name, self.last_name)
+                .trim()
+                .to_string(),
+            self.role.to_string(),
+            output::opt(&self.team),
+            self.visibility.to_string(),
+            self.active.to_string(),
+            self.locked_until
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_default(),
+            self.last_login_at
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_default(),
+            self.id.to_string(),
+        ]
+    }
+}
+
+impl Row for Team {
+    fn headers() -> Vec<&'static str> {
+        vec!["name", "members", "id", "created_at"]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.name.clone(),
+            self.members.to_string(),
+            self.id.to_string(),
+            self.created_at.to_rfc3339(),
+        ]
+    }
+}
+
+/// Reads a new password: the first line of stdin with `--password-stdin`, else a hidden
+/// prompt (asked twice) on a terminal; `None` when there is no terminal to ask on.
+fn read_password(from_stdin: bool, allow_empty: bool) -> Result<Option<String>> {
+    if from_stdin {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("reading the password from stdin")?;
+        return Ok(Some(s.lines().next().unwrap_or_default().to_string()));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Ok(None);
+    }
+    let prompt = if allow_empty {
+        "Password (empty for none)"
+    } else {
+        "New password"
+    };
+    let p = dialoguer::Password::new()
+        .with_prompt(prompt)
+        .with_confirmation("Repeat it", "the passwords differ")
+        .allow_empty_password(allow_empty)
+        .interact()
+        .context("reading the password")?;
+    Ok(Some(p).filter(|p| !(allow_empty && p.is_empty())))
+}
+
+pub async fn run(cmd: UserCommand, ctx: &Ctx) -> Result<u8> {
+    // Ask for a password before connecting: a prompt should not hold a transaction open.
+    let password = match &cmd {
+        UserCommand::Add(a) if !a.no_password => {
+            let p = read_password(a.password_stdin, true)?;
+            if p.is_none() && !a.password_stdin {
+                ctx.note("no terminal to ask for a password: adding the user without one");
+            }
+            p
+        }
+        UserCommand::Passwd { password_stdin, .. } => {
+            match read_password(*password_stdin, false)? {
+                Some(p) => Some(p),
+                None => {
+                    return Err(exit::usage(
+                        "no terminal to ask for the password: use --password-stdin",
+                    ));
+                }
+            }
+        }
+        _ => None,
+    };
+    let (_, _, scope) = ctx.scope().await?;
+    let format = ctx.format();
+    match cmd {
+        UserCommand::List => {
+            let users = scope.run(async |tx| user::list(tx).await).await?;
+            output::list(format, &users)?;
+        }
+        UserCommand::Add(a) => {
+            let added = scope
+                .run(async |tx| {
+                    let team = match &a.team {
+                        Some(name) => Some(user::team_by_name(tx, name).await?.id),
+                        None => None,
+                    };
+                    let new = NewUser {
+                        email: a.email,
+                        first_name: a.first_name,
+                        last_name: a.last_name,
+                        role: a.role,
+                        password,
+                        team,
+                        visibility: a.visibility,
+                    };
+                    user::add(tx, new).await
+                })
+                .await?;
+            output::one(format, &added)?;
+        }
+        UserCommand::SetRole { email, role } => {
+            let changed = scope
+                .run(async |tx| {
+                    let u = user::by_email(tx, &email).await?;
+                    user::set_role(tx, u.id, role).await
+                })
+                .await?;
+            output::one(format, &changed)?;
+        }
+        UserCommand::Deactivate { email } => {
+            let changed = scope
+                .run(async |tx| {
+                    let u = user::by_email(tx, &email).await?;
+                    user::deactivate(tx, u.id).await
+                })
+                .await?;
+            output::one(format, &changed)?;
+        }
+        UserCommand::Reactivate { email } => {
+            let changed = scope
+                .run(async |tx| {
+                    let u = user::by_email(tx, &email).await?;
+                    user::reactivate(tx, u.id).await
+                })
+                .await?;
+            output::one(format, &changed)?;
+        }
+        UserCommand::Passwd { email, .. } => {
+            let password = password.unwrap_or_default();
+            let changed = scope
+                .run(async |tx| {
+                    let u = user::by_email(tx, &email).await?;
+                    user::set_password(tx, u.id, &password).await?;
+                    user::get(tx, u.id).await
+                })
+                .await?;
+            ctx.note("password changed; the user's sessions were ended");
+            output::one(format, &changed)?;
+        }
+        UserCommand::Team(TeamCommand::List) => {
+            let teams = scope.run(async |tx| user::list_teams(tx).await).await?;
+            output::list(format, &teams)?;
+        }
+        UserCommand::Team(TeamCommand::Create { name }) => {
+            let team = scope
+                .run(async |tx| user::create_team(tx, &name).await)
+                .await?;
+            output::one(format, &team)?;
+        }
+        UserCommand::Team(TeamCommand::Set { email, team }) => {
+            let changed = scope
+                .run(async |tx| {
+                    let u = user::by_email(tx, &email).await?;
+                    let t = user::team_by_name(tx, &team).await?;
+                    user::set_team(tx, u.id, Some(t.id)).await
+                })
+                .await?;
+            output::one(format, &changed)?;
+        }
+        UserCommand::Team(TeamCommand::Unset { email }) => {
+            let changed = scope
+                .run(async |tx| {
+                    let u = user::by_email(tx, &email).await?;
+                    user::set_team(tx, u.id, None).await
+                })
+                .await?;
+            output::one(format, &changed)?;
+        }
+        UserCommand::Visibility { email, visibility } => {
+            let changed = scope
+                .run(async |tx| {
+                    let u = user::by_email(tx, &email).await?;
+                    user::set_visibility(tx, u.id, visibility).await
+                })
+                .await?;
+            output::one(format, &changed)?;
+        }
+    }
+    Ok(exit::OK)
+}
