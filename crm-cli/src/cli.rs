@@ -98,6 +98,8 @@ pub enum Command {
     Events(cmd::events::EventsCommand),
     /// Benchmarks with ratios to baselines measured in the same run.
     Bench(cmd::bench::BenchArgs),
+    /// Generate realistic test data as CSV (deterministic from a seed).
+    Generate(cmd::generate::GenerateArgs),
     /// Export records as CSV, JSON or NDJSON (streamed).
     Export(cmd::export::ExportArgs),
     /// Bulk import from CSV.

@@ -30,6 +30,8 @@ pub const APP_ROLE: &str = "crm_app";
 pub struct Crm {
     pool: PgPool,
     options: PgConnectOptions,
+    /// A pool on a read replica for read-only work, when one is configured.
+    read_pool: Option<PgPool>,
 }
 
 impl Crm {
@@ -56,17 +58,43 @@ impl Crm {
             .close()
             .await
             .ok();
-        let pool = PgPoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(30))
-            .after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    conn.execute("set role crm_app").await?;
-                    Ok(())
-                })
-            })
-            .connect_lazy_with(options.clone());
-        Ok(Self { pool, options })
+        let pool = app_pool(&options);
+        Ok(Self {
+            pool,
+            options,
+            read_pool: None,
+        })
+    }
+
+    /// This handle with a second pool on a read replica at `url` (a `postgres://` URL),
+    /// which [`Scope::begin_read`] uses for read-only transactions: exports, reports and
+    /// other long reads that need not see the very latest commit. Writes always go to the
+    /// primary. Fails early when the replica cannot be reached.
+    pub async fn with_read_replica(self, url: &str) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| {
+                Error::Unavailable(format!(
+                    "the read replica URL is not valid: {}",
+                    redact_url_error(&e)
+                ))
+            })?
+            .disable_statement_logging();
+        PgConnection::connect_with(&options)
+            .await
+            .map_err(|e| unavailable(&e))?
+            .close()
+            .await
+            .ok();
+        Ok(Self {
+            read_pool: Some(app_pool(&options)),
+            ..self
+        })
+    }
+
+    /// The pool for read-only work: the read replica's when one is configured
+    /// ([`Crm::with_read_replica`]), else the primary's.
+    pub fn read_pool(&self) -> &PgPool {
+        self.read_pool.as_ref().unwrap_or(&self.pool)
     }
 
     /// Opens the local cluster in `home` (creating and starting it if needed), connects to
@@ -151,9 +179,12 @@ impl Crm {
         &self.options
     }
 
-    /// Closes the pool.
+    /// Closes the pools.
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(read) = &self.read_pool {
+            read.close().await;
+        }
     }
 }
 
@@ -190,6 +221,20 @@ pub async fn ensure_database(admin: PgConnectOptions, name: &str) -> Result<()> 
     }
     conn.close().await.ok();
     Ok(())
+}
+
+/// A lazily connecting pool whose connections switch to the application role.
+fn app_pool(options: &PgConnectOptions) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                conn.execute("set role crm_app").await?;
+                Ok(())
+            })
+        })
+        .connect_lazy_with(options.clone())
 }
 
 fn unavailable(e: &sqlx::Error) -> Error {

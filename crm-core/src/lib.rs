@@ -35,6 +35,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod bench;
 pub mod db;
 pub mod demo;

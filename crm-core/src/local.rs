@@ -127,6 +127,12 @@ impl LocalCluster {
         &self.home
     }
 
+    /// The directory of the PostgreSQL binaries this cluster runs (`initdb`, `pg_ctl`, and
+    /// usually `pg_dump` and `pg_restore` of the same version).
+    pub fn bindir(&self) -> &Path {
+        &self.bindir
+    }
+
     /// The data directory (also the directory of the server's socket).
     pub fn data_dir(&self) -> PathBuf {
         self.home.join("pgdata")
@@ -392,7 +398,7 @@ fn has_c_utf8() -> bool {
 
 /// Finds the directory holding `initdb` and `pg_ctl`: `$CRM_PG_BINDIR`, then the newest
 /// `/usr/lib/postgresql/*/bin`, then `pg_config --bindir`, then PATH.
-fn find_bindir() -> Result<PathBuf> {
+pub(crate) fn find_bindir() -> Result<PathBuf> {
     let has_tools = |d: &Path| d.join("initdb").is_file() && d.join("pg_ctl").is_file();
     if let Some(d) = std::env::var_os("CRM_PG_BINDIR").map(PathBuf::from)
         && has_tools(&d)

@@ -52,7 +52,24 @@ impl Scope {
     /// Begins a transaction in this scope. The actor must exist in the organization and be
     /// active. Dropping the [`Tx`] without [`Tx::commit`] rolls everything back.
     pub async fn begin(&self) -> Result<Tx> {
-        let mut tx = self.crm.pool().begin().await?;
+        let tx = self.crm.pool().begin().await?;
+        self.enter(tx).await
+    }
+
+    /// Begins a read-only transaction in this scope on [`Crm::read_pool`] (the read replica
+    /// when one is configured, else the primary), with the organization and actor set as in
+    /// [`Scope::begin`]. Any write in it fails (SQLSTATE `25006`), so it suits exports and
+    /// reports, which can then run on a replica and off the primary.
+    pub async fn begin_read(&self) -> Result<Tx> {
+        let mut tx = self.crm.read_pool().begin().await?;
+        sqlx::query("set transaction read only")
+            .execute(&mut *tx)
+            .await?;
+        self.enter(tx).await
+    }
+
+    /// Names the organization and the actor for the transaction and checks the actor.
+    async fn enter(&self, mut tx: Transaction<'static, Postgres>) -> Result<Tx> {
         let row: (Option<String>, Option<bool>) =
             sqlx::query_as("select role, active from crm_enter($1, $2)")
                 .bind(self.org)

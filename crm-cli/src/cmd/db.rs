@@ -1,8 +1,11 @@
 //! `crm db`: migrations and the local cluster.
 
+use std::path::PathBuf;
+
 use anyhow::Result;
 use clap::Subcommand;
 use crm_core::LocalCluster;
+use crm_core::backup::{self, Target};
 use crm_core::local::{ClusterSettings, ClusterState};
 use serde::Serialize;
 
@@ -23,6 +26,26 @@ pub enum DbCommand {
     Stop,
     /// Print the local cluster's connection URL (for psql).
     Url,
+    /// Write a backup of the whole database (every organization) with pg_dump (custom
+    /// format), of the local cluster or of the --database-url server.
+    Backup {
+        /// The backup file [default: crm-backup-YYYYMMDD-HHMMSS.dump in the current
+        /// directory].
+        #[arg(long, short = 'o', value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Replace the whole database with a backup (pg_restore --clean, in one transaction:
+    /// on failure nothing changes). Everything written since the backup is lost, and
+    /// erasures made since must be re-applied (`crm gdpr reapply-erasures`). Asks for
+    /// confirmation on a terminal; scripts pass --yes.
+    Restore {
+        /// The backup file written by `crm db backup`.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Do not ask.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
 }
 
 #[derive(Serialize)]
@@ -116,6 +139,67 @@ pub async fn run(cmd: DbCommand, ctx: &Ctx) -> Result<u8> {
             });
             Ok(exit::OK)
         }
+        DbCommand::Backup { out } => {
+            let target = target(ctx).await?;
+            let out = out.unwrap_or_else(|| backup::default_file_name(chrono::Utc::now()).into());
+            let info = backup::backup(&target, &out).await?;
+            ctx.note(format!(
+                "backup written to {} ({} bytes, {:.1} s)",
+                info.file.display(),
+                info.bytes,
+                info.seconds
+            ));
+            if ctx.format() == Format::Json {
+                output::json(&info)?;
+            }
+            Ok(exit::OK)
+        }
+        DbCommand::Restore { file, yes } => {
+            if !file.is_file() {
+                return Err(exit::coded(
+                    exit::NOT_FOUND,
+                    format!("no backup file at {}", file.display()),
+                ));
+            }
+            let prompt = format!(
+                "Replace the whole {} database (every organization) with the backup {}? \
+                 Everything written since the backup is lost.",
+                if uses_url { "--database-url" } else { "local" },
+                file.display()
+            );
+            if !crate::cmd::deal::confirm(yes, prompt)? {
+                ctx.note("nothing restored");
+                return Ok(exit::OK);
+            }
+            let target = target(ctx).await?;
+            let info = backup::restore(&target, &file).await?;
+            ctx.note(format!(
+                "restored {} ({:.1} s)",
+                file.display(),
+                info.seconds
+            ));
+            // An older backup may predate migrations of this version.
+            let crm = match ctx.global.database_url.as_deref().filter(|u| !u.is_empty()) {
+                Some(url) => crm_core::Crm::connect(url).await?,
+                None => ctx.crm().await?,
+            };
+            let pending = crm
+                .migration_status()
+                .await?
+                .iter()
+                .filter(|m| m.applied_at.is_none())
+                .count();
+            if pending > 0 {
+                ctx.note(format!(
+                    "the backup predates {pending} migration(s) of this version: run `crm db migrate`"
+                ));
+            }
+            ctx.note(backup::REAPPLY_NOTE);
+            if ctx.format() == Format::Json {
+                output::json(&info)?;
+            }
+            Ok(exit::OK)
+        }
         DbCommand::Url => {
             let cluster =
                 LocalCluster::new(LocalCluster::default_home(), ClusterSettings::default())?;
@@ -124,6 +208,20 @@ pub async fn run(cmd: DbCommand, ctx: &Ctx) -> Result<u8> {
             }
             output::text(&cluster.url())?;
             Ok(exit::OK)
+        }
+    }
+}
+
+/// The database to back up or restore: --database-url, else the local cluster (started if
+/// needed).
+async fn target(ctx: &Ctx) -> Result<Target> {
+    match ctx.global.database_url.as_deref().filter(|u| !u.is_empty()) {
+        Some(url) => Ok(Target::url(url)?),
+        None => {
+            ctx.crm().await?;
+            let cluster =
+                LocalCluster::new(LocalCluster::default_home(), ClusterSettings::default())?;
+            Ok(Target::local(&cluster))
         }
     }
 }

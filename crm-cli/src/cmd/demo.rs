@@ -4,6 +4,7 @@ use anyhow::Result;
 use clap::Args;
 use crm_core::NewOrganization;
 use crm_core::report::{self, StageSummary};
+use crm_core::store::pipeline;
 use serde::Serialize;
 
 use crate::ctx::Ctx;
@@ -12,8 +13,9 @@ use crate::output::{self, Row};
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// How many contacts to create.
-    #[arg(long, default_value_t = 25)]
+    /// How many contacts to create. The first 500 are created one by one (with deals and
+    /// activities), the rest with the bulk import.
+    #[arg(long, default_value_t = 200)]
     pub contacts: usize,
     /// Slug of the demo organization (a number is appended if it exists).
     #[arg(long, default_value = "demo")]
@@ -22,6 +24,7 @@ pub struct DemoArgs {
 
 #[derive(Serialize)]
 struct StageRow {
+    pipeline: String,
     stage: String,
     probability: String,
     deals: i64,
@@ -30,9 +33,10 @@ struct StageRow {
     currency: String,
 }
 
-impl From<&StageSummary> for StageRow {
-    fn from(s: &StageSummary) -> Self {
+impl StageRow {
+    fn new(pipeline: &str, s: &StageSummary) -> Self {
         Self {
+            pipeline: pipeline.to_string(),
             stage: s.stage.clone(),
             probability: format!("{}%", s.probability.normalize()),
             deals: s.deals,
@@ -46,6 +50,7 @@ impl From<&StageSummary> for StageRow {
 impl Row for StageRow {
     fn headers() -> Vec<&'static str> {
         vec![
+            "pipeline",
             "stage",
             "probability",
             "deals",
@@ -56,6 +61,7 @@ impl Row for StageRow {
     }
     fn cells(&self) -> Vec<String> {
         vec![
+            self.pipeline.clone(),
             self.stage.clone(),
             self.probability.clone(),
             self.deals.to_string(),
@@ -92,23 +98,46 @@ pub async fn run(args: DemoArgs, ctx: &Ctx) -> Result<u8> {
         .await?;
     let scope = crm.scope(created.organization.id, created.owner_id);
     let contacts = args.contacts;
-    let (seeded, summary) = scope
+    if contacts > crm_core::demo::STORE_CONTACTS {
+        ctx.note(format!(
+            "creating {contacts} contacts (the first {} with deals and activities, the rest by bulk import)...",
+            crm_core::demo::STORE_CONTACTS
+        ));
+    }
+    let seeded = crm_core::demo::seed(&scope, contacts).await?;
+    let summaries = scope
         .run(async |tx| {
-            let seeded = crm_core::demo::seed(tx, contacts).await?;
-            let summary = report::pipeline_summary(tx, None).await?;
-            Ok((seeded, summary))
+            let mut pipelines = pipeline::list(tx).await?;
+            // The default pipeline first.
+            pipelines.sort_by_key(|p| !p.is_default);
+            let mut out = Vec::new();
+            for p in pipelines {
+                out.push(report::pipeline_summary(tx, Some(p.id)).await?);
+            }
+            Ok(out)
         })
         .await?;
     ctx.note(format!(
-        "created demo organization '{slug}': {} companies, {} contacts, {} deals (use --org {slug})",
-        seeded.companies, seeded.contacts, seeded.deals
+        "created demo organization '{slug}': {} companies, {} contacts, {} deals ({} won, {} lost), \
+         {} activities, {} users (use --org {slug})",
+        seeded.companies,
+        seeded.contacts,
+        seeded.deals,
+        seeded.won,
+        seeded.lost,
+        seeded.activities,
+        seeded.users
     ));
-    let rows: Vec<StageRow> = summary.stages.iter().map(StageRow::from).collect();
+    let rows: Vec<StageRow> = summaries
+        .iter()
+        .flat_map(|p| p.stages.iter().map(|s| StageRow::new(&p.pipeline, s)))
+        .collect();
     match ctx.format() {
         crate::cli::Format::Json => output::json(&serde_json::json!({
             "organization": slug,
             "seeded": seeded,
-            "pipeline": summary,
+            "pipeline": summaries.first(),
+            "pipelines": summaries,
         }))?,
         f => output::list(f, &rows)?,
     }

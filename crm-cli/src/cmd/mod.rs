@@ -10,6 +10,7 @@ pub mod deal;
 pub mod demo;
 pub mod events;
 pub mod export;
+pub mod generate;
 pub mod import;
 pub mod init;
 pub mod lists;
@@ -42,6 +43,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Search(a) => search::run(a, &ctx).await,
         Command::Import(a) => import::run(a, &ctx).await,
         Command::Export(a) => export::run(a, &ctx).await,
+        Command::Generate(a) => generate::run(a, &ctx).await,
         Command::Bench(a) => bench::run(a, &ctx).await,
         Command::Audit(c) => audit::run(c, &ctx).await,
         Command::Events(c) => events::run(c, &ctx).await,

@@ -7,4 +7,5 @@ mod companies;
 mod contacts;
 mod deals;
 mod foundation;
+mod ops;
 mod users;

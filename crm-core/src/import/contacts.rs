@@ -784,6 +784,17 @@ pub async fn import_contacts<'a, R: Read + Send>(
             .map_err(|e| Error::Io(format!("writing the error file failed: {e}")))?;
     }
     let summary = ctx.summary;
+    if !opts.dry_run && summary.created + summary.updated >= 10_000 {
+        // Fresh planner statistics, so searches right after a large import use the indexes.
+        scope
+            .run(async |tx| {
+                sqlx::query("select crm_analyze_after_import()")
+                    .execute(tx.conn())
+                    .await?;
+                Ok(())
+            })
+            .await?;
+    }
     if !opts.dry_run {
         let digest = source.digest();
         let counts = json!({
@@ -908,6 +919,10 @@ async fn flush(ctx: &mut Ctx<'_>, batch: Batch, actor: crate::ids::UserId) -> Re
         copy.send(chunk).await?;
     }
     copy.finish().await?;
+    // Statistics for the joins below (a temporary table has none until analysed).
+    sqlx::query("analyze import_stage")
+        .execute(tx.conn())
+        .await?;
 
     // Companies: link by normalised name, create the missing ones.
     let mut companies_created = 0;

@@ -9,10 +9,7 @@ use serde_json::json;
 async fn seeded(db: &TestDb, name: &str) -> crm_core::Scope {
     let (org, owner) = db.org(name).await;
     let scope = db.crm.scope(org, owner);
-    scope
-        .run(async |tx| crm_core::demo::seed(tx, 8).await)
-        .await
-        .unwrap();
+    crm_core::demo::seed(&scope, 8).await.unwrap();
     scope
 }
 
@@ -36,6 +33,11 @@ async fn an_intact_chain_verifies_and_any_tampering_is_named() {
     assert!(total >= 5);
 
     let mut owner = db.owner().await;
+    let original: serde_json::Value =
+        sqlx::query_scalar("select payload from audit_log where seq = 3")
+            .fetch_one(&mut owner)
+            .await
+            .unwrap();
     // An edited payload.
     sqlx::query("update audit_log set payload = '{\"n\": 99}' where seq = 3")
         .execute(&mut owner)
@@ -48,7 +50,8 @@ async fn an_intact_chain_verifies_and_any_tampering_is_named() {
     );
     assert_eq!(r.checked, 2);
     // Restore it, then remove an entry in the middle.
-    sqlx::query("update audit_log set payload = '{\"n\": 0}' where seq = 3")
+    sqlx::query("update audit_log set payload = $1 where seq = 3")
+        .bind(&original)
         .execute(&mut owner)
         .await
         .unwrap();

@@ -27,11 +27,9 @@ async fn main() -> anyhow::Result<()> {
         })
         .await?;
     let scope = crm.scope(created.organization.id, created.owner_id);
+    crm_core::demo::seed(&scope, 5).await?;
     let summary = scope
-        .run(async |tx| {
-            crm_core::demo::seed(tx, 5).await?;
-            crm_core::report::pipeline_summary(tx, None).await
-        })
+        .run(async |tx| crm_core::report::pipeline_summary(tx, None).await)
         .await?;
     println!("organization {slug}: pipeline {}", summary.pipeline);
     for s in &summary.stages {
