@@ -16,6 +16,10 @@ use crate::output;
 pub enum ImportKind {
     /// People, with their company (linked or created), e-mails, phones and tags.
     Contacts,
+    /// Companies (deduplicated by VAT id, then domain, then name).
+    Companies,
+    /// Deals, linked to pipeline/stage, company and contact by name, id or e-mail.
+    Deals,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -136,6 +140,21 @@ pub async fn run(args: ImportArgs, ctx: &Ctx) -> Result<u8> {
                     }
                 },
             )
+            .await?
+        }
+        ImportKind::Companies | ImportKind::Deals => {
+            use crm_core::import::records::{RecordKind, import_records};
+            let kind = match args.kind {
+                ImportKind::Companies => RecordKind::Companies,
+                _ => RecordKind::Deals,
+            };
+            let b = bar.clone();
+            import_records(&scope, kind, input, &opts, errors_out, move |p| {
+                if let Some(b) = &b {
+                    b.set_position(if size.is_some() { p.bytes } else { p.rows });
+                    b.set_message(format!("{} rows", p.rows));
+                }
+            })
             .await?
         }
     };

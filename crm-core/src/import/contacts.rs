@@ -307,7 +307,8 @@ fn parse_date(s: &str) -> Option<chrono::NaiveDate> {
         .ok()
 }
 
-fn parse_country(s: &str) -> Option<String> {
+/// A country name or code (English, German, French, Italian) as an ISO code.
+pub(crate) fn parse_country(s: &str) -> Option<String> {
     let key = crate::domain::fold_for_search(s.trim());
     let code = match key.as_str() {
         "de" | "deu" | "deutschland" | "germany" => "DE",

@@ -10,6 +10,7 @@
 //! trail is one entry per batch rather than one per row.
 
 pub mod contacts;
+pub mod records;
 pub mod source;
 
 use serde::Serialize;

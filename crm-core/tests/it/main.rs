@@ -8,6 +8,7 @@ mod deals;
 mod demo;
 mod export;
 mod import;
+mod import_records;
 mod lists;
 mod pipelines;
 mod replica;
