@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{Hash as _, Hasher as _};
 use std::io::{Read, Write};
 
+use futures_util::StreamExt as _;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -522,6 +523,44 @@ struct Batch {
     lines: Vec<(u64, csv::ByteRecord)>,
     tags: HashSet<String>,
     rows: usize,
+    /// The batch's companies by normalised name (first row's details win).
+    companies: HashMap<String, CompanyRow>,
+    /// Rows read when this batch was complete (for the run's progress).
+    rows_read: u64,
+}
+
+/// A company named by a contact row, created when no live company has its name.
+struct CompanyRow {
+    id: Uuid,
+    name: String,
+    vat_id: Option<String>,
+    website: Option<String>,
+    domain: Option<String>,
+    street: Option<String>,
+    postal_code: Option<String>,
+    city: Option<String>,
+    country: Option<String>,
+}
+
+/// What a batch did, merged into the summary by the reading loop.
+#[derive(Default)]
+struct Outcome {
+    created: u64,
+    updated: u64,
+    skipped: u64,
+    companies_created: u64,
+    rejects: Vec<(u64, &'static str, &'static str)>,
+    changes: Vec<RowChange>,
+    lines: Vec<(u64, csv::ByteRecord)>,
+}
+
+/// What every batch shares (read-only).
+struct Shared<'a> {
+    scope: &'a Scope,
+    opts: &'a ImportOptions,
+    cols: &'a Columns,
+    run: ImportRunId,
+    actor: crate::ids::UserId,
 }
 
 impl Batch {
@@ -531,21 +570,42 @@ impl Batch {
             lines: Vec::new(),
             tags: HashSet::new(),
             rows: 0,
+            companies: HashMap::new(),
+            rows_read: 0,
         }
     }
 }
 
 struct Ctx<'a> {
-    scope: &'a Scope,
-    opts: &'a ImportOptions,
     cols: &'a Columns,
-    run: ImportRunId,
     summary: ImportSummary,
     errors_out: Option<csv::Writer<Box<dyn Write + Send + 'a>>>,
     batch_no: u64,
 }
 
 impl Ctx<'_> {
+    /// Merges a finished batch into the summary and the error file.
+    fn apply(&mut self, out: Outcome) -> Result<()> {
+        self.summary.created += out.created;
+        self.summary.updated += out.updated;
+        self.summary.skipped += out.skipped;
+        self.summary.companies_created += out.companies_created;
+        for c in out.changes {
+            if self.summary.changes.len() < 10 {
+                self.summary.changes.push(c);
+            }
+        }
+        if !out.rejects.is_empty() {
+            let by_line: HashMap<u64, &csv::ByteRecord> =
+                out.lines.iter().map(|(l, r)| (*l, r)).collect();
+            for (line, field, message) in &out.rejects {
+                self.reject(*line, by_line.get(line).copied(), field, message)?;
+            }
+        }
+        self.summary.errors.sort_by_key(|e| e.line);
+        Ok(())
+    }
+
     fn reject(
         &mut self,
         line: u64,
@@ -645,10 +705,7 @@ pub async fn import_contacts<'a, R: Read + Send>(
             .await?;
     }
     let mut ctx = Ctx {
-        scope,
-        opts,
         cols: &cols,
-        run,
         summary: ImportSummary {
             run_id: (!opts.dry_run).then_some(run),
             dry_run: opts.dry_run,
@@ -682,6 +739,15 @@ pub async fn import_contacts<'a, R: Read + Send>(
     let mut batch = Batch::new();
     let mut rec = csv::ByteRecord::new();
     let batch_size = opts.batch_size.max(1);
+    let shared = Shared {
+        scope,
+        opts,
+        cols: &cols,
+        run,
+        actor,
+    };
+    let max_in_flight = if opts.dry_run { 1 } else { 2 };
+    let mut in_flight = futures_util::stream::FuturesUnordered::new();
     loop {
         let more = match reader.read_byte_record(&mut rec) {
             Ok(more) => more,
@@ -762,22 +828,56 @@ pub async fn import_contacts<'a, R: Read + Send>(
                     }
                     seen.insert(key, line);
                     stage_row(&mut batch, line, &row, &name_norm);
+                    if let Some((name, norm)) = &row.company
+                        && !batch.companies.contains_key(norm)
+                    {
+                        batch.companies.insert(
+                            norm.clone(),
+                            CompanyRow {
+                                id: Uuid::now_v7(),
+                                name: name.clone(),
+                                vat_id: row.vat_id.clone(),
+                                website: row.website.as_ref().map(|w| w.0.clone()),
+                                domain: row.website.as_ref().map(|w| w.1.clone()),
+                                street: row.street.clone(),
+                                postal_code: row.postal_code.clone(),
+                                city: row.city.clone(),
+                                country: row.country.clone(),
+                            },
+                        );
+                    }
                     batch.lines.push((line, rec.clone()));
                     batch.tags.extend(row.tags.iter().cloned());
                 }
             }
         }
         if batch.rows >= batch_size || (!more && batch.rows > 0) {
-            let b = std::mem::replace(&mut batch, Batch::new());
-            flush(&mut ctx, b, actor).await?;
-            progress(Progress {
-                rows: ctx.summary.rows,
-                bytes: reader.get_ref().bytes_read(),
-            });
+            let mut b = std::mem::replace(&mut batch, Batch::new());
+            b.rows_read = ctx.summary.rows;
+            // Two batches in flight use both cores (the within-file dedup above keeps them
+            // disjoint); a dry run goes one at a time.
+            while in_flight.len() >= max_in_flight {
+                if let Some(out) = in_flight.next().await {
+                    ctx.apply(out?)?;
+                    progress(Progress {
+                        rows: ctx.summary.rows,
+                        bytes: reader.get_ref().bytes_read(),
+                    });
+                }
+            }
+            ctx.batch_no += 1;
+            in_flight.push(flush(&shared, ctx.batch_no, b));
         }
         if !more {
             break;
         }
+    }
+    while let Some(out) = in_flight.next().await {
+        ctx.apply(out?)?;
+        progress(Progress {
+            rows: ctx.summary.rows,
+            bytes: reader.get_ref().bytes_read(),
+        });
     }
     drop(reader);
     if let Some(mut w) = ctx.errors_out.take() {
@@ -909,11 +1009,28 @@ fn stage_row(batch: &mut Batch, line: u64, r: &Row, name_norm: &str) {
     batch.rows += 1;
 }
 
-async fn flush(ctx: &mut Ctx<'_>, batch: Batch, actor: crate::ids::UserId) -> Result<()> {
-    ctx.batch_no += 1;
-    let mut tx = ctx.scope.begin().await?;
+async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Result<Outcome> {
+    let mut out = Outcome::default();
+    let run = sh.run;
+    let actor = sh.actor;
+    // Companies first, in a short transaction of their own that serialises concurrent
+    // batches (two batches naming the same new company create it once). A dry run keeps
+    // them in the batch's transaction, which is rolled back.
+    let mut mapping: (Vec<String>, Vec<Uuid>) = (Vec::new(), Vec::new());
+    if !batch.companies.is_empty() && !sh.opts.dry_run {
+        let mut ctx_tx = sh.scope.begin().await?;
+        let (m, created) = company_step(&mut ctx_tx, run, &batch.companies).await?;
+        ctx_tx.commit().await?;
+        mapping = m;
+        out.companies_created = created;
+    }
+    let mut tx = sh.scope.begin().await?;
     let org = tx.org();
-    let run = ctx.run;
+    if !batch.companies.is_empty() && sh.opts.dry_run {
+        let (m, created) = company_step(&mut tx, run, &batch.companies).await?;
+        mapping = m;
+        out.companies_created = created;
+    }
     sqlx::query(STAGE_DDL).execute(tx.conn()).await?;
     let mut copy = tx.conn().copy_in_raw(STAGE_COPY).await?;
     for chunk in batch.copy.chunks(1 << 20) {
@@ -925,31 +1042,15 @@ async fn flush(ctx: &mut Ctx<'_>, batch: Batch, actor: crate::ids::UserId) -> Re
         .execute(tx.conn())
         .await?;
 
-    // Companies: link by normalised name, create the missing ones.
-    let mut companies_created = 0;
-    if ctx.cols.has(Field::Company) {
-        const LINK: &str = "update import_stage s set company_id = c.id \
-             from (select distinct on (name_norm) name_norm, id from companies \
-                   where org_id = $1 and deleted_at is null \
-                     and name_norm in (select company_norm from import_stage where company_norm is not null) \
-                   order by name_norm, id) c \
-             where s.company_id is null and s.company_norm = c.name_norm";
-        sqlx::query(LINK).bind(org).execute(tx.conn()).await?;
-        companies_created = sqlx::query(
-            "insert into companies (org_id, id, name, vat_id, website, domain, billing_street, \
-                    billing_postal_code, billing_city, billing_country, import_run_id) \
-             select $1, n.company_new_id, n.company, n.vat_id, n.website, n.domain, n.street, \
-                    n.postal_code, n.city, n.country, $2 \
-             from (select distinct on (company_norm) * from import_stage \
-                   where company_norm is not null and company_id is null order by company_norm, line) n \
-             on conflict do nothing",
+    if !mapping.0.is_empty() {
+        sqlx::query(
+            "update import_stage s set company_id = m.id \
+             from unnest($1::text[], $2::uuid[]) as m(norm, id) where s.company_norm = m.norm",
         )
-        .bind(org)
-        .bind(run)
+        .bind(&mapping.0)
+        .bind(&mapping.1)
         .execute(tx.conn())
-        .await?
-        .rows_affected();
-        sqlx::query(LINK).bind(org).execute(tx.conn()).await?;
+        .await?;
     }
 
     // Existing contacts: by any e-mail, else by name and company.
@@ -979,22 +1080,18 @@ async fn flush(ctx: &mut Ctx<'_>, batch: Batch, actor: crate::ids::UserId) -> Re
     )
     .fetch_all(tx.conn())
     .await?;
-    let by_line: HashMap<u64, &csv::ByteRecord> =
-        batch.lines.iter().map(|(l, r)| (*l, r)).collect();
-    match ctx.opts.on_duplicate {
-        OnDuplicate::Skip => ctx.summary.skipped += existing.len() as u64,
+    match sh.opts.on_duplicate {
+        OnDuplicate::Skip => out.skipped += existing.len() as u64,
         OnDuplicate::Error => {
             for (line, _) in &existing {
-                let line = *line as u64;
-                ctx.reject(
-                    line,
-                    by_line.get(&line).copied(),
+                out.rejects.push((
+                    *line as u64,
                     "email",
                     "a contact with this e-mail (or name and company) already exists",
-                )?;
+                ));
             }
         }
-        OnDuplicate::Update => update_existing(ctx, &mut tx, &by_line).await?,
+        OnDuplicate::Update => update_existing(sh, &mut tx, &mut out).await?,
     }
 
     // Tags used by this batch.
@@ -1056,26 +1153,28 @@ async fn flush(ctx: &mut Ctx<'_>, batch: Batch, actor: crate::ids::UserId) -> Re
     .fetch_one(tx.conn())
     .await?;
     let new_rows = batch.rows as u64 - existing.len() as u64;
-    ctx.summary.created += created as u64;
+    out.created += created as u64;
     // Rows a concurrent writer created in the meantime were not inserted: skipped.
-    ctx.summary.skipped += new_rows.saturating_sub(created as u64);
-    ctx.summary.companies_created += companies_created;
+    out.skipped += new_rows.saturating_sub(created as u64);
+    let companies_created = out.companies_created;
 
     let payload = json!({
         "run_id": run,
-        "batch": ctx.batch_no,
+        "batch": batch_no,
         "first_line": batch.lines.first().map(|l| l.0),
         "last_line": batch.lines.last().map(|l| l.0),
         "created": created,
         "companies_created": companies_created,
     });
-    if ctx.opts.dry_run {
+    if sh.opts.dry_run {
         tx.rollback().await?;
     } else {
-        sqlx::query("update import_runs set rows_done = $3 where org_id = $1 and id = $2")
-            .bind(org)
-            .bind(run)
-            .bind(ctx.summary.rows as i64)
+        sqlx::query(
+            "update import_runs set rows_done = greatest(rows_done, $3) where org_id = $1 and id = $2",
+        )
+        .bind(org)
+        .bind(run)
+        .bind(batch.rows_read as i64)
             .execute(tx.conn())
             .await?;
         tx.record(
@@ -1089,27 +1188,24 @@ async fn flush(ctx: &mut Ctx<'_>, batch: Batch, actor: crate::ids::UserId) -> Re
         .await?;
         tx.commit().await?;
     }
-    Ok(())
+    out.lines = batch.lines;
+    Ok(out)
 }
 
 /// Updates the matched contacts with the columns present in the file (fill and overwrite,
 /// never blank), only where a value differs, checked against the version read.
-async fn update_existing(
-    ctx: &mut Ctx<'_>,
-    tx: &mut Tx,
-    by_line: &HashMap<u64, &csv::ByteRecord>,
-) -> Result<()> {
+async fn update_existing(sh: &Shared<'_>, tx: &mut Tx, out: &mut Outcome) -> Result<()> {
     let org = tx.org();
     let present: Vec<&(&str, &str, Field)> = UPDATABLE
         .iter()
-        .filter(|(_, _, f)| ctx.cols.has(*f) || (*f == Field::Phone && ctx.cols.has(Field::Mobile)))
+        .filter(|(_, _, f)| sh.cols.has(*f) || (*f == Field::Phone && sh.cols.has(Field::Mobile)))
         .collect();
     if present.is_empty() {
         let n: i64 =
             sqlx::query_scalar("select count(*) from import_stage where existing_id is not null")
                 .fetch_one(tx.conn())
                 .await?;
-        ctx.summary.skipped += n as u64;
+        out.skipped += n as u64;
         return Ok(());
     }
     // Field-level changes of the first few, for the summary (and the dry run).
@@ -1134,11 +1230,11 @@ async fn update_existing(
             .fetch_all(tx.conn())
             .await?;
     for (line, id, changes) in rows {
-        if ctx.summary.changes.len() >= 10 {
+        if out.changes.len() >= 10 {
             break;
         }
         if changes.as_object().is_some_and(|m| !m.is_empty()) {
-            ctx.summary.changes.push(RowChange {
+            out.changes.push(RowChange {
                 line: line as u64,
                 id,
                 changes,
@@ -1162,7 +1258,7 @@ async fn update_existing(
     );
     let updated: Vec<Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(update_sql))
         .bind(org)
-        .bind(ctx.run)
+        .bind(sh.run)
         .fetch_all(tx.conn())
         .await?;
     // Keep the primary phone row in step with contacts.phone.
@@ -1205,15 +1301,87 @@ async fn update_existing(
             .await?;
     for line in &conflicts {
         let line = *line as u64;
-        ctx.reject(
+        out.rejects.push((
             line,
-            by_line.get(&line).copied(),
             "version",
             "the contact was changed by someone else during the import; import the row again",
-        )?;
+        ));
     }
-    ctx.summary.updated += updated.len() as u64;
-    ctx.summary.skipped +=
-        (total as u64).saturating_sub(updated.len() as u64 + conflicts.len() as u64);
+    out.updated += updated.len() as u64;
+    out.skipped += (total as u64).saturating_sub(updated.len() as u64 + conflicts.len() as u64);
     Ok(())
+}
+
+/// Links the batch's companies by normalised name and creates the missing ones, under a
+/// transaction-level advisory lock of the organization so concurrent batches never create
+/// the same company twice. Returns (normalised names, ids) and how many were created.
+async fn company_step(
+    tx: &mut Tx,
+    run: ImportRunId,
+    companies: &HashMap<String, CompanyRow>,
+) -> Result<((Vec<String>, Vec<Uuid>), u64)> {
+    let org = tx.org();
+    sqlx::query(
+        "select pg_advisory_xact_lock(hashtextextended('crm.import.companies:' || $1::text, 0))",
+    )
+    .bind(org)
+    .execute(tx.conn())
+    .await?;
+    let norms: Vec<String> = companies.keys().cloned().collect();
+    let col = |f: &dyn Fn(&CompanyRow) -> Option<String>| -> Vec<Option<String>> {
+        norms.iter().map(|n| companies.get(n).and_then(f)).collect()
+    };
+    let ids: Vec<Uuid> = norms
+        .iter()
+        .map(|n| companies.get(n).map_or_else(Uuid::now_v7, |c| c.id))
+        .collect();
+    let names = col(&|c| Some(c.name.clone()));
+    let vats = col(&|c| c.vat_id.clone());
+    let websites = col(&|c| c.website.clone());
+    let domains = col(&|c| c.domain.clone());
+    let streets = col(&|c| c.street.clone());
+    let postals = col(&|c| c.postal_code.clone());
+    let cities = col(&|c| c.city.clone());
+    let countries = col(&|c| c.country.clone());
+    let rows: Vec<(String, Option<Uuid>, bool)> = sqlx::query_as(
+        "with wanted as ( \
+            select * from unnest($2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], \
+                                 $8::text[], $9::text[], $10::text[], $11::text[]) \
+              as w(norm, id, name, vat_id, website, domain, street, postal_code, city, country)), \
+         existing as ( \
+            select distinct on (name_norm) name_norm, id from companies \
+            where org_id = $1 and deleted_at is null and name_norm = any($2) order by name_norm, id), \
+         ins as ( \
+            insert into companies (org_id, id, name, vat_id, website, domain, billing_street, \
+                                   billing_postal_code, billing_city, billing_country, import_run_id) \
+            select $1, w.id, w.name, w.vat_id, w.website, w.domain, w.street, w.postal_code, w.city, \
+                   w.country, $12 \
+            from wanted w where not exists (select 1 from existing e where e.name_norm = w.norm) \
+            on conflict do nothing returning id, name_norm) \
+         select w.norm, coalesce(e.id, i.id), i.id is not null \
+         from wanted w left join existing e on e.name_norm = w.norm left join ins i on i.name_norm = w.norm",
+    )
+    .bind(org)
+    .bind(&norms)
+    .bind(&ids)
+    .bind(&names)
+    .bind(&vats)
+    .bind(&websites)
+    .bind(&domains)
+    .bind(&streets)
+    .bind(&postals)
+    .bind(&cities)
+    .bind(&countries)
+    .bind(run)
+    .fetch_all(tx.conn())
+    .await?;
+    let created = rows.iter().filter(|r| r.2).count() as u64;
+    let (mut n, mut i) = (Vec::new(), Vec::new());
+    for (norm, id, _) in rows {
+        if let Some(id) = id {
+            n.push(norm);
+            i.push(id);
+        }
+    }
+    Ok(((n, i), created))
 }
