@@ -96,6 +96,10 @@ pub enum Command {
     /// Read the event outbox.
     #[command(subcommand)]
     Events(cmd::events::EventsCommand),
+    /// Data protection (GDPR / DSGVO): subject export, erasure, consent, retention,
+    /// organization export and deletion.
+    #[command(subcommand)]
+    Gdpr(cmd::gdpr::GdprCommand),
     /// Benchmarks with ratios to baselines measured in the same run.
     Bench(cmd::bench::BenchArgs),
     /// Generate realistic test data as CSV (deterministic from a seed).

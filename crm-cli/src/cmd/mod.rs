@@ -10,6 +10,7 @@ pub mod deal;
 pub mod demo;
 pub mod events;
 pub mod export;
+pub mod gdpr;
 pub mod generate;
 pub mod import;
 pub mod init;
@@ -47,6 +48,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Bench(a) => bench::run(a, &ctx).await,
         Command::Audit(c) => audit::run(c, &ctx).await,
         Command::Events(c) => events::run(c, &ctx).await,
+        Command::Gdpr(c) => gdpr::run(c, &ctx).await,
         Command::User(c) => user::run(c, &ctx).await,
         Command::Completions { shell } => {
             let mut cmd = Cli::command();

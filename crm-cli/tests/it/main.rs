@@ -7,5 +7,6 @@ mod companies;
 mod contacts;
 mod deals;
 mod foundation;
+mod gdpr;
 mod ops;
 mod users;

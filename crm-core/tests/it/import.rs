@@ -299,13 +299,29 @@ async fn batches_in_flight_together_create_each_company_once() {
     let scope = setup(&db).await;
     let mut data = String::from("email,first_name,last_name,company\n");
     for i in 0..400 {
-        data.push_str(&format!("c{i}@example.de,C{i},Kontakt,Firma {} GmbH\n", i % 50));
+        data.push_str(&format!(
+            "c{i}@example.de,C{i},Kontakt,Firma {} GmbH\n",
+            i % 50
+        ));
     }
-    let opts = ImportOptions { batch_size: 50, ..Default::default() };
+    let opts = ImportOptions {
+        batch_size: 50,
+        ..Default::default()
+    };
     let s = import(&scope, data.as_bytes(), opts).await;
     assert_eq!((s.created, s.companies_created), (400, 50), "{s:?}");
     assert_eq!(count(&db, "select count(*) from companies").await, 50);
-    assert_eq!(count(&db, "select count(*) from contacts where company_id is null").await, 0);
-    assert_eq!(count(&db, "select max(rows_done) from import_runs").await, 400);
+    assert_eq!(
+        count(
+            &db,
+            "select count(*) from contacts where company_id is null"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(&db, "select max(rows_done) from import_runs").await,
+        400
+    );
     assert!(db.crm.verify_audit_chains().await.unwrap()[0].intact());
 }

@@ -7,6 +7,7 @@ mod contacts;
 mod deals;
 mod demo;
 mod export;
+mod gdpr;
 mod import;
 mod import_records;
 mod lists;

@@ -1,0 +1,337 @@
+//! Erasure (GDPR Art. 17): removes a person's personal data everywhere, in the caller's
+//! transaction, and leaves a receipt without personal data.
+//!
+//! What happens to each kind of data:
+//!
+//! | data | erasure |
+//! |---|---|
+//! | contact records (the person's, soft-deleted duplicates, merged records) | deleted, with their e-mail addresses, phone numbers, tag links, owners, consents and search columns |
+//! | activities linked only to the person | deleted |
+//! | activities also linked to a company or deal | contact link removed; the person's names, addresses and numbers in subject and body replaced by `[erased]` |
+//! | deals with the person | contact link removed (value, currency, stage stay for accounting); the person's names etc. in the title and lost-reason text replaced |
+//! | audit entries about the person's records, about their deleted activities, or whose payload mentions their e-mail, phone or full name (single names: only in entries of their deals and activities) | payload redacted (digest and hashes stay, so `crm audit verify` passes) |
+//! | events about the person's records and deleted activities | purged |
+//! | Lexware link | removed; cached vouchers of that Lexware contact keep number, date and amount, their raw payload is cleared |
+//!
+//! The receipt holds counts, the actor, the time and an HMAC-SHA256 of every erased e-mail
+//! address under a per-organization secret ([`was_erased`] checks a later address against
+//! it); the erasure's own audit entry holds the receipt id and the counts.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{Person, find_person, isolated, literal_pattern, literal_patterns, needles};
+use crate::auth::Permission;
+use crate::domain::Email;
+use crate::error::{Error, Result};
+use crate::ids::{ContactId, UserId};
+use crate::tenancy::Tx;
+
+/// What an erasure removed (or, in a dry run, would remove).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct ErasureCounts {
+    /// Contact records deleted (the person's and their duplicates).
+    pub contacts: i64,
+    /// Distinct e-mail addresses removed.
+    pub emails: i64,
+    /// Distinct phone numbers removed.
+    pub phones: i64,
+    /// Activities deleted (those linked to nothing else).
+    pub activities: i64,
+    /// Activities kept for their company or deal, unlinked from the person and scrubbed.
+    pub activities_detached: i64,
+    /// Consent records deleted.
+    pub consents: i64,
+    /// Deals unlinked from the person (they keep their value).
+    pub deals_detached: i64,
+    /// Audit entries whose payload was redacted.
+    pub audit_redacted: i64,
+    /// Outbox events purged.
+    pub events_purged: i64,
+    /// Lexware links removed.
+    pub lexware_links: i64,
+    /// Cached Lexware vouchers whose raw payload was cleared.
+    pub vouchers_redacted: i64,
+}
+
+/// Proof of an erasure, without personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErasureReceipt {
+    /// The receipt's id.
+    pub receipt_id: Uuid,
+    /// When the erasure was committed (the transaction's time).
+    pub erased_at: DateTime<Utc>,
+    /// Who erased.
+    pub actor_id: Option<UserId>,
+    /// The id the person's main contact record had.
+    pub subject_id: ContactId,
+    /// What was removed.
+    pub counts: ErasureCounts,
+    /// HMAC-SHA256 (hex) of every erased e-mail address, normalised, under the
+    /// organization's erasure key.
+    pub email_hashes: Vec<String>,
+    /// Whether this was a dry run (nothing changed, nothing stored).
+    pub dry_run: bool,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Erases the person named by `reference` (contact id, its digits, or any of their e-mail
+/// addresses) with all their records, in the caller's transaction; see the module
+/// documentation for what happens to what. Requires [`Permission::Erase`].
+///
+/// With `dry_run`, everything is done and rolled back to a savepoint: the counts are exact
+/// and nothing changes. On any error, nothing of the erasure remains in the transaction.
+/// Unknown reference: [`Error::NotFound`].
+pub async fn erase(tx: &mut Tx, reference: &str, dry_run: bool) -> Result<ErasureReceipt> {
+    tx.require(Permission::Erase)?;
+    isolated(tx, !dry_run, async |tx| {
+        let person = find_person(tx, reference).await?;
+        let mut receipt = erase_person(tx, &person).await?;
+        receipt.dry_run = dry_run;
+        Ok(receipt)
+    })
+    .await
+}
+
+async fn erase_person(tx: &mut Tx, person: &Person) -> Result<ErasureReceipt> {
+    let org = tx.org();
+    let ids = &person.ids;
+    // Lock the records first: a concurrent change to them waits for this transaction.
+    let locked: Vec<Uuid> = sqlx::query_scalar(
+        "select id from contacts where org_id = $1 and id = any($2) order by id for update",
+    )
+    .bind(org)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?;
+    if locked.len() != ids.len() {
+        return Err(Error::Conflict(
+            "the person's records changed while erasing; retry".into(),
+        ));
+    }
+    let n = needles(tx, ids).await?;
+    let strong = literal_patterns(&n.strong);
+    let all = literal_pattern(&[n.strong.clone(), n.weak.clone()].concat());
+    let mut counts = ErasureCounts {
+        contacts: ids.len() as i64,
+        emails: n.emails.len() as i64,
+        phones: n.phones.len() as i64,
+        ..ErasureCounts::default()
+    };
+
+    // Activities: delete those about the person alone, unlink and scrub the others.
+    let deleted_activities: Vec<Uuid> = sqlx::query_scalar(
+        "delete from activities where org_id = $1 and contact_id = any($2) \
+           and company_id is null and deal_id is null \
+         returning id",
+    )
+    .bind(org)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?;
+    let detached_activities: Vec<Uuid> = sqlx::query_scalar(
+        "update activities set contact_id = null, \
+                subject = case when $3::text is null then subject \
+                               else left(regexp_replace(subject, $3, '[erased]', 'gi'), 500) end, \
+                body = case when $3::text is null then body \
+                            else regexp_replace(body, $3, '[erased]', 'gi') end \
+         where org_id = $1 and contact_id = any($2) \
+         returning id",
+    )
+    .bind(org)
+    .bind(ids)
+    .bind(&all)
+    .fetch_all(tx.conn())
+    .await?;
+    counts.activities = deleted_activities.len() as i64;
+    counts.activities_detached = detached_activities.len() as i64;
+
+    // Deals keep their value; the link to the person and their name in texts go.
+    let deals: Vec<Uuid> = sqlx::query_scalar(
+        "update deals set contact_id = null, \
+                title = case when $3::text is null then title \
+                             else left(regexp_replace(title, $3, '[erased]', 'gi'), 300) end, \
+                lost_reason_text = case when $3::text is null then lost_reason_text \
+                                        else regexp_replace(lost_reason_text, $3, '[erased]', 'gi') end \
+         where org_id = $1 and contact_id = any($2) \
+         returning id",
+    )
+    .bind(org)
+    .bind(ids)
+    .bind(&all)
+    .fetch_all(tx.conn())
+    .await?;
+    counts.deals_detached = deals.len() as i64;
+
+    counts.consents = sqlx::query("delete from consents where org_id = $1 and contact_id = any($2)")
+        .bind(org)
+        .bind(ids)
+        .execute(tx.conn())
+        .await?
+        .rows_affected() as i64;
+
+    let lexware: Vec<Uuid> = sqlx::query_scalar(
+        "delete from lexware_contact_links where org_id = $1 and contact_id = any($2) \
+         returning lexware_id",
+    )
+    .bind(org)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?;
+    counts.lexware_links = lexware.len() as i64;
+    if !lexware.is_empty() {
+        counts.vouchers_redacted = sqlx::query(
+            "update lexware_vouchers set payload = '{}' \
+             where org_id = $1 and lexware_contact_id = any($2) and payload <> '{}'",
+        )
+        .bind(org)
+        .bind(&lexware)
+        .execute(tx.conn())
+        .await?
+        .rows_affected() as i64;
+    }
+
+    // Audit payloads: everything about the person's records and deleted activities; entries
+    // mentioning them anywhere; single names only in entries of their deals and activities.
+    let mut entity_types: Vec<&str> = vec!["contact"; ids.len()];
+    entity_types.extend(std::iter::repeat_n("activity", deleted_activities.len()));
+    let mut entities: Vec<Uuid> = ids.clone();
+    entities.extend(&deleted_activities);
+    let mut related_types: Vec<&str> = vec!["deal"; deals.len()];
+    related_types.extend(std::iter::repeat_n("activity", detached_activities.len()));
+    let mut related: Vec<Uuid> = deals.clone();
+    related.extend(&detached_activities);
+    counts.audit_redacted =
+        sqlx::query_scalar::<_, i64>("select crm_gdpr_redact_audit($1, $2, $3, $4, $5, $6)")
+            .bind(&entity_types)
+            .bind(&entities)
+            .bind(&related_types)
+            .bind(&related)
+            .bind(&strong)
+            .bind(&all)
+            .fetch_one(tx.conn())
+            .await?;
+
+    counts.events_purged =
+        sqlx::query("delete from events where org_id = $1 and entity_id = any($2)")
+            .bind(org)
+            .bind(&entities)
+            .execute(tx.conn())
+            .await?
+            .rows_affected() as i64;
+
+    // The records themselves (e-mails, phones, tags, owners and search columns go with them).
+    let deleted = sqlx::query("delete from contacts where org_id = $1 and id = any($2)")
+        .bind(org)
+        .bind(ids)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+    if deleted != ids.len() as u64 {
+        return Err(Error::Conflict(
+            "the person's records changed while erasing; retry".into(),
+        ));
+    }
+
+    // The receipt: counts and keyed hashes only.
+    let receipt_id = Uuid::now_v7();
+    let counts_json = serde_json::to_value(counts)
+        .map_err(|e| Error::Database(format!("encoding the counts failed: {e}")))?;
+    let (erased_at, hashes): (DateTime<Utc>, Vec<Vec<u8>>) = sqlx::query_as(
+        "insert into erasure_receipts (org_id, id, actor_id, subject_id, email_hashes, counts) \
+         values ($1, $2, $3, $4, crm_gdpr_email_hashes($5), $6) \
+         returning erased_at, email_hashes",
+    )
+    .bind(org)
+    .bind(receipt_id)
+    .bind(tx.actor().id)
+    .bind(person.main)
+    .bind(&n.emails)
+    .bind(&counts_json)
+    .fetch_one(tx.conn())
+    .await?;
+    tx.record(
+        "contact",
+        Some(person.main.uuid()),
+        "erase",
+        &json!({
+            "receipt_id": receipt_id,
+            "counts": counts_json,
+            "deals_detached": deals,
+            "activities_detached": detached_activities,
+        }),
+        Some("contact.erased"),
+        &json!({ "id": person.main, "contact_ids": ids, "receipt_id": receipt_id }),
+    )
+    .await?;
+    Ok(ErasureReceipt {
+        receipt_id,
+        erased_at,
+        actor_id: Some(tx.actor().id),
+        subject_id: person.main,
+        counts,
+        email_hashes: hashes.iter().map(|h| hex(h)).collect(),
+        dry_run: false,
+    })
+}
+
+/// Whether `email` belonged to a person erased in this organization (its keyed hash is on
+/// a receipt): for flagging a later import or entry of the same address.
+pub async fn was_erased(tx: &mut Tx, email: &str) -> Result<bool> {
+    tx.require(Permission::Read)?;
+    let norm = Email::parse(email)
+        .map_err(|e| Error::invalid("email", e.message()))?
+        .normalized();
+    let hash: Vec<Vec<u8>> = sqlx::query_scalar("select crm_gdpr_email_hashes(array[$1])")
+        .bind(&norm)
+        .fetch_one(tx.conn())
+        .await?;
+    Ok(sqlx::query_scalar(
+        "select exists (select 1 from erasure_receipts where org_id = $1 and $2 = any(email_hashes))",
+    )
+    .bind(tx.org())
+    .bind(hash.first())
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// The organization's erasure receipts, newest first (at most `limit`, 1 to 10,000).
+pub async fn receipts(tx: &mut Tx, limit: u32) -> Result<Vec<ErasureReceipt>> {
+    tx.require(Permission::ReadAudit)?;
+    type Row = (
+        Uuid,
+        DateTime<Utc>,
+        Option<UserId>,
+        ContactId,
+        Vec<Vec<u8>>,
+        serde_json::Value,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "select id, erased_at, actor_id, subject_id, email_hashes, counts from erasure_receipts \
+         where org_id = $1 order by erased_at desc, id desc limit $2",
+    )
+    .bind(tx.org())
+    .bind(i64::from(limit.clamp(1, 10_000)))
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(receipt_id, erased_at, actor_id, subject_id, hashes, counts)| ErasureReceipt {
+                receipt_id,
+                erased_at,
+                actor_id,
+                subject_id,
+                counts: serde_json::from_value(counts).unwrap_or_default(),
+                email_hashes: hashes.iter().map(|h| hex(h)).collect(),
+                dry_run: false,
+            },
+        )
+        .collect())
+}

@@ -1,0 +1,394 @@
+//! Data protection (GDPR / DSGVO): subject export (Art. 15 and 20), erasure (Art. 17),
+//! consent, retention, and the organization-wide export and deletion of a tenant leaving.
+//!
+//! A *person* is found by contact id (or id digits) or by any of their e-mail addresses,
+//! and is every contact record that belongs to them: the one named, soft-deleted
+//! duplicates sharing one of its e-mail addresses, contacts merged into it (and the contact
+//! it was merged into), repeated until nothing new turns up. Subject export and erasure
+//! work on all of those records at once.
+//!
+//! These are organization-level duties, so they see every record of the organization
+//! whatever the acting user's record visibility (team / own); the permissions still apply:
+//! [`Permission::Export`](crate::auth::Permission::Export) for subject and organization
+//! export, [`Permission::Erase`](crate::auth::Permission::Erase) for erasure, retention and
+//! deleting the organization.
+
+pub mod consent;
+pub mod erase;
+pub mod org;
+pub mod retention;
+pub mod subject_export;
+
+pub use consent::{Consent, ConsentStatus, ContactWithoutConsent};
+pub use erase::{ErasureCounts, ErasureReceipt, erase, receipts, was_erased};
+pub use org::{OrgDeletion, OrgExport, TableExport, delete_organization, org_export};
+pub use retention::{RetentionSummary, retention, retention_days, set_retention_days};
+pub use subject_export::{SubjectExport, subject_export, write_csv_bundle};
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::domain::Email;
+use crate::error::{Error, Result};
+use crate::ids::ContactId;
+use crate::store::contact;
+use crate::tenancy::Tx;
+
+/// How many rounds of "records sharing an e-mail or a merge with the ones found" are
+/// followed before giving up growing the set (a chain longer than this is not one person).
+const MAX_ROUNDS: usize = 16;
+
+/// How the person was named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchedBy {
+    /// By contact id (or its digits).
+    Id,
+    /// By one of their e-mail addresses.
+    Email,
+}
+
+/// The contact records of one person.
+#[derive(Debug, Clone)]
+pub(crate) struct Person {
+    /// The record named (the live one when named by e-mail), first of `ids`.
+    pub main: ContactId,
+    /// Every record of the person, `main` first.
+    pub ids: Vec<Uuid>,
+    /// How the person was named.
+    pub matched_by: MatchedBy,
+}
+
+/// Finds the person named by `reference` (a contact id, at least 4 of its hex digits, or an
+/// e-mail address) with all their records. By e-mail: the live contact that has the
+/// address; when none does, every soft-deleted one that has it. Several live contacts
+/// sharing the address is a validation error on the field `contact` (name one by id).
+pub(crate) async fn find_person(tx: &mut Tx, reference: &str) -> Result<Person> {
+    let reference = reference.trim();
+    let org = tx.org();
+    let (seed, matched_by) = if reference.contains('@') {
+        let norm = Email::parse(reference)
+            .map_err(|e| Error::invalid("contact", e.message()))?
+            .normalized();
+        // Live and soft-deleted rows separately: each has a partial index on the address.
+        let rows: Vec<(Uuid, bool)> = sqlx::query_as(
+            "select c.id, c.deleted_at is null from contacts c \
+             where c.org_id = $1 \
+               and c.id in (select id from contacts \
+                            where org_id = $1 and email_norm = $2 and deleted_at is null \
+                            union all \
+                            select id from contacts \
+                            where org_id = $1 and email_norm = $2 and deleted_at is not null \
+                            union all \
+                            select contact_id from contact_emails \
+                            where org_id = $1 and email_norm = $2) \
+             order by c.deleted_at is null desc, c.id desc",
+        )
+        .bind(org)
+        .bind(&norm)
+        .fetch_all(tx.conn())
+        .await?;
+        let live: Vec<Uuid> = rows.iter().filter(|r| r.1).map(|r| r.0).collect();
+        let seed = match live.len() {
+            0 if rows.is_empty() => return Err(Error::NotFound { entity: "contact" }),
+            0 => rows.iter().map(|r| r.0).collect(),
+            1 => live,
+            _ => {
+                return Err(Error::invalid(
+                    "contact",
+                    "several live contacts have this e-mail address; name the contact by id",
+                ));
+            }
+        };
+        (seed, MatchedBy::Email)
+    } else {
+        (
+            vec![contact::resolve(tx, reference).await?.uuid()],
+            MatchedBy::Id,
+        )
+    };
+    let mut ids = seed;
+    for _ in 0..MAX_ROUNDS {
+        // What the records found so far share with others: addresses and merges.
+        let own: Vec<(Uuid, Option<String>, Option<String>)> = sqlx::query_as(
+            "select id, email_norm, custom->>'merged_into' from contacts \
+             where org_id = $1 and id = any($2)",
+        )
+        .bind(org)
+        .bind(&ids)
+        .fetch_all(tx.conn())
+        .await?;
+        let mut emails: Vec<String> = sqlx::query_scalar(
+            "select email_norm from contact_emails where org_id = $1 and contact_id = any($2)",
+        )
+        .bind(org)
+        .bind(&ids)
+        .fetch_all(tx.conn())
+        .await?;
+        emails.extend(own.iter().filter_map(|r| r.1.clone()));
+        emails.sort();
+        emails.dedup();
+        let merged_into: Vec<Uuid> = own
+            .iter()
+            .filter_map(|r| r.2.as_deref().and_then(|m| Uuid::parse_str(m).ok()))
+            .collect();
+        let id_texts: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        // Soft-deleted records with one of the addresses, records merged into these, and
+        // the records these were merged into.
+        let found: Vec<Uuid> = sqlx::query_scalar(
+            "select id from contacts \
+             where org_id = $1 and deleted_at is not null and email_norm = any($2) \
+             union \
+             select e.contact_id from contact_emails e \
+             join contacts c on c.org_id = e.org_id and c.id = e.contact_id \
+             where e.org_id = $1 and e.email_norm = any($2) and c.deleted_at is not null \
+             union \
+             select id from contacts \
+             where org_id = $1 and deleted_at is not null \
+               and custom->>'merged_into' = any($3) \
+             union \
+             select id from contacts where org_id = $1 and id = any($4)",
+        )
+        .bind(org)
+        .bind(&emails)
+        .bind(&id_texts)
+        .bind(&merged_into)
+        .fetch_all(tx.conn())
+        .await?;
+        let new: Vec<Uuid> = found.into_iter().filter(|id| !ids.contains(id)).collect();
+        if new.is_empty() {
+            break;
+        }
+        ids.extend(new);
+    }
+    // The main record: the first live one found, else the first.
+    let live: Vec<Uuid> = sqlx::query_scalar(
+        "select id from contacts where org_id = $1 and id = any($2) and deleted_at is null",
+    )
+    .bind(org)
+    .bind(&ids)
+    .fetch_all(tx.conn())
+    .await?;
+    let main = ids
+        .iter()
+        .copied()
+        .find(|id| live.contains(id))
+        .unwrap_or(ids[0]);
+    ids.retain(|id| *id != main);
+    ids.insert(0, main);
+    Ok(Person {
+        main: ContactId(main),
+        ids,
+        matched_by,
+    })
+}
+
+/// Runs `f` in a savepoint of the caller's transaction with record visibility widened to
+/// the whole organization. The savepoint is released when `f` succeeds and `keep` is set;
+/// otherwise (an error, or a dry run) everything `f` did is rolled back, so the caller's
+/// transaction never holds half of it.
+pub(crate) async fn isolated<T>(
+    tx: &mut Tx,
+    keep: bool,
+    f: impl AsyncFnOnce(&mut Tx) -> Result<T>,
+) -> Result<T> {
+    let before: Option<String> =
+        sqlx::query_scalar("select current_setting('crm.visibility', true)")
+            .fetch_one(tx.conn())
+            .await?;
+    sqlx::raw_sql("savepoint crm_gdpr")
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("select set_config('crm.visibility', 'all', true)")
+        .execute(tx.conn())
+        .await?;
+    let out = f(tx).await;
+    let end = if out.is_ok() && keep {
+        sqlx::raw_sql("release savepoint crm_gdpr")
+            .execute(tx.conn())
+            .await
+    } else {
+        sqlx::raw_sql("rollback to savepoint crm_gdpr; release savepoint crm_gdpr")
+            .execute(tx.conn())
+            .await
+    };
+    let out = match (out, end) {
+        (Ok(v), Ok(_)) => v,
+        (Err(e), _) => return Err(e),
+        (Ok(_), Err(e)) => return Err(e.into()),
+    };
+    sqlx::query("select set_config('crm.visibility', $1, true)")
+        .bind(before.unwrap_or_default())
+        .execute(tx.conn())
+        .await?;
+    Ok(out)
+}
+
+/// One regular expression (PostgreSQL ARE, used case-insensitively) per needle, matching
+/// it literally, longest needle first; a needle that starts or ends with an ASCII letter or
+/// digit must start or end a word there (so `anna` does not match `Hannah`).
+pub(crate) fn literal_patterns(needles: &[String]) -> Vec<String> {
+    let mut list: Vec<&str> = needles
+        .iter()
+        .map(|n| n.trim())
+        .filter(|n| !n.is_empty())
+        .collect();
+    list.sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)));
+    list.dedup();
+    list.iter()
+        .map(|n| {
+            let mut p = String::new();
+            if n.chars().next().is_some_and(|c| c.is_ascii_alphanumeric()) {
+                p.push_str("\\m");
+            }
+            for c in n.chars() {
+                if c.is_ascii() && !c.is_ascii_alphanumeric() {
+                    p.push('\\');
+                }
+                p.push(c);
+            }
+            if n.chars().last().is_some_and(|c| c.is_ascii_alphanumeric()) {
+                p.push_str("\\M");
+            }
+            p
+        })
+        .collect()
+}
+
+/// One regular expression matching any of `needles` (see [`literal_patterns`]); `None`
+/// when there is no needle.
+pub(crate) fn literal_pattern(needles: &[String]) -> Option<String> {
+    let parts = literal_patterns(needles);
+    if parts.is_empty() {
+        None
+    } else {
+        Some(format!("(?:{})", parts.join("|")))
+    }
+}
+
+/// What identifies a person in free text: e-mail addresses, phone numbers and full names
+/// (`strong`, looked for everywhere), and single first or last names (`weak`, looked for
+/// only in records linked to the person).
+#[derive(Debug, Default)]
+pub(crate) struct Needles {
+    pub strong: Vec<String>,
+    pub weak: Vec<String>,
+    /// The normalised e-mail addresses.
+    pub emails: Vec<String>,
+    /// The phone numbers (E.164).
+    pub phones: Vec<String>,
+}
+
+/// Reads the person's names, addresses and numbers from all their records.
+pub(crate) async fn needles(tx: &mut Tx, ids: &[Uuid]) -> Result<Needles> {
+    let org = tx.org();
+    type ContactRow = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let contacts: Vec<ContactRow> = sqlx::query_as(
+        "select first_name, last_name, email, email_norm, phone, linkedin_url from contacts \
+         where org_id = $1 and id = any($2)",
+    )
+    .bind(org)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?;
+    let emails: Vec<(String, String)> = sqlx::query_as(
+        "select email, email_norm from contact_emails where org_id = $1 and contact_id = any($2)",
+    )
+    .bind(org)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?;
+    let phones: Vec<(String, String)> = sqlx::query_as(
+        "select number_e164, number_raw from contact_phones \
+         where org_id = $1 and contact_id = any($2)",
+    )
+    .bind(org)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?;
+    let mut n = Needles::default();
+    let name = |n: &mut Needles, s: &str, strong: bool| {
+        let s = s.trim();
+        if s.chars().count() < 2 {
+            return;
+        }
+        let list = if strong { &mut n.strong } else { &mut n.weak };
+        for v in [s.to_string(), s.to_lowercase(), s.to_uppercase()] {
+            if !list.contains(&v) {
+                list.push(v);
+            }
+        }
+    };
+    for (first, last, email, email_norm, phone, linkedin) in &contacts {
+        let (first, last) = (first.trim(), last.trim());
+        match (first.is_empty(), last.is_empty()) {
+            (false, false) => {
+                name(&mut n, &format!("{first} {last}"), true);
+                name(&mut n, &format!("{last}, {first}"), true);
+                name(&mut n, first, false);
+                name(&mut n, last, false);
+            }
+            (true, false) if last.chars().count() >= 4 => name(&mut n, last, true),
+            (false, true) if first.chars().count() >= 4 => name(&mut n, first, true),
+            (true, false) => name(&mut n, last, false),
+            (false, true) => name(&mut n, first, false),
+            (true, true) => {}
+        }
+        n.strong.extend(email.iter().cloned());
+        n.emails.extend(email_norm.iter().cloned());
+        n.phones.extend(phone.iter().cloned());
+        n.strong.extend(linkedin.iter().cloned());
+    }
+    for (email, norm) in emails {
+        n.strong.push(email);
+        n.emails.push(norm);
+    }
+    for (e164, raw) in phones {
+        n.strong.push(raw);
+        n.phones.push(e164);
+    }
+    n.emails.sort();
+    n.emails.dedup();
+    n.phones.sort();
+    n.phones.dedup();
+    n.strong.extend(n.emails.iter().cloned());
+    n.strong.extend(n.phones.iter().cloned());
+    n.strong.sort();
+    n.strong.dedup();
+    n.weak.retain(|w| !n.strong.contains(w));
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_escape_everything_but_letters_and_digits_and_bound_words() {
+        let p = literal_pattern(&[
+            "anna".into(),
+            "a.b+c@example.de".into(),
+            "+49 30 123".into(),
+            "Jörg".into(),
+            " ".into(),
+        ])
+        .unwrap();
+        assert_eq!(
+            p,
+            "(?:\\ma\\.b\\+c\\@example\\.de\\M|\\+49\\ 30\\ 123\\M|\\mJörg\\M|\\manna\\M)"
+        );
+        assert_eq!(
+            literal_patterns(&["anna".into(), "x@y.de".into(), "anna".into()]),
+            ["\\mx\\@y\\.de\\M", "\\manna\\M"]
+        );
+        assert_eq!(literal_pattern(&[]), None);
+        assert_eq!(literal_pattern(&["  ".into()]), None);
+    }
+}
