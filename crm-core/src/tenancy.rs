@@ -70,13 +70,13 @@ impl Scope {
 
     /// Names the organization and the actor for the transaction and checks the actor.
     async fn enter(&self, mut tx: Transaction<'static, Postgres>) -> Result<Tx> {
-        let row: (Option<String>, Option<bool>) =
-            sqlx::query_as("select role, active from crm_enter($1, $2)")
+        let (role, active, region): (Option<String>, Option<bool>, Option<String>) =
+            sqlx::query_as("select role, active, region from crm_enter($1, $2)")
                 .bind(self.org)
                 .bind(self.actor)
                 .fetch_one(&mut *tx)
                 .await?;
-        let role = match row {
+        let role = match (role, active) {
             (Some(role), Some(true)) => role
                 .parse::<UserRole>()
                 .map_err(|_| Error::Tenancy("the acting user has an unknown role".into()))?,
@@ -98,6 +98,8 @@ impl Scope {
                 id: self.actor,
                 role,
             },
+            default_region: region
+                .ok_or_else(|| Error::Tenancy("the organization does not exist".into()))?,
         })
     }
 
@@ -122,6 +124,7 @@ pub struct Tx {
     tx: Transaction<'static, Postgres>,
     org: OrgId,
     actor: Actor,
+    default_region: String,
 }
 
 impl Tx {
@@ -133,6 +136,12 @@ impl Tx {
     /// The acting user.
     pub fn actor(&self) -> Actor {
         self.actor
+    }
+
+    /// The organization's default phone region (`DE`, `CH`, ...), read when the transaction
+    /// began: national phone numbers are read in it.
+    pub fn default_region(&self) -> &str {
+        &self.default_region
     }
 
     /// The connection, for queries (row-level security confines it to the organization).

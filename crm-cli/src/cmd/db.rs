@@ -172,6 +172,20 @@ pub async fn run(cmd: DbCommand, ctx: &Ctx) -> Result<u8> {
                 return Ok(exit::OK);
             }
             let target = target(ctx).await?;
+            // Keep the erasure receipts and keys of the database being replaced: a backup
+            // from before an erasure would bring the person back.
+            let saved = {
+                let crm = match ctx.global.database_url.as_deref().filter(|u| !u.is_empty()) {
+                    Some(url) => crm_core::Crm::connect(url).await?,
+                    None => ctx.crm().await?,
+                };
+                crm.save_erasures().await.unwrap_or_default()
+            };
+            let saved_file = file.with_extension("erasures.json");
+            let receipts: usize = saved.organizations.iter().map(|o| o.receipts.len()).sum();
+            if receipts > 0 {
+                std::fs::write(&saved_file, serde_json::to_vec_pretty(&saved)?)?;
+            }
             let info = backup::restore(&target, &file).await?;
             ctx.note(format!(
                 "restored {} ({:.1} s)",
@@ -194,7 +208,20 @@ pub async fn run(cmd: DbCommand, ctx: &Ctx) -> Result<u8> {
                     "the backup predates {pending} migration(s) of this version: run `crm db migrate`"
                 ));
             }
-            ctx.note(backup::REAPPLY_NOTE);
+            if pending > 0 {
+                ctx.note(format!(
+                    "{} then `crm gdpr reapply-erasures --from {}`",
+                    backup::REAPPLY_NOTE,
+                    saved_file.display()
+                ));
+            } else {
+                let done = crm.reapply_erasures(&saved).await?;
+                let erased: u64 = done.iter().map(|(_, s)| s.contacts_erased).sum();
+                let checked: u64 = done.iter().map(|(_, s)| s.receipts_checked).sum();
+                ctx.note(format!(
+                    "erasures re-applied: {checked} receipt(s) checked, {erased} contact(s) erased again"
+                ));
+            }
             if ctx.format() == Format::Json {
                 output::json(&info)?;
             }

@@ -23,6 +23,22 @@ use crate::output::{self, Row};
 
 #[derive(Debug, Subcommand)]
 pub enum GdprCommand {
+    /// Save every organization's erasure receipts and keys to FILE (no personal data), to
+    /// re-apply them after restoring a backup with other tools.
+    SaveErasures {
+        /// Where to write them (JSON).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Erase again every contact named by an erasure receipt (by id or by the keyed hash of
+    /// an e-mail address), in every organization: after restoring an older backup.
+    /// `crm db restore` does this itself.
+    ReapplyErasures {
+        /// Receipts and keys saved before the restore (`crm gdpr save-erasures`, or the
+        /// `.erasures.json` file `crm db restore` leaves next to the backup).
+        #[arg(long)]
+        from: Option<PathBuf>,
+    },
     /// Everything held about a person (GDPR Art. 15 / 20) as one JSON document (see
     /// "Subject export format" in the README), or as CSV files.
     Export {
@@ -384,6 +400,51 @@ fn show_preview(c: &contact::Contact, others: i64, r: &ErasureReceipt) {
 
 pub async fn run(cmd: GdprCommand, ctx: &Ctx) -> Result<u8> {
     match cmd {
+        GdprCommand::SaveErasures { out } => {
+            let crm = ctx.crm().await?;
+            let saved = crm.save_erasures().await?;
+            std::fs::write(&out, serde_json::to_vec_pretty(&saved)?).map_err(|e| {
+                crate::exit::coded(
+                    crate::exit::ERROR,
+                    format!("cannot write {}: {e}", out.display()),
+                )
+            })?;
+            let n: usize = saved.organizations.iter().map(|o| o.receipts.len()).sum();
+            ctx.note(format!("saved {n} erasure receipt(s) to {}", out.display()));
+            Ok(crate::exit::OK)
+        }
+        GdprCommand::ReapplyErasures { from } => {
+            let saved: crm_core::gdpr::reapply::SavedErasures = match &from {
+                Some(path) => {
+                    let text = std::fs::read(path).map_err(|e| {
+                        crate::exit::coded(
+                            crate::exit::NOT_FOUND,
+                            format!("cannot read {}: {e}", path.display()),
+                        )
+                    })?;
+                    serde_json::from_slice(&text).map_err(|_| {
+                        crate::exit::coded(
+                            crate::exit::VALIDATION,
+                            format!("{} is not a saved erasures file", path.display()),
+                        )
+                    })?
+                }
+                None => Default::default(),
+            };
+            let crm = ctx.crm().await?;
+            let done = crm.reapply_erasures(&saved).await?;
+            let rows: Vec<serde_json::Value> = done
+                .iter()
+                .map(|(org, s)| {
+                    serde_json::json!({"org_id": org, "receipts_restored": s.receipts_restored,
+                    "receipts_checked": s.receipts_checked, "contacts_erased": s.contacts_erased})
+                })
+                .collect();
+            let erased: u64 = done.iter().map(|(_, s)| s.contacts_erased).sum();
+            ctx.note(format!("{erased} contact(s) erased again"));
+            output::json(&rows)?;
+            Ok(crate::exit::OK)
+        }
         GdprCommand::Export {
             contact: reference,
             out,

@@ -95,7 +95,7 @@ async fn a_restored_backup_brings_back_a_deleted_contact_and_drops_later_ones() 
 
     let restored = crm(&db, &["db", "restore", file_arg, "--yes"]).expect(0);
     assert!(
-        restored.stderr.contains("crm gdpr reapply-erasures"),
+        restored.stderr.contains("erasures re-applied"),
         "{}",
         restored.stderr
     );
@@ -132,6 +132,79 @@ async fn restoring_something_that_is_not_a_backup_changes_nothing() {
     assert_eq!(
         crm(&db, &["org", "list"]).expect(0).json()[0]["name"],
         "Acme"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Issue 8: a backup from before an erasure must not bring the person back.
+#[tokio::test]
+async fn restoring_an_older_backup_re_applies_later_erasures() {
+    let db = TestDb::new().await;
+    crm(
+        &db,
+        &[
+            "init",
+            "--org",
+            "Vergessen GmbH",
+            "--admin-email",
+            "chef@vergessen.test",
+            "--no-password",
+        ],
+    )
+    .expect(0);
+    for (first, email) in [
+        ("Erika", "erika@vergessen.test"),
+        ("Max", "max@vergessen.test"),
+    ] {
+        crm(
+            &db,
+            &[
+                "contact",
+                "add",
+                "--first-name",
+                first,
+                "--last-name",
+                "Muster",
+                "--email",
+                email,
+            ],
+        )
+        .expect(0);
+    }
+    let dir = scratch("reapply");
+    let file = dir.join("before-erasure.dump");
+    crm(&db, &["db", "backup", "--out", file.to_str().unwrap()]).expect(0);
+    crm(
+        &db,
+        &[
+            "gdpr",
+            "erase",
+            "--contact",
+            "erika@vergessen.test",
+            "--yes",
+        ],
+    )
+    .expect(0);
+    assert_eq!(emails(&db), vec!["max@vergessen.test"]);
+    let restore = crm(&db, &["db", "restore", file.to_str().unwrap(), "--yes"]).expect(0);
+    assert!(
+        restore.stderr.contains("1 contact(s) erased again"),
+        "{}",
+        restore.stderr
+    );
+    // The person stays erased; the other contact is back as it was.
+    assert_eq!(emails(&db), vec!["max@vergessen.test"]);
+    crm(&db, &["contact", "show", "erika@vergessen.test"]).expect(3);
+    assert_eq!(
+        crm(&db, &["audit", "verify"]).expect(0).json()["intact"],
+        true
+    );
+    // Re-applying again finds nothing more to do.
+    let again = crm(&db, &["gdpr", "reapply-erasures"]).expect(0);
+    assert!(
+        again.stderr.contains("0 contact(s) erased again"),
+        "{}",
+        again.stderr
     );
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -16,6 +16,7 @@
 pub mod consent;
 pub mod erase;
 pub mod org;
+pub mod reapply;
 pub mod retention;
 pub mod subject_export;
 

@@ -38,16 +38,35 @@ impl OwnedKind {
     }
 }
 
+/// `owners` with each user once: a user listed twice keeps the last role.
+pub(crate) fn dedup(owners: &[Owner]) -> Vec<Owner> {
+    let mut out: Vec<Owner> = Vec::new();
+    for o in owners {
+        out.retain(|d| d.user_id != o.user_id);
+        out.push(*o);
+    }
+    out
+}
+
+/// The order owners are listed in: owners before members before watchers, then by user id
+/// (as the database orders uuids).
+pub(crate) fn sort(owners: &mut [Owner]) {
+    owners.sort_by_key(|o| {
+        let rank = match o.role {
+            OwnerRole::Owner => 0,
+            OwnerRole::Member => 1,
+            OwnerRole::Watcher => 2,
+        };
+        (rank, o.user_id.uuid())
+    });
+}
+
 /// Replaces the owners of a record with `owners` (a user listed twice keeps the last
 /// role). Unknown users fail with a validation error from the foreign key.
 pub async fn set(tx: &mut Tx, kind: OwnedKind, record: Uuid, owners: &[Owner]) -> Result<()> {
     let (table, column) = kind.table_and_column();
     let org = tx.org();
-    let mut dedup: Vec<Owner> = Vec::new();
-    for o in owners {
-        dedup.retain(|d| d.user_id != o.user_id);
-        dedup.push(*o);
-    }
+    let dedup = dedup(owners);
     let users: Vec<Uuid> = dedup.iter().map(|o| o.user_id.uuid()).collect();
     let roles: Vec<&str> = dedup.iter().map(|o| o.role.as_str()).collect();
     // Fixed table and column names from `kind`, never input.

@@ -3,6 +3,7 @@
 mod activities;
 mod chain;
 mod companies;
+mod contact_create;
 mod contacts;
 mod deals;
 mod demo;
