@@ -527,6 +527,9 @@ struct Batch {
     companies: HashMap<String, CompanyRow>,
     /// Rows read when this batch was complete (for the run's progress).
     rows_read: u64,
+    /// The batch's first and last line in the file.
+    first_line: Option<u64>,
+    last_line: Option<u64>,
 }
 
 /// A company named by a contact row, created when no live company has its name.
@@ -572,6 +575,8 @@ impl Batch {
             rows: 0,
             companies: HashMap::new(),
             rows_read: 0,
+            first_line: None,
+            last_line: None,
         }
     }
 }
@@ -739,6 +744,7 @@ pub async fn import_contacts<'a, R: Read + Send>(
     let mut batch = Batch::new();
     let mut rec = csv::ByteRecord::new();
     let batch_size = opts.batch_size.max(1);
+    let keep_lines = ctx.errors_out.is_some();
     let shared = Shared {
         scope,
         opts,
@@ -846,7 +852,13 @@ pub async fn import_contacts<'a, R: Read + Send>(
                             },
                         );
                     }
-                    batch.lines.push((line, rec.clone()));
+                    // The original record is kept only to write rejected rows to an
+                    // error file (memory: two batches of records otherwise).
+                    if keep_lines {
+                        batch.lines.push((line, rec.clone()));
+                    }
+                    batch.first_line.get_or_insert(line);
+                    batch.last_line = Some(line);
                     batch.tags.extend(row.tags.iter().cloned());
                 }
             }
@@ -1161,8 +1173,8 @@ async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Result<Outcome> 
     let payload = json!({
         "run_id": run,
         "batch": batch_no,
-        "first_line": batch.lines.first().map(|l| l.0),
-        "last_line": batch.lines.last().map(|l| l.0),
+        "first_line": batch.first_line,
+        "last_line": batch.last_line,
         "created": created,
         "companies_created": companies_created,
     });
