@@ -41,21 +41,21 @@ begin
         with contact_cand as (
             (select t.id, btrim(t.first_name || ' ' || t.last_name) as name, t.email, t.search_text
              from contacts t
-             where t.org_id = $1 and t.deleted_at is null and t.search_text like $3 and $q$
+             where (t.org_id = $1) is true and t.deleted_at is null and t.search_text like $3 and $q$
                 || format(v_visible, 'contacts', 'contact_owners', 'contact_id') || $q$ limit 100)
             union
             (select t.id, btrim(t.first_name || ' ' || t.last_name), t.email, t.search_text
              from contacts t
-             where t.org_id = $1 and t.deleted_at is null and $2 <% t.search_text and $q$
+             where (t.org_id = $1) is true and t.deleted_at is null and $2 <% t.search_text and $q$
                 || format(v_visible, 'contacts', 'contact_owners', 'contact_id') || $q$ limit 200)
         ),
         company_cand as (
             (select t.id, t.name, t.email, t.search_text from companies t
-             where t.org_id = $1 and t.deleted_at is null and t.search_text like $3 and $q$
+             where (t.org_id = $1) is true and t.deleted_at is null and t.search_text like $3 and $q$
                 || format(v_visible, 'companies', 'company_owners', 'company_id') || $q$ limit 100)
             union
             (select t.id, t.name, t.email, t.search_text from companies t
-             where t.org_id = $1 and t.deleted_at is null and $2 <% t.search_text and $q$
+             where (t.org_id = $1) is true and t.deleted_at is null and $2 <% t.search_text and $q$
                 || format(v_visible, 'companies', 'company_owners', 'company_id') || $q$ limit 200)
         ),
         hits as (
@@ -79,7 +79,10 @@ end
 $fn$;
 -- The trigram index is always the right access path for this function; the planner's
 -- fixed selectivity guess for `<%` otherwise picks a sequential scan with an early exit
--- that degrades with the tenant's size.
+-- that degrades with the tenant's size. For the same reason the organization filter is
+-- written `(org_id = $1) is true` in the candidate queries: otherwise a btree that leads
+-- with org_id (every tenant table has several) looks like a cheap ordered path under the
+-- LIMIT and is walked end to end.
 alter function crm_search(text, integer) set enable_seqscan = off;
 revoke all on function crm_search(text, integer) from public;
 grant execute on function crm_search(text, integer) to crm_app;
