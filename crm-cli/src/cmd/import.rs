@@ -161,6 +161,25 @@ pub async fn run(args: ImportArgs, ctx: &Ctx) -> Result<u8> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    if !summary.previously_erased.is_empty() {
+        let lines: Vec<String> = summary
+            .previously_erased
+            .iter()
+            .take(20)
+            .map(u64::to_string)
+            .collect();
+        ctx.note(format!(
+            "warning: {} row(s) carry the e-mail address of a person erased earlier (lines {}{}); \
+             check that they gave it again, or erase them with `crm gdpr erase`",
+            summary.previously_erased.len(),
+            lines.join(", "),
+            if summary.previously_erased.len() > 20 {
+                ", ..."
+            } else {
+                ""
+            }
+        ));
+    }
     report(ctx, &summary)?;
     Ok(if summary.failed > 0 {
         exit::VALIDATION

@@ -649,7 +649,7 @@ pub async fn import_contacts<'a, R: Read + Send>(
     errors_out: Option<Box<dyn Write + Send + 'a>>,
     mut progress: impl FnMut(Progress) + Send,
 ) -> Result<ImportSummary> {
-    let (region, actor) = {
+    let (region, actor, erased) = {
         let mut tx = scope.begin().await?;
         tx.require(Permission::Import)?;
         if opts.on_duplicate == OnDuplicate::Update {
@@ -661,8 +661,27 @@ pub async fn import_contacts<'a, R: Read + Send>(
                 .fetch_one(tx.conn())
                 .await?;
         let actor = tx.actor().id;
+        // Keyed hashes of erased persons' addresses, to flag them when they come back.
+        let erased: Vec<Vec<u8>> = sqlx::query_scalar(
+            "select distinct unnest(email_hashes) from erasure_receipts where org_id = $1",
+        )
+        .bind(tx.org())
+        .fetch_all(tx.conn())
+        .await?;
+        let key: Option<Vec<u8>> = if erased.is_empty() {
+            None
+        } else {
+            sqlx::query_scalar("select key from erasure_keys where org_id = $1")
+                .bind(tx.org())
+                .fetch_optional(tx.conn())
+                .await?
+        };
         tx.commit().await?;
-        (region, actor)
+        (
+            region,
+            actor,
+            key.map(|k| (k, erased.into_iter().collect::<HashSet<Vec<u8>>>())),
+        )
     };
     let mut source = Source::open(input, opts.encoding, opts.delimiter)?;
     let delimiter = source.delimiter();
@@ -833,6 +852,14 @@ pub async fn import_contacts<'a, R: Read + Send>(
                         continue;
                     }
                     seen.insert(key, line);
+                    if let (Some((erasure_key, hashes)), Some((_, norm))) = (&erased, &row.email)
+                        && hashes.contains(
+                            crate::gdpr::reapply::hmac_sha256(erasure_key, norm.as_bytes())
+                                .as_slice(),
+                        )
+                    {
+                        ctx.summary.previously_erased.push(line);
+                    }
                     stage_row(&mut batch, line, &row, &name_norm);
                     if let Some((name, norm)) = &row.company
                         && !batch.companies.contains_key(norm)

@@ -128,6 +128,10 @@ pub struct ImportSummary {
     pub errors: Vec<RowError>,
     /// Field-level changes of the first updated records.
     pub changes: Vec<RowChange>,
+    /// Lines whose e-mail address belonged to a person erased earlier in this organization
+    /// (matched by the keyed hash on an erasure receipt). They are imported; this list lets
+    /// the operator check that the person really gave the address again.
+    pub previously_erased: Vec<u64>,
     /// Columns that map to no field.
     pub unknown_columns: Vec<String>,
     /// How each column was understood: (header, field).

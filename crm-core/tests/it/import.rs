@@ -325,3 +325,23 @@ async fn batches_in_flight_together_create_each_company_once() {
     );
     assert!(db.crm.verify_audit_chains().await.unwrap()[0].intact());
 }
+
+/// Issue 6: a later import of an erased person's address is flagged (by the keyed hash on
+/// the erasure receipt; the receipt holds no address).
+#[tokio::test]
+async fn an_import_flags_addresses_of_erased_persons() {
+    let db = TestDb::new().await;
+    let scope = setup(&db).await;
+    let data =
+        "email,first_name,last_name\nerika@example.de,Erika,Muster\nmax@example.de,Max,Muster\n";
+    import(&scope, data.as_bytes(), ImportOptions::default()).await;
+    scope
+        .run(async |tx| crm_core::gdpr::erase(tx, "erika@example.de", false).await)
+        .await
+        .unwrap();
+    let again =
+        "email,first_name\nmax@example.de,Max\nneu@example.de,Neu\nErika@Example.DE,Erika\n";
+    let s = import(&scope, again.as_bytes(), ImportOptions::default()).await;
+    assert_eq!(s.previously_erased, vec![4], "{s:?}");
+    assert_eq!((s.created, s.skipped), (2, 1));
+}
