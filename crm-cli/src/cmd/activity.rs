@@ -14,10 +14,9 @@ use crm_core::store::Cursor;
 use crm_core::store::activity::{self, Activity, ActivityFilter, ActivityState, NewActivity};
 
 use crate::cli::Format;
+use crate::cmd::company::resolve_company;
 use crate::cmd::contact::resolve_contact;
-use crate::cmd::deal::{
-    Listed, Pager, local_time, print_json, resolve_company, resolve_deal, resolve_user, time,
-};
+use crate::cmd::deal::{Listed, Pager, local_time, print_json, resolve_deal, resolve_user, time};
 use crate::ctx::Ctx;
 use crate::exit;
 use crate::output::{self, Row};

@@ -11,12 +11,11 @@ use anyhow::Result;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use crm_core::domain::{ContactSource, EntityStatus};
-use crm_core::store::company;
 use crm_core::store::contact::{
     self, Contact, ContactFilter, ContactPatch, DuplicateGroup, DuplicateReason, NewContact,
 };
 use crm_core::store::{Cursor, PageRequest};
-use crm_core::{CompanyId, ContactId, Error, FieldErrors, Tx};
+use crm_core::{ContactId, Error, FieldErrors, Tx};
 use serde::Serialize;
 use serde::ser::{SerializeSeq as _, Serializer as _};
 use serde_json::{Map, Value};
@@ -297,24 +296,6 @@ pub async fn resolve_contact(tx: &mut Tx, reference: &str) -> Result<ContactId> 
     }
 }
 
-/// A company named by its id or its exact name (case and accents ignored).
-async fn resolve_company(tx: &mut Tx, reference: &str) -> Result<CompanyId> {
-    if let Ok(id) = reference.trim().parse::<CompanyId>() {
-        return Ok(id);
-    }
-    let mut found = company::find_by_name(tx, reference).await?;
-    match found.len() {
-        0 => Err(exit::coded(
-            exit::NOT_FOUND,
-            "company not found: give its id or its exact name (`crm company list` shows them)",
-        )),
-        1 => Ok(found.remove(0).id),
-        n => Err(exit::usage(format!(
-            "{n} companies have this name; give the company's id"
-        ))),
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // Input
 // ---------------------------------------------------------------------------------------
@@ -401,7 +382,7 @@ async fn new_from_flags(tx: &mut Tx, f: FieldArgs) -> Result<NewContact> {
     let birthday = parse_birthday(&mut errors, f.birthday.as_deref());
     errors.into_result()?;
     let company_id = match &f.company {
-        Some(c) => Some(resolve_company(tx, c).await?),
+        Some(c) => Some(crate::cmd::company::resolve_company(tx, c).await?),
         None => None,
     };
     Ok(NewContact {
@@ -429,7 +410,7 @@ async fn new_from_json(tx: &mut Tx, mut obj: Map<String, Value>) -> Result<NewCo
     let company = strip_read_only(&mut obj);
     let mut new: NewContact = from_json(obj)?;
     if let Some(Some(name)) = company {
-        new.company_id = Some(resolve_company(tx, &name).await?);
+        new.company_id = Some(crate::cmd::company::resolve_company(tx, &name).await?);
     }
     Ok(new)
 }
@@ -476,7 +457,7 @@ async fn patch_from_flags(
     let birthday = parse_birthday(&mut errors, f.birthday.as_deref());
     errors.into_result()?;
     let company_id = match &f.company {
-        Some(c) => Some(resolve_company(tx, c).await?),
+        Some(c) => Some(crate::cmd::company::resolve_company(tx, c).await?),
         None => None,
     };
     Ok(ContactPatch {
@@ -522,7 +503,9 @@ async fn patch_from_json(
     let company = strip_read_only(&mut obj);
     let mut patch: ContactPatch = from_json(obj)?;
     match company {
-        Some(Some(name)) => patch.company_id = Some(Some(resolve_company(tx, &name).await?)),
+        Some(Some(name)) => {
+            patch.company_id = Some(Some(crate::cmd::company::resolve_company(tx, &name).await?))
+        }
         Some(None) => patch.company_id = Some(None),
         None => {}
     }
@@ -1040,7 +1023,7 @@ async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
     };
     let mut tx = scope.begin().await?;
     let company_id = match &args.company {
-        Some(c) => Some(resolve_company(&mut tx, c).await?),
+        Some(c) => Some(crate::cmd::company::resolve_company(&mut tx, c).await?),
         None => None,
     };
     let filter = ContactFilter {

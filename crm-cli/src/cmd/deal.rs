@@ -20,8 +20,8 @@ use crm_core::store::deal::{self, Deal, DealFilter, DealPatch, NewDeal, StageCha
 use crm_core::store::list::{self as lists, ListKind};
 use crm_core::store::owner::Owner;
 use crm_core::store::pipeline::{self, Pipeline};
-use crm_core::store::{Cursor, Page, PageRequest, company};
-use crm_core::{CompanyId, Crm, DealId, Error, OrgId, StageId, Tx, UserId};
+use crm_core::store::{Cursor, Page, PageRequest};
+use crm_core::{Crm, DealId, Error, OrgId, StageId, Tx, UserId};
 use serde::Serialize;
 use serde::ser::{SerializeSeq as _, Serializer as _};
 use serde_json::{Map, Value};
@@ -265,23 +265,6 @@ pub(crate) async fn resolve_deal(tx: &mut Tx, reference: &str) -> Result<DealId>
     }
 }
 
-/// The company named by `reference` (id, digits of it, VAT id, domain or exact name).
-/// Ambiguous references are usage errors (exit 2); no match is exit 3.
-pub(crate) async fn resolve_company(tx: &mut Tx, reference: &str) -> Result<CompanyId> {
-    match company::resolve(tx, reference).await {
-        Ok(id) => Ok(id),
-        Err(Error::Validation(e)) => Err(exit::usage(format!(
-            "{e} (`crm company list` shows the companies and their ids)"
-        ))),
-        Err(Error::NotFound { .. }) => Err(exit::coded(
-            exit::NOT_FOUND,
-            "company not found: give its id, VAT id, domain or exact name \
-             (`crm company list` shows them)",
-        )),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// The pipeline named by `reference` (name or id), or the default pipeline.
 pub(crate) async fn resolve_pipeline(tx: &mut Tx, reference: Option<&str>) -> Result<Pipeline> {
     let found = match reference.map(str::trim).filter(|r| !r.is_empty()) {
@@ -444,7 +427,7 @@ async fn new_from_flags(tx: &mut Tx, args: AddArgs, owners: Vec<Owner>) -> Resul
         None => None,
     };
     let company_id = match &f.company {
-        Some(c) => Some(resolve_company(tx, c).await?),
+        Some(c) => Some(crate::cmd::company::resolve_company(tx, c).await?),
         None => None,
     };
     Ok(NewDeal {
@@ -481,7 +464,7 @@ async fn new_from_json(tx: &mut Tx, mut obj: Map<String, Value>) -> Result<NewDe
         new.contact_id = Some(resolve_contact(tx, &r).await?);
     }
     if let Some(Some(r)) = company {
-        new.company_id = Some(resolve_company(tx, &r).await?);
+        new.company_id = Some(crate::cmd::company::resolve_company(tx, &r).await?);
     }
     Ok(new)
 }
@@ -523,7 +506,7 @@ async fn patch_from_flags(
         None => None,
     };
     let company_id = match &f.company {
-        Some(c) => Some(resolve_company(tx, c).await?),
+        Some(c) => Some(crate::cmd::company::resolve_company(tx, c).await?),
         None => None,
     };
     Ok(DealPatch {
@@ -575,7 +558,9 @@ async fn patch_from_json(
         None => {}
     }
     match company {
-        Some(Some(r)) => patch.company_id = Some(Some(resolve_company(tx, &r).await?)),
+        Some(Some(r)) => {
+            patch.company_id = Some(Some(crate::cmd::company::resolve_company(tx, &r).await?))
+        }
         Some(None) => patch.company_id = Some(None),
         None => {}
     }
@@ -1130,7 +1115,7 @@ async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
         None => None,
     };
     let company_id = match &args.company {
-        Some(c) => Some(resolve_company(&mut tx, c).await?),
+        Some(c) => Some(crate::cmd::company::resolve_company(&mut tx, c).await?),
         None => None,
     };
     let filter = DealFilter {

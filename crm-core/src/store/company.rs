@@ -810,14 +810,7 @@ pub async fn resolve(tx: &mut Tx, reference: &str) -> Result<CompanyId> {
     }
     let org = tx.org();
     if let Ok(id) = Uuid::parse_str(reference) {
-        let found: bool = sqlx::query_scalar(
-            "select exists (select 1 from companies where org_id = $1 and id = $2)",
-        )
-        .bind(org)
-        .bind(id)
-        .fetch_one(tx.conn())
-        .await?;
-        return if found {
+        return if super::id_exists(tx.conn(), "companies", org, id).await? {
             Ok(CompanyId(id))
         } else {
             Err(not_found)
@@ -825,44 +818,10 @@ pub async fn resolve(tx: &mut Tx, reference: &str) -> Result<CompanyId> {
     }
     // Up to a few matches per kind, live ones first: enough to tell one from many and to
     // name the candidates.
-    let mut matches: Vec<(CompanyId, bool)> = Vec::new();
-    let digits: String = reference
-        .chars()
-        .filter(|c| *c != '-')
-        .collect::<String>()
-        .to_ascii_lowercase();
-    if (4..=32).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-        let pad = |fill: char| {
-            let mut s = digits.clone();
-            s.extend(std::iter::repeat_n(fill, 32 - digits.len()));
-            Uuid::parse_str(&s).ok()
-        };
-        if let (Some(low), Some(high)) = (pad('0'), pad('f')) {
-            matches = sqlx::query_as(
-                "select id, deleted_at is null from companies \
-                 where org_id = $1 and id between $2 and $3 \
-                 order by deleted_at is not null, id limit 6",
-            )
-            .bind(org)
-            .bind(low)
-            .bind(high)
-            .fetch_all(tx.conn())
-            .await?;
-        }
-        if matches.is_empty() {
-            let len = i32::try_from(digits.len()).unwrap_or(32);
-            matches = sqlx::query_as(
-                "select id, deleted_at is null from companies \
-                 where org_id = $1 and right(replace(id::text, '-', ''), $2) = $3 \
-                 order by deleted_at is not null, id limit 6",
-            )
-            .bind(org)
-            .bind(len)
-            .bind(&digits)
-            .fetch_all(tx.conn())
-            .await?;
-        }
-    }
+    let mut matches: Vec<(Uuid, bool)> = match super::id_digits(reference) {
+        Some(digits) => super::match_id_digits(tx.conn(), "companies", org, &digits, 6).await?,
+        None => Vec::new(),
+    };
     if matches.is_empty()
         && let Ok(vat) = VatId::parse(reference)
     {
@@ -902,15 +861,9 @@ pub async fn resolve(tx: &mut Tx, reference: &str) -> Result<CompanyId> {
             .await?;
         }
     }
-    let live: Vec<CompanyId> = matches.iter().filter(|m| m.1).map(|m| m.0).collect();
-    let candidates = if live.is_empty() {
-        matches.iter().map(|m| m.0).collect()
-    } else {
-        live
-    };
-    match candidates.as_slice() {
+    match super::live_first(&matches).as_slice() {
         [] => Err(not_found),
-        [one] => Ok(*one),
+        [one] => Ok(CompanyId(*one)),
         many => {
             let ids: Vec<String> = many.iter().take(5).map(|id| id.to_string()).collect();
             let more = if many.len() > 5 { ", ..." } else { "" };

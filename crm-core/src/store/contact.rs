@@ -1119,71 +1119,22 @@ pub async fn resolve(tx: &mut Tx, reference: &str) -> Result<ContactId> {
     }
     let org = tx.org();
     if let Ok(id) = Uuid::parse_str(reference) {
-        let found: bool = sqlx::query_scalar(
-            "select exists (select 1 from contacts where org_id = $1 and id = $2)",
-        )
-        .bind(org)
-        .bind(id)
-        .fetch_one(tx.conn())
-        .await?;
-        return if found {
+        return if super::id_exists(tx.conn(), "contacts", org, id).await? {
             Ok(ContactId(id))
         } else {
             Err(Error::NotFound { entity: ENTITY })
         };
     }
-    let digits: String = reference
-        .chars()
-        .filter(|c| *c != '-')
-        .collect::<String>()
-        .to_ascii_lowercase();
-    if !(4..=32).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+    let Some(digits) = super::id_digits(reference) else {
         return Err(Error::invalid(
             "id",
             "must be a contact id, at least 4 of its hex digits, or an e-mail address",
         ));
-    }
-    let pad = |fill: char| {
-        let mut s = digits.clone();
-        s.extend(std::iter::repeat_n(fill, 32 - digits.len()));
-        Uuid::parse_str(&s).map_err(|_| Error::invalid("id", "is not a hex id prefix"))
     };
-    let (low, high) = (pad('0')?, pad('f')?);
-    // Up to two matches of each kind, live ones first: enough to tell one from many.
-    let by_prefix: Vec<(ContactId, bool)> = sqlx::query_as(
-        "select id, deleted_at is null from contacts \
-         where org_id = $1 and id between $2 and $3 \
-         order by deleted_at is not null, id limit 4",
-    )
-    .bind(org)
-    .bind(low)
-    .bind(high)
-    .fetch_all(tx.conn())
-    .await?;
-    let matches = if by_prefix.is_empty() {
-        let len = i32::try_from(digits.len()).unwrap_or(32);
-        sqlx::query_as(
-            "select id, deleted_at is null from contacts \
-             where org_id = $1 and right(replace(id::text, '-', ''), $2) = $3 \
-             order by deleted_at is not null, id limit 4",
-        )
-        .bind(org)
-        .bind(len)
-        .bind(&digits)
-        .fetch_all(tx.conn())
-        .await?
-    } else {
-        by_prefix
-    };
-    let live: Vec<ContactId> = matches.iter().filter(|m| m.1).map(|m| m.0).collect();
-    let candidates = if live.is_empty() {
-        matches.iter().map(|m| m.0).collect()
-    } else {
-        live
-    };
-    match candidates.as_slice() {
+    let matches = super::match_id_digits(tx.conn(), "contacts", org, &digits, 4).await?;
+    match super::live_first(&matches).as_slice() {
         [] => Err(Error::NotFound { entity: ENTITY }),
-        [one] => Ok(*one),
+        [one] => Ok(ContactId(*one)),
         _ => Err(Error::invalid(
             "id",
             "is ambiguous: it matches several contacts; give more digits or the full id",

@@ -588,70 +588,22 @@ pub async fn resolve(tx: &mut Tx, reference: &str) -> Result<DealId> {
     let reference = reference.trim();
     let org = tx.org();
     if let Ok(id) = Uuid::parse_str(reference) {
-        let found: bool =
-            sqlx::query_scalar("select exists (select 1 from deals where org_id = $1 and id = $2)")
-                .bind(org)
-                .bind(id)
-                .fetch_one(tx.conn())
-                .await?;
-        return if found {
+        return if super::id_exists(tx.conn(), "deals", org, id).await? {
             Ok(DealId(id))
         } else {
             Err(Error::NotFound { entity: "deal" })
         };
     }
-    let digits: String = reference
-        .chars()
-        .filter(|c| *c != '-')
-        .collect::<String>()
-        .to_ascii_lowercase();
-    if !(4..=32).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+    let Some(digits) = super::id_digits(reference) else {
         return Err(Error::invalid(
             "id",
             "must be a deal id or at least 4 of its hex digits",
         ));
-    }
-    let pad = |fill: char| {
-        let mut s = digits.clone();
-        s.extend(std::iter::repeat_n(fill, 32 - digits.len()));
-        Uuid::parse_str(&s).map_err(|_| Error::invalid("id", "is not a hex id prefix"))
     };
-    let (low, high) = (pad('0')?, pad('f')?);
-    // Up to a few matches of each kind, live ones first: enough to tell one from many.
-    let by_prefix: Vec<(DealId, bool)> = sqlx::query_as(
-        "select id, deleted_at is null from deals \
-         where org_id = $1 and id between $2 and $3 \
-         order by deleted_at is not null, id limit 4",
-    )
-    .bind(org)
-    .bind(low)
-    .bind(high)
-    .fetch_all(tx.conn())
-    .await?;
-    let matches = if by_prefix.is_empty() {
-        let len = i32::try_from(digits.len()).unwrap_or(32);
-        sqlx::query_as(
-            "select id, deleted_at is null from deals \
-             where org_id = $1 and right(replace(id::text, '-', ''), $2) = $3 \
-             order by deleted_at is not null, id limit 4",
-        )
-        .bind(org)
-        .bind(len)
-        .bind(&digits)
-        .fetch_all(tx.conn())
-        .await?
-    } else {
-        by_prefix
-    };
-    let live: Vec<DealId> = matches.iter().filter(|m| m.1).map(|m| m.0).collect();
-    let candidates = if live.is_empty() {
-        matches.iter().map(|m| m.0).collect()
-    } else {
-        live
-    };
-    match candidates.as_slice() {
+    let matches = super::match_id_digits(tx.conn(), "deals", org, &digits, 4).await?;
+    match super::live_first(&matches).as_slice() {
         [] => Err(Error::NotFound { entity: "deal" }),
-        [one] => Ok(*one),
+        [one] => Ok(DealId(*one)),
         _ => Err(Error::invalid(
             "id",
             "is ambiguous: it matches several deals; give more digits or the full id",

@@ -172,6 +172,96 @@ pub async fn stale_or_missing(
     }
 }
 
+/// Whether `table` has a row `id` in the organization (live or soft-deleted).
+///
+/// `table` must be a fixed table name from this crate, never input.
+pub(crate) async fn id_exists(
+    conn: &mut PgConnection,
+    table: &'static str,
+    org: OrgId,
+    id: Uuid,
+) -> Result<bool> {
+    let sql = format!("select exists (select 1 from {table} where org_id = $1 and id = $2)");
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(org)
+        .bind(id)
+        .fetch_one(conn)
+        .await?)
+}
+
+/// The hex digits of an id reference (dashes ignored, lower case), when it is 4 to 32 of
+/// them: the form tables print (the last 8 digits) or any prefix.
+pub(crate) fn id_digits(reference: &str) -> Option<String> {
+    let digits: String = reference
+        .chars()
+        .filter(|c| *c != '-')
+        .collect::<String>()
+        .to_ascii_lowercase();
+    ((4..=32).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then_some(digits)
+}
+
+/// Rows of `table` whose id starts with `digits`, or, when none does, ends with them; live
+/// rows first, at most `limit`: enough to tell one match from many. Each row comes with
+/// whether it is live. Ids are UUIDv7: records created in the same minute share their first
+/// digits, so lists print the last ones and both ends must work.
+///
+/// `table` must be a fixed table name from this crate, never input.
+pub(crate) async fn match_id_digits(
+    conn: &mut PgConnection,
+    table: &'static str,
+    org: OrgId,
+    digits: &str,
+    limit: i64,
+) -> Result<Vec<(Uuid, bool)>> {
+    let pad = |fill: char| {
+        let mut s = digits.to_string();
+        s.extend(std::iter::repeat_n(
+            fill,
+            32usize.saturating_sub(digits.len()),
+        ));
+        Uuid::parse_str(&s).ok()
+    };
+    if let (Some(low), Some(high)) = (pad('0'), pad('f')) {
+        let sql = format!(
+            "select id, deleted_at is null from {table} where org_id = $1 and id between $2 and $3 \
+             order by deleted_at is not null, id limit $4"
+        );
+        let by_prefix: Vec<(Uuid, bool)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(org)
+            .bind(low)
+            .bind(high)
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?;
+        if !by_prefix.is_empty() {
+            return Ok(by_prefix);
+        }
+    }
+    let sql = format!(
+        "select id, deleted_at is null from {table} \
+         where org_id = $1 and right(replace(id::text, '-', ''), $2) = $3 \
+         order by deleted_at is not null, id limit $4"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(org)
+        .bind(i32::try_from(digits.len()).unwrap_or(32))
+        .bind(digits)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// The candidates among matches `(id, live)`: the live ones, or all when none is live.
+pub(crate) fn live_first(matches: &[(Uuid, bool)]) -> Vec<Uuid> {
+    let live: Vec<Uuid> = matches.iter().filter(|m| m.1).map(|m| m.0).collect();
+    if live.is_empty() {
+        matches.iter().map(|m| m.0).collect()
+    } else {
+        live
+    }
+}
+
 /// Trims a text input; empty becomes `None`.
 pub fn clean(s: Option<&str>) -> Option<String> {
     s.map(str::trim)
