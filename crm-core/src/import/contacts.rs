@@ -655,11 +655,7 @@ pub async fn import_contacts<'a, R: Read + Send>(
         if opts.on_duplicate == OnDuplicate::Update {
             tx.require(Permission::Write)?;
         }
-        let region: String =
-            sqlx::query_scalar("select default_region::text from organizations where id = $1")
-                .bind(tx.org())
-                .fetch_one(tx.conn())
-                .await?;
+        let region = tx.default_region().to_string();
         let actor = tx.actor().id;
         // Keyed hashes of erased persons' addresses, to flag them when they come back.
         let erased: Vec<Vec<u8>> = sqlx::query_scalar(

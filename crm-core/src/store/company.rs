@@ -1249,17 +1249,6 @@ fn settle_phones(rows: Vec<PhoneRow>) -> Vec<PhoneRow> {
     settle(rows, |r| r.e164.clone(), |r| &mut r.primary)
 }
 
-/// The organization's default region for national phone numbers.
-async fn default_region(tx: &mut Tx) -> Result<String> {
-    Ok(
-        sqlx::query_scalar("select default_region::text from organizations where id = $1")
-            .bind(tx.org())
-            .fetch_optional(tx.conn())
-            .await?
-            .unwrap_or_else(|| "DE".to_string()),
-    )
-}
-
 /// Resolves a list entry for a company field, recording unknown or deactivated entries as
 /// field errors. `keep` is the entry's key the company has now: it stays acceptable even
 /// when deactivated.
@@ -1550,12 +1539,7 @@ pub async fn create(tx: &mut Tx, new: NewCompany) -> Result<Company> {
     }
     let emails = settle_emails(emails);
 
-    let needs_region = clean(new.phone.as_deref()).is_some() || !new.phones.is_empty();
-    let region = if needs_region {
-        default_region(tx).await?
-    } else {
-        String::new()
-    };
+    let region = tx.default_region().to_string();
     let mut phones = parse_phones(&mut errors, &new.phones, &region);
     if let Some(phone) = optional(&mut errors, "phone", new.phone.as_deref(), |s| {
         Phone::parse(s, &region).map_err(|e| e.to_string())
@@ -1842,12 +1826,7 @@ pub async fn update(tx: &mut Tx, id: CompanyId, patch: CompanyPatch) -> Result<C
             primary: p.primary,
         })
         .collect();
-    let needs_region = matches!(&patch.phone, Some(Some(_))) || patch.phones.is_some();
-    let region = if needs_region {
-        default_region(tx).await?
-    } else {
-        String::new()
-    };
+    let region = tx.default_region().to_string();
     let mut phones = match &patch.phones {
         Some(list) => parse_phones(&mut errors, list, &region),
         None => current_phones.clone(),
