@@ -36,16 +36,13 @@
 pub mod audit;
 pub mod auth;
 pub mod backup;
-pub mod bench;
 pub mod db;
-pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod events;
 pub mod export;
 pub mod frontend;
 pub mod gdpr;
-pub mod generate;
 pub mod ids;
 pub mod import;
 pub mod local;
