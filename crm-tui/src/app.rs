@@ -109,6 +109,9 @@ pub struct BoardState {
     pub visible: Vec<Vec<usize>>,
     /// `m` was pressed: the next digit names the target stage.
     pub move_pending: bool,
+    /// Cards as read before a change that is still running (won, lost, moved): what the
+    /// conflict dialog compares with when the change turns out stale.
+    pub pending: Vec<Card>,
     /// Per column, the totals of the visible cards per currency: currency, value, weighted
     /// value (kept with `visible`).
     pub sums: Vec<Vec<(String, Decimal, Decimal)>>,
@@ -206,6 +209,20 @@ impl BoardState {
             self.refilter();
             self.rows[ci] = self.visible[ci].iter().position(|&i| i == 0).unwrap_or(0);
         }
+    }
+
+    /// Remembers the selected card as read, before a change to it.
+    pub fn remember(&mut self) {
+        if let Some(card) = self.selected().cloned() {
+            self.pending.retain(|c| c.id != card.id);
+            self.pending.push(card);
+        }
+    }
+
+    /// The card as read before the running change, forgetting it.
+    pub fn forget(&mut self, id: DealId) -> Option<Card> {
+        let pos = self.pending.iter().position(|c| c.id == id)?;
+        Some(self.pending.remove(pos))
     }
 
     /// Removes a card (won, lost).

@@ -252,6 +252,7 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         KeyCode::Char('w') => match app.board.selected() {
             Some(card) => {
                 let (id, version) = (card.id, card.version);
+                app.board.remember();
                 app.board.remove_card(id);
                 vec![Command::Win { id, version }]
             }
@@ -323,6 +324,7 @@ pub fn move_to(app: &mut App, col: usize) -> Vec<Command> {
     if col == app.board.col {
         return Vec::new();
     }
+    app.board.remember();
     app.board.move_card(id, stage);
     vec![Command::Move {
         id,
