@@ -44,6 +44,7 @@ pub mod domain;
 pub mod error;
 pub mod events;
 pub mod export;
+pub mod frontend;
 pub mod gdpr;
 pub mod generate;
 pub mod ids;
