@@ -14,7 +14,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-async fn seeded() -> (TestDb, Scope) {
+pub async fn seeded() -> (TestDb, Scope) {
     let db = TestDb::new().await;
     let (org, owner) = db.org("Demo Handels GmbH").await;
     demo::seed(&db.crm.scope(org, owner), 60)
