@@ -282,6 +282,11 @@ pub struct SearchState {
     pub hits: ListState<Hit>,
     /// Number of the newest query sent; answers to older ones are dropped.
     pub sent: u64,
+    /// A query is running: the next one waits for it (one search at a time, always the
+    /// newest text), so fast typing never piles queries up on the database.
+    pub in_flight: bool,
+    /// The text changed while a query was running.
+    pub dirty: bool,
 }
 
 /// Detail screens: the record shown, and the one being loaded.

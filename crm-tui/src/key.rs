@@ -93,9 +93,15 @@ pub fn refresh(app: &mut App) -> Vec<Command> {
         }
         View::Search => match app.search.query.trim() {
             "" => Vec::new(),
+            _ if app.search.in_flight => {
+                app.search.dirty = true;
+                Vec::new()
+            }
             q => {
                 app.search.sent += 1;
                 app.search.hits.loading = true;
+                app.search.in_flight = true;
+                app.search.dirty = false;
                 vec![Command::Search {
                     seq: app.search.sent,
                     query: q.to_string(),

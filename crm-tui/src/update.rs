@@ -81,6 +81,11 @@ pub fn apply(app: &mut App, msg: Message) -> Vec<Command> {
             Vec::new()
         }
         Message::Hits(seq, r) => {
+            app.search.in_flight = false;
+            if app.search.dirty && app.view == View::Search {
+                // The text changed meanwhile: ask for the newest text now.
+                return key::refresh(app);
+            }
             // An answer to an older query than the newest one sent is out of date.
             if seq == app.search.sent {
                 match r {
