@@ -17,3 +17,4 @@ mod replica;
 mod schema;
 mod tenancy;
 mod users;
+mod zones;
