@@ -21,3 +21,4 @@ mod schema;
 mod tenancy;
 mod users;
 mod visibility;
+mod zones;
