@@ -8,6 +8,7 @@ mod contacts;
 mod deals;
 mod demo;
 mod export;
+mod frontend;
 mod gdpr;
 mod import;
 mod import_records;

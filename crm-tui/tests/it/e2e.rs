@@ -1,0 +1,1 @@
+//! The real binary in tmux: placeholder, filled below.
