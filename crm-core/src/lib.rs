@@ -51,6 +51,7 @@ pub mod ids;
 pub mod import;
 pub mod local;
 pub mod org;
+pub mod remind;
 pub mod report;
 pub mod search;
 pub mod store;
