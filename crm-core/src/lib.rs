@@ -47,6 +47,7 @@ pub mod gdpr;
 pub mod generate;
 pub mod ids;
 pub mod import;
+pub mod lexware;
 pub mod local;
 pub mod org;
 pub mod report;
