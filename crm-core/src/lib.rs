@@ -36,6 +36,7 @@
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod console;
 pub mod db;
 pub mod domain;
 pub mod error;
@@ -45,8 +46,10 @@ pub mod frontend;
 pub mod gdpr;
 pub mod ids;
 pub mod import;
+pub mod lexware;
 pub mod local;
 pub mod org;
+pub mod remind;
 pub mod report;
 pub mod search;
 pub mod store;
