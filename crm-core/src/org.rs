@@ -280,7 +280,7 @@ impl Crm {
         let mut conn = self.pool().acquire().await?;
         let mut tx = conn.begin().await?;
         set_org(&mut tx, org).await?;
-        let row: Option<(UserId, String, bool)> = sqlx::query_as(
+        let row: Option<(UserId, UserRole, bool)> = sqlx::query_as(
             "select id, role, active from users where org_id = $1 and email_norm = lower(btrim($2)) \
              and deleted_at is null",
         )
@@ -290,11 +290,7 @@ impl Crm {
         .await?;
         tx.commit().await?;
         match row {
-            Some((id, role, true)) => Ok((
-                id,
-                role.parse()
-                    .map_err(|_| Error::Tenancy("unknown role".into()))?,
-            )),
+            Some((id, role, true)) => Ok((id, role)),
             Some((_, _, false)) => Err(Error::PermissionDenied(
                 "this user is deactivated and cannot act".into(),
             )),

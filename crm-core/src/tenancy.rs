@@ -70,16 +70,14 @@ impl Scope {
 
     /// Names the organization and the actor for the transaction and checks the actor.
     async fn enter(&self, mut tx: Transaction<'static, Postgres>) -> Result<Tx> {
-        let (role, active, region): (Option<String>, Option<bool>, Option<String>) =
+        let (role, active, region): (Option<UserRole>, Option<bool>, Option<String>) =
             sqlx::query_as("select role, active, region from crm_enter($1, $2)")
                 .bind(self.org)
                 .bind(self.actor)
                 .fetch_one(&mut *tx)
                 .await?;
         let role = match (role, active) {
-            (Some(role), Some(true)) => role
-                .parse::<UserRole>()
-                .map_err(|_| Error::Tenancy("the acting user has an unknown role".into()))?,
+            (Some(role), Some(true)) => role,
             (Some(_), _) => {
                 return Err(Error::PermissionDenied(
                     "the acting user is deactivated and cannot act".into(),

@@ -199,11 +199,6 @@ async fn issue(
     })
 }
 
-fn parse_role(role: &str) -> Result<UserRole> {
-    role.parse()
-        .map_err(|_| Error::Database("a user has an unknown role".into()))
-}
-
 #[derive(sqlx::FromRow)]
 struct LoginRow {
     id: UserId,
@@ -270,7 +265,7 @@ impl Crm {
         enter(&mut tx, org, Some(user.id)).await?;
         // Checked again under the row lock: the account may have been locked, deactivated or
         // given a new password while the password was being verified.
-        let role: Option<String> = sqlx::query_scalar(
+        let role: Option<UserRole> = sqlx::query_scalar(
             "update users set failed_logins = 0, locked_until = null, last_login_at = now(), \
                               password_hash = coalesce($4, password_hash) \
              where org_id = $1 and id = $2 and active and deleted_at is null \
@@ -299,7 +294,6 @@ impl Crm {
                 invalid_credentials()
             });
         };
-        let role = parse_role(&role)?;
         // Housekeeping: sessions whose refresh token expired a day ago are of no use, not
         // even for reuse detection.
         sqlx::query(
@@ -379,7 +373,7 @@ impl Crm {
         let (org, secret) = decode_token(access_token).ok_or_else(invalid_token)?;
         let mut tx = self.pool().begin().await?;
         enter(&mut tx, org, None).await?;
-        let row: Option<(UserId, String)> = sqlx::query_as(
+        let row: Option<(UserId, UserRole)> = sqlx::query_as(
             "select s.user_id, u.role from sessions s \
              join users u on u.org_id = s.org_id and u.id = s.user_id \
              where s.org_id = $1 and s.access_hash = sha256($2) \
@@ -393,7 +387,7 @@ impl Crm {
         .await?;
         tx.commit().await?;
         let (user, role) = row.ok_or_else(invalid_token)?;
-        Ok((org, user, parse_role(&role)?))
+        Ok((org, user, role))
     }
 
     /// Exchanges a refresh token for a new session (new access and refresh tokens); the old
@@ -410,7 +404,7 @@ impl Crm {
             family_id: Uuid,
             rotated: bool,
             usable: bool,
-            role: String,
+            role: UserRole,
         }
         let row: Option<Row> = sqlx::query_as(
             "select s.id, s.user_id, s.family_id, s.rotated_at is not null as rotated, \
@@ -463,14 +457,7 @@ impl Crm {
             .bind(row.id)
             .execute(&mut *tx)
             .await?;
-        let session = issue(
-            &mut tx,
-            org,
-            row.user_id,
-            parse_role(&row.role)?,
-            row.family_id,
-        )
-        .await?;
+        let session = issue(&mut tx, org, row.user_id, row.role, row.family_id).await?;
         tx.commit().await?;
         Ok(session)
     }

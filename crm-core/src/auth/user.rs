@@ -48,6 +48,11 @@ impl Visibility {
     /// Every value.
     pub const ALL: &'static [Visibility] = &[Visibility::All, Visibility::Team, Visibility::Own];
 
+    /// The value whose stored key is exactly `key`.
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.as_str() == key)
+    }
+
     /// The stored key: `all`, `team` or `own`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -188,10 +193,10 @@ struct UserRow {
     email: String,
     first_name: String,
     last_name: String,
-    role: String,
+    role: UserRole,
     team_id: Option<TeamId>,
     team: Option<String>,
-    visibility: String,
+    visibility: Visibility,
     active: bool,
     locked_until: Option<DateTime<Utc>>,
     last_login_at: Option<DateTime<Utc>>,
@@ -202,23 +207,15 @@ impl TryFrom<UserRow> for User {
     type Error = Error;
 
     fn try_from(r: UserRow) -> Result<Self> {
-        let role = r
-            .role
-            .parse()
-            .map_err(|_| Error::Database("a user has an unknown role".into()))?;
-        let visibility = r
-            .visibility
-            .parse()
-            .map_err(|_| Error::Database("a user has an unknown visibility".into()))?;
         Ok(User {
             id: r.id,
             email: r.email,
             first_name: r.first_name,
             last_name: r.last_name,
-            role,
+            role: r.role,
             team_id: r.team_id,
             team: r.team,
-            visibility,
+            visibility: r.visibility,
             active: r.active,
             locked_until: r.locked_until,
             last_login_at: r.last_login_at,
@@ -414,9 +411,9 @@ pub async fn add(tx: &mut Tx, new: NewUser) -> Result<User> {
     .bind(email.normalized())
     .bind(&first_name)
     .bind(&last_name)
-    .bind(new.role.as_str())
+    .bind(new.role)
     .bind(new.team)
-    .bind(visibility.as_str())
+    .bind(visibility)
     .bind(hash)
     .execute(tx.conn())
     .await?;
@@ -454,7 +451,7 @@ pub async fn set_role(tx: &mut Tx, id: UserId, role: UserRole) -> Result<User> {
     sqlx::query("update users set role = $3 where org_id = $1 and id = $2")
         .bind(tx.org())
         .bind(id)
-        .bind(role.as_str())
+        .bind(role)
         .execute(tx.conn())
         .await?;
     let after = lock(tx, id).await?;
@@ -678,7 +675,7 @@ pub async fn set_visibility(tx: &mut Tx, id: UserId, visibility: Visibility) -> 
     sqlx::query("update users set visibility = $3 where org_id = $1 and id = $2")
         .bind(tx.org())
         .bind(id)
-        .bind(visibility.as_str())
+        .bind(visibility)
         .execute(tx.conn())
         .await?;
     let after = lock(tx, id).await?;

@@ -6,7 +6,8 @@ use super::InvalidValue;
 /// Declares a vocabulary enum: each variant with its stored key and its English and German
 /// labels. Generates the enum (serde in `snake_case`, which must equal the key; a test checks
 /// it), `ALL`, `as_str`, `label_en`, `label_de`, `Display` (the key) and `FromStr` (key or
-/// either label, ignoring case, with spaces and dashes read as underscores).
+/// either label, ignoring case, with spaces and dashes read as underscores). The store binds
+/// and decodes these types as their keys (`store/vocab.rs`), so no SQL code passes strings.
 macro_rules! vocabulary {
     (
         $(#[$meta:meta])*
@@ -30,6 +31,15 @@ macro_rules! vocabulary {
         impl $name {
             /// Every value, in the order of DESIGN.md.
             pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The value whose stored key is exactly `key` (no labels, no case folding):
+            /// for reading the database, where only keys are stored.
+            pub fn from_key(key: &str) -> Option<Self> {
+                match key {
+                    $($key => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
 
             #[doc = concat!("The stored key: ", $("`", $key, "` "),+)]
             pub fn as_str(&self) -> &'static str {

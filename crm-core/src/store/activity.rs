@@ -385,7 +385,7 @@ pub async fn create(tx: &mut Tx, new: NewActivity) -> Result<Activity> {
     )
     .bind(tx.org())
     .bind(id)
-    .bind(new.kind.as_str())
+    .bind(new.kind)
     .bind(&subject)
     .bind(&body)
     .bind(new.due_at)
@@ -469,7 +469,7 @@ pub async fn update(tx: &mut Tx, id: ActivityId, patch: ActivityPatch) -> Result
     )
     .bind(tx.org())
     .bind(id)
-    .bind(kind.as_str())
+    .bind(kind)
     .bind(&subject)
     .bind(&body)
     .bind(due_at)
@@ -629,7 +629,7 @@ pub async fn list(
         q.push(" and a.assignee_id = ").push_bind(v);
     }
     if let Some(v) = filter.kind {
-        q.push(" and a.kind = ").push_bind(v.as_str());
+        q.push(" and a.kind = ").push_bind(v);
     }
     match filter.state {
         Some(ActivityState::Open) => {

@@ -556,8 +556,8 @@ struct CompanyRow {
     tax_id: Option<String>,
     trade_register_number: Option<String>,
     trade_register_court: Option<String>,
-    size: String,
-    status: String,
+    size: CompanySize,
+    status: EntityStatus,
     billing_street: Option<String>,
     billing_postal_code: Option<String>,
     billing_city: Option<String>,
@@ -595,7 +595,7 @@ async fn with_children(tx: &mut Tx, rows: Vec<CompanyRow>) -> Result<Vec<Company
     let org = tx.org();
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id.uuid()).collect();
 
-    let emails: Vec<(Uuid, String, String, bool)> = sqlx::query_as(
+    let emails: Vec<(Uuid, String, EmailKind, bool)> = sqlx::query_as(
         "select company_id, email, kind, is_primary from company_emails \
          where org_id = $1 and company_id = any($2) order by company_id, is_primary desc, id",
     )
@@ -603,7 +603,7 @@ async fn with_children(tx: &mut Tx, rows: Vec<CompanyRow>) -> Result<Vec<Company
     .bind(&ids)
     .fetch_all(tx.conn())
     .await?;
-    let phones: Vec<(Uuid, String, String, String, bool)> = sqlx::query_as(
+    let phones: Vec<(Uuid, String, String, PhoneKind, bool)> = sqlx::query_as(
         "select company_id, number_e164, number_raw, kind, is_primary from company_phones \
          where org_id = $1 and company_id = any($2) order by company_id, is_primary desc, id",
     )
@@ -620,7 +620,7 @@ async fn with_children(tx: &mut Tx, rows: Vec<CompanyRow>) -> Result<Vec<Company
     .bind(&ids)
     .fetch_all(tx.conn())
     .await?;
-    let owners: Vec<(Uuid, UserId, String)> = sqlx::query_as(
+    let owners: Vec<(Uuid, UserId, OwnerRole)> = sqlx::query_as(
         "select company_id, user_id, role from company_owners \
          where org_id = $1 and company_id = any($2) order by company_id, role, user_id",
     )
@@ -641,7 +641,7 @@ async fn with_children(tx: &mut Tx, rows: Vec<CompanyRow>) -> Result<Vec<Company
     for (id, email, kind, primary) in emails {
         email_map.entry(id).or_default().push(CompanyEmail {
             email,
-            kind: kind.parse().unwrap_or_default(),
+            kind,
             primary,
         });
     }
@@ -650,7 +650,7 @@ async fn with_children(tx: &mut Tx, rows: Vec<CompanyRow>) -> Result<Vec<Company
         phone_map.entry(id).or_default().push(CompanyPhone {
             number,
             raw,
-            kind: kind.parse().unwrap_or_default(),
+            kind,
             primary,
         });
     }
@@ -660,7 +660,6 @@ async fn with_children(tx: &mut Tx, rows: Vec<CompanyRow>) -> Result<Vec<Company
     }
     let mut owner_map: HashMap<Uuid, Vec<Owner>> = HashMap::new();
     for (id, user_id, role) in owners {
-        let role: OwnerRole = role.parse().unwrap_or_default();
         owner_map
             .entry(id)
             .or_default()
@@ -683,8 +682,8 @@ async fn with_children(tx: &mut Tx, rows: Vec<CompanyRow>) -> Result<Vec<Company
                 tax_id: r.tax_id,
                 trade_register_number: r.trade_register_number,
                 trade_register_court: r.trade_register_court,
-                size: r.size.parse().unwrap_or_default(),
-                status: r.status.parse().unwrap_or_default(),
+                size: r.size,
+                status: r.status,
                 billing_street: r.billing_street,
                 billing_postal_code: r.billing_postal_code,
                 billing_city: r.billing_city,
@@ -964,7 +963,7 @@ async fn fetch_page(tx: &mut Tx, f: &ResolvedFilter, page: PageRequest) -> Resul
         .push(")");
     }
     if let Some(status) = f.status {
-        qb.push(" and c.status = ").push_bind(status.as_str());
+        qb.push(" and c.status = ").push_bind(status);
     }
     if let Some(tag) = f.tag {
         qb.push(
@@ -981,7 +980,7 @@ async fn fetch_page(tx: &mut Tx, f: &ResolvedFilter, page: PageRequest) -> Resul
         qb.push(" and c.account_type_id = ").push_bind(account_type);
     }
     if let Some(size) = f.size {
-        qb.push(" and c.size = ").push_bind(size.as_str());
+        qb.push(" and c.size = ").push_bind(size);
     }
     if let Some(pattern) = &f.pattern {
         qb.push(" and c.search_text ilike ")
@@ -1385,7 +1384,7 @@ async fn write_emails(tx: &mut Tx, id: CompanyId, rows: &[EmailRow]) -> Result<(
     let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
     let emails: Vec<&str> = rows.iter().map(|r| r.email.as_str()).collect();
     let norms: Vec<&str> = rows.iter().map(|r| r.norm.as_str()).collect();
-    let kinds: Vec<&str> = rows.iter().map(|r| r.kind.as_str()).collect();
+    let kinds: Vec<_> = rows.iter().map(|r| r.kind).collect();
     let primaries: Vec<bool> = rows.iter().map(|r| r.primary).collect();
     sqlx::query(
         "insert into company_emails (org_id, id, company_id, email, email_norm, kind, is_primary) \
@@ -1419,7 +1418,7 @@ async fn write_phones(tx: &mut Tx, id: CompanyId, rows: &[PhoneRow]) -> Result<(
     let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
     let numbers: Vec<&str> = rows.iter().map(|r| r.e164.as_str()).collect();
     let raws: Vec<&str> = rows.iter().map(|r| r.raw.as_str()).collect();
-    let kinds: Vec<&str> = rows.iter().map(|r| r.kind.as_str()).collect();
+    let kinds: Vec<_> = rows.iter().map(|r| r.kind).collect();
     let primaries: Vec<bool> = rows.iter().map(|r| r.primary).collect();
     sqlx::query(
         "insert into company_phones (org_id, id, company_id, number_e164, number_raw, kind, is_primary) \
@@ -1606,8 +1605,8 @@ pub async fn create(tx: &mut Tx, new: NewCompany) -> Result<Company> {
     .bind(&fields.tax_id)
     .bind(&fields.trade_register_number)
     .bind(&fields.trade_register_court)
-    .bind(fields.size.as_str())
-    .bind(fields.status.as_str())
+    .bind(fields.size)
+    .bind(fields.status)
     .bind(&fields.billing_street)
     .bind(&fields.billing_postal_code)
     .bind(&fields.billing_city)
@@ -1919,8 +1918,8 @@ pub async fn update(tx: &mut Tx, id: CompanyId, patch: CompanyPatch) -> Result<C
     .bind(&fields.tax_id)
     .bind(&fields.trade_register_number)
     .bind(&fields.trade_register_court)
-    .bind(fields.size.as_str())
-    .bind(fields.status.as_str())
+    .bind(fields.size)
+    .bind(fields.status)
     .bind(&fields.billing_street)
     .bind(&fields.billing_postal_code)
     .bind(&fields.billing_city)

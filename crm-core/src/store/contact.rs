@@ -892,8 +892,8 @@ struct ContactRow {
     department: Option<String>,
     linkedin_url: Option<String>,
     birthday: Option<NaiveDate>,
-    source: String,
-    status: String,
+    source: ContactSource,
+    status: EntityStatus,
     company_id: Option<CompanyId>,
     company: Option<String>,
     email: Option<String>,
@@ -906,12 +906,6 @@ struct ContactRow {
     deleted_at: Option<DateTime<Utc>>,
 }
 
-fn stored<T: std::str::FromStr>(value: &str, what: &str) -> Result<T> {
-    value
-        .parse()
-        .map_err(|_| Error::Database(format!("a contact has an unknown stored {what}")))
-}
-
 /// Loads e-mails, phones, tags and owners for `rows` in four queries and builds the
 /// contacts, in the order of `rows`.
 async fn attach(tx: &mut Tx, rows: Vec<ContactRow>) -> Result<Vec<Contact>> {
@@ -920,7 +914,7 @@ async fn attach(tx: &mut Tx, rows: Vec<ContactRow>) -> Result<Vec<Contact>> {
     }
     let org = tx.org();
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id.uuid()).collect();
-    let emails: Vec<(Uuid, String, String, bool)> = sqlx::query_as(
+    let emails: Vec<(Uuid, String, EmailKind, bool)> = sqlx::query_as(
         "select contact_id, email, kind, is_primary from contact_emails \
          where org_id = $1 and contact_id = any($2) order by contact_id, is_primary desc, id",
     )
@@ -928,7 +922,7 @@ async fn attach(tx: &mut Tx, rows: Vec<ContactRow>) -> Result<Vec<Contact>> {
     .bind(&ids)
     .fetch_all(tx.conn())
     .await?;
-    let phones: Vec<(Uuid, String, String, String, bool)> = sqlx::query_as(
+    let phones: Vec<(Uuid, String, String, PhoneKind, bool)> = sqlx::query_as(
         "select contact_id, number_e164, number_raw, kind, is_primary from contact_phones \
          where org_id = $1 and contact_id = any($2) order by contact_id, is_primary desc, id",
     )
@@ -945,7 +939,7 @@ async fn attach(tx: &mut Tx, rows: Vec<ContactRow>) -> Result<Vec<Contact>> {
     .bind(&ids)
     .fetch_all(tx.conn())
     .await?;
-    let owners: Vec<(Uuid, UserId, String)> = sqlx::query_as(
+    let owners: Vec<(Uuid, UserId, OwnerRole)> = sqlx::query_as(
         "select contact_id, user_id, role from contact_owners \
          where org_id = $1 and contact_id = any($2) \
          order by contact_id, case role when 'owner' then 0 when 'member' then 1 else 2 end, \
@@ -960,7 +954,7 @@ async fn attach(tx: &mut Tx, rows: Vec<ContactRow>) -> Result<Vec<Contact>> {
     for (id, email, kind, primary) in emails {
         email_map.entry(id).or_default().push(ContactEmail {
             email,
-            kind: stored(&kind, "e-mail kind")?,
+            kind,
             primary,
         });
     }
@@ -969,7 +963,7 @@ async fn attach(tx: &mut Tx, rows: Vec<ContactRow>) -> Result<Vec<Contact>> {
         phone_map.entry(id).or_default().push(ContactPhone {
             number,
             raw,
-            kind: stored(&kind, "phone kind")?,
+            kind,
             primary,
         });
     }
@@ -979,7 +973,6 @@ async fn attach(tx: &mut Tx, rows: Vec<ContactRow>) -> Result<Vec<Contact>> {
     }
     let mut owner_map: HashMap<Uuid, Vec<Owner>> = HashMap::new();
     for (id, user_id, role) in owners {
-        let role: OwnerRole = stored(&role, "owner role")?;
         owner_map
             .entry(id)
             .or_default()
@@ -1021,8 +1014,8 @@ async fn attach(tx: &mut Tx, rows: Vec<ContactRow>) -> Result<Vec<Contact>> {
                 department: r.department,
                 linkedin_url: r.linkedin_url,
                 birthday: r.birthday,
-                source: stored(&r.source, "source")?,
-                status: stored(&r.status, "status")?,
+                source: r.source,
+                status: r.status,
                 company_id: r.company_id,
                 company: r.company,
                 email: r.email,
@@ -1178,7 +1171,7 @@ pub async fn list(tx: &mut Tx, filter: &ContactFilter, page: PageRequest) -> Res
         .push(")");
     }
     if let Some(status) = filter.status {
-        qb.push(" and c.status = ").push_bind(status.as_str());
+        qb.push(" and c.status = ").push_bind(status);
     }
     if let Some(tag) = filter.tag.as_deref().and_then(|t| clean(Some(t))) {
         qb.push(
@@ -1202,7 +1195,7 @@ pub async fn list(tx: &mut Tx, filter: &ContactFilter, page: PageRequest) -> Res
         qb.push(" and c.updated_at >= ").push_bind(t);
     }
     if let Some(source) = filter.source {
-        qb.push(" and c.source = ").push_bind(source.as_str());
+        qb.push(" and c.source = ").push_bind(source);
     }
     if let Some(text) = filter.text.as_deref() {
         for word in fold_for_search(text).split_whitespace() {
@@ -1322,7 +1315,7 @@ async fn write_emails(tx: &mut Tx, id: ContactId, rows: &[EmailRow]) -> Result<(
     let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
     let emails: Vec<&str> = rows.iter().map(|r| r.email.as_str()).collect();
     let norms: Vec<&str> = rows.iter().map(|r| r.norm.as_str()).collect();
-    let kinds: Vec<&str> = rows.iter().map(|r| r.kind.as_str()).collect();
+    let kinds: Vec<_> = rows.iter().map(|r| r.kind).collect();
     let primary: Vec<bool> = rows.iter().map(|r| r.primary).collect();
     sqlx::query(
         "insert into contact_emails (org_id, id, contact_id, email, email_norm, kind, is_primary) \
@@ -1356,7 +1349,7 @@ async fn write_phones(tx: &mut Tx, id: ContactId, rows: &[PhoneRow]) -> Result<(
     let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
     let e164: Vec<&str> = rows.iter().map(|r| r.e164.as_str()).collect();
     let raw: Vec<&str> = rows.iter().map(|r| r.raw.as_str()).collect();
-    let kinds: Vec<&str> = rows.iter().map(|r| r.kind.as_str()).collect();
+    let kinds: Vec<_> = rows.iter().map(|r| r.kind).collect();
     let primary: Vec<bool> = rows.iter().map(|r| r.primary).collect();
     sqlx::query(
         "insert into contact_phones (org_id, id, contact_id, number_e164, number_raw, kind, is_primary) \
@@ -1430,8 +1423,8 @@ async fn write_fields(
     .bind(&f.department)
     .bind(&f.linkedin_url)
     .bind(f.birthday)
-    .bind(f.source.as_str())
-    .bind(f.status.as_str())
+    .bind(f.source)
+    .bind(f.status)
     .bind(f.company_id)
     .bind(&f.city)
     .bind(&f.custom)
@@ -1585,15 +1578,15 @@ pub async fn create(tx: &mut Tx, new: NewContact) -> Result<Contact> {
     let email_ids: Vec<Uuid> = emails.iter().map(|(id, _)| *id).collect();
     let email_values: Vec<&str> = emails.iter().map(|(_, r)| r.email.as_str()).collect();
     let email_norms: Vec<&str> = emails.iter().map(|(_, r)| r.norm.as_str()).collect();
-    let email_kinds: Vec<&str> = emails.iter().map(|(_, r)| r.kind.as_str()).collect();
+    let email_kinds: Vec<_> = emails.iter().map(|(_, r)| r.kind).collect();
     let email_primary: Vec<bool> = emails.iter().map(|(_, r)| r.primary).collect();
     let phone_ids: Vec<Uuid> = phones.iter().map(|(id, _)| *id).collect();
     let phone_e164: Vec<&str> = phones.iter().map(|(_, r)| r.e164.as_str()).collect();
     let phone_raw: Vec<&str> = phones.iter().map(|(_, r)| r.raw.as_str()).collect();
-    let phone_kinds: Vec<&str> = phones.iter().map(|(_, r)| r.kind.as_str()).collect();
+    let phone_kinds: Vec<_> = phones.iter().map(|(_, r)| r.kind).collect();
     let phone_primary: Vec<bool> = phones.iter().map(|(_, r)| r.primary).collect();
     let owner_users: Vec<Uuid> = contact.owners.iter().map(|o| o.user_id.uuid()).collect();
-    let owner_roles: Vec<&str> = contact.owners.iter().map(|o| o.role.as_str()).collect();
+    let owner_roles: Vec<_> = contact.owners.iter().map(|o| o.role).collect();
 
     // Every insert is conditional on the checks in `chk`; when they fail nothing is written
     // and the flags say why. Foreign keys are checked at the end of the statement, when the
@@ -1668,8 +1661,8 @@ pub async fn create(tx: &mut Tx, new: NewContact) -> Result<Contact> {
     .bind(&contact.department)
     .bind(&contact.linkedin_url)
     .bind(contact.birthday)
-    .bind(contact.source.as_str())
-    .bind(contact.status.as_str())
+    .bind(contact.source)
+    .bind(contact.status)
     .bind(contact.company_id)
     .bind(&contact.city)
     .bind(&contact.custom)

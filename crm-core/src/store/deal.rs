@@ -837,7 +837,7 @@ async fn set_status(
     )
     .bind(tx.org())
     .bind(id)
-    .bind(to.as_str())
+    .bind(to)
     .bind(reason)
     .bind(&text)
     .execute(tx.conn())
@@ -1042,7 +1042,7 @@ pub async fn list(tx: &mut Tx, filter: &DealFilter, page: PageRequest) -> Result
         q.push(" and d.stage_id = ").push_bind(v);
     }
     if let Some(v) = filter.status {
-        q.push(" and d.status = ").push_bind(v.as_str());
+        q.push(" and d.status = ").push_bind(v);
     }
     if let Some(v) = filter.owner {
         q.push(
@@ -1084,7 +1084,7 @@ pub async fn list(tx: &mut Tx, filter: &DealFilter, page: PageRequest) -> Result
     let rows: Vec<Deal> = q.build_query_as().fetch_all(tx.conn()).await?;
     let mut page = page.finish(rows, |d| d.id.uuid());
     let ids: Vec<Uuid> = page.items.iter().map(|d| d.id.uuid()).collect();
-    let owners: Vec<(DealId, UserId, String)> = sqlx::query_as(
+    let owners: Vec<(DealId, UserId, OwnerRole)> = sqlx::query_as(
         "select deal_id, user_id, role from deal_owners where org_id = $1 and deal_id = any($2) \
          order by deal_id, role, user_id",
     )
@@ -1093,7 +1093,7 @@ pub async fn list(tx: &mut Tx, filter: &DealFilter, page: PageRequest) -> Result
     .fetch_all(tx.conn())
     .await?;
     for (deal, user_id, role) in owners {
-        if let (Some(d), Ok(role)) = (page.items.iter_mut().find(|d| d.id == deal), role.parse()) {
+        if let Some(d) = page.items.iter_mut().find(|d| d.id == deal) {
             d.owners.push(Owner { user_id, role });
         }
     }

@@ -22,6 +22,7 @@ pub mod list;
 pub mod owner;
 pub mod pipeline;
 pub mod tag;
+mod vocab;
 
 use serde::de::Deserializer;
 use serde::{Deserialize, Serialize};

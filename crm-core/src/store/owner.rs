@@ -68,7 +68,7 @@ pub async fn set(tx: &mut Tx, kind: OwnedKind, record: Uuid, owners: &[Owner]) -
     let org = tx.org();
     let dedup = dedup(owners);
     let users: Vec<Uuid> = dedup.iter().map(|o| o.user_id.uuid()).collect();
-    let roles: Vec<&str> = dedup.iter().map(|o| o.role.as_str()).collect();
+    let roles: Vec<_> = dedup.iter().map(|o| o.role).collect();
     // Fixed table and column names from `kind`, never input.
     let del = format!("delete from {table} where org_id = $1 and {column} = $2");
     sqlx::query(sqlx::AssertSqlSafe(del))
@@ -98,13 +98,13 @@ pub async fn get(tx: &mut Tx, kind: OwnedKind, record: Uuid) -> Result<Vec<Owner
     let sql = format!(
         "select user_id, role from {table} where org_id = $1 and {column} = $2 order by role, user_id"
     );
-    let rows: Vec<(UserId, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    let rows: Vec<(UserId, OwnerRole)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(tx.org())
         .bind(record)
         .fetch_all(tx.conn())
         .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(user_id, role)| role.parse().ok().map(|role| Owner { user_id, role }))
+        .map(|(user_id, role)| Owner { user_id, role })
         .collect())
 }
