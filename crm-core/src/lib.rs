@@ -49,6 +49,7 @@ pub mod gdpr;
 pub mod generate;
 pub mod ids;
 pub mod import;
+pub mod lexware;
 pub mod local;
 pub mod org;
 pub mod remind;

@@ -144,6 +144,9 @@ fn lose_key(app: &mut App, mut dialog: Dialog, key: KeyEvent) -> (Option<Dialog>
                 note: Some(note.trim().to_string()).filter(|n| !n.is_empty()),
                 version: *version,
             };
+            if app.board.selected().is_some_and(|c| c.id == *id) {
+                app.board.remember();
+            }
             app.board.remove_card(*id);
             return (None, vec![cmd]);
         }

@@ -302,10 +302,9 @@ struct Row {
     custom: serde_json::Map<String, serde_json::Value>,
 }
 
+/// A date as typed (`31.12.2026`, `2026-12-31`), read by the one date parser.
 fn parse_date(s: &str) -> Option<chrono::NaiveDate> {
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .or_else(|_| chrono::NaiveDate::parse_from_str(s, "%d.%m.%Y"))
-        .ok()
+    crate::domain::parse_date(s, crate::domain::Zone::default(), chrono::Utc::now()).ok()
 }
 
 /// A country name or code (English, German, French, Italian) as an ISO code.

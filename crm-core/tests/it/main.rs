@@ -1,6 +1,7 @@
 //! Integration tests of crm-core against a real PostgreSQL started by the harness.
 
 mod activities;
+mod audit_integrity;
 mod chain;
 mod companies;
 mod contact_create;
@@ -13,6 +14,7 @@ mod gdpr;
 mod import;
 mod import_records;
 mod lists;
+mod metadata;
 mod pipelines;
 mod remind;
 mod replica;
@@ -22,3 +24,5 @@ mod report_velocity;
 mod schema;
 mod tenancy;
 mod users;
+mod visibility;
+mod zones;
