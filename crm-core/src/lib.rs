@@ -37,6 +37,7 @@ pub mod audit;
 pub mod auth;
 pub mod backup;
 pub mod bench;
+pub mod csv_out;
 pub mod db;
 pub mod demo;
 pub mod domain;

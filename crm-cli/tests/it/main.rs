@@ -5,6 +5,7 @@ mod support;
 mod bulk;
 mod companies;
 mod contacts;
+mod csv_output;
 mod deals;
 mod foundation;
 mod gdpr;
