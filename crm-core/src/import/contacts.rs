@@ -583,7 +583,7 @@ impl Batch {
 struct Ctx<'a> {
     cols: &'a Columns,
     summary: ImportSummary,
-    errors_out: Option<csv::Writer<Box<dyn Write + Send + 'a>>>,
+    errors_out: Option<crate::csv_out::CsvWriter<Box<dyn Write + Send + 'a>>>,
     batch_no: u64,
 }
 
@@ -629,7 +629,7 @@ impl Ctx<'_> {
                 .unwrap_or_default();
             out.resize(self.cols.headers.len(), String::new());
             out.extend([line.to_string(), field.to_string(), message.to_string()]);
-            w.write_record(&out)
+            w.write_row(&out)
                 .map_err(|e| Error::Io(format!("writing the error file failed: {e}")))?;
         }
         Ok(())
@@ -743,13 +743,16 @@ pub async fn import_contacts<'a, R: Read + Send>(
                 .collect(),
             ..ImportSummary::default()
         },
-        errors_out: errors_out.map(|w| csv::WriterBuilder::new().from_writer(w)),
+        errors_out: errors_out
+            .map(|w| crate::csv_out::CsvWriter::new(w, crate::csv_out::CsvOptions::default()))
+            .transpose()
+            .map_err(|e| Error::Io(format!("writing the error file failed: {e}")))?,
         batch_no: 0,
     };
     if let Some(w) = ctx.errors_out.as_mut() {
         let mut h = headers.clone();
         h.extend(["line".to_string(), "field".to_string(), "error".to_string()]);
-        w.write_record(&h)
+        w.write_row(&h)
             .map_err(|e| Error::Io(format!("writing the error file failed: {e}")))?;
     }
 
@@ -822,7 +825,7 @@ pub async fn import_contacts<'a, R: Read + Send>(
                             .map(|e| e.message.as_str())
                             .collect();
                         out.extend([line.to_string(), fields.join("; "), msgs.join("; ")]);
-                        w.write_record(&out).map_err(|e| {
+                        w.write_row(&out).map_err(|e| {
                             Error::Io(format!("writing the error file failed: {e}"))
                         })?;
                     }
