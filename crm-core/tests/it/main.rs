@@ -12,6 +12,7 @@ mod gdpr;
 mod import;
 mod import_records;
 mod lists;
+mod moving_in;
 mod pipelines;
 mod replica;
 mod schema;
