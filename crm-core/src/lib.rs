@@ -37,6 +37,7 @@ pub mod audit;
 pub mod auth;
 pub mod backup;
 pub mod console;
+pub mod csv_out;
 pub mod db;
 pub mod domain;
 pub mod error;

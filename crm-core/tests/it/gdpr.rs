@@ -441,7 +441,7 @@ async fn subject_export_finds_the_person_by_id_or_any_address_with_everything_he
 
     // The CSV bundle: one file per section with a header.
     let dir = std::env::temp_dir().join(format!("crm-subject-{}", Uuid::now_v7()));
-    let files = gdpr::write_csv_bundle(&x, &dir).unwrap();
+    let files = gdpr::write_csv_bundle(&x, &dir, Default::default()).unwrap();
     assert_eq!(files.len(), 12);
     let mut r = csv::Reader::from_path(dir.join("emails.csv")).unwrap();
     assert_eq!(

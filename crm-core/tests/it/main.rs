@@ -14,6 +14,7 @@ mod import;
 mod import_records;
 mod lists;
 mod metadata;
+mod moving_in;
 mod pipelines;
 mod remind;
 mod replica;
