@@ -1,0 +1,174 @@
+//! The writes that create, update and merge share: child e-mails, phones and tags, the mirrored primary columns, the plain fields, and the lock at a version.
+
+use super::*;
+
+pub(super) fn primary_email(rows: &[EmailRow]) -> (Option<&str>, Option<&str>) {
+    rows.iter()
+        .find(|r| r.primary)
+        .map(|r| (Some(r.email.as_str()), Some(r.norm.as_str())))
+        .unwrap_or((None, None))
+}
+
+pub(super) fn primary_phone(rows: &[PhoneRow]) -> Option<&str> {
+    rows.iter().find(|r| r.primary).map(|r| r.e164.as_str())
+}
+
+/// Replaces the contact's e-mail rows (one statement each for delete and insert).
+pub(super) async fn write_emails(tx: &mut Tx, id: ContactId, rows: &[EmailRow]) -> Result<()> {
+    let org = tx.org();
+    sqlx::query("delete from contact_emails where org_id = $1 and contact_id = $2")
+        .bind(org)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
+    let emails: Vec<&str> = rows.iter().map(|r| r.email.as_str()).collect();
+    let norms: Vec<&str> = rows.iter().map(|r| r.norm.as_str()).collect();
+    let kinds: Vec<_> = rows.iter().map(|r| r.kind).collect();
+    let primary: Vec<bool> = rows.iter().map(|r| r.primary).collect();
+    sqlx::query(
+        "insert into contact_emails (org_id, id, contact_id, email, email_norm, kind, is_primary) \
+         select $1, u.id, $2, u.email, u.norm, u.kind, u.is_primary \
+         from unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::bool[]) \
+              as u(id, email, norm, kind, is_primary)",
+    )
+    .bind(org)
+    .bind(id)
+    .bind(&ids)
+    .bind(&emails)
+    .bind(&norms)
+    .bind(&kinds)
+    .bind(&primary)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Replaces the contact's phone rows.
+pub(super) async fn write_phones(tx: &mut Tx, id: ContactId, rows: &[PhoneRow]) -> Result<()> {
+    let org = tx.org();
+    sqlx::query("delete from contact_phones where org_id = $1 and contact_id = $2")
+        .bind(org)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
+    let e164: Vec<&str> = rows.iter().map(|r| r.e164.as_str()).collect();
+    let raw: Vec<&str> = rows.iter().map(|r| r.raw.as_str()).collect();
+    let kinds: Vec<_> = rows.iter().map(|r| r.kind).collect();
+    let primary: Vec<bool> = rows.iter().map(|r| r.primary).collect();
+    sqlx::query(
+        "insert into contact_phones (org_id, id, contact_id, number_e164, number_raw, kind, is_primary) \
+         select $1, u.id, $2, u.e164, u.raw, u.kind, u.is_primary \
+         from unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::bool[]) \
+              as u(id, e164, raw, kind, is_primary)",
+    )
+    .bind(org)
+    .bind(id)
+    .bind(&ids)
+    .bind(&e164)
+    .bind(&raw)
+    .bind(&kinds)
+    .bind(&primary)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Replaces the contact's tags with `names` (creating missing tags).
+pub(super) async fn write_tags(tx: &mut Tx, id: ContactId, names: &[String]) -> Result<()> {
+    let tag_ids: Vec<Uuid> = tag::resolve(tx, names)
+        .await?
+        .into_iter()
+        .map(|t| t.uuid())
+        .collect();
+    let org = tx.org();
+    sqlx::query("delete from contact_tags where org_id = $1 and contact_id = $2")
+        .bind(org)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    if !tag_ids.is_empty() {
+        sqlx::query(
+            "insert into contact_tags (org_id, contact_id, tag_id) \
+             select $1, $2, unnest($3::uuid[]) on conflict do nothing",
+        )
+        .bind(org)
+        .bind(id)
+        .bind(&tag_ids)
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(())
+}
+
+/// Writes the scalar columns and the primary e-mail / phone mirror of an existing contact.
+pub(super) async fn write_fields(
+    tx: &mut Tx,
+    id: ContactId,
+    f: &Fields,
+    emails: &[EmailRow],
+    phones: &[PhoneRow],
+) -> Result<()> {
+    let org = tx.org();
+    let (email, email_norm) = primary_email(emails);
+    sqlx::query(
+        "update contacts set first_name = $3, last_name = $4, salutation = $5, title = $6, \
+                job_title = $7, department = $8, linkedin_url = $9, birthday = $10, \
+                source = $11, status = $12, company_id = $13, city = $14, custom = $15, \
+                email = $16, email_norm = $17, phone = $18 \
+         where org_id = $1 and id = $2",
+    )
+    .bind(org)
+    .bind(id)
+    .bind(&f.first_name)
+    .bind(&f.last_name)
+    .bind(&f.salutation)
+    .bind(&f.title)
+    .bind(&f.job_title)
+    .bind(&f.department)
+    .bind(&f.linkedin_url)
+    .bind(f.birthday)
+    .bind(f.source)
+    .bind(f.status)
+    .bind(f.company_id)
+    .bind(&f.city)
+    .bind(&f.custom)
+    .bind(email)
+    .bind(email_norm)
+    .bind(primary_phone(phones))
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Locks the live contact `id` if it is at `version`: [`Error::NotFound`] when it is
+/// missing or deleted, [`Error::Conflict`] when the version is stale.
+pub(super) async fn lock_at_version(
+    tx: &mut Tx,
+    id: ContactId,
+    version: Option<i32>,
+) -> Result<()> {
+    let org = tx.org();
+    let found: Option<i32> = sqlx::query_scalar(
+        "select version from contacts \
+         where org_id = $1 and id = $2 and deleted_at is null \
+           and ($3::int is null or version = $3) \
+         for update",
+    )
+    .bind(org)
+    .bind(id)
+    .bind(version)
+    .fetch_optional(tx.conn())
+    .await?;
+    match found {
+        Some(_) => Ok(()),
+        None => Err(stale_or_missing(tx.conn(), "contacts", ENTITY, org, id.uuid()).await),
+    }
+}
