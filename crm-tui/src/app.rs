@@ -459,6 +459,8 @@ pub struct App {
     pub live: Live,
     /// Spinner phase (advanced by the tick).
     pub tick: usize,
+    /// Ticks until the view is reloaded by itself after the database was unreachable.
+    pub retry_in: Option<u32>,
     /// The loop should end.
     pub quit: bool,
     /// `g` was pressed (for `gg`).
@@ -485,6 +487,7 @@ impl App {
             banner: None,
             live: Live::Off,
             tick: 0,
+            retry_in: None,
             quit: false,
             g_pending: false,
         }
