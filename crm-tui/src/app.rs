@@ -373,8 +373,8 @@ pub enum Dialog {
         version: i32,
         /// Field, value I saw, value now.
         changes: Vec<(String, String, String)>,
-        /// Who changed it, when known.
-        by: Option<String>,
+        /// When it was changed (as shown), when known.
+        at: Option<String>,
         /// The retry with the new version (`f`).
         retry: Option<Retry>,
     },

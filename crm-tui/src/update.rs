@@ -120,7 +120,7 @@ pub fn apply(app: &mut App, msg: Message) -> Vec<Command> {
                         id,
                         version: d.version,
                         changes: conflict_changes(app, seen.as_ref(), &d),
-                        by: None,
+                        at: Some(fmt::when(d.updated_at, app.german, app.zone)),
                         retry: retry.filter(|_| d.status == DealStatus::Open),
                     });
                 }
