@@ -373,8 +373,8 @@ pub enum Dialog {
         version: i32,
         /// Field, value I saw, value now.
         changes: Vec<(String, String, String)>,
-        /// Who changed it, when known.
-        by: Option<String>,
+        /// When it was changed (as shown), when known.
+        at: Option<String>,
         /// The retry with the new version (`f`).
         retry: Option<Retry>,
     },
@@ -459,6 +459,8 @@ pub struct App {
     pub live: Live,
     /// Spinner phase (advanced by the tick).
     pub tick: usize,
+    /// Ticks until the view is reloaded by itself after the database was unreachable.
+    pub retry_in: Option<u32>,
     /// The loop should end.
     pub quit: bool,
     /// `g` was pressed (for `gg`).
@@ -485,6 +487,7 @@ impl App {
             banner: None,
             live: Live::Off,
             tick: 0,
+            retry_in: None,
             quit: false,
             g_pending: false,
         }

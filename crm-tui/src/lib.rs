@@ -52,7 +52,7 @@ pub async fn run<B: Backend>(
     if live {
         live::spawn(scope.clone(), tx.clone());
     }
-    let mut tick = tokio::time::interval(Duration::from_millis(150));
+    let mut tick = tokio::time::interval(Duration::from_millis(update::TICK_MS));
     let mut dirty = true;
     loop {
         if dirty {
@@ -81,8 +81,11 @@ pub async fn run<B: Backend>(
                 dirty = true;
             }
             _ = tick.tick() => {
-                app.tick = app.tick.wrapping_add(1);
-                dirty = app.loading();
+                let cmds = update::tick(app);
+                dirty = app.loading() || !cmds.is_empty();
+                for c in cmds {
+                    command::spawn(scope, c, &tx);
+                }
             }
         }
     }

@@ -16,6 +16,7 @@ pub fn apply(app: &mut App, msg: Message) -> Vec<Command> {
             app.board.loading = false;
             match r {
                 Ok(b) => {
+                    clear_unavailable(app);
                     let switched = app
                         .board
                         .data
@@ -41,7 +42,10 @@ pub fn apply(app: &mut App, msg: Message) -> Vec<Command> {
         }
         Message::Due(r) => {
             match r {
-                Ok(items) => app.due.set(items),
+                Ok(items) => {
+                    clear_unavailable(app);
+                    app.due.set(items);
+                }
                 Err(e) => {
                     app.due.loading = false;
                     failed(app, e);
@@ -52,7 +56,10 @@ pub fn apply(app: &mut App, msg: Message) -> Vec<Command> {
         Message::Deal(r) => {
             app.detail.loading = false;
             match r {
-                Ok(d) if app.detail.deal_id == Some(d.deal.id) => app.detail.deal = Some(*d),
+                Ok(d) if app.detail.deal_id == Some(d.deal.id) => {
+                    clear_unavailable(app);
+                    app.detail.deal = Some(*d);
+                }
                 Ok(_) => {}
                 Err(e) => failed(app, e),
             }
@@ -113,7 +120,7 @@ pub fn apply(app: &mut App, msg: Message) -> Vec<Command> {
                         id,
                         version: d.version,
                         changes: conflict_changes(app, seen.as_ref(), &d),
-                        by: None,
+                        at: Some(fmt::when(d.updated_at, app.german, app.zone)),
                         retry: retry.filter(|_| d.status == DealStatus::Open),
                     });
                 }
@@ -167,13 +174,51 @@ pub fn apply(app: &mut App, msg: Message) -> Vec<Command> {
     }
 }
 
-/// Shows a failure; a lost database says how to retry.
+/// Ticks (of [`TICK_MS`]) between automatic retries when the database is unreachable.
+pub const RETRY_TICKS: u32 = 5_000 / TICK_MS as u32;
+
+/// The loop's tick in milliseconds (spinner, retries).
+pub const TICK_MS: u64 = 150;
+
+/// A load worked again: the unreachable banner goes.
+fn clear_unavailable(app: &mut App) {
+    if app.retry_in.is_some()
+        || app
+            .banner
+            .as_ref()
+            .is_some_and(|b| b.text.starts_with("database unreachable"))
+    {
+        app.retry_in = None;
+        app.banner = None;
+    }
+}
+
+/// Shows a failure. A lost database keeps the last data on screen and retries by itself
+/// every 5 seconds (or at once with `r`); a refused permission is never retried.
 fn failed(app: &mut App, e: Failure) {
     match e {
         Failure::Unavailable => {
-            app.error("database unreachable — last data shown · r to retry");
+            app.error("database unreachable — last data shown · retrying in 5 s · r now");
+            app.retry_in = Some(RETRY_TICKS);
         }
         e => app.error(e.to_string()),
+    }
+}
+
+/// One tick of the loop: the spinner moves; a pending retry counts down and reloads the
+/// view when it is due.
+pub fn tick(app: &mut App) -> Vec<Command> {
+    app.tick = app.tick.wrapping_add(1);
+    match app.retry_in {
+        Some(0) => {
+            app.retry_in = None;
+            key::refresh(app)
+        }
+        Some(n) => {
+            app.retry_in = Some(n - 1);
+            Vec::new()
+        }
+        None => Vec::new(),
     }
 }
 
@@ -269,4 +314,46 @@ fn changed_elsewhere(app: &mut App, entities: &[String]) -> Vec<Command> {
         cmds.extend(key::refresh(app));
     }
     cmds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::Identity;
+
+    #[test]
+    fn an_unreachable_database_is_retried_by_itself_and_the_banner_goes_when_it_is_back() {
+        let mut app = App::new(Identity::default(), chrono::NaiveDate::MIN);
+        app.board.data = Some(crate::bench::synthetic_board(3));
+        let cmds = apply(&mut app, Message::Board(Err(Failure::Unavailable)));
+        assert!(cmds.is_empty());
+        assert!(app.banner.as_ref().is_some_and(|b| b.error));
+        assert!(app.board.data.is_some(), "the last data stays");
+        let mut reloads = Vec::new();
+        for _ in 0..=RETRY_TICKS {
+            reloads.extend(tick(&mut app));
+        }
+        assert!(matches!(reloads.as_slice(), [Command::LoadBoard(_)]));
+        apply(
+            &mut app,
+            Message::Board(Ok(crate::bench::synthetic_board(3))),
+        );
+        assert!(app.banner.is_none());
+        assert_eq!(app.retry_in, None);
+    }
+
+    #[test]
+    fn a_refused_permission_is_not_retried() {
+        let mut app = App::new(Identity::default(), chrono::NaiveDate::MIN);
+        apply(
+            &mut app,
+            Message::DealFailed(crm_core::DealId::new(), Failure::Denied("write".into())),
+        );
+        assert!(
+            app.banner
+                .as_ref()
+                .is_some_and(|b| b.text.contains("permission denied"))
+        );
+        assert_eq!(app.retry_in, None);
+    }
 }

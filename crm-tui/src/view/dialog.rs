@@ -124,13 +124,16 @@ pub fn draw(app: &App, d: &Dialog, f: &mut Frame, t: Theme) {
         Dialog::Conflict {
             attempted,
             changes,
-            by,
+            at,
             retry,
             ..
         } => {
             let r = popup(f, f.area(), 60, changes.len() as u16 + 8);
-            let who = by.as_deref().unwrap_or("Someone else");
-            let mut lines = vec![Line::raw(format!("{who} changed this deal meanwhile:"))];
+            let when = at
+                .as_deref()
+                .map(|a| format!(" at {a}"))
+                .unwrap_or_default();
+            let mut lines = vec![Line::raw(format!("Someone else changed this deal{when}:"))];
             for (field, mine, now) in changes {
                 lines.push(Line::raw(format!("  {field:<7} {mine} → {now}")));
             }

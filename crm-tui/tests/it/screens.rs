@@ -240,7 +240,7 @@ fn conflict_dialog() {
             ("Stage".into(), "Angebot".into(), "Verhandlung".into()),
             ("Value".into(), "8.900,00 €".into(), "9.400,00 €".into()),
         ],
-        by: None,
+        at: Some("02.12. 10:42".into()),
         retry: Some(crm_tui::app::Retry::Win),
     });
     snap("conflict", &a);
