@@ -716,11 +716,11 @@ impl Pager {
                 }
             }
             Format::Csv => {
-                let mut w = csv::Writer::from_writer(&mut out);
-                w.write_record(T::headers())?;
+                let mut w = crate::output::csv_writer(&mut out)?;
+                w.write_row(T::headers())?;
                 while let Some(items) = self.next(&mut fetch).await? {
                     for r in &items {
-                        w.write_record(r.cells())?;
+                        w.write_row(r.cells())?;
                     }
                     w.flush()?;
                 }

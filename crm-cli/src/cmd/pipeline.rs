@@ -275,10 +275,10 @@ fn print_pipeline(format: Format, p: &Pipeline) -> Result<()> {
         Format::Json | Format::Ndjson => print_json(format, p),
         Format::Csv => {
             let stdout = std::io::stdout();
-            let mut w = csv::Writer::from_writer(stdout.lock());
-            w.write_record(["position", "name", "probability", "id"])?;
+            let mut w = crate::output::csv_writer(stdout.lock())?;
+            w.write_row(["position", "name", "probability", "id"])?;
             for r in stage_rows() {
-                w.write_record(r)?;
+                w.write_row(r)?;
             }
             w.flush()?;
             Ok(())
@@ -349,8 +349,8 @@ fn print_board(format: Format, columns: &[BoardColumn]) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if csv {
-        let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record([
+        let mut w = crate::output::csv_writer(&mut out)?;
+        w.write_row([
             "stage",
             "title",
             "value",
@@ -360,7 +360,7 @@ fn print_board(format: Format, columns: &[BoardColumn]) -> Result<()> {
             "id",
         ])?;
         for r in rows {
-            w.write_record(r)?;
+            w.write_row(r)?;
         }
         w.flush()?;
     } else {

@@ -6,6 +6,7 @@ mod analytics;
 mod bulk;
 mod companies;
 mod contacts;
+mod csv_output;
 mod deals;
 mod foundation;
 mod gdpr;

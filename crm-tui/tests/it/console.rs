@@ -225,7 +225,7 @@ async fn an_activity_added_with_a_due_time_shows_up_as_due_and_can_be_done() {
     codes.extend("Rückruf".chars().map(KeyCode::Char));
     codes.push(KeyCode::Tab);
     codes.extend(std::iter::repeat_n(KeyCode::Backspace, 8));
-    codes.extend("today 00:01".chars().map(KeyCode::Char));
+    codes.extend("now".chars().map(KeyCode::Char));
     codes.push(KeyCode::Enter);
     keys(&mut app, &scope, &codes).await;
     assert!(app.dialog.is_none(), "saved: {:?}", app.dialog);
