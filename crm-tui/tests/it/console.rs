@@ -2,10 +2,11 @@
 //! `handle_key`, the commands they return run against crm-core and their messages go
 //! through `update::apply`, exactly as the loop does, one after another.
 
+use crm_core::Scope;
 use crm_core::domain::DealStatus;
 use crm_core::store::deal::{self, DealPatch};
 use crm_core::testing::TestDb;
-use crm_core::{Scope, demo};
+use crm_tools::demo;
 use crm_tui::app::{App, Dialog, Identity, View};
 use crm_tui::command::{Command, execute};
 use crm_tui::key::handle_key;
