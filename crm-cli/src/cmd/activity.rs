@@ -135,7 +135,7 @@ fn local(t: NaiveDateTime) -> std::result::Result<DateTime<Utc>, String> {
 
 /// RFC 3339; `YYYY-MM-DD HH:MM[:SS]` local time; a date, `today` or `tomorrow` (the end
 /// of that day, local time); or `now`.
-pub(crate) fn parse_time(s: &str) -> std::result::Result<DateTime<Utc>, String> {
+fn parse_time(s: &str) -> std::result::Result<DateTime<Utc>, String> {
     let s = s.trim();
     let today = Local::now().date_naive();
     match s.to_lowercase().as_str() {

@@ -8,6 +8,8 @@ use std::io::Write as _;
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use crm_core::Tx;
+use crm_core::auth::zone;
+use crm_core::domain::{self, DayEnd};
 use crm_core::report::{
     self, ForecastBy, ForecastGroup, ForecastQuery, ForecastReport, StageVelocity, StuckDeal,
     Velocity, VelocityPeriod, VelocityQuery,
@@ -21,21 +23,30 @@ use crate::output::{self, Row};
 
 /// Whole days: `30d` or `30` (also `2w`).
 pub(crate) fn parse_days(s: &str) -> std::result::Result<u32, String> {
-    let t = s.trim();
-    let secs = if t.chars().all(|c| c.is_ascii_digit()) && !t.is_empty() {
-        t.parse::<u64>()
-            .map_err(|_| "too many days".to_string())?
-            .saturating_mul(86_400)
-    } else {
-        crate::cmd::remind::parse_duration(t)?.as_secs()
-    };
-    if secs == 0 || secs % 86_400 != 0 {
+    let secs = crate::cmd::remind::parse_duration(s)?.as_secs();
+    if secs % 86_400 != 0 {
         return Err("expected whole days, such as 30d or 2w".into());
     }
     u32::try_from(secs / 86_400)
         .ok()
         .filter(|d| *d <= 36_500)
         .ok_or_else(|| "at most 36500 days".into())
+}
+
+/// A time flag (`--as-of`, `--since`, `--until`) read by crm-core's shared parser in the
+/// acting user's time zone: a bare date is the start of the day for `DayEnd::Start`, its
+/// end for `DayEnd::End`.
+pub(crate) async fn read_time(
+    tx: &mut Tx,
+    flag: &str,
+    raw: Option<&str>,
+    end: DayEnd,
+) -> Result<Option<DateTime<Utc>>> {
+    let Some(raw) = raw else { return Ok(None) };
+    let zone = zone::acting(tx).await?;
+    domain::parse_time(raw, zone, end, Utc::now())
+        .map(Some)
+        .map_err(|e| exit::usage(format!("{flag} {e}")))
 }
 
 /// A forecast grouping for clap.

@@ -25,7 +25,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Only these scenarios (repeatable): import_contacts, reimport_update, export_contacts,
-    /// search, create_contact, board, duplicates.
+    /// search, create_contact, board, forecast, velocity, board_as_of, duplicates.
     #[arg(long = "scenario")]
     pub only: Vec<String>,
     /// Print `{"size", "scenarios": [...]}` as JSON (same as --format json).

@@ -8,15 +8,14 @@
 use std::io::Write as _;
 
 use anyhow::Result;
-use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
+use crm_core::domain::DayEnd;
 use crm_core::report::{self, BoardColumn, Forecast, ForecastBy, ForecastQuery, ForecastRow};
 use crm_core::store::pipeline::{self, Pipeline};
 use crm_core::{StageId, Tx};
 use rust_decimal::Decimal;
 
 use crate::cli::Format;
-use crate::cmd::activity::parse_time;
 use crate::cmd::analytics;
 use crate::cmd::deal::{confirm, print_json, resolve_pipeline, short_id, stage_in, write_table};
 use crate::ctx::Ctx;
@@ -83,10 +82,10 @@ pub enum PipelineCommand {
         /// The pipeline: its name or id (default: the default pipeline).
         #[arg(value_name = "NAME|ID")]
         pipeline: Option<String>,
-        /// The board as it stood then (a date means the end of that day, local time),
-        /// rebuilt from the stage history and the audit log.
-        #[arg(long, value_name = "TIME", value_parser = parse_time)]
-        as_of: Option<DateTime<Utc>>,
+        /// The board as it stood then (`30.06.2026`, `2026-06-30`: the end of that day in
+        /// your time zone; or a time), rebuilt from the stage history and the audit log.
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<String>,
     },
     /// The weighted forecast: open deals by expected close month and currency, each
     /// weighted by its stage's probability. Overdue close dates count in the current
@@ -106,10 +105,10 @@ pub enum PipelineCommand {
         /// Every pipeline together instead of one.
         #[arg(long = "all-pipelines", conflicts_with = "pipeline")]
         all_pipelines: bool,
-        /// The forecast as it stood then (a date means the end of that day, local time);
-        /// its months start with that moment's month.
-        #[arg(long, value_name = "TIME", value_parser = parse_time)]
-        as_of: Option<DateTime<Utc>>,
+        /// The forecast as it stood then (a date means the end of that day in your time
+        /// zone); its months start with that moment's month.
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<String>,
     },
     /// Velocity from the stage history: per stage the finished stays (average and median
     /// days) and the share of deals that went on to a later stage or were won; with
@@ -119,11 +118,11 @@ pub enum PipelineCommand {
         #[arg(value_name = "NAME|ID")]
         pipeline: Option<String>,
         /// Only stage entries and closings from this time on (a date means its start).
-        #[arg(long, value_name = "TIME", value_parser = parse_since)]
-        since: Option<DateTime<Utc>>,
-        /// Only stage entries and closings before this time (a date means its end).
-        #[arg(long, value_name = "TIME", value_parser = parse_time)]
-        until: Option<DateTime<Utc>>,
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Only stage entries and closings up to this time (a date means its end).
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
         /// Print the months (won, lost, win rate, lost reasons) instead of the stages
         /// (JSON always has both).
         #[arg(long)]
@@ -192,21 +191,6 @@ pub enum StageCommand {
         #[command(flatten)]
         pipeline: PipelineArg,
     },
-}
-
-/// A time as a lower bound: a bare date (`2026-06-01`) means the start of that day (local
-/// time); anything else as [`parse_time`].
-fn parse_since(s: &str) -> std::result::Result<DateTime<Utc>, String> {
-    match chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
-        Ok(day) => {
-            let start = day.and_time(chrono::NaiveTime::MIN);
-            chrono::TimeZone::from_local_datetime(&chrono::Local, &start)
-                .earliest()
-                .map(|t| t.with_timezone(&Utc))
-                .ok_or_else(|| "this local time does not exist".to_string())
-        }
-        Err(_) => parse_time(s),
-    }
 }
 
 /// A percentage: `25`, `12.5`, `12,5` or `25%`.
@@ -490,6 +474,8 @@ pub async fn run(cmd: PipelineCommand, ctx: &Ctx) -> Result<u8> {
         }
         PipelineCommand::Board { pipeline, as_of } => {
             let p = resolve_pipeline(&mut tx, pipeline.as_deref()).await?;
+            let as_of =
+                analytics::read_time(&mut tx, "--as-of", as_of.as_deref(), DayEnd::End).await?;
             let columns = match as_of {
                 Some(at) => report::board_as_of(&mut tx, Some(p.id), at).await?,
                 None => report::board(&mut tx, Some(p.id)).await?,
@@ -504,6 +490,8 @@ pub async fn run(cmd: PipelineCommand, ctx: &Ctx) -> Result<u8> {
             all_pipelines,
             as_of,
         } if by.is_some() || all_pipelines || as_of.is_some() => {
+            let as_of =
+                analytics::read_time(&mut tx, "--as-of", as_of.as_deref(), DayEnd::End).await?;
             let query = ForecastQuery {
                 by: by.unwrap_or_default(),
                 months,
@@ -519,6 +507,10 @@ pub async fn run(cmd: PipelineCommand, ctx: &Ctx) -> Result<u8> {
             until,
             periods,
         } => {
+            let since =
+                analytics::read_time(&mut tx, "--since", since.as_deref(), DayEnd::Start).await?;
+            let until =
+                analytics::read_time(&mut tx, "--until", until.as_deref(), DayEnd::End).await?;
             analytics::velocity(&mut tx, format, pipeline.as_deref(), since, until, periods)
                 .await?;
             tx.commit().await?;

@@ -25,6 +25,7 @@ mod duplicates;
 mod export_contacts;
 mod import_contacts;
 mod measure;
+mod pipeline_analytics;
 mod reimport_update;
 mod search;
 
@@ -82,6 +83,9 @@ pub const SCENARIOS: &[&str] = &[
     "search",
     "create_contact",
     "board",
+    "forecast",
+    "velocity",
+    "board_as_of",
     "duplicates",
 ];
 
@@ -193,6 +197,10 @@ pub async fn run(
     }
     if want("board") {
         scenarios.push(board::run(&cx, log).await?);
+    }
+    if want("forecast") || want("velocity") || want("board_as_of") {
+        let results = pipeline_analytics::run(&cx, log).await?;
+        scenarios.extend(results.into_iter().filter(|r| want(&r.name)));
     }
     if want("duplicates") {
         scenarios.push(duplicates::run(&cx, log).await?);
