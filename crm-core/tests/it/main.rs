@@ -15,5 +15,6 @@ mod lists;
 mod pipelines;
 mod replica;
 mod schema;
+mod search_words;
 mod tenancy;
 mod users;
