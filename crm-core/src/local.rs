@@ -21,6 +21,10 @@ use sqlx::postgres::PgConnectOptions;
 
 use crate::error::{Error, Result};
 
+pub mod tune;
+
+pub use tune::Tuning;
+
 /// The superuser created by `initdb` in a local cluster.
 pub const SUPERUSER: &str = "crm";
 /// The database the CRM uses inside a local cluster.
@@ -29,16 +33,17 @@ pub const DATABASE: &str = "crm";
 /// Tuning of a local cluster, written into its `postgresql.conf` when it is created.
 #[derive(Debug, Clone)]
 pub struct ClusterSettings {
-    /// `shared_buffers`, e.g. `256MB`.
-    pub shared_buffers: String,
+    /// The memory settings (`shared_buffers`, `work_mem`, ...).
+    pub memory: Tuning,
     /// Trade durability for speed (fsync off): only for throwaway test clusters.
     pub throwaway: bool,
 }
 
 impl Default for ClusterSettings {
+    /// Memory sized for this machine ([`Tuning::for_this_machine`]), durable.
     fn default() -> Self {
         Self {
-            shared_buffers: "256MB".into(),
+            memory: Tuning::for_this_machine(),
             throwaway: false,
         }
     }
@@ -337,15 +342,17 @@ impl LocalCluster {
              listen_addresses = ''\n\
              unix_socket_directories = '{}'\n\
              unix_socket_permissions = 0700\n\
-             shared_buffers = {}\n\
              max_connections = 100\n\
              max_wal_size = 4GB\n\
              checkpoint_timeout = 15min\n\
              logging_collector = off\n\
              log_min_messages = warning\n",
             data.display(),
-            self.settings.shared_buffers
         );
+        // Sized for the machine; `crm db tune` re-applies them (ALTER SYSTEM) later.
+        for (name, value) in self.settings.memory.settings() {
+            conf.push_str(&format!("{name} = {value}\n"));
+        }
         if self.settings.throwaway {
             conf.push_str("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n");
         }

@@ -51,7 +51,7 @@ fn start_server() -> Result<Server, String> {
                 .unwrap_or(0);
             let home = std::env::temp_dir().join(format!("crm-test-{pid}-{nanos}"));
             let settings = ClusterSettings {
-                shared_buffers: "128MB".into(),
+                memory: crate::local::Tuning::small(),
                 throwaway: true,
             };
             let cluster = LocalCluster::new(&home, settings).map_err(|e| e.to_string())?;

@@ -6,7 +6,7 @@ use anyhow::Result;
 use clap::Subcommand;
 use crm_core::LocalCluster;
 use crm_core::backup::{self, Target};
-use crm_core::local::{ClusterSettings, ClusterState};
+use crm_core::local::{ClusterSettings, ClusterState, Tuning};
 use serde::Serialize;
 
 use crate::cli::Format;
@@ -26,6 +26,14 @@ pub enum DbCommand {
     Stop,
     /// Print the local cluster's connection URL (for psql).
     Url,
+    /// Size the memory settings (shared_buffers, effective_cache_size, work_mem,
+    /// maintenance_work_mem) for this machine: applied to the local cluster (restarting it
+    /// when shared_buffers changes); for a --database-url server only printed as advice.
+    Tune {
+        /// Show the current and proposed settings; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Write a backup of the whole database (every organization) with pg_dump (custom
     /// format), of the local cluster or of the --database-url server.
     Backup {
@@ -117,6 +125,7 @@ pub async fn run(cmd: DbCommand, ctx: &Ctx) -> Result<u8> {
             }
             Ok(exit::OK)
         }
+        DbCommand::Tune { dry_run } => tune(ctx, uses_url, dry_run).await,
         DbCommand::Start | DbCommand::Stop | DbCommand::Url if uses_url => Err(exit::usage(
             "start, stop and url manage the local cluster; unset --database-url / DATABASE_URL",
         )),
@@ -237,6 +246,93 @@ pub async fn run(cmd: DbCommand, ctx: &Ctx) -> Result<u8> {
             Ok(exit::OK)
         }
     }
+}
+
+#[derive(Serialize)]
+struct SettingRow(crm_core::local::tune::SettingChange);
+
+impl Row for SettingRow {
+    fn headers() -> Vec<&'static str> {
+        vec!["setting", "current", "proposed", "change"]
+    }
+    fn cells(&self) -> Vec<String> {
+        let c = &self.0;
+        vec![
+            c.name.clone(),
+            c.current.clone(),
+            c.proposed.clone(),
+            match (c.changes, c.needs_restart) {
+                (false, _) => "-".into(),
+                (true, false) => "yes".into(),
+                (true, true) => "yes (restart)".into(),
+            },
+        ]
+    }
+}
+
+/// `crm db tune`: the local cluster is re-tuned (unless --dry-run); any other server only
+/// gets advice.
+async fn tune(ctx: &Ctx, uses_url: bool, dry_run: bool) -> Result<u8> {
+    let tuning = Tuning::for_this_machine();
+    let cluster = if uses_url {
+        None
+    } else {
+        ctx.crm().await?;
+        Some(LocalCluster::new(
+            LocalCluster::default_home(),
+            ClusterSettings::default(),
+        )?)
+    };
+    let options = match (&cluster, ctx.global.database_url.as_deref()) {
+        (Some(c), _) => c.connect_options("postgres"),
+        (None, Some(url)) => url
+            .parse()
+            .map_err(|_| exit::usage("the database URL is not valid"))?,
+        (None, None) => return Err(exit::usage("no database to tune")),
+    };
+    let changes = tuning.compare(&options).await?;
+    let pending = changes.iter().filter(|c| c.changes).count();
+    let mut applied = false;
+    let mut restarted = false;
+    match &cluster {
+        Some(c) if !dry_run && pending > 0 => {
+            let restart = tuning.apply(&options).await?;
+            applied = true;
+            if restart {
+                let c = c.clone();
+                tokio::task::spawn_blocking(move || {
+                    c.stop()?;
+                    c.ensure_started()
+                })
+                .await??;
+                restarted = true;
+            }
+            ctx.note(format!(
+                "local cluster: {pending} setting(s) changed{}",
+                if restarted { ", server restarted" } else { "" }
+            ));
+        }
+        Some(_) if pending == 0 => ctx.note("local cluster: the settings already fit this machine"),
+        Some(_) => ctx.note(format!(
+            "dry run: {pending} setting(s) would change; run `crm db tune` to apply"
+        )),
+        None => ctx.note(
+            "this server is not managed by crm: nothing changed. The proposed values assume it \
+             has this machine's memory; set them in its postgresql.conf (or ALTER SYSTEM) and \
+             restart it",
+        ),
+    }
+    match ctx.format() {
+        Format::Json => output::json(&serde_json::json!({
+            "database": if uses_url { "url" } else { "local" },
+            "dry_run": dry_run,
+            "applied": applied,
+            "restarted": restarted,
+            "settings": changes,
+        }))?,
+        f => output::list(f, &changes.into_iter().map(SettingRow).collect::<Vec<_>>())?,
+    }
+    Ok(exit::OK)
 }
 
 /// The database to back up or restore: --database-url, else the local cluster (started if

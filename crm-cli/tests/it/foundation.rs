@@ -157,6 +157,39 @@ async fn db_status_lists_applied_migrations() {
     assert!(!out["migrations"].as_array().unwrap().is_empty());
 }
 
+#[tokio::test]
+async fn db_tune_only_advises_a_server_it_does_not_manage() {
+    let db = TestDb::new().await;
+    let before = crm(&db, &["db", "tune"]).expect(0).json();
+    assert_eq!(before["database"], "url");
+    assert_eq!(before["applied"], false);
+    let names: Vec<&str> = before["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "shared_buffers",
+            "effective_cache_size",
+            "work_mem",
+            "maintenance_work_mem"
+        ]
+    );
+    // Nothing was written: the server keeps its values.
+    let after = crm(&db, &["db", "tune", "--dry-run"]).expect(0).json();
+    for (b, a) in before["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(after["settings"].as_array().unwrap())
+    {
+        assert_eq!(b["current"], a["current"]);
+    }
+}
+
 #[test]
 fn an_unreachable_database_exits_7_with_a_hint() {
     let run = crm_with(
@@ -239,6 +272,18 @@ fn the_local_cluster_starts_once_is_reused_and_stops() {
     );
     let url = crm_with(None, &["db", "url"], "", &env).expect(0);
     assert!(url.stdout.contains(home.to_str().unwrap()));
+    // A new cluster is created sized for the machine: tuning finds nothing to change.
+    let tune = crm_with(
+        None,
+        &["--format", "json", "db", "tune", "--dry-run"],
+        "",
+        &env,
+    )
+    .expect(0)
+    .json();
+    let settings = tune["settings"].as_array().unwrap();
+    assert_eq!(settings.len(), 4, "{tune}");
+    assert!(settings.iter().all(|s| s["changes"] == false), "{tune}");
     crm_with(None, &["db", "stop"], "", &env).expect(0);
     assert!(!pid_file.exists(), "the cluster stopped");
     std::fs::remove_dir_all(&home).ok();

@@ -22,6 +22,7 @@ mod report_as_of;
 mod report_forecast;
 mod report_velocity;
 mod schema;
+mod search_words;
 mod tenancy;
 mod users;
 mod visibility;
