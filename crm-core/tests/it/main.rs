@@ -11,6 +11,7 @@ mod demo;
 mod export;
 mod frontend;
 mod gdpr;
+mod gdpr_person;
 mod import;
 mod import_records;
 mod lists;
