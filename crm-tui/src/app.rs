@@ -109,6 +109,9 @@ pub struct BoardState {
     pub visible: Vec<Vec<usize>>,
     /// `m` was pressed: the next digit names the target stage.
     pub move_pending: bool,
+    /// Cards as read before a change that is still running (won, lost, moved): what the
+    /// conflict dialog compares with when the change turns out stale.
+    pub pending: Vec<Card>,
     /// Per column, the totals of the visible cards per currency: currency, value, weighted
     /// value (kept with `visible`).
     pub sums: Vec<Vec<(String, Decimal, Decimal)>>,
@@ -208,6 +211,20 @@ impl BoardState {
         }
     }
 
+    /// Remembers the selected card as read, before a change to it.
+    pub fn remember(&mut self) {
+        if let Some(card) = self.selected().cloned() {
+            self.pending.retain(|c| c.id != card.id);
+            self.pending.push(card);
+        }
+    }
+
+    /// The card as read before the running change, forgetting it.
+    pub fn forget(&mut self, id: DealId) -> Option<Card> {
+        let pos = self.pending.iter().position(|c| c.id == id)?;
+        Some(self.pending.remove(pos))
+    }
+
     /// Removes a card (won, lost).
     pub fn remove_card(&mut self, id: DealId) {
         if let Some(board) = self.data.as_mut() {
@@ -265,6 +282,11 @@ pub struct SearchState {
     pub hits: ListState<Hit>,
     /// Number of the newest query sent; answers to older ones are dropped.
     pub sent: u64,
+    /// A query is running: the next one waits for it (one search at a time, always the
+    /// newest text), so fast typing never piles queries up on the database.
+    pub in_flight: bool,
+    /// The text changed while a query was running.
+    pub dirty: bool,
 }
 
 /// Detail screens: the record shown, and the one being loaded.
@@ -413,8 +435,8 @@ pub struct App {
     pub color: bool,
     /// German labels (`LANG=de...`).
     pub german: bool,
-    /// Show times at this offset instead of the machine's zone (tests, benches).
-    pub zone: Option<chrono::FixedOffset>,
+    /// The acting user's time zone: times are shown and typed times read in it.
+    pub zone: crm_core::domain::Zone,
     /// The view shown.
     pub view: View,
     /// Views to return to with `Esc`.
@@ -451,7 +473,7 @@ impl App {
             today,
             color: true,
             german: false,
-            zone: None,
+            zone: crm_core::domain::Zone::Machine,
             view: View::Board,
             back: Vec::new(),
             board: BoardState::default(),

@@ -93,9 +93,15 @@ pub fn refresh(app: &mut App) -> Vec<Command> {
         }
         View::Search => match app.search.query.trim() {
             "" => Vec::new(),
+            _ if app.search.in_flight => {
+                app.search.dirty = true;
+                Vec::new()
+            }
             q => {
                 app.search.sent += 1;
                 app.search.hits.loading = true;
+                app.search.in_flight = true;
+                app.search.dirty = false;
                 vec![Command::Search {
                     seq: app.search.sent,
                     query: q.to_string(),
@@ -252,6 +258,7 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         KeyCode::Char('w') => match app.board.selected() {
             Some(card) => {
                 let (id, version) = (card.id, card.version);
+                app.board.remember();
                 app.board.remove_card(id);
                 vec![Command::Win { id, version }]
             }
@@ -323,6 +330,7 @@ pub fn move_to(app: &mut App, col: usize) -> Vec<Command> {
     if col == app.board.col {
         return Vec::new();
     }
+    app.board.remember();
     app.board.move_card(id, stage);
     vec![Command::Move {
         id,

@@ -4,7 +4,7 @@
 use std::io::{BufRead as _, Write as _};
 
 use anyhow::{Result, bail};
-use crm_core::{Crm, OrgId, UserId};
+use crm_core::{Crm, OrgId};
 use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use crossterm::terminal;
 
@@ -50,13 +50,14 @@ fn password() -> Result<String> {
 
 /// Logs in; three attempts. A wrong password and an unknown or locked account get the same
 /// message, so the prompt does not reveal which accounts exist.
-pub async fn login(crm: &Crm, org: OrgId) -> Result<(UserId, String)> {
+/// Returns the session's access token and the e-mail address.
+pub async fn login(crm: &Crm, org: OrgId) -> Result<(String, String)> {
     eprintln!("Log in (or start with --as EMAIL / CRM_USER).");
     for _ in 0..3 {
         let email = ask("E-mail")?;
         let pw = password()?;
         match crm.login(org, &email, &pw).await {
-            Ok(session) => return Ok((session.user_id, email)),
+            Ok(session) => return Ok((session.access_token, email)),
             Err(crm_core::Error::PermissionDenied(_) | crm_core::Error::NotFound { .. }) => {
                 eprintln!(
                     "Login failed: wrong e-mail or password, or the account cannot log in now."

@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 use chrono::Local;
 use clap::Parser;
-use crm_core::{Crm, LocalCluster, Organization, UserId};
+use crm_core::frontend::{self, ActorChoice, Options, SetupError};
+use crm_core::{Crm, Organization};
 use crm_tui::app::{App, Identity};
 use crm_tui::command::Command;
 use tokio::sync::mpsc::unbounded_channel;
@@ -59,53 +60,19 @@ fn main() -> ExitCode {
     }
 }
 
-/// Opens the database: the URL (which must be migrated) or the local cluster.
-async fn open(url: Option<&str>) -> Result<Crm> {
-    match url.filter(|u| !u.is_empty()) {
-        Some(url) => {
-            let crm = Crm::connect(url).await?;
-            let pending = crm
-                .migration_status()
-                .await?
-                .iter()
-                .filter(|m| m.applied_at.is_none())
-                .count();
-            if pending > 0 {
-                bail!(
-                    "the database has {pending} pending migration(s); run `crm db migrate` first"
-                );
-            }
-            Ok(crm)
-        }
-        None => {
-            let home = LocalCluster::default_home();
-            Crm::open_local(&home)
-                .await
-                .with_context(|| format!("local cluster in {}", home.display()))
-        }
-    }
-}
-
 /// The organization: by slug, the only one, or picked from a numbered list.
 async fn organization(crm: &Crm, slug: Option<&str>) -> Result<Organization> {
-    if let Some(slug) = slug {
-        return crm
-            .organization_by_slug(slug)
-            .await
-            .with_context(|| format!("no organization '{slug}' (`crm org list` shows them)"));
-    }
-    let mut orgs = crm.organizations().await?;
-    match orgs.len() {
-        0 => bail!("there is no organization yet; try `crm demo`"),
-        1 => Ok(orgs.remove(0)),
-        _ => {
-            let names: Vec<String> = orgs
+    match frontend::choose_organization(crm, slug).await {
+        Ok(org) => Ok(org),
+        Err(SetupError::SeveralOrganizations { mut organizations }) => {
+            let names: Vec<String> = organizations
                 .iter()
                 .map(|o| format!("{} ({})", o.name, o.slug))
                 .collect();
             let i = login::pick("Organization", &names)?;
-            Ok(orgs.remove(i))
+            Ok(organizations.remove(i))
         }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -117,31 +84,25 @@ async fn start(args: Args) -> Result<()> {
     if !std::io::stdout().is_terminal() {
         bail!("crm-tui needs a terminal; use `crm` for scripts");
     }
-    let crm = open(args.database_url.as_deref()).await?;
-    let org = organization(&crm, args.org.as_deref()).await?;
-    let (actor, email): (UserId, String) = match &args.as_user {
-        Some(email) => {
-            let (id, _) = crm
-                .user_by_email(org.id, email)
-                .await
-                .map_err(|e| match e {
-                    crm_core::Error::NotFound { .. } => {
-                        anyhow::anyhow!(
-                            "no user with that e-mail in '{}' (--as / CRM_USER)",
-                            org.slug
-                        )
-                    }
-                    e => e.into(),
-                })?;
-            (id, email.clone())
-        }
-        None => login::login(&crm, org.id).await?,
+    // The set-up shared with `crm`: database (pending migrations refused), organization,
+    // actor.
+    let options = Options {
+        database_url: args.database_url.clone(),
+        organization: args.org.clone(),
+        ..Options::default()
     };
+    let crm = frontend::open_database(&options).await?;
+    let org = organization(&crm, args.org.as_deref()).await?;
+    let (choice, email) = match &args.as_user {
+        Some(email) => (ActorChoice::Email(email.clone()), email.clone()),
+        None => {
+            let (token, email) = login::login(&crm, org.id).await?;
+            (ActorChoice::Session(token), email)
+        }
+    };
+    let actor = frontend::choose_actor(&crm, &org, &choice).await?;
+    let (actor, role) = (actor.id, actor.role);
     let scope = crm.scope(org.id, actor);
-    let role = scope
-        .run(async |tx| Ok(tx.actor().role))
-        .await
-        .context("the acting user cannot act in this organization")?;
     let lang = std::env::var("LANG").unwrap_or_default();
     let mut app = App::new(
         Identity {
@@ -152,6 +113,12 @@ async fn start(args: Args) -> Result<()> {
         },
         Local::now().date_naive(),
     );
+    // Times are shown and read in the user's zone (user, else organization, else machine).
+    app.zone = scope
+        .run(async |tx| crm_core::auth::zone::acting(tx).await)
+        .await
+        .unwrap_or_default();
+    app.today = app.zone.date_of(chrono::Utc::now());
     app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     app.german = args.german || lang.starts_with("de");
     app.board.loading = true;

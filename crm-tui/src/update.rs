@@ -1,6 +1,7 @@
 //! Messages from tasks: `apply` folds them into the state and returns follow-up work
 //! (reloads after a change). Pure, like the key handler.
 
+use crm_core::console::Card;
 use crm_core::domain::DealStatus;
 use crm_core::store::deal::Deal;
 
@@ -80,6 +81,11 @@ pub fn apply(app: &mut App, msg: Message) -> Vec<Command> {
             Vec::new()
         }
         Message::Hits(seq, r) => {
+            app.search.in_flight = false;
+            if app.search.dirty && app.view == View::Search {
+                // The text changed meanwhile: ask for the newest text now.
+                return key::refresh(app);
+            }
             // An answer to an older query than the newest one sent is out of date.
             if seq == app.search.sent {
                 match r {
@@ -99,13 +105,14 @@ pub fn apply(app: &mut App, msg: Message) -> Vec<Command> {
             id,
             retry,
         } => {
+            let seen = app.board.forget(id);
             match *now {
                 Ok(d) => {
                     app.dialog = Some(Dialog::Conflict {
                         attempted,
                         id,
                         version: d.version,
-                        changes: conflict_changes(app, id, &d),
+                        changes: conflict_changes(app, seen.as_ref(), &d),
                         by: None,
                         retry: retry.filter(|_| d.status == DealStatus::Open),
                     });
@@ -114,7 +121,8 @@ pub fn apply(app: &mut App, msg: Message) -> Vec<Command> {
             }
             key::refresh(app)
         }
-        Message::DealFailed(_, e) => {
+        Message::DealFailed(id, e) => {
+            app.board.forget(id);
             failed(app, e);
             key::refresh(app)
         }
@@ -178,6 +186,7 @@ fn close_form(app: &mut App) {
 /// A deal change went through: update what is shown in place.
 fn deal_changed(app: &mut App, what: &str, deal: &Deal) -> Vec<Command> {
     close_form(app);
+    app.board.forget(deal.id);
     app.info(format!("“{}” {what}", fmt::fit(&deal.title, 40)));
     if let Some(board) = app.board.data.as_mut() {
         for col in &mut board.columns {
@@ -205,23 +214,23 @@ fn deal_changed(app: &mut App, what: &str, deal: &Deal) -> Vec<Command> {
 }
 
 /// What differs between the card as I saw it and the deal now.
-fn conflict_changes(app: &App, id: crm_core::DealId, now: &Deal) -> Vec<(String, String, String)> {
+fn conflict_changes(app: &App, seen: Option<&Card>, now: &Deal) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
-    let Some(board) = &app.board.data else {
+    let Some(card) = seen else {
         return out;
     };
-    let Some((col, card)) = board
-        .columns
-        .iter()
-        .flat_map(|c| c.cards.iter().map(move |card| (c, card)))
-        .find(|(_, card)| card.id == id)
-    else {
-        return out;
-    };
-    // The card was moved on screen already: compare with the stage it had when read is not
-    // possible, so show the stage it is in now next to the one on screen.
-    if col.stage_id != now.stage_id {
-        out.push(("Stage".into(), col.name.clone(), now.stage.clone()));
+    let stage_name = app
+        .board
+        .data
+        .as_ref()
+        .and_then(|b| b.columns.iter().find(|c| c.stage_id == card.stage_id))
+        .map(|c| c.name.clone());
+    if card.stage_id != now.stage_id {
+        out.push((
+            "Stage".into(),
+            stage_name.unwrap_or_else(|| "?".into()),
+            now.stage.clone(),
+        ));
     }
     if card.value != now.value || card.currency != now.currency {
         out.push((

@@ -71,14 +71,6 @@ pub async fn board(tx: &mut Tx, pipeline: Option<PipelineId>) -> Result<Vec<Boar
     tx.require(Permission::Read)?;
     let org = tx.org();
     let (pipeline_id, _) = resolve_pipeline(tx, pipeline).await?;
-    let stages: Vec<(StageId, String, i32, Decimal)> = sqlx::query_as(
-        "select id, name, position, probability from stages \
-         where org_id = $1 and pipeline_id = $2 order by position",
-    )
-    .bind(org)
-    .bind(pipeline_id)
-    .fetch_all(tx.conn())
-    .await?;
     let deals: Vec<BoardDeal> = sqlx::query_as(
         "select d.id, d.stage_id, d.title, d.value, d.currency::text as currency, \
                 co.name as company, \
@@ -100,6 +92,23 @@ pub async fn board(tx: &mut Tx, pipeline: Option<PipelineId>) -> Result<Vec<Boar
          order by d.expected_close_date nulls last, d.id",
     )
     .bind(org)
+    .bind(pipeline_id)
+    .fetch_all(tx.conn())
+    .await?;
+    columns(tx, pipeline_id, deals).await
+}
+
+/// The stages of a pipeline by position, each with its deals from `deals` (in their order).
+pub(super) async fn columns(
+    tx: &mut Tx,
+    pipeline_id: PipelineId,
+    deals: Vec<BoardDeal>,
+) -> Result<Vec<BoardColumn>> {
+    let stages: Vec<(StageId, String, i32, Decimal)> = sqlx::query_as(
+        "select id, name, position, probability from stages \
+         where org_id = $1 and pipeline_id = $2 order by position",
+    )
+    .bind(tx.org())
     .bind(pipeline_id)
     .fetch_all(tx.conn())
     .await?;

@@ -4,13 +4,23 @@
 //!
 //! One file per report; the shared helpers live here.
 
+mod as_of;
 mod board;
 mod forecast;
 mod summary;
+mod velocity;
 
+pub use as_of::{board_as_of, pipeline_summary_as_of};
 pub use board::{BoardColumn, BoardDeal, board};
-pub use forecast::{Forecast, ForecastRow, forecast};
+pub use forecast::{
+    Forecast, ForecastBy, ForecastGroup, ForecastQuery, ForecastReport, ForecastRow, forecast,
+    forecast_by,
+};
 pub use summary::{PipelineSummary, StageSummary, pipeline_summary};
+pub use velocity::{
+    LostReasonCount, StageVelocity, StuckDeal, Velocity, VelocityPeriod, VelocityQuery, stuck,
+    velocity,
+};
 
 use crate::error::{Error, Result};
 use crate::ids::PipelineId;

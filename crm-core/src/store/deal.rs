@@ -279,16 +279,26 @@ fn check_title(errors: &mut FieldErrors, title: &str) -> Option<String> {
     }
 }
 
-/// Checks an amount in a currency (`currency` when given, else `fallback`).
+/// Checks an amount in a currency (`currency` when given, else the one the amount names,
+/// else `fallback`).
 fn check_money(
     errors: &mut FieldErrors,
     amount: Amount<'_>,
     currency: Option<&str>,
     fallback: &str,
 ) -> Option<Money> {
+    // An amount typed with a sign or code (`12.500,00 €`) names its currency when no
+    // currency is given.
+    let named = match amount {
+        Amount::Text(v) => Money::named_currency(v).ok().flatten(),
+        Amount::Stored(_) => None,
+    };
     let currency = match currency.map(str::trim).filter(|c| !c.is_empty()) {
         Some(c) => errors.check("currency", Currency::parse(c)),
-        None => errors.check("currency", Currency::parse(fallback)),
+        None => match named {
+            Some(c) => Some(c),
+            None => errors.check("currency", Currency::parse(fallback)),
+        },
     };
     let checked_in = currency.unwrap_or_default();
     let money = match amount {

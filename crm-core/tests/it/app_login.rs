@@ -43,9 +43,9 @@ async fn a_handle_on_the_app_login_works_but_cannot_reset_its_role_or_read_anoth
         Error::Conflict(_)
     ));
     let options = db
-        .crm
-        .connect_options()
-        .clone()
+        .url()
+        .parse::<crm_core::db::PgConnectOptions>()
+        .unwrap()
         .username(&name)
         .password("a long enough secret");
     let app = Crm::connect_with(options.clone()).await.unwrap();
