@@ -190,6 +190,65 @@ impl Crm {
             .map_err(|e| unavailable(&e))
     }
 
+    /// Creates a least-privileged login role `name` with `password` for embedding
+    /// programs (and `crm --database-url`): it may only switch to [`APP_ROLE`] (which the
+    /// pool does on every connection), holds no privilege of its own (NOINHERIT: after a
+    /// `RESET ROLE` it reads nothing), is no superuser, cannot bypass row-level security,
+    /// create roles or databases. A handle connected as this role never holds more than
+    /// the application role. Run on the owner's connection; the role must not exist yet
+    /// ([`Error::Conflict`]). The name is 1-63 lower-case letters, digits or `_`, starting
+    /// with a letter; the password at least 12 characters.
+    pub async fn create_app_login(&self, name: &str, password: &str) -> Result<()> {
+        let mut errors = crate::error::FieldErrors::new();
+        let valid_name = name.len() <= 63
+            && name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !valid_name {
+            errors.add(
+                "name",
+                "must be 1-63 lower-case letters, digits or '_', starting with a letter",
+            );
+        }
+        if password.chars().count() < 12 {
+            errors.add("password", "must be at least 12 characters");
+        }
+        errors.into_result()?;
+        let mut conn = self.owner_connection().await?;
+        let exists: bool =
+            sqlx::query_scalar("select exists(select 1 from pg_roles where rolname = $1)")
+                .bind(name)
+                .fetch_one(&mut conn)
+                .await?;
+        if exists {
+            return Err(Error::Conflict(format!(
+                "a role named '{name}' exists already"
+            )));
+        }
+        // The statement is quoted by the server (format %I / %L): no value is spliced here.
+        let create: String = sqlx::query_scalar(
+            "select format('create role %I login noinherit nosuperuser nocreatedb nocreaterole \
+                            nobypassrls noreplication password %L', $1::text, $2::text)",
+        )
+        .bind(name)
+        .bind(password)
+        .fetch_one(&mut conn)
+        .await?;
+        let grant: String =
+            sqlx::query_scalar("select format('grant %I to %I', $1::text, $2::text)")
+                .bind(APP_ROLE)
+                .bind(name)
+                .fetch_one(&mut conn)
+                .await?;
+        let mut tx = sqlx::Connection::begin(&mut conn).await?;
+        tx.execute(sqlx::AssertSqlSafe(create)).await?;
+        tx.execute(sqlx::AssertSqlSafe(grant)).await?;
+        tx.commit().await?;
+        conn.close().await.ok();
+        Ok(())
+    }
+
     /// Closes the pools.
     pub async fn close(&self) {
         self.pool.close().await;

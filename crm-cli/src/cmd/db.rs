@@ -42,6 +42,16 @@ pub enum DbCommand {
         #[arg(long, short = 'o', value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Create a least-privileged login role for programs that embed the CRM (and for
+    /// `crm --database-url`): it can only switch to the application role `crm_app`, holds
+    /// nothing itself, and cannot migrate, create or list organizations. The password is
+    /// read from the first line of stdin (at least 12 characters). Connect with
+    /// `postgresql://NAME:PASSWORD@HOST/DB`; see README "Security model".
+    CreateAppLogin {
+        /// The role's name (lower-case letters, digits, '_').
+        #[arg(long)]
+        name: String,
+    },
     /// Replace the whole database with a backup (pg_restore --clean, in one transaction:
     /// on failure nothing changes). Everything written since the backup is lost, and
     /// erasures made since must be re-applied (`crm gdpr reapply-erasures`). Asks for
@@ -91,6 +101,22 @@ pub async fn run(cmd: DbCommand, ctx: &Ctx) -> Result<u8> {
             crm.migrate().await?;
             let n = crm.migration_status().await?.len();
             ctx.note(format!("database is up to date ({n} migrations applied)"));
+            Ok(exit::OK)
+        }
+        DbCommand::CreateAppLogin { name } => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .map_err(|e| exit::coded(exit::ERROR, format!("cannot read stdin: {e}")))?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let crm = match ctx.global.database_url.as_deref().filter(|u| !u.is_empty()) {
+                Some(url) => crm_core::Crm::connect(url).await?,
+                None => ctx.crm().await?,
+            };
+            crm.create_app_login(&name, password).await?;
+            ctx.note(format!(
+                "created the login role '{name}': it may only act as crm_app"
+            ));
             Ok(exit::OK)
         }
         DbCommand::Status => {

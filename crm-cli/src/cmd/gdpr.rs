@@ -71,6 +71,11 @@ pub enum GdprCommand {
         /// Only count what would go; change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Also erase this contact record (id or at least 4 of its digits), with its merges:
+        /// for a deleted record that shares an address with the person and that a dry run
+        /// listed as a candidate. Repeatable.
+        #[arg(long, value_name = "ID")]
+        include: Vec<String>,
     },
     /// Record that a contact grants or revokes consent, with its source.
     Consent {
@@ -495,23 +500,43 @@ pub async fn run(cmd: GdprCommand, ctx: &Ctx) -> Result<u8> {
             contact: reference,
             yes,
             dry_run,
+            include,
         } => {
             if !dry_run {
                 needs_terminal_or_yes(yes)?;
             }
             let (_, _, scope) = ctx.scope().await?;
+            let erase = async |tx: &mut crm_core::Tx, dry: bool| {
+                let mut ids = Vec::new();
+                for r in &include {
+                    ids.push(contact::resolve(tx, r).await?);
+                }
+                gdpr::erase_including(tx, &reference, &ids, dry).await
+            };
+            let note_candidates = |r: &gdpr::ErasureReceipt| {
+                if !r.candidates.is_empty() {
+                    let ids: Vec<String> = r.candidates.iter().map(|c| c.to_string()).collect();
+                    ctx.note(format!(
+                        "{} deleted record(s) share an address with this person and are not \
+                         erased; if they are the same person, add --include for each: {}",
+                        ids.len(),
+                        ids.join(" ")
+                    ));
+                }
+            };
             if dry_run {
                 let r = scope
-                    .run(async |tx| gdpr::erase(tx, &reference, true).await)
+                    .run(async |tx| erase(tx, true).await)
                     .await
                     .map_err(person_error)?;
                 output::one(ctx.format(), &r)?;
+                note_candidates(&r);
                 return Ok(exit::OK);
             }
             if !yes {
                 let (preview, person) = scope
                     .run(async |tx| {
-                        let r = gdpr::erase(tx, &reference, true).await?;
+                        let r = erase(tx, true).await?;
                         let c = contact::get_including_deleted(tx, r.subject_id).await?;
                         Ok((r, c))
                     })
@@ -531,10 +556,11 @@ pub async fn run(cmd: GdprCommand, ctx: &Ctx) -> Result<u8> {
                 }
             }
             let r = scope
-                .run(async |tx| gdpr::erase(tx, &reference, false).await)
+                .run(async |tx| erase(tx, false).await)
                 .await
                 .map_err(person_error)?;
             output::one(ctx.format(), &r)?;
+            note_candidates(&r);
             ctx.note(format!(
                 "erased {} record(s); receipt {}",
                 r.counts.contacts, r.receipt_id

@@ -5,7 +5,7 @@
 //!
 //! | data | erasure |
 //! |---|---|
-//! | contact records (the person's, soft-deleted duplicates, merged records) | deleted, with their e-mail addresses, phone numbers, tag links, owners, consents and search columns |
+//! | contact records (the person's, records merged into it or it into, records the operator names) | deleted, with their e-mail addresses, phone numbers, tag links, owners, consents and search columns |
 //! | activities linked only to the person | deleted |
 //! | activities also linked to a company or deal | contact link removed; the person's names, addresses and numbers in subject and body replaced by `[erased]` |
 //! | deals with the person | contact link removed (value, currency, stage stay for accounting); the person's names etc. in the title and lost-reason text replaced |
@@ -75,6 +75,10 @@ pub struct ErasureReceipt {
     pub email_hashes: Vec<String>,
     /// Whether this was a dry run (nothing changed, nothing stored).
     pub dry_run: bool,
+    /// Soft-deleted records of others that share one of the person's e-mail addresses
+    /// (a shared mailbox): not erased; name them with [`erase_including`] if they are the
+    /// same person.
+    pub candidates: Vec<ContactId>,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -89,11 +93,26 @@ fn hex(bytes: &[u8]) -> String {
 /// and nothing changes. On any error, nothing of the erasure remains in the transaction.
 /// Unknown reference: [`Error::NotFound`].
 pub async fn erase(tx: &mut Tx, reference: &str, dry_run: bool) -> Result<ErasureReceipt> {
+    erase_including(tx, reference, &[], dry_run).await
+}
+
+/// [`erase`] of the person named by `reference` together with the contact records
+/// `include` (and their merges): what the operator names explicitly, such as a
+/// [`ErasureReceipt::candidates`] record of an earlier dry run. A record that does not
+/// exist is a validation error on the field `include`.
+pub async fn erase_including(
+    tx: &mut Tx,
+    reference: &str,
+    include: &[ContactId],
+    dry_run: bool,
+) -> Result<ErasureReceipt> {
     tx.require(Permission::Erase)?;
+    let include: Vec<Uuid> = include.iter().map(|c| c.uuid()).collect();
     isolated(tx, !dry_run, async |tx| {
-        let person = find_person(tx, reference).await?;
+        let person = find_person(tx, reference, &include).await?;
         let mut receipt = erase_person(tx, &person).await?;
         receipt.dry_run = dry_run;
+        receipt.candidates = person.candidates.clone();
         Ok(receipt)
     })
     .await
@@ -268,6 +287,7 @@ async fn erase_person(tx: &mut Tx, person: &Person) -> Result<ErasureReceipt> {
         counts,
         email_hashes: hashes.iter().map(|h| hex(h)).collect(),
         dry_run: false,
+        candidates: Vec::new(),
     })
 }
 
@@ -321,6 +341,7 @@ pub async fn receipts(tx: &mut Tx, limit: u32) -> Result<Vec<ErasureReceipt>> {
                 counts: serde_json::from_value(counts).unwrap_or_default(),
                 email_hashes: hashes.iter().map(|h| hex(h)).collect(),
                 dry_run: false,
+                candidates: Vec::new(),
             },
         )
         .collect())

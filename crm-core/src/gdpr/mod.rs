@@ -2,10 +2,12 @@
 //! consent, retention, and the organization-wide export and deletion of a tenant leaving.
 //!
 //! A *person* is found by contact id (or id digits) or by any of their e-mail addresses,
-//! and is every contact record that belongs to them: the one named, soft-deleted
-//! duplicates sharing one of its e-mail addresses, contacts merged into it (and the contact
-//! it was merged into), repeated until nothing new turns up. Subject export and erasure
-//! work on all of those records at once.
+//! and is every contact record that belongs to them: the one named, contacts merged into it
+//! (and the contact it was merged into) as the `merged_into_id` column records, which only
+//! a merge writes, repeated until nothing new turns up, and the records the operator names
+//! explicitly. Soft-deleted records of others sharing an address (a shared mailbox such as
+//! `info@...`) are listed as candidates, never taken silently. Subject export and erasure
+//! work on all of the person's records at once.
 //!
 //! These are organization-level duties, so they see every record of the organization
 //! whatever the acting user's record visibility (team / own); the permissions still apply:
@@ -21,7 +23,7 @@ pub mod retention;
 pub mod subject_export;
 
 pub use consent::{Consent, ConsentStatus, ContactWithoutConsent};
-pub use erase::{ErasureCounts, ErasureReceipt, erase, receipts, was_erased};
+pub use erase::{ErasureCounts, ErasureReceipt, erase, erase_including, receipts, was_erased};
 pub use org::{OrgDeletion, OrgExport, TableExport, delete_organization, org_export};
 pub use retention::{RetentionSummary, retention, retention_days, set_retention_days};
 pub use subject_export::{SubjectExport, subject_export, write_csv_bundle};
@@ -58,13 +60,20 @@ pub(crate) struct Person {
     pub ids: Vec<Uuid>,
     /// How the person was named.
     pub matched_by: MatchedBy,
+    /// Soft-deleted records of others sharing one of the person's addresses: not part of
+    /// the person unless the operator names them.
+    pub candidates: Vec<ContactId>,
 }
 
 /// Finds the person named by `reference` (a contact id, at least 4 of its hex digits, or an
-/// e-mail address) with all their records. By e-mail: the live contact that has the
-/// address; when none does, every soft-deleted one that has it. Several live contacts
-/// sharing the address is a validation error on the field `contact` (name one by id).
-pub(crate) async fn find_person(tx: &mut Tx, reference: &str) -> Result<Person> {
+/// e-mail address) with all their records: the record named, the records merged into it or
+/// it into (the `merged_into_id` column, which only a merge writes), repeated, and the
+/// records the operator names in `include` (with their merges). By e-mail: the live contact
+/// that has the address; when none does, the one soft-deleted contact that has it. Several
+/// contacts sharing the address is a validation error on the field `contact` (name one by
+/// id). Other soft-deleted records sharing one of the person's addresses are not taken:
+/// they are returned as `candidates` for the operator to include.
+pub(crate) async fn find_person(tx: &mut Tx, reference: &str, include: &[Uuid]) -> Result<Person> {
     let reference = reference.trim();
     let org = tx.org();
     let (seed, matched_by) = if reference.contains('@') {
@@ -90,10 +99,15 @@ pub(crate) async fn find_person(tx: &mut Tx, reference: &str) -> Result<Person> 
         .fetch_all(tx.conn())
         .await?;
         let live: Vec<Uuid> = rows.iter().filter(|r| r.1).map(|r| r.0).collect();
-        let seed = match live.len() {
-            0 if rows.is_empty() => return Err(Error::NotFound { entity: "contact" }),
-            0 => rows.iter().map(|r| r.0).collect(),
-            1 => live,
+        let seed = match (live.len(), rows.len()) {
+            (_, 0) => return Err(Error::NotFound { entity: "contact" }),
+            (1, _) | (0, 1) => vec![live.first().copied().unwrap_or(rows[0].0)],
+            (0, _) => {
+                return Err(Error::invalid(
+                    "contact",
+                    "several deleted contacts have this e-mail address; name the contact by id",
+                ));
+            }
             _ => {
                 return Err(Error::invalid(
                     "contact",
@@ -109,51 +123,34 @@ pub(crate) async fn find_person(tx: &mut Tx, reference: &str) -> Result<Person> 
         )
     };
     let mut ids = seed;
+    for id in include {
+        let found: bool = sqlx::query_scalar(
+            "select exists(select 1 from contacts where org_id = $1 and id = $2)",
+        )
+        .bind(org)
+        .bind(id)
+        .fetch_one(tx.conn())
+        .await?;
+        if !found {
+            return Err(Error::invalid(
+                "include",
+                "names a contact that does not exist",
+            ));
+        }
+        if !ids.contains(id) {
+            ids.push(*id);
+        }
+    }
     for _ in 0..MAX_ROUNDS {
-        // What the records found so far share with others: addresses and merges.
-        let own: Vec<(Uuid, Option<String>, Option<String>)> = sqlx::query_as(
-            "select id, email_norm, custom->>'merged_into' from contacts \
-             where org_id = $1 and id = any($2)",
-        )
-        .bind(org)
-        .bind(&ids)
-        .fetch_all(tx.conn())
-        .await?;
-        let mut emails: Vec<String> = sqlx::query_scalar(
-            "select email_norm from contact_emails where org_id = $1 and contact_id = any($2)",
-        )
-        .bind(org)
-        .bind(&ids)
-        .fetch_all(tx.conn())
-        .await?;
-        emails.extend(own.iter().filter_map(|r| r.1.clone()));
-        emails.sort();
-        emails.dedup();
-        let merged_into: Vec<Uuid> = own
-            .iter()
-            .filter_map(|r| r.2.as_deref().and_then(|m| Uuid::parse_str(m).ok()))
-            .collect();
-        let id_texts: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-        // Soft-deleted records with one of the addresses, records merged into these, and
-        // the records these were merged into.
+        // Records merged into these, and the records these were merged into.
         let found: Vec<Uuid> = sqlx::query_scalar(
-            "select id from contacts \
-             where org_id = $1 and deleted_at is not null and email_norm = any($2) \
+            "select id from contacts where org_id = $1 and merged_into_id = any($2) \
              union \
-             select e.contact_id from contact_emails e \
-             join contacts c on c.org_id = e.org_id and c.id = e.contact_id \
-             where e.org_id = $1 and e.email_norm = any($2) and c.deleted_at is not null \
-             union \
-             select id from contacts \
-             where org_id = $1 and deleted_at is not null \
-               and custom->>'merged_into' = any($3) \
-             union \
-             select id from contacts where org_id = $1 and id = any($4)",
+             select merged_into_id from contacts \
+             where org_id = $1 and id = any($2) and merged_into_id is not null",
         )
         .bind(org)
-        .bind(&emails)
-        .bind(&id_texts)
-        .bind(&merged_into)
+        .bind(&ids)
         .fetch_all(tx.conn())
         .await?;
         let new: Vec<Uuid> = found.into_iter().filter(|id| !ids.contains(id)).collect();
@@ -162,6 +159,26 @@ pub(crate) async fn find_person(tx: &mut Tx, reference: &str) -> Result<Person> 
         }
         ids.extend(new);
     }
+    // Soft-deleted records of others sharing one of the person's addresses: listed only.
+    let candidates: Vec<Uuid> = sqlx::query_scalar(
+        "with mine as ( \
+             select email_norm from contacts \
+             where org_id = $1 and id = any($2) and email_norm is not null \
+             union select email_norm from contact_emails where org_id = $1 and contact_id = any($2)) \
+         select id from contacts \
+         where org_id = $1 and deleted_at is not null and email_norm in (select email_norm from mine) \
+           and id <> all($2) \
+         union \
+         select e.contact_id from contact_emails e \
+         join contacts c on c.org_id = e.org_id and c.id = e.contact_id \
+         where e.org_id = $1 and e.email_norm in (select email_norm from mine) \
+           and c.deleted_at is not null and e.contact_id <> all($2) \
+         order by 1",
+    )
+    .bind(org)
+    .bind(&ids)
+    .fetch_all(tx.conn())
+    .await?;
     // The main record: the first live one found, else the first.
     let live: Vec<Uuid> = sqlx::query_scalar(
         "select id from contacts where org_id = $1 and id = any($2) and deleted_at is null",
@@ -181,6 +198,7 @@ pub(crate) async fn find_person(tx: &mut Tx, reference: &str) -> Result<Person> 
         main: ContactId(main),
         ids,
         matched_by,
+        candidates: candidates.into_iter().map(ContactId).collect(),
     })
 }
 

@@ -240,7 +240,7 @@ pub async fn subject_export(tx: &mut Tx, reference: &str) -> Result<SubjectExpor
 }
 
 async fn collect(tx: &mut Tx, reference: &str) -> Result<SubjectExport> {
-    let person = find_person(tx, reference).await?;
+    let person = find_person(tx, reference, &[]).await?;
     let org = tx.org();
     let ids = &person.ids;
     let contact = contact::get_including_deleted(tx, person.main).await?;

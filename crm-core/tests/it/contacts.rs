@@ -811,7 +811,16 @@ async fn merge_moves_children_and_retires_the_other_contact() {
         .await
         .unwrap();
     assert!(gone.deleted_at.is_some());
-    assert_eq!(gone.custom["merged_into"], keep.id.to_string());
+    // The merge is recorded in its own column, not in the custom fields (issue 14, item 4).
+    assert!(gone.custom.get("merged_into").is_none());
+    let mut o = s.db.owner().await;
+    let merged_into: Option<uuid::Uuid> =
+        sqlx::query_scalar("select merged_into_id from contacts where id = $1")
+            .bind(remove.id)
+            .fetch_one(&mut o)
+            .await
+            .unwrap();
+    assert_eq!(merged_into, Some(keep.id.uuid()));
     assert!(gone.emails.is_empty() && gone.phones.is_empty() && gone.tags.is_empty());
     // Its old address now finds the kept contact.
     let found = s

@@ -1,6 +1,7 @@
 //! Integration tests of crm-core against a real PostgreSQL started by the harness.
 
 mod activities;
+mod app_login;
 mod audit_integrity;
 mod chain;
 mod companies;
@@ -10,6 +11,7 @@ mod deals;
 mod export;
 mod frontend;
 mod gdpr;
+mod gdpr_person;
 mod import;
 mod import_records;
 mod lists;

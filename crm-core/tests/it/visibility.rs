@@ -27,23 +27,23 @@ const RECORDS: &[(&str, &str)] = &[
 /// table), with the `crm_sees` call their policy must make.
 const INDIRECT: &[(&str, &str)] = &[("lexware_vouchers", "crm_sees('voucher'::text, id)")];
 
-/// Every (table, column, record kind) where a tenant table's column points at a record by
-/// foreign key, and every (table, `entity_id`, `*`) of a table naming records by
+/// Every (table, column, record kind) where a tenant table's column points at a record (or
+/// an activity, which belongs to records) by foreign key, and every (table, `entity_id`, `*`) of a table naming records by
 /// `entity_type` / `entity_id`. The records themselves are left out (they carry their own
 /// visibility).
 async fn children(conn: &mut PgConnection) -> Vec<(String, String, String)> {
     sqlx::query_as(
         "select c.relname::text, a.attname::text, \
                 case r.relname when 'contacts' then 'contact' when 'companies' then 'company' \
-                     else 'deal' end \
+                     when 'deals' then 'deal' else 'activity' end \
          from pg_constraint k \
          join pg_class c on c.oid = k.conrelid \
          join pg_class r on r.oid = k.confrelid \
          join pg_namespace n on n.oid = c.relnamespace \
          join pg_attribute a on a.attrelid = k.conrelid and a.attnum = any(k.conkey) \
          where k.contype = 'f' and n.nspname = 'public' \
-           and r.relname in ('contacts', 'companies', 'deals') \
-           and c.relname not in ('contacts', 'companies', 'deals') \
+           and r.relname in ('contacts', 'companies', 'deals', 'activities') \
+           and c.relname not in ('contacts', 'companies', 'deals', 'activities') \
            and a.attname <> 'org_id' \
          union \
          select c.relname::text, 'entity_id', '*' from pg_class c \
@@ -268,6 +268,11 @@ async fn world() -> World {
             vec![o, hidden_activity, hc, own.uuid()],
         ),
         (
+            "insert into activity_reminders (org_id, activity_id, kind, due_at) \
+             values ($1, $2, 'overdue', now())",
+            vec![o, hidden_activity],
+        ),
+        (
             "insert into activities (org_id, id, kind, subject, company_id) \
              values ($1, $2, 'note', 'Firma', $3)",
             vec![o, Uuid::now_v7(), hco],
@@ -359,6 +364,7 @@ async fn every_row_that_belongs_to_a_record_follows_its_visibility() {
     let hidden_of = |kind: &str| match kind {
         "contact" => w.hidden.0,
         "company" => w.hidden.1,
+        "activity" => w.hidden_activity,
         _ => w.hidden.2,
     };
     for (table, column, kind) in &children {

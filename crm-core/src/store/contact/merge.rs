@@ -10,7 +10,7 @@ pub(super) fn fill<T: Clone>(keep: &Option<T>, remove: &Option<T>) -> Option<T> 
 /// Merges contact `remove` into `keep`: moves `remove`'s e-mail addresses and phone
 /// numbers (those `keep` lacks), tags, owners, deals, activities and consents to `keep`,
 /// fills `keep`'s empty fields (and missing custom fields) from `remove`, and soft-deletes
-/// `remove` with `{"merged_into": keep}` in its custom fields. Both contacts are audited;
+/// `remove`, recording `keep` in its `merged_into_id` column. Both contacts are audited;
 /// one `contact.merged` event is written. Returns `keep` as merged.
 pub async fn merge(tx: &mut Tx, keep: ContactId, remove: ContactId) -> Result<Contact> {
     tx.require(Permission::Write)?;
@@ -92,7 +92,6 @@ pub async fn merge(tx: &mut Tx, keep: ContactId, remove: ContactId) -> Result<Co
     // columns are cleared (the e-mail stays only when it is all that identifies the row).
     sqlx::query(
         "update contacts set deleted_at = now(), \
-                custom = custom || jsonb_build_object('merged_into', $3::uuid), \
                 email = case when btrim(first_name) = '' and btrim(last_name) = '' \
                              then email end, \
                 email_norm = case when btrim(first_name) = '' and btrim(last_name) = '' \
@@ -102,9 +101,14 @@ pub async fn merge(tx: &mut Tx, keep: ContactId, remove: ContactId) -> Result<Co
     )
     .bind(org)
     .bind(remove)
-    .bind(keep)
     .execute(tx.conn())
     .await?;
+    // The merge is recorded in its own column, which only this call may write.
+    sqlx::query("select crm_record_merge($1, $2)")
+        .bind(remove)
+        .bind(keep)
+        .execute(tx.conn())
+        .await?;
     write_emails(tx, remove, &[]).await?;
     write_phones(tx, remove, &[]).await?;
     write_fields(tx, keep, &f, &emails, &phones).await?;
