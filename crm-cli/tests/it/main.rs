@@ -8,5 +8,6 @@ mod contacts;
 mod deals;
 mod foundation;
 mod gdpr;
+mod lexware;
 mod ops;
 mod users;
