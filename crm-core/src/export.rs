@@ -1,8 +1,9 @@
 //! Streaming export of contacts, companies, deals and activities as CSV, JSON or NDJSON.
 //!
 //! CSV goes through `COPY (SELECT ...) TO STDOUT`, which is allowed under row-level
-//! security and streams at the server's speed; JSON and NDJSON stream rows as they arrive.
-//! Memory stays constant whatever the size.
+//! security and streams at the server's speed, and then through the one CSV writer
+//! ([`crate::csv_out`]: formula guard, separator, Excel preset); times are RFC 3339 in UTC.
+//! JSON and NDJSON stream rows as they arrive. Memory stays constant whatever the size.
 
 use std::io::Write;
 
@@ -10,6 +11,7 @@ use futures_util::TryStreamExt as _;
 use serde::Serialize;
 
 use crate::auth::Permission;
+use crate::csv_out::{CsvOptions, CsvRewriter, CsvWriter};
 use crate::error::{Error, Result};
 use crate::tenancy::Tx;
 
@@ -52,6 +54,8 @@ pub enum ExportFormat {
     Json,
     /// One JSON object per line.
     Ndjson,
+    /// vCard 3.0 (contacts only), one card per contact.
+    Vcard,
 }
 
 /// Filters (the same as the lists').
@@ -74,6 +78,8 @@ pub struct ExportFilter {
     pub consenting_only: bool,
     /// Only these columns, in this order (default: all of the kind's columns).
     pub columns: Option<Vec<String>>,
+    /// How CSV is written: separator, Excel preset, formula guard (see [`crate::csv_out`]).
+    pub csv: CsvOptions,
 }
 
 /// The columns of each kind: (name, SQL expression over the alias of the main table).
@@ -91,6 +97,13 @@ fn columns(kind: ExportKind) -> &'static [(&'static str, &'static str)] {
             ("salutation", "c.salutation"),
             ("title", "c.title"),
             ("city", "c.city"),
+            ("street", "c.street"),
+            ("postal_code", "c.postal_code"),
+            ("country", "c.country"),
+            ("home_street", "c.home_street"),
+            ("home_postal_code", "c.home_postal_code"),
+            ("home_city", "c.home_city"),
+            ("home_country", "c.home_country"),
             ("source", "c.source"),
             ("status", "c.status"),
             (
@@ -164,6 +177,17 @@ fn columns(kind: ExportKind) -> &'static [(&'static str, &'static str)] {
 /// filter values are the placeholders `p(1)` (org) to `p(7)`: bind parameters `$1`..`$7`,
 /// or SQL literals for `COPY`, which takes no parameters.
 fn query(kind: ExportKind, filter: &ExportFilter, p: &dyn Fn(usize) -> String) -> Result<String> {
+    query_with(kind, filter, p, false)
+}
+
+/// [`query`], with timestamp columns (names ending in `_at`) as RFC 3339 text in UTC when
+/// `rfc3339` (for CSV; JSON prints them in RFC 3339 by itself).
+fn query_with(
+    kind: ExportKind,
+    filter: &ExportFilter,
+    p: &dyn Fn(usize) -> String,
+    rfc3339: bool,
+) -> Result<String> {
     let all = columns(kind);
     let selected: Vec<&(&str, &str)> = match &filter.columns {
         None => all.iter().collect(),
@@ -186,7 +210,12 @@ fn query(kind: ExportKind, filter: &ExportFilter, p: &dyn Fn(usize) -> String) -
     };
     let select: Vec<String> = selected
         .iter()
-        .map(|(n, e)| format!("{e} as {n}"))
+        .map(|(n, e)| match rfc3339 && n.ends_with("_at") {
+            true => format!(
+                "to_char({e} at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') as {n}"
+            ),
+            false => format!("{e} as {n}"),
+        })
         .collect();
     let (table, owners, tags) = match kind {
         ExportKind::Contacts => (
@@ -271,6 +300,16 @@ fn query(kind: ExportKind, filter: &ExportFilter, p: &dyn Fn(usize) -> String) -
     ))
 }
 
+/// The query of the ids of the contacts `filter` selects, with the filter values as bind
+/// parameters `$1` (org) to `$7`.
+pub(crate) fn id_query(filter: &ExportFilter) -> Result<String> {
+    let ids = ExportFilter {
+        columns: Some(vec!["id".into()]),
+        ..filter.clone()
+    };
+    query(ExportKind::Contacts, &ids, &|i| format!("${i}"))
+}
+
 /// Writes the export to `out`, returning the number of records.
 pub async fn export<W: Write>(
     tx: &mut Tx,
@@ -283,6 +322,13 @@ pub async fn export<W: Write>(
     let org = tx.org();
     let io = |e: std::io::Error| Error::Io(format!("writing the export failed: {e}"));
     match format {
+        ExportFormat::Vcard if kind == ExportKind::Contacts => {
+            crate::import::formats::vcard::write::export(tx, filter, out).await
+        }
+        ExportFormat::Vcard => Err(Error::invalid(
+            "format",
+            "vCard is a format for contacts only",
+        )),
         ExportFormat::Csv => {
             // COPY takes no parameters: the values go in as SQL literals. Every one is either
             // typed (uuid, timestamp) and printed by us, or text quoted by `literal`.
@@ -307,17 +353,17 @@ pub async fn export<W: Write>(
                     None => format!("null::{ty}"),
                 }
             };
-            let sql = query(kind, filter, &lit)?;
+            let sql = query_with(kind, filter, &lit, true)?;
             let copy_sql = format!("copy ({sql}) to stdout with (format csv, header)");
             let mut stream = tx.conn().copy_out_raw(&copy_sql).await?;
-            let mut lines = 0u64;
+            let mut csv = CsvRewriter::new(CsvWriter::new(&mut *out, filter.csv).map_err(io)?);
             while let Some(chunk) = stream.try_next().await? {
-                lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
-                out.write_all(&chunk).map_err(io)?;
+                csv.feed(&chunk).map_err(io)?;
             }
+            let (records, out) = csv.finish().map_err(io)?;
             out.flush().map_err(io)?;
-            // Newlines inside quoted fields make this an upper bound; the header is one line.
-            Ok(lines.saturating_sub(1))
+            // The header is one record.
+            Ok(records.saturating_sub(1))
         }
         ExportFormat::Json | ExportFormat::Ndjson => {
             let sql = query(kind, filter, &|i| format!("${i}"))?;

@@ -1,6 +1,7 @@
 //! One module per command group, each with its arguments and `run`.
 
 pub mod activity;
+pub mod analytics;
 pub mod audit;
 pub mod bench;
 pub mod company;
@@ -18,6 +19,7 @@ pub mod lexware;
 pub mod lists;
 pub mod org;
 pub mod pipeline;
+pub mod remind;
 pub mod search;
 pub mod user;
 
@@ -49,6 +51,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Bench(a) => bench::run(a, &ctx).await,
         Command::Audit(c) => audit::run(c, &ctx).await,
         Command::Events(c) => events::run(c, &ctx).await,
+        Command::Remind(a) => remind::run(a, &ctx).await,
         Command::Gdpr(c) => gdpr::run(c, &ctx).await,
         Command::User(c) => user::run(c, &ctx).await,
         Command::Lexware(c) => lexware::run(c, &ctx).await,
