@@ -542,3 +542,66 @@ async fn an_outage_leaves_the_outbox_cursor_before_the_unpushed_record() {
     assert!(link.is_some());
     let _ = client_for;
 }
+
+#[tokio::test]
+async fn subject_export_has_the_link_and_vouchers_and_erasure_removes_the_link_and_redacts() {
+    let w = world().await;
+    let lid = w.mock.add_contact(
+        json!({"person": {"firstName": "Inge", "lastName": "Musterfrau"},
+        "emailAddresses": {"private": ["inge@example.de"]}}),
+    );
+    w.lx.import(lid).await.unwrap();
+    w.mock.add_voucher(json!({"id": Uuid::now_v7(), "voucherType": "invoice", "voucherStatus": "open",
+        "voucherNumber": "RE77", "voucherDate": "2026-11-02T00:00:00.000+01:00",
+        "updatedDate": "2026-11-02T10:00:00.000+01:00", "contactId": lid, "contactName": "Musterfrau, Inge",
+        "totalAmount": 10.0, "openAmount": 10.0, "currency": "EUR", "archived": false}));
+    let link = w
+        .owner
+        .run(async |tx| links::find_by_lexware(tx, lid).await)
+        .await
+        .unwrap()
+        .unwrap();
+    w.lx.refresh_vouchers(&link, false).await.unwrap();
+    let export = w
+        .owner
+        .run(async |tx| crm_core::gdpr::subject_export::subject_export(tx, "inge@example.de").await)
+        .await
+        .unwrap();
+    assert_eq!(export.lexware.len(), 1);
+    assert_eq!(export.lexware_vouchers.len(), 1);
+    assert_eq!(
+        export.lexware_vouchers[0].voucher_number.as_deref(),
+        Some("RE77")
+    );
+    let receipt = w
+        .owner
+        .run(async |tx| crm_core::gdpr::erase(tx, "inge@example.de", false).await)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            receipt.counts.lexware_links,
+            receipt.counts.vouchers_redacted
+        ),
+        (1, 1)
+    );
+    assert!(receipt.notes.iter().any(|n| n.contains("Lexware Office")));
+    assert!(
+        !serde_json::to_string(&receipt)
+            .unwrap()
+            .contains("Musterfrau")
+    );
+    assert!(
+        w.owner
+            .run(async |tx| links::find_by_lexware(tx, lid).await)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let cached = w
+        .owner
+        .run(async |tx| vouchers::list(tx).await)
+        .await
+        .unwrap();
+    assert_eq!(cached.len(), 1, "the accounting figures stay");
+}
