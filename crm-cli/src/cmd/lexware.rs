@@ -179,17 +179,26 @@ fn clone_core(e: &crm_core::Error) -> crm_core::Error {
     }
 }
 
-/// The integration actor's scope, the API key (environment first) and the client.
+/// The integration actor's scope, the API key (environment first) and the client. Not
+/// configured is reported before anything is created.
 async fn connect(scope: &Scope) -> Result<Lexware> {
-    let integration = Lexware::integration_scope(scope).await.map_err(lx)?;
     let stored = if Config::env_has_key() {
         None
     } else {
-        integration
-            .run(async |tx| settings::api_key(tx).await)
-            .await?
+        match scope.run(async |tx| settings::api_key(tx).await).await {
+            Ok(key) => key,
+            // Not an owner or admin: read through the integration actor (made by configure).
+            Err(crm_core::Error::PermissionDenied(_)) => {
+                let integration = Lexware::integration_scope(scope).await.map_err(lx)?;
+                integration
+                    .run(async |tx| settings::api_key(tx).await)
+                    .await?
+            }
+            Err(e) => return Err(e.into()),
+        }
     };
     let config = Config::from_env(stored).map_err(lx)?;
+    let integration = Lexware::integration_scope(scope).await.map_err(lx)?;
     let client = Client::new(config, Limiter::database(integration.clone())).map_err(lx)?;
     Ok(Lexware::new(client, integration))
 }
