@@ -23,18 +23,19 @@ struct World {
     lx: Lexware,
 }
 
-/// A database, an organization, a mock enforcing 2 requests per 100 ms (the real limit
-/// with time scaled by ten) and a client paced by the database limiter at 1.5 per 100 ms.
+/// A database, an organization, a mock enforcing 2 requests per 250 ms (the real limit
+/// with time scaled by four, so scheduling jitter of a loaded machine stays inside the
+/// pacer's buffer) and a client paced by the database limiter at 1.5 per 250 ms.
 async fn world() -> World {
     let db = TestDb::new().await;
     let (org, owner) = db.org("Sync GmbH").await;
     let owner = db.crm.scope(org, owner);
-    let mock = Mock::start(Some((2, Duration::from_millis(100)))).await;
+    let mock = Mock::start(Some((2, Duration::from_millis(250)))).await;
     let mut cfg =
         crm_lexware::Config::new(mock.uri(), secrecy::SecretString::from(KEY.to_string()));
     cfg.retry = fast_retry();
     let integration = Lexware::integration_scope(&owner).await.unwrap();
-    let limiter = Limiter::database_with(integration.clone(), Duration::from_millis(67));
+    let limiter = Limiter::database_with(integration.clone(), Duration::from_millis(167));
     let client = crm_lexware::Client::new(cfg, limiter).unwrap();
     let lx = Lexware::new(client, integration);
     World {
