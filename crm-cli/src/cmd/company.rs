@@ -419,6 +419,7 @@ const READ_ONLY_KEYS: &[&str] = &[
     "updated_at",
     "deleted_at",
     "relationships",
+    "lexware_open_amounts",
 ];
 
 /// Reads the JSON object from `source` (`-` is stdin).

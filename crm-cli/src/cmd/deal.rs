@@ -382,7 +382,7 @@ fn from_json<T: serde::de::DeserializeOwned>(obj: Map<String, Value>) -> Result<
 }
 
 /// Keys of `deal show` that the CRM sets or derives; input ignores them.
-const READ_ONLY: [&str; 11] = [
+const READ_ONLY: [&str; 12] = [
     "id",
     "probability",
     "status",
@@ -394,6 +394,7 @@ const READ_ONLY: [&str; 11] = [
     "deleted_at",
     "stage_history",
     "version",
+    "lexware_open_amounts",
 ];
 
 /// Takes the display name `key` (`contact`, `company`) out of `obj`: dropped when `id_key`
