@@ -152,6 +152,9 @@ pub enum Command {
     /// Users: add, list, roles, deactivation, passwords, teams and visibility.
     #[command(subcommand)]
     User(cmd::user::UserCommand),
+    /// Lexware Office: status, configure, search, link, import, push, sync, vouchers.
+    #[command(subcommand)]
+    Lexware(cmd::lexware::LexwareCommand),
     /// Print shell completions.
     Completions {
         /// The shell.

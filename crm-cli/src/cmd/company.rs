@@ -419,6 +419,7 @@ const READ_ONLY_KEYS: &[&str] = &[
     "updated_at",
     "deleted_at",
     "relationships",
+    "lexware_open_amounts",
 ];
 
 /// Reads the JSON object from `source` (`-` is stdin).
@@ -1022,8 +1023,23 @@ pub async fn run(cmd: CompanyCommand, ctx: &Ctx) -> Result<u8> {
                 }
                 other => other?,
             };
+            let open = crm_core::lexware::vouchers::open_for_company(&mut tx, id).await?;
             tx.commit().await?;
-            print_company(ctx.format(), &c, &rels)?;
+            match ctx.format() {
+                f @ (Format::Json | Format::Ndjson) => {
+                    let shown = Shown {
+                        company: &c,
+                        relationships: &rels,
+                    };
+                    super::lexware::print_with_open(f, &shown, &open)?;
+                }
+                f => {
+                    print_company(f, &c, &rels)?;
+                    if let Some(open) = open.as_ref().filter(|_| f == Format::Table) {
+                        output::text(&super::lexware::open_line(open))?;
+                    }
+                }
+            }
             Ok(exit::OK)
         }
         CompanyCommand::Add(args) => {

@@ -382,7 +382,7 @@ fn from_json<T: serde::de::DeserializeOwned>(obj: Map<String, Value>) -> Result<
 }
 
 /// Keys of `deal show` that the CRM sets or derives; input ignores them.
-const READ_ONLY: [&str; 11] = [
+const READ_ONLY: [&str; 12] = [
     "id",
     "probability",
     "status",
@@ -394,6 +394,7 @@ const READ_ONLY: [&str; 11] = [
     "deleted_at",
     "stage_history",
     "version",
+    "lexware_open_amounts",
 ];
 
 /// Takes the display name `key` (`contact`, `company`) out of `obj`: dropped when `id_key`
@@ -929,8 +930,23 @@ pub async fn run(cmd: DealCommand, ctx: &Ctx) -> Result<u8> {
             let id = resolve_deal(&mut tx, &reference).await?;
             let d = deal::get(&mut tx, id).await?;
             let history = deal::stage_history(&mut tx, id).await?;
+            let open = crm_core::lexware::vouchers::open_for_deal(&mut tx, id).await?;
             tx.commit().await?;
-            print_deal(ctx.format(), &d, Some(&history))?;
+            match ctx.format() {
+                f @ (Format::Json | Format::Ndjson) => {
+                    let detail = DealDetail {
+                        deal: &d,
+                        stage_history: &history,
+                    };
+                    super::lexware::print_with_open(f, &detail, &Some(open))?;
+                }
+                f => {
+                    print_deal(f, &d, Some(&history))?;
+                    if f == Format::Table && open.vouchers > 0 {
+                        output::text(&super::lexware::open_line(&open))?;
+                    }
+                }
+            }
             Ok(exit::OK)
         }
         DealCommand::Add(args) => {

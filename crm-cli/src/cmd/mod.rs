@@ -15,6 +15,7 @@ pub mod gdpr;
 pub mod generate;
 pub mod import;
 pub mod init;
+pub mod lexware;
 pub mod lists;
 pub mod org;
 pub mod pipeline;
@@ -53,6 +54,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Remind(a) => remind::run(a, &ctx).await,
         Command::Gdpr(c) => gdpr::run(c, &ctx).await,
         Command::User(c) => user::run(c, &ctx).await,
+        Command::Lexware(c) => lexware::run(c, &ctx).await,
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "crm", &mut std::io::stdout().lock());

@@ -10,5 +10,6 @@ mod csv_output;
 mod deals;
 mod foundation;
 mod gdpr;
+mod lexware;
 mod ops;
 mod users;

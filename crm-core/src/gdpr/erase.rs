@@ -79,6 +79,23 @@ pub struct ErasureReceipt {
     /// (a shared mailbox): not erased; name them with [`erase_including`] if they are the
     /// same person.
     pub candidates: Vec<ContactId>,
+    /// What the erasure could not do itself (no personal data).
+    pub notes: Vec<String>,
+}
+
+/// The notes of a receipt: the Lexware Office records are not ours to delete.
+fn notes_for(counts: &ErasureCounts) -> Vec<String> {
+    if counts.lexware_links > 0 || counts.vouchers_redacted > 0 {
+        vec![
+            "The person's contact and accounting vouchers in Lexware Office were not deleted: \
+             they are kept there under bookkeeping retention duties and are not ours to delete. \
+             The CRM's link was removed and its cached voucher payloads cleared; erase or \
+             anonymise the Lexware contact there when its retention period ends."
+                .to_string(),
+        ]
+    } else {
+        Vec::new()
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -284,6 +301,7 @@ async fn erase_person(tx: &mut Tx, person: &Person) -> Result<ErasureReceipt> {
         erased_at,
         actor_id: Some(tx.actor().id),
         subject_id: person.main,
+        notes: notes_for(&counts),
         counts,
         email_hashes: hashes.iter().map(|h| hex(h)).collect(),
         dry_run: false,
@@ -333,15 +351,19 @@ pub async fn receipts(tx: &mut Tx, limit: u32) -> Result<Vec<ErasureReceipt>> {
     Ok(rows
         .into_iter()
         .map(
-            |(receipt_id, erased_at, actor_id, subject_id, hashes, counts)| ErasureReceipt {
-                receipt_id,
-                erased_at,
-                actor_id,
-                subject_id,
-                counts: serde_json::from_value(counts).unwrap_or_default(),
-                email_hashes: hashes.iter().map(|h| hex(h)).collect(),
-                dry_run: false,
-                candidates: Vec::new(),
+            |(receipt_id, erased_at, actor_id, subject_id, hashes, counts)| {
+                let counts: ErasureCounts = serde_json::from_value(counts).unwrap_or_default();
+                ErasureReceipt {
+                    receipt_id,
+                    erased_at,
+                    actor_id,
+                    subject_id,
+                    notes: notes_for(&counts),
+                    counts,
+                    email_hashes: hashes.iter().map(|h| hex(h)).collect(),
+                    dry_run: false,
+                    candidates: Vec::new(),
+                }
             },
         )
         .collect())

@@ -227,6 +227,9 @@ pub struct SubjectExport {
     pub audit: Vec<SubjectAuditEntry>,
     /// Lexware Office links.
     pub lexware: Vec<SubjectLexwareLink>,
+    /// Vouchers cached from Lexware Office for the linked Lexware contacts (the accounting
+    /// records themselves live in Lexware Office).
+    pub lexware_vouchers: Vec<crate::lexware::CachedVoucher>,
     /// When the document was made.
     pub generated_at: DateTime<Utc>,
 }
@@ -367,6 +370,10 @@ async fn collect(tx: &mut Tx, reference: &str) -> Result<SubjectExport> {
     .bind(ids)
     .fetch_all(tx.conn())
     .await?;
+    let mut lexware_vouchers = Vec::new();
+    for link in &lexware {
+        lexware_vouchers.extend(crate::lexware::vouchers::for_contact(tx, link.lexware_id).await?);
+    }
     Ok(SubjectExport {
         subject: Subject {
             format: FORMAT,
@@ -386,6 +393,7 @@ async fn collect(tx: &mut Tx, reference: &str) -> Result<SubjectExport> {
         consents,
         audit,
         lexware,
+        lexware_vouchers,
         generated_at,
     })
 }

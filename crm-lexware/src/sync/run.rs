@@ -197,16 +197,21 @@ impl Lexware {
             for ev in batch {
                 handled += 1;
                 if let Some(target) = self.push_target(&ev, done).await? {
-                    done.insert(target.uuid());
                     match self.push_one(target).await {
-                        Ok(Some(r)) => summary.count(&r),
+                        Ok(Some(r)) => {
+                            done.insert(target.uuid());
+                            summary.count(&r);
+                        }
                         Ok(None) => {}
                         // An outage: stop here, the cursor stays before this event.
                         Err(e) if e.is_transient() => {
                             self.save_cursor(cursor, summary).await?;
                             return Err(e);
                         }
-                        Err(e) => summary.fail(Some(target), &e),
+                        Err(e) => {
+                            done.insert(target.uuid());
+                            summary.fail(Some(target), &e);
+                        }
                     }
                 }
                 cursor = ev.seq;

@@ -23,18 +23,19 @@ struct World {
     lx: Lexware,
 }
 
-/// A database, an organization, a mock enforcing 2 requests per 100 ms (the real limit
-/// with time scaled by ten) and a client paced by the database limiter at 1.5 per 100 ms.
+/// A database, an organization, a mock enforcing 2 requests per 250 ms (the real limit
+/// with time scaled by four, so scheduling jitter of a loaded machine stays inside the
+/// pacer's buffer) and a client paced by the database limiter at 1.5 per 250 ms.
 async fn world() -> World {
     let db = TestDb::new().await;
     let (org, owner) = db.org("Sync GmbH").await;
     let owner = db.crm.scope(org, owner);
-    let mock = Mock::start(Some((2, Duration::from_millis(100)))).await;
+    let mock = Mock::start(Some((2, Duration::from_millis(250)))).await;
     let mut cfg =
         crm_lexware::Config::new(mock.uri(), secrecy::SecretString::from(KEY.to_string()));
     cfg.retry = fast_retry();
     let integration = Lexware::integration_scope(&owner).await.unwrap();
-    let limiter = Limiter::database_with(integration.clone(), Duration::from_millis(67));
+    let limiter = Limiter::database_with(integration.clone(), Duration::from_millis(167));
     let client = crm_lexware::Client::new(cfg, limiter).unwrap();
     let lx = Lexware::new(client, integration);
     World {
@@ -541,4 +542,67 @@ async fn an_outage_leaves_the_outbox_cursor_before_the_unpushed_record() {
         .unwrap();
     assert!(link.is_some());
     let _ = client_for;
+}
+
+#[tokio::test]
+async fn subject_export_has_the_link_and_vouchers_and_erasure_removes_the_link_and_redacts() {
+    let w = world().await;
+    let lid = w.mock.add_contact(
+        json!({"person": {"firstName": "Inge", "lastName": "Musterfrau"},
+        "emailAddresses": {"private": ["inge@example.de"]}}),
+    );
+    w.lx.import(lid).await.unwrap();
+    w.mock.add_voucher(json!({"id": Uuid::now_v7(), "voucherType": "invoice", "voucherStatus": "open",
+        "voucherNumber": "RE77", "voucherDate": "2026-11-02T00:00:00.000+01:00",
+        "updatedDate": "2026-11-02T10:00:00.000+01:00", "contactId": lid, "contactName": "Musterfrau, Inge",
+        "totalAmount": 10.0, "openAmount": 10.0, "currency": "EUR", "archived": false}));
+    let link = w
+        .owner
+        .run(async |tx| links::find_by_lexware(tx, lid).await)
+        .await
+        .unwrap()
+        .unwrap();
+    w.lx.refresh_vouchers(&link, false).await.unwrap();
+    let export = w
+        .owner
+        .run(async |tx| crm_core::gdpr::subject_export::subject_export(tx, "inge@example.de").await)
+        .await
+        .unwrap();
+    assert_eq!(export.lexware.len(), 1);
+    assert_eq!(export.lexware_vouchers.len(), 1);
+    assert_eq!(
+        export.lexware_vouchers[0].voucher_number.as_deref(),
+        Some("RE77")
+    );
+    let receipt = w
+        .owner
+        .run(async |tx| crm_core::gdpr::erase(tx, "inge@example.de", false).await)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            receipt.counts.lexware_links,
+            receipt.counts.vouchers_redacted
+        ),
+        (1, 1)
+    );
+    assert!(receipt.notes.iter().any(|n| n.contains("Lexware Office")));
+    assert!(
+        !serde_json::to_string(&receipt)
+            .unwrap()
+            .contains("Musterfrau")
+    );
+    assert!(
+        w.owner
+            .run(async |tx| links::find_by_lexware(tx, lid).await)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let cached = w
+        .owner
+        .run(async |tx| vouchers::list(tx).await)
+        .await
+        .unwrap();
+    assert_eq!(cached.len(), 1, "the accounting figures stay");
 }
