@@ -1,10 +1,11 @@
 //! Authentication and authorization: password hashing, the permission table, users with
-//! their roles, teams and record visibility ([`user`]), and sessions for embedding
-//! applications ([`session`]).
+//! their roles, teams and record visibility ([`user`]), the time zone times are read in
+//! ([`zone`]), and sessions for embedding applications ([`session`]).
 
 pub mod password;
 pub mod session;
 pub mod user;
+pub mod zone;
 
 pub use session::Session;
 pub use user::{NewUser, Team, User, Visibility};

@@ -20,6 +20,7 @@ mod unaccent;
 mod vat;
 mod vocab;
 mod website;
+mod when;
 
 pub use deal::{DEFAULT_LOST_REASONS, DealStatus, LostReasonDefault, check_close};
 pub use email::Email;
@@ -32,6 +33,7 @@ pub use vocab::{
     PhoneKind, UserRole, check_list_key,
 };
 pub use website::Website;
+pub use when::{DayEnd, Zone, parse_date, parse_duration, parse_time};
 
 /// A value that failed validation.
 ///

@@ -179,11 +179,32 @@ impl Money {
     /// Parses an amount as people type it, and a currency code.
     ///
     /// Accepted: `12500`, `1234.50`, `1234,50`, `1.234,50`, `1,234.50`, `1 234,50`,
-    /// `1'234.50`. A single `.` or `,` followed by exactly three digits (`12.500`) is
-    /// rejected as ambiguous, since it reads differently in German and English.
+    /// `1'234.50`, each with or without a currency sign or code before or after it (`€`,
+    /// `EUR`, `CHF`, any code of [`Currency::ALL`]), which must then be `currency`. A single
+    /// `.` or `,` followed by exactly three digits (`12.500`) is rejected as ambiguous, since
+    /// it reads differently in German and English.
     pub fn parse(amount: &str, currency: &str) -> Result<Self, InvalidValue> {
         let currency = Currency::parse(currency)?;
-        Self::new(parse_amount(amount)?, currency)
+        let (named, number) = split_currency(amount)?;
+        if named.is_some_and(|n| n != currency) {
+            return Err(InvalidValue::new(format!(
+                "names another currency than {currency}"
+            )));
+        }
+        Self::new(parse_amount(number)?, currency)
+    }
+
+    /// Like [`Money::parse`], with the currency the amount names (`12.500,00 €`,
+    /// `CHF 12'500.00`), else `default`.
+    pub fn parse_or(amount: &str, default: Currency) -> Result<Self, InvalidValue> {
+        let (named, number) = split_currency(amount)?;
+        Self::new(parse_amount(number)?, named.unwrap_or(default))
+    }
+
+    /// The currency an amount as typed names with a sign or a code, if any (`12.500,00 €`
+    /// names EUR); an error when it names one that does not exist.
+    pub fn named_currency(amount: &str) -> Result<Option<Currency>, InvalidValue> {
+        split_currency(amount).map(|(named, _)| named)
     }
 
     /// The amount, with exactly the currency's decimal places.
@@ -229,6 +250,24 @@ impl TryFrom<MoneyRepr> for Money {
         };
         Money::new(amount, repr.currency)
     }
+}
+
+/// Splits a currency sign (`€`) or a three-letter code before or after an amount from it.
+fn split_currency(raw: &str) -> Result<(Option<Currency>, &str), InvalidValue> {
+    let s = raw.trim();
+    if let Some(rest) = s.strip_prefix('€').or_else(|| s.strip_suffix('€')) {
+        return Ok((Some(Currency::EUR), rest.trim()));
+    }
+    let letters = |t: &str| t.len() == 3 && t.bytes().all(|b| b.is_ascii_alphabetic());
+    let (head, tail) = (s.get(..3), s.get(s.len().saturating_sub(3)..));
+    let (code, rest) = match (head, tail) {
+        (Some(h), _) if letters(h) => (h, &s[3..]),
+        (_, Some(t)) if s.len() > 3 && letters(t) => (t, &s[..s.len() - 3]),
+        _ => return Ok((None, s)),
+    };
+    let currency = Currency::parse(code)
+        .map_err(|_| InvalidValue::new("names a currency that is not supported"))?;
+    Ok((Some(currency), rest.trim()))
 }
 
 /// Reads an amount in English or German notation into a decimal (see [`Money::parse`]).
@@ -389,7 +428,7 @@ mod tests {
             "-5",
             "-0,50",
             "abc",
-            "12€",
+            "12$",
             "1e5",
             "+5",
             ".5",
@@ -409,6 +448,87 @@ mod tests {
                 Money::parse(bad, "EUR").is_err(),
                 "{bad:?} should be invalid"
             );
+        }
+    }
+
+    #[test]
+    fn amounts_may_carry_a_currency_sign_or_code() {
+        for (raw, currency, expected) in [
+            ("12500", "EUR", "12500.00 EUR"),
+            ("12500.00", "EUR", "12500.00 EUR"),
+            ("12.500,00", "EUR", "12500.00 EUR"),
+            ("12'500.00", "CHF", "12500.00 CHF"),
+            ("12.500,00 €", "EUR", "12500.00 EUR"),
+            ("€12.500,00", "EUR", "12500.00 EUR"),
+            ("€ 12500", "eur", "12500.00 EUR"),
+            ("12500 EUR", "EUR", "12500.00 EUR"),
+            ("eur 12500", "EUR", "12500.00 EUR"),
+            ("CHF 12'500.00", "CHF", "12500.00 CHF"),
+            ("12'500.00CHF", "CHF", "12500.00 CHF"),
+            ("€ 1 000", "EUR", "1000.00 EUR"),
+            ("12,500.50", "EUR", "12500.50 EUR"),
+            ("1500,5", "EUR", "1500.50 EUR"),
+        ] {
+            let m = Money::parse(raw, currency).unwrap_or_else(|e| panic!("{raw}: {e}"));
+            assert_eq!(m.to_string(), expected, "{raw}");
+        }
+        let e = Money::parse("12.500,00 €", "CHF").unwrap_err();
+        assert_eq!(e.to_string(), "names another currency than CHF");
+        assert!(Money::parse("12500 XYZ", "EUR").is_err());
+        assert!(Money::parse("€", "EUR").is_err());
+        assert!(Money::parse("€€5", "EUR").is_err());
+        assert!(Money::parse("EUR 5 EUR", "EUR").is_err());
+        assert_eq!(
+            Money::parse_or("CHF 12'500.00", Currency::EUR)
+                .unwrap()
+                .to_string(),
+            "12500.00 CHF"
+        );
+        assert_eq!(
+            Money::parse_or("12.500,00", Currency::CHF)
+                .unwrap()
+                .to_string(),
+            "12500.00 CHF"
+        );
+        assert_eq!(Money::named_currency("12 €").unwrap(), Some(Currency::EUR));
+        assert_eq!(Money::named_currency("12").unwrap(), None);
+        // The ambiguity rule holds with a sign too: never guessed.
+        let e = Money::parse("12.500 €", "EUR").unwrap_err();
+        assert!(e.to_string().starts_with("is ambiguous"), "{e}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_amount_panics(raw in "\\PC{0,30}") {
+            let _ = Money::parse(&raw, "EUR");
+            let _ = Money::parse_or(&raw, Currency::CHF);
+        }
+
+        #[test]
+        fn no_amount_shaped_input_panics(raw in "[-+0-9.,' €EURCHF]{0,24}") {
+            let _ = Money::parse(&raw, "EUR");
+            let _ = Money::parse_or(&raw, Currency::JPY);
+        }
+
+        #[test]
+        fn german_and_english_forms_agree(int in 0u64..10_000_000_000, cents in 0u32..100) {
+            let english = format!("{int}.{cents:02}");
+            let mut grouped = String::new();
+            for (i, c) in int.to_string().chars().enumerate() {
+                let left = int.to_string().len() - i;
+                if i > 0 && left % 3 == 0 {
+                    grouped.push('.');
+                }
+                grouped.push(c);
+            }
+            let german = format!("{grouped},{cents:02} €");
+            let swiss = format!("CHF {}.{cents:02}", grouped.replace('.', "'"));
+            let a = Money::parse(&english, "EUR").unwrap();
+            let b = Money::parse(&german, "EUR").unwrap();
+            let c = Money::parse_or(&swiss, Currency::EUR).unwrap();
+            proptest::prop_assert_eq!(a, b);
+            proptest::prop_assert_eq!(a.amount(), c.amount());
+            proptest::prop_assert_eq!(c.currency(), Currency::CHF);
         }
     }
 

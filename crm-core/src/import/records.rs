@@ -114,32 +114,9 @@ const DEAL_EXTRA: &[&str] = &[
     "lost_reason_text",
 ];
 
+/// A date as typed (`31.12.2026`, `2026-12-31`), read by the one date parser.
 fn parse_date(s: &str) -> Option<String> {
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .or_else(|_| chrono::NaiveDate::parse_from_str(s, "%d.%m.%Y"))
-        .ok()
-        .map(|d| d.to_string())
-}
-
-/// German amounts: "12.500,50" → "12500.50"; English "12,500.50" → "12500.50".
-fn parse_amount(s: &str) -> Option<String> {
-    let t: String = s
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '€' && *c != '\'')
-        .collect();
-    let t = t
-        .trim_end_matches("EUR")
-        .trim_end_matches("CHF")
-        .to_string();
-    let normalised = match (t.rfind(','), t.rfind('.')) {
-        (Some(c), Some(d)) if c > d => t.replace('.', "").replace(',', "."),
-        (Some(_), Some(_)) => t.replace(',', ""),
-        (Some(c), None) if t.len() - c - 1 <= 2 => t.replace(',', "."),
-        (Some(_), None) => t.replace(',', ""),
-        _ => t,
-    };
-    normalised
-        .parse::<rust_decimal::Decimal>()
+    crate::domain::parse_date(s, crate::domain::Zone::default(), chrono::Utc::now())
         .ok()
         .map(|d| d.to_string())
 }
@@ -559,16 +536,8 @@ async fn deal_row(
     for k in DEAL_EXTRA {
         values.remove(*k);
     }
-    if let Some(v) = values
-        .get("value")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-    {
-        match parse_amount(&v) {
-            Some(a) => values.insert("value".into(), json!(a)),
-            None => return Err(Error::invalid("value", "is not an amount")),
-        };
-    }
+    // The value (`12.500,50 €`) goes to the store as typed: the one amount parser reads it
+    // there, with the row's currency.
     if let Some(d) = values
         .get("expected_close_date")
         .and_then(Value::as_str)
@@ -681,15 +650,6 @@ async fn deal_row(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn amounts_in_german_and_english_notation() {
-        assert_eq!(parse_amount("12.500,50").as_deref(), Some("12500.50"));
-        assert_eq!(parse_amount("12,500.50").as_deref(), Some("12500.50"));
-        assert_eq!(parse_amount("1500,5").as_deref(), Some("1500.5"));
-        assert_eq!(parse_amount("€ 1 000").as_deref(), Some("1000"));
-        assert_eq!(parse_amount("abc"), None);
-    }
 
     #[test]
     fn german_headers_map_to_fields() {

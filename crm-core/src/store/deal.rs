@@ -279,16 +279,26 @@ fn check_title(errors: &mut FieldErrors, title: &str) -> Option<String> {
     }
 }
 
-/// Checks an amount in a currency (`currency` when given, else `fallback`).
+/// Checks an amount in a currency (`currency` when given, else the one the amount names,
+/// else `fallback`).
 fn check_money(
     errors: &mut FieldErrors,
     amount: Amount<'_>,
     currency: Option<&str>,
     fallback: &str,
 ) -> Option<Money> {
+    // An amount typed with a sign or code (`12.500,00 €`) names its currency when no
+    // currency is given.
+    let named = match amount {
+        Amount::Text(v) => Money::named_currency(v).ok().flatten(),
+        Amount::Stored(_) => None,
+    };
     let currency = match currency.map(str::trim).filter(|c| !c.is_empty()) {
         Some(c) => errors.check("currency", Currency::parse(c)),
-        None => errors.check("currency", Currency::parse(fallback)),
+        None => match named {
+            Some(c) => Some(c),
+            None => errors.check("currency", Currency::parse(fallback)),
+        },
     };
     let checked_in = currency.unwrap_or_default();
     let money = match amount {
@@ -559,7 +569,11 @@ pub async fn create(tx: &mut Tx, new: NewDeal) -> Result<Deal> {
     // include its creator is not visible to them afterwards.
     let mut deal = fetch(tx, id, false).await?;
     owner::set(tx, OwnedKind::Deal, id.uuid(), &owners).await?;
-    deal.owners = owner::get(tx, OwnedKind::Deal, id.uuid()).await?;
+    // As stored (not read back: the owner rows of a deal handed to others are as invisible
+    // to a restricted creator as the deal itself).
+    let mut stored = owner::dedup(&owners);
+    owner::sort(&mut stored);
+    deal.owners = stored;
     tx.record(
         "deal",
         Some(id.uuid()),
