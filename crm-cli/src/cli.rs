@@ -33,15 +33,31 @@ pub struct Global {
     /// Acting user's e-mail (audit, permissions); default: the organization's first owner.
     #[arg(long = "as", env = "CRM_USER", global = true, value_name = "EMAIL")]
     pub as_user: Option<String>,
-    /// Output format; default: table on a terminal, json otherwise.
+    /// Output format; default: table on a terminal, json otherwise (`vcard`: contacts
+    /// export only).
     #[arg(long, value_enum, global = true)]
-    pub format: Option<Format>,
+    pub format: Option<FormatArg>,
     /// Print only data and errors.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
     /// Print more about what happens.
     #[arg(short, long, global = true)]
     pub verbose: bool,
+}
+
+/// `--format` as typed: the output formats, plus vCard for `crm export contacts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Aligned columns for people.
+    Table,
+    /// One JSON value (an array for lists).
+    Json,
+    /// One JSON object per line (lists and exports).
+    Ndjson,
+    /// A header row, then one row per record.
+    Csv,
+    /// vCard 3.0 (`crm export contacts` only; elsewhere a table).
+    Vcard,
 }
 
 /// How data is printed.

@@ -8,5 +8,6 @@ mod contacts;
 mod deals;
 mod foundation;
 mod gdpr;
+mod moving_in;
 mod ops;
 mod users;
