@@ -65,6 +65,25 @@ async fn outlook_export_imports_without_a_mapping_and_names_physical_lines() {
         list.to_string().contains("Erster Kontakt auf der Messe."),
         "{list}"
     );
+    let shown = crm(&db, &["contact", "show", "j.mueller@example.de"])
+        .expect(0)
+        .json();
+    assert_eq!(
+        (
+            shown["street"].as_str(),
+            shown["postal_code"].as_str(),
+            shown["country"].as_str()
+        ),
+        (Some("Hauptstraße 1"), Some("10115"), Some("DE")),
+        "{shown}"
+    );
+    let subject = crm(
+        &db,
+        &["gdpr", "export", "--contact", "j.mueller@example.de"],
+    )
+    .expect(0)
+    .json();
+    assert_eq!(subject["contact"]["street"], "Hauptstraße 1", "{subject}");
     let formats = crm(&db, &["import", "formats"]).expect(0).json();
     let names: Vec<&str> = formats
         .as_array()

@@ -385,8 +385,26 @@ pub struct Contact {
     pub emails: Vec<ContactEmail>,
     /// Every phone number, the primary first.
     pub phones: Vec<ContactPhone>,
-    /// City.
+    /// City (of the business address).
     pub city: Option<String>,
+    /// Business address: street.
+    pub street: Option<String>,
+    /// Business address: postal code.
+    pub postal_code: Option<String>,
+    /// Business address: country (ISO code).
+    pub country: Option<String>,
+    /// Private address: street.
+    pub home_street: Option<String>,
+    /// Private address: postal code.
+    pub home_postal_code: Option<String>,
+    /// Private address: city.
+    pub home_city: Option<String>,
+    /// Private address: country (ISO code).
+    pub home_country: Option<String>,
+    /// The system an import took the contact from (`outlook`, `hubspot`, ...).
+    pub external_system: Option<String>,
+    /// The contact's id in that system.
+    pub external_id: Option<String>,
     /// Tag names, alphabetically.
     pub tags: Vec<String>,
     /// Owners, owners before members before watchers.
@@ -874,7 +892,9 @@ macro_rules! select_contacts {
     () => {
         "select c.id, c.first_name, c.last_name, c.salutation, c.title, c.job_title, \
                 c.department, c.linkedin_url, c.birthday, c.source, c.status, c.company_id, \
-                co.name as company, c.email, c.phone, c.city, c.custom, c.version, \
+                co.name as company, c.email, c.phone, c.city, c.street, c.postal_code, \
+                c.country, c.home_street, c.home_postal_code, c.home_city, c.home_country, \
+                c.external_system, c.external_id, c.custom, c.version, \
                 c.created_at, c.updated_at, c.deleted_at \
          from contacts c \
          left join companies co on co.org_id = c.org_id and co.id = c.company_id "
@@ -899,6 +919,15 @@ struct ContactRow {
     email: Option<String>,
     phone: Option<String>,
     city: Option<String>,
+    street: Option<String>,
+    postal_code: Option<String>,
+    country: Option<String>,
+    home_street: Option<String>,
+    home_postal_code: Option<String>,
+    home_city: Option<String>,
+    home_country: Option<String>,
+    external_system: Option<String>,
+    external_id: Option<String>,
     custom: Value,
     version: i32,
     created_at: DateTime<Utc>,
@@ -1030,6 +1059,15 @@ async fn attach(tx: &mut Tx, rows: Vec<ContactRow>) -> Result<Vec<Contact>> {
                 emails,
                 phones,
                 city: r.city,
+                street: r.street,
+                postal_code: r.postal_code,
+                country: r.country,
+                home_street: r.home_street,
+                home_postal_code: r.home_postal_code,
+                home_city: r.home_city,
+                home_country: r.home_country,
+                external_system: r.external_system,
+                external_id: r.external_id,
                 tags: tag_map.remove(&id).unwrap_or_default(),
                 owners: owner_map.remove(&id).unwrap_or_default(),
                 custom: r.custom,
@@ -1567,6 +1605,16 @@ pub async fn create(tx: &mut Tx, new: NewContact) -> Result<Contact> {
             })
             .collect(),
         city: fields.city,
+        // Addresses and source ids are written by the import (not by create yet).
+        street: None,
+        postal_code: None,
+        country: None,
+        home_street: None,
+        home_postal_code: None,
+        home_city: None,
+        home_country: None,
+        external_system: None,
+        external_id: None,
         // Set from the statement's result below (also in the audit entry).
         tags: Vec::new(),
         owners,
