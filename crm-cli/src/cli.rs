@@ -45,9 +45,10 @@ pub struct Global {
         value_name = "EMAIL"
     )]
     pub as_user: Option<String>,
-    /// Output format; default: table on a terminal, json otherwise.
+    /// Output format; default: table on a terminal, json otherwise (`vcard`: contacts
+    /// export only).
     #[arg(long, value_enum, global = true, help_heading = "Global options")]
-    pub format: Option<Format>,
+    pub format: Option<FormatArg>,
     /// Print only data and errors.
     #[arg(
         short,
@@ -80,6 +81,21 @@ impl Global {
         };
         if self.raw { options.raw() } else { options }
     }
+}
+
+/// `--format` as typed: the output formats, plus vCard for `crm export contacts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Aligned columns for people.
+    Table,
+    /// One JSON value (an array for lists).
+    Json,
+    /// One JSON object per line (lists and exports).
+    Ndjson,
+    /// A header row, then one row per record.
+    Csv,
+    /// vCard 3.0 (`crm export contacts` only; elsewhere a table).
+    Vcard,
 }
 
 /// How data is printed.

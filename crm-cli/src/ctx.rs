@@ -21,13 +21,15 @@ impl Ctx {
 
     /// The output format: as asked, else table on a terminal and JSON when piped.
     pub fn format(&self) -> Format {
-        self.global
-            .format
-            .unwrap_or(if std::io::stdout().is_terminal() {
-                Format::Table
-            } else {
-                Format::Json
-            })
+        use crate::cli::FormatArg;
+        match self.global.format {
+            Some(FormatArg::Json) => Format::Json,
+            Some(FormatArg::Ndjson) => Format::Ndjson,
+            Some(FormatArg::Csv) => Format::Csv,
+            Some(FormatArg::Table | FormatArg::Vcard) => Format::Table,
+            None if std::io::stdout().is_terminal() => Format::Table,
+            None => Format::Json,
+        }
     }
 
     /// Progress and notes on stderr, unless --quiet.

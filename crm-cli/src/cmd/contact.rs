@@ -338,7 +338,23 @@ fn redact(message: &str) -> String {
 /// as entered), and takes out `company` (the company's name) unless `company_id` is given.
 /// Returns the company name to resolve, or `Some(None)` for `"company": null`.
 fn strip_read_only(obj: &mut Map<String, Value>) -> Option<Option<String>> {
-    for key in ["id", "created_at", "updated_at", "deleted_at"] {
+    // Postal addresses and the source id are written by imports only so far: `contact
+    // show | contact edit --json -` passes them through unchanged.
+    for key in [
+        "id",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "street",
+        "postal_code",
+        "country",
+        "home_street",
+        "home_postal_code",
+        "home_city",
+        "home_country",
+        "external_system",
+        "external_id",
+    ] {
         obj.remove(key);
     }
     if let Some(Value::Array(phones)) = obj.get_mut("phones") {
@@ -676,6 +692,19 @@ fn print_contact(format: Format, c: &Contact) -> Result<()> {
                 vec!["e-mail".into(), emails],
                 vec!["phone".into(), phones],
                 vec!["city".into(), opt(&c.city)],
+                vec![
+                    "address".into(),
+                    address(&c.street, &c.postal_code, &c.city, &c.country),
+                ],
+                vec![
+                    "home address".into(),
+                    address(
+                        &c.home_street,
+                        &c.home_postal_code,
+                        &c.home_city,
+                        &c.home_country,
+                    ),
+                ],
                 vec!["tags".into(), c.tags.join(", ")],
                 vec!["linkedin".into(), opt(&c.linkedin_url)],
                 vec![
@@ -1057,4 +1086,24 @@ async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
         ));
     }
     Ok(exit::OK)
+}
+
+/// A postal address on one line: `Hauptstraße 1, 10115 Berlin, DE`.
+fn address(
+    street: &Option<String>,
+    postal_code: &Option<String>,
+    city: &Option<String>,
+    country: &Option<String>,
+) -> String {
+    let place = [postal_code.as_deref(), city.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    [street.as_deref(), Some(place.as_str()), country.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

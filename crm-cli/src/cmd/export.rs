@@ -20,7 +20,8 @@ pub enum Kind {
 }
 
 /// Export records, streamed with constant memory: CSV by default, `--format json` for one
-/// JSON array, `--format ndjson` for one object per line.
+/// JSON array, `--format ndjson` for one object per line, `--format vcard` for contacts as
+/// vCard 3.0 (addresses, every e-mail and phone, tags, notes).
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// What to export.
@@ -60,8 +61,9 @@ pub struct ExportArgs {
 
 pub async fn run(args: ExportArgs, ctx: &Ctx) -> Result<u8> {
     let format = match ctx.global.format {
-        Some(crate::cli::Format::Json) => ExportFormat::Json,
-        Some(crate::cli::Format::Ndjson) => ExportFormat::Ndjson,
+        Some(crate::cli::FormatArg::Json) => ExportFormat::Json,
+        Some(crate::cli::FormatArg::Ndjson) => ExportFormat::Ndjson,
+        Some(crate::cli::FormatArg::Vcard) => ExportFormat::Vcard,
         _ => ExportFormat::Csv,
     };
     let kind = match args.kind {

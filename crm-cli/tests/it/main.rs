@@ -11,5 +11,6 @@ mod deals;
 mod foundation;
 mod gdpr;
 mod lexware;
+mod moving_in;
 mod ops;
 mod users;

@@ -424,11 +424,12 @@ struct Row {
     warnings: Vec<(String, String)>,
 }
 
-/// A date as typed (`31.12.2026`, `2026-12-31`), read by the one date parser.
+/// A date as typed (`31.12.2026`, `2026-12-31`), read by the one date parser; then the
+/// forms other tools' exports write (`9/10/2007`, `19900101`, `2024-03-12 09:14`).
 fn parse_date(s: &str) -> Option<chrono::NaiveDate> {
-    formats::quirks::parse_date(s).or_else(|| {
-        crate::domain::parse_date(s, crate::domain::Zone::default(), chrono::Utc::now()).ok()
-    })
+    crate::domain::parse_date(s, crate::domain::Zone::default(), chrono::Utc::now())
+        .ok()
+        .or_else(|| formats::quirks::parse_date(s))
 }
 
 /// A country name or code (English, German, French, Italian) as an ISO code.

@@ -126,6 +126,16 @@ pub async fn create(tx: &mut Tx, new: NewContact) -> Result<Contact> {
             })
             .collect(),
         city: fields.city,
+        // Addresses and source ids are written by the import (not by create yet).
+        street: None,
+        postal_code: None,
+        country: None,
+        home_street: None,
+        home_postal_code: None,
+        home_city: None,
+        home_country: None,
+        external_system: None,
+        external_id: None,
         // Set from the statement's result below (also in the audit entry).
         tags: Vec::new(),
         owners,

@@ -385,8 +385,26 @@ pub struct Contact {
     pub emails: Vec<ContactEmail>,
     /// Every phone number, the primary first.
     pub phones: Vec<ContactPhone>,
-    /// City.
+    /// City (of the business address).
     pub city: Option<String>,
+    /// Business address: street.
+    pub street: Option<String>,
+    /// Business address: postal code.
+    pub postal_code: Option<String>,
+    /// Business address: country (ISO code).
+    pub country: Option<String>,
+    /// Private address: street.
+    pub home_street: Option<String>,
+    /// Private address: postal code.
+    pub home_postal_code: Option<String>,
+    /// Private address: city.
+    pub home_city: Option<String>,
+    /// Private address: country (ISO code).
+    pub home_country: Option<String>,
+    /// The system an import took the contact from (`outlook`, `hubspot`, ...).
+    pub external_system: Option<String>,
+    /// The contact's id in that system.
+    pub external_id: Option<String>,
     /// Tag names, alphabetically.
     pub tags: Vec<String>,
     /// Owners, owners before members before watchers.
@@ -574,7 +592,9 @@ macro_rules! select_contacts {
     () => {
         "select c.id, c.first_name, c.last_name, c.salutation, c.title, c.job_title, \
                 c.department, c.linkedin_url, c.birthday, c.source, c.status, c.company_id, \
-                co.name as company, c.email, c.phone, c.city, c.custom, c.version, \
+                co.name as company, c.email, c.phone, c.city, c.street, c.postal_code, \
+                c.country, c.home_street, c.home_postal_code, c.home_city, c.home_country, \
+                c.external_system, c.external_id, c.custom, c.version, \
                 c.created_at, c.updated_at, c.deleted_at \
          from contacts c \
          left join companies co on co.org_id = c.org_id and co.id = c.company_id "
