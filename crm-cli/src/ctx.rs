@@ -3,8 +3,9 @@
 
 use std::io::IsTerminal as _;
 
-use anyhow::{Context as _, Result};
-use crm_core::{Crm, LocalCluster, Organization, Scope};
+use anyhow::Result;
+use crm_core::frontend::{self, ActorChoice, SetupError};
+use crm_core::{Crm, Organization, Scope};
 
 use crate::cli::{Format, Global};
 use crate::exit;
@@ -36,89 +37,61 @@ impl Ctx {
         }
     }
 
+    /// The set-up options of crm-core's shared front-end set-up, from the global options.
+    fn setup_options(&self) -> frontend::Options {
+        frontend::Options {
+            database_url: self.global.database_url.clone(),
+            home: None,
+            organization: self.global.org.clone(),
+            actor: match &self.global.as_user {
+                Some(email) => ActorChoice::Email(email.clone()),
+                None => ActorChoice::FirstOwner,
+            },
+        }
+    }
+
     /// Connects: to --database-url when given (which must be migrated), else to the local
     /// cluster (created, started and migrated as needed).
     pub async fn crm(&self) -> Result<Crm> {
-        match self
-            .global
-            .database_url
-            .as_deref()
-            .filter(|u| !u.is_empty())
-        {
-            Some(url) => {
-                let crm = Crm::connect(url).await?;
-                let pending = crm
-                    .migration_status()
-                    .await?
-                    .iter()
-                    .filter(|m| m.applied_at.is_none())
-                    .count();
-                if pending > 0 {
-                    return Err(exit::coded(
-                        exit::UNAVAILABLE,
-                        format!(
-                            "the database has {pending} pending migration(s); run `crm db migrate` first"
-                        ),
-                    ));
-                }
-                Ok(crm)
-            }
-            None => {
-                let home = LocalCluster::default_home();
-                Ok(Crm::open_local(&home)
-                    .await
-                    .with_context(|| format!("local cluster in {}", home.display()))?)
-            }
-        }
+        frontend::open_database(&self.setup_options())
+            .await
+            .map_err(setup_error)
     }
 
     /// The organization: --org / CRM_ORG, else the only one.
     pub async fn organization(&self, crm: &Crm) -> Result<Organization> {
-        match &self.global.org {
-            Some(slug) => crm.organization_by_slug(slug).await.map_err(|e| match e {
-                crm_core::Error::NotFound { .. } => exit::coded(
-                    exit::NOT_FOUND,
-                    format!("no organization with slug '{slug}'; `crm org list` shows them"),
-                ),
-                e => e.into(),
-            }),
-            None => {
-                let mut orgs = crm.organizations().await?;
-                match orgs.len() {
-                    1 => Ok(orgs.remove(0)),
-                    0 => Err(exit::coded(
-                        exit::NOT_FOUND,
-                        "there is no organization yet; create one with `crm init --org NAME --admin-email EMAIL` or `crm demo`",
-                    )),
-                    n => Err(exit::usage(format!(
-                        "there are {n} organizations; choose one with --org SLUG or CRM_ORG (`crm org list` shows them)"
-                    ))),
-                }
-            }
-        }
+        frontend::choose_organization(crm, self.global.org.as_deref())
+            .await
+            .map_err(setup_error)
     }
 
     /// The scope: organization and acting user (--as / CRM_USER, else the first owner).
     pub async fn scope(&self) -> Result<(Crm, Organization, Scope)> {
         let crm = self.crm().await?;
         let org = self.organization(&crm).await?;
-        let actor = match &self.global.as_user {
-            Some(email) => match crm.user_by_email(org.id, email).await {
-                Ok((id, _)) => id,
-                Err(crm_core::Error::NotFound { .. }) => {
-                    return Err(exit::coded(
-                        exit::NOT_FOUND,
-                        format!(
-                            "no user with that e-mail in organization '{}' (--as / CRM_USER)",
-                            org.slug
-                        ),
-                    ));
-                }
-                Err(e) => return Err(e.into()),
-            },
-            None => crm.first_owner(org.id).await?,
-        };
-        let scope = crm.scope(org.id, actor);
+        let actor = frontend::choose_actor(&crm, &org, &self.setup_options().actor)
+            .await
+            .map_err(setup_error)?;
+        let scope = crm.scope(org.id, actor.id);
         Ok((crm, org, scope))
+    }
+}
+
+/// The set-up's errors with the CLI's exit codes and flag names.
+fn setup_error(e: SetupError) -> anyhow::Error {
+    match e {
+        SetupError::PendingMigrations { .. } => exit::coded(exit::UNAVAILABLE, e.to_string()),
+        SetupError::NoOrganization | SetupError::UnknownOrganization { .. } => {
+            exit::coded(exit::NOT_FOUND, e.to_string())
+        }
+        SetupError::SeveralOrganizations { organizations } => exit::usage(format!(
+            "there are {} organizations; choose one with --org SLUG or CRM_ORG (`crm org list` shows them)",
+            organizations.len()
+        )),
+        SetupError::UnknownUser { .. } => {
+            exit::coded(exit::NOT_FOUND, format!("{e} (--as / CRM_USER)"))
+        }
+        SetupError::Core(e) => e.into(),
+        e => e.into(),
     }
 }

@@ -2,7 +2,7 @@
 //! lookups front-ends need before they have a scope.
 
 use serde::Serialize;
-use sqlx::{Acquire as _, PgConnection};
+use sqlx::{Acquire as _, Connection as _, PgConnection};
 
 use crate::db::Crm;
 use crate::domain::{Email, UserRole};
@@ -155,7 +155,9 @@ impl Crm {
 
         let org_id = OrgId::new();
         let owner_id = UserId::new();
-        let mut tx = self.pool().begin().await?;
+        // An operator's task: the application role may not create organizations.
+        let mut conn = self.owner_connection().await?;
+        let mut tx = sqlx::Connection::begin(&mut conn).await?;
         let organization: Organization = sqlx::query_as(
             "insert into organizations (id, name, slug) values ($1, $2, $3) \
              returning id, name, slug, retention_days, default_currency::text as default_currency, \
@@ -228,30 +230,48 @@ impl Crm {
         })
     }
 
-    /// All organizations, by name.
+    /// All organizations, by name. An operator's view: it reads on the owner's connection
+    /// (the application role sees only the organization of its transaction), so it fails
+    /// when the handle connects as a least-privileged login (`crm db create-app-login`).
     pub async fn organizations(&self) -> Result<Vec<Organization>> {
-        Ok(sqlx::query_as(
+        let mut conn = self.owner_connection().await?;
+        let list = sqlx::query_as(
             "select id, name, slug, retention_days, default_currency::text as default_currency, \
                     default_region::text as default_region, created_at \
              from organizations order by name, slug",
         )
-        .fetch_all(self.pool())
-        .await?)
+        .fetch_all(&mut conn)
+        .await?;
+        conn.close().await.ok();
+        Ok(list)
     }
 
-    /// The organization with `slug`.
+    /// The organization with `slug` (the application role may turn a slug into an id, and
+    /// then reads that organization only).
     pub async fn organization_by_slug(&self, slug: &str) -> Result<Organization> {
-        sqlx::query_as(
+        let mut conn = self.pool().acquire().await?;
+        let mut tx = conn.begin().await?;
+        let id: Option<OrgId> = sqlx::query_scalar("select crm_org_id_by_slug($1)")
+            .bind(slug)
+            .fetch_one(&mut *tx)
+            .await?;
+        let id = id.ok_or(Error::NotFound {
+            entity: "organization",
+        })?;
+        set_org(&mut tx, id).await?;
+        let org = sqlx::query_as(
             "select id, name, slug, retention_days, default_currency::text as default_currency, \
                     default_region::text as default_region, created_at \
-             from organizations where slug = $1",
+             from organizations where id = $1",
         )
-        .bind(slug)
-        .fetch_optional(self.pool())
+        .bind(id)
+        .fetch_optional(&mut *tx)
         .await?
         .ok_or(Error::NotFound {
             entity: "organization",
-        })
+        })?;
+        tx.commit().await?;
+        Ok(org)
     }
 
     /// Finds an active user of `org` by e-mail (case-insensitive) and returns their id and

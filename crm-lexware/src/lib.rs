@@ -1,57 +1,23 @@
 //! # crm-lexware
 //!
-//! The Lexware Office integration: linking CRM contacts and companies to Lexware contacts,
-//! importing, pushing and syncing them, and caching vouchers linked to deals.
+//! The Lexware Office integration of the CRM: a paced, retrying HTTP client for the public
+//! API ([`Client`]), the field mapping between Lexware contacts and CRM companies and
+//! contacts ([`mapping`]), and the sync ([`sync`]): search, link, import, push and pull of
+//! contacts, the voucher cache, and the outbox-driven automatic push of `ERP`-tagged
+//! records. Storage (links, vouchers, key, pacer) lives in `crm_core::lexware`.
 //!
-//! This crate holds the pieces that do not need the network yet: the request pacing the
-//! Lexware API demands (at most two requests per second per client). The HTTP client and
-//! the sync logic build on it.
+//! Every API fact this crate relies on is listed in the project's `lexware-api.md`.
+#![warn(missing_docs)]
 
-use std::time::{Duration, Instant};
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod limiter;
+pub mod mapping;
+pub mod model;
+pub mod sync;
 
-/// Paces requests to at most `per_second` per second (the Lexware Office limit is 2):
-/// [`Pacer::next_delay`] says how long to wait before the next request may go out.
-#[derive(Debug, Clone)]
-pub struct Pacer {
-    interval: Duration,
-    next_free: Option<Instant>,
-}
-
-impl Pacer {
-    /// A pacer for `per_second` requests per second (at least one).
-    pub fn new(per_second: u32) -> Self {
-        let per_second = per_second.max(1);
-        Self {
-            interval: Duration::from_secs(1) / per_second,
-            next_free: None,
-        }
-    }
-
-    /// Reserves the next slot at or after `now` and returns how long to wait for it.
-    pub fn next_delay(&mut self, now: Instant) -> Duration {
-        let slot = match self.next_free {
-            Some(t) if t > now => t,
-            _ => now,
-        };
-        self.next_free = Some(slot + self.interval);
-        slot - now
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn two_per_second_spaces_requests_half_a_second_apart() {
-        let mut p = Pacer::new(2);
-        let t0 = Instant::now();
-        assert_eq!(p.next_delay(t0), Duration::ZERO);
-        assert_eq!(p.next_delay(t0), Duration::from_millis(500));
-        assert_eq!(p.next_delay(t0), Duration::from_millis(1000));
-        // After a pause the budget does not accumulate beyond the next slot.
-        let later = t0 + Duration::from_secs(10);
-        assert_eq!(p.next_delay(later), Duration::ZERO);
-        assert_eq!(p.next_delay(later), Duration::from_millis(500));
-    }
-}
+pub use client::Client;
+pub use config::Config;
+pub use error::{ErrorBody, LexwareError, Result};
+pub use limiter::Limiter;

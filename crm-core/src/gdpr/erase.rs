@@ -9,7 +9,7 @@
 //! | activities linked only to the person | deleted |
 //! | activities also linked to a company or deal | contact link removed; the person's names, addresses and numbers in subject and body replaced by `[erased]` |
 //! | deals with the person | contact link removed (value, currency, stage stay for accounting); the person's names etc. in the title and lost-reason text replaced |
-//! | audit entries about the person's records, about their deleted activities, or whose payload mentions their e-mail, phone or full name (single names: only in entries of their deals and activities) | payload redacted (digest and hashes stay, so `crm audit verify` passes) |
+//! | audit entries about the person's records, about their deleted activities, or whose payload mentions their e-mail, phone or full name (single names: only in entries of their deals and activities) | payload redacted (digest and hashes stay, so `crm audit verify` passes), by `crm_gdpr_redact_person`, which accepts only needles derived from the person's records |
 //! | events about the person's records and deleted activities | purged |
 //! | Lexware link | removed; cached vouchers of that Lexware contact keep number, date and amount, their raw payload is cleared |
 //!
@@ -22,7 +22,7 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Person, find_person, isolated, literal_pattern, literal_patterns, needles};
+use super::{Person, find_person, isolated, literal_pattern, needles};
 use crate::auth::Permission;
 use crate::domain::Email;
 use crate::error::{Error, Result};
@@ -116,14 +116,23 @@ async fn erase_person(tx: &mut Tx, person: &Person) -> Result<ErasureReceipt> {
         ));
     }
     let n = needles(tx, ids).await?;
-    let strong = literal_patterns(&n.strong);
-    let all = literal_pattern(&[n.strong.clone(), n.weak.clone()].concat());
+    // Audit payloads, first (the function finds the person's activities and deals through
+    // their links): everything about the person's records and the activities about them
+    // alone; entries mentioning them anywhere; single names only in entries of their deals
+    // and other activities. The function accepts only needles derived from these records.
     let mut counts = ErasureCounts {
         contacts: ids.len() as i64,
         emails: n.emails.len() as i64,
         phones: n.phones.len() as i64,
+        audit_redacted: sqlx::query_scalar::<_, i64>("select crm_gdpr_redact_person($1, $2, $3)")
+            .bind(ids)
+            .bind(&n.strong)
+            .bind(&n.weak)
+            .fetch_one(tx.conn())
+            .await?,
         ..ErasureCounts::default()
     };
+    let all = literal_pattern(&[n.strong.clone(), n.weak.clone()].concat());
 
     // Activities: delete those about the person alone, unlink and scrub the others.
     let deleted_activities: Vec<Uuid> = sqlx::query_scalar(
@@ -197,27 +206,8 @@ async fn erase_person(tx: &mut Tx, person: &Person) -> Result<ErasureReceipt> {
         .rows_affected() as i64;
     }
 
-    // Audit payloads: everything about the person's records and deleted activities; entries
-    // mentioning them anywhere; single names only in entries of their deals and activities.
-    let mut entity_types: Vec<&str> = vec!["contact"; ids.len()];
-    entity_types.extend(std::iter::repeat_n("activity", deleted_activities.len()));
     let mut entities: Vec<Uuid> = ids.clone();
     entities.extend(&deleted_activities);
-    let mut related_types: Vec<&str> = vec!["deal"; deals.len()];
-    related_types.extend(std::iter::repeat_n("activity", detached_activities.len()));
-    let mut related: Vec<Uuid> = deals.clone();
-    related.extend(&detached_activities);
-    counts.audit_redacted =
-        sqlx::query_scalar::<_, i64>("select crm_gdpr_redact_audit($1, $2, $3, $4, $5, $6)")
-            .bind(&entity_types)
-            .bind(&entities)
-            .bind(&related_types)
-            .bind(&related)
-            .bind(&strong)
-            .bind(&all)
-            .fetch_one(tx.conn())
-            .await?;
-
     counts.events_purged =
         sqlx::query("delete from events where org_id = $1 and entity_id = any($2)")
             .bind(org)

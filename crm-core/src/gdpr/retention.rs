@@ -221,7 +221,7 @@ async fn purge(tx: &mut Tx, older_than: Option<TimeDelta>) -> Result<RetentionSu
     } else {
         let mut types: Vec<&str> = vec!["contact"; contacts.len()];
         types.extend(std::iter::repeat_n("activity", gone_activities.len()));
-        sqlx::query_scalar::<_, i64>("select crm_gdpr_redact_audit($1, $2, '{}', '{}', null, null)")
+        sqlx::query_scalar::<_, i64>("select crm_gdpr_redact_purged($1, $2)")
             .bind(&types)
             .bind(&personal)
             .fetch_one(tx.conn())

@@ -569,7 +569,11 @@ pub async fn create(tx: &mut Tx, new: NewDeal) -> Result<Deal> {
     // include its creator is not visible to them afterwards.
     let mut deal = fetch(tx, id, false).await?;
     owner::set(tx, OwnedKind::Deal, id.uuid(), &owners).await?;
-    deal.owners = owner::get(tx, OwnedKind::Deal, id.uuid()).await?;
+    // As stored (not read back: the owner rows of a deal handed to others are as invisible
+    // to a restricted creator as the deal itself).
+    let mut stored = owner::dedup(&owners);
+    owner::sort(&mut stored);
+    deal.owners = stored;
     tx.record(
         "deal",
         Some(id.uuid()),

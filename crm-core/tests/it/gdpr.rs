@@ -933,12 +933,12 @@ async fn only_owners_and_admins_may_erase_and_redact() {
             .crm
             .scope(org, u)
             .run(async |tx| {
-                Ok(sqlx::query_scalar::<_, i64>(
-                    "select crm_gdpr_redact_audit('{contact}', $1, '{}', '{}', '{}', null)",
+                Ok(
+                    sqlx::query_scalar::<_, i64>("select crm_gdpr_redact_person($1, '{}', '{}')")
+                        .bind(vec![s.id.uuid()])
+                        .fetch_one(tx.conn())
+                        .await?,
                 )
-                .bind(vec![s.id.uuid()])
-                .fetch_one(tx.conn())
-                .await?)
             })
             .await
             .unwrap_err();

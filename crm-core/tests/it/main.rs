@@ -1,6 +1,7 @@
 //! Integration tests of crm-core against a real PostgreSQL started by the harness.
 
 mod activities;
+mod audit_integrity;
 mod chain;
 mod companies;
 mod contact_create;
@@ -8,13 +9,20 @@ mod contacts;
 mod deals;
 mod demo;
 mod export;
+mod frontend;
 mod gdpr;
 mod import;
 mod import_records;
 mod lists;
+mod metadata;
 mod pipelines;
+mod remind;
 mod replica;
+mod report_as_of;
+mod report_forecast;
+mod report_velocity;
 mod schema;
 mod tenancy;
 mod users;
+mod visibility;
 mod zones;

@@ -1,0 +1,137 @@
+//! Cross-tenant metadata (issue 14, item 2): a tenant's session reads only its own
+//! organization, cannot create organizations, cannot read other tenants' values through
+//! the planner's statistics, and may refresh statistics only in the role an import needs.
+
+use crm_core::auth::user::{self, NewUser};
+use crm_core::domain::UserRole;
+use crm_core::testing::TestDb;
+use crm_core::{Error, Scope};
+use uuid::Uuid;
+
+async fn scalar(scope: &Scope, sql: &'static str) -> crm_core::Result<i64> {
+    scope
+        .run(async |tx| {
+            Ok(sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(tx.conn())
+                .await?)
+        })
+        .await
+}
+
+#[tokio::test]
+async fn a_tenant_session_reads_only_its_own_organization_and_creates_none() {
+    let db = TestDb::new().await;
+    let (a, a_owner) = db.org("Alpha GmbH").await;
+    let (b, _) = db.org("Beta AG").await;
+    let as_a = db.crm.scope(a, a_owner);
+    assert_eq!(
+        scalar(&as_a, "select count(*) from organizations")
+            .await
+            .unwrap(),
+        1
+    );
+    let others: i64 = as_a
+        .run(async |tx| {
+            Ok(sqlx::query_scalar(
+                "select count(*) from organizations where id = $1 or slug = 'beta-ag'",
+            )
+            .bind(b)
+            .fetch_one(tx.conn())
+            .await?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(others, 0, "another organization's name, slug and settings");
+    let e = as_a
+        .run(async |tx| {
+            sqlx::query("insert into organizations (id, name, slug) values ($1, 'Evil', 'evil')")
+                .bind(Uuid::now_v7())
+                .execute(tx.conn())
+                .await?;
+            Ok(())
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::PermissionDenied(_)), "{e:?}");
+    // Values of every tenant's rows, through the planner's statistics.
+    let mut owner = db.owner().await;
+    sqlx::query("analyze contacts; analyze users")
+        .execute(&mut owner)
+        .await
+        .ok();
+    let stats = scalar(
+        &as_a,
+        "select count(*) from pg_stats where tablename in ('contacts', 'users')",
+    )
+    .await;
+    assert!(
+        !matches!(stats, Ok(n) if n > 0),
+        "the app role reads column statistics of all tenants: {stats:?}"
+    );
+    // The operator's calls still see every organization.
+    let all = db.crm.organizations().await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(db.crm.organization_by_slug("beta-ag").await.unwrap().id, b);
+    assert!(matches!(
+        db.crm.organization_by_slug("gamma").await.unwrap_err(),
+        Error::NotFound { .. }
+    ));
+}
+
+#[tokio::test]
+async fn refreshing_statistics_after_an_import_needs_a_role_that_may_import() {
+    let db = TestDb::new().await;
+    let (org, owner) = db.org("Alpha GmbH").await;
+    let plain = db
+        .crm
+        .scope(org, owner)
+        .run(async |tx| {
+            user::add(
+                tx,
+                NewUser {
+                    email: "u@alpha.test".into(),
+                    first_name: "Uwe".into(),
+                    last_name: "User".into(),
+                    role: UserRole::User,
+                    password: None,
+                    team: None,
+                    visibility: None,
+                },
+            )
+            .await
+        })
+        .await
+        .unwrap()
+        .id;
+    let e = db
+        .crm
+        .scope(org, plain)
+        .run(async |tx| {
+            sqlx::query("select crm_analyze_after_import()")
+                .execute(tx.conn())
+                .await?;
+            Ok(())
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::PermissionDenied(_)), "{e:?}");
+    // Without an organization (any SQL on a pooled connection), neither.
+    let mut conn = db.crm.pool().acquire().await.unwrap();
+    assert!(
+        sqlx::query("select crm_analyze_after_import()")
+            .execute(&mut *conn)
+            .await
+            .is_err()
+    );
+    // An owner may.
+    db.crm
+        .scope(org, owner)
+        .run(async |tx| {
+            sqlx::query("select crm_analyze_after_import()")
+                .execute(tx.conn())
+                .await?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+}

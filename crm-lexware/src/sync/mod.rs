@@ -1,0 +1,1 @@
+//! The sync between the CRM and Lexware Office.

@@ -1,0 +1,272 @@
+//! Messages from tasks: `apply` folds them into the state and returns follow-up work
+//! (reloads after a change). Pure, like the key handler.
+
+use crm_core::console::Card;
+use crm_core::domain::DealStatus;
+use crm_core::store::deal::Deal;
+
+use crate::app::{App, Dialog, Live, View};
+use crate::command::{Command, Failure, Message};
+use crate::{fmt, key};
+
+/// Applies one message.
+pub fn apply(app: &mut App, msg: Message) -> Vec<Command> {
+    match msg {
+        Message::Board(r) => {
+            app.board.loading = false;
+            match r {
+                Ok(b) => {
+                    let switched = app
+                        .board
+                        .data
+                        .as_ref()
+                        .is_some_and(|old| old.pipeline_id != b.pipeline_id);
+                    if switched {
+                        app.board.col = 0;
+                        app.board.rows.clear();
+                    }
+                    app.board.data = Some(b);
+                    app.board.refilter();
+                }
+                Err(e) => failed(app, e),
+            }
+            Vec::new()
+        }
+        Message::LostReasons(r) => {
+            match r {
+                Ok(l) => app.lost_reasons = l,
+                Err(e) => failed(app, e),
+            }
+            Vec::new()
+        }
+        Message::Due(r) => {
+            match r {
+                Ok(items) => app.due.set(items),
+                Err(e) => {
+                    app.due.loading = false;
+                    failed(app, e);
+                }
+            }
+            Vec::new()
+        }
+        Message::Deal(r) => {
+            app.detail.loading = false;
+            match r {
+                Ok(d) if app.detail.deal_id == Some(d.deal.id) => app.detail.deal = Some(*d),
+                Ok(_) => {}
+                Err(e) => failed(app, e),
+            }
+            Vec::new()
+        }
+        Message::Contact(r) => {
+            app.detail.loading = false;
+            match r {
+                Ok(c) if app.detail.contact_id == Some(c.contact.id) => {
+                    app.detail.contact = Some(*c);
+                }
+                Ok(_) => {}
+                Err(e) => failed(app, e),
+            }
+            Vec::new()
+        }
+        Message::Company(r) => {
+            app.detail.loading = false;
+            match r {
+                Ok(c) if app.detail.company_id == Some(c.company.id) => {
+                    app.detail.company = Some(*c);
+                }
+                Ok(_) => {}
+                Err(e) => failed(app, e),
+            }
+            Vec::new()
+        }
+        Message::Hits(seq, r) => {
+            app.search.in_flight = false;
+            if app.search.dirty && app.view == View::Search {
+                // The text changed meanwhile: ask for the newest text now.
+                return key::refresh(app);
+            }
+            // An answer to an older query than the newest one sent is out of date.
+            if seq == app.search.sent {
+                match r {
+                    Ok(h) => app.search.hits.set(h),
+                    Err(e) => {
+                        app.search.hits.loading = false;
+                        failed(app, e);
+                    }
+                }
+            }
+            Vec::new()
+        }
+        Message::DealChanged(what, deal) => deal_changed(app, what, &deal),
+        Message::Stale {
+            attempted,
+            now,
+            id,
+            retry,
+        } => {
+            let seen = app.board.forget(id);
+            match *now {
+                Ok(d) => {
+                    app.dialog = Some(Dialog::Conflict {
+                        attempted,
+                        id,
+                        version: d.version,
+                        changes: conflict_changes(app, seen.as_ref(), &d),
+                        by: None,
+                        retry: retry.filter(|_| d.status == DealStatus::Open),
+                    });
+                }
+                Err(e) => failed(app, e),
+            }
+            key::refresh(app)
+        }
+        Message::DealFailed(id, e) => {
+            app.board.forget(id);
+            failed(app, e);
+            key::refresh(app)
+        }
+        Message::FormFailed(e) => {
+            match (&mut app.dialog, e) {
+                (Some(Dialog::Form(form)), Failure::Invalid(errors)) => form.set_errors(&errors),
+                (Some(Dialog::Form(form)), e) => {
+                    form.saving = false;
+                    form.error = Some(e.to_string());
+                }
+                (_, e) => failed(app, e),
+            }
+            Vec::new()
+        }
+        Message::ContactCreated(c) => {
+            close_form(app);
+            app.info("contact created");
+            key::open(app, View::Contact, Command::LoadContact(c.id))
+        }
+        Message::ActivityChanged(what, _) => {
+            close_form(app);
+            app.info(format!("activity {what}"));
+            let mut cmds = key::refresh(app);
+            if app.view != View::Due && app.due.loading {
+                cmds.push(Command::LoadDue);
+            }
+            cmds
+        }
+        Message::ActivityFailed(e) => {
+            failed(app, e);
+            key::refresh(app)
+        }
+        Message::Changed(entities) => changed_elsewhere(app, &entities),
+        Message::Live(up) => {
+            app.live = if up {
+                Live::Connected
+            } else {
+                Live::Reconnecting
+            };
+            Vec::new()
+        }
+    }
+}
+
+/// Shows a failure; a lost database says how to retry.
+fn failed(app: &mut App, e: Failure) {
+    match e {
+        Failure::Unavailable => {
+            app.error("database unreachable — last data shown · r to retry");
+        }
+        e => app.error(e.to_string()),
+    }
+}
+
+fn close_form(app: &mut App) {
+    if matches!(app.dialog, Some(Dialog::Form(_))) {
+        app.dialog = None;
+    }
+}
+
+/// A deal change went through: update what is shown in place.
+fn deal_changed(app: &mut App, what: &str, deal: &Deal) -> Vec<Command> {
+    close_form(app);
+    app.board.forget(deal.id);
+    app.info(format!("“{}” {what}", fmt::fit(&deal.title, 40)));
+    if let Some(board) = app.board.data.as_mut() {
+        for col in &mut board.columns {
+            for card in &mut col.cards {
+                if card.id == deal.id {
+                    card.version = deal.version;
+                }
+            }
+        }
+    }
+    if deal.status != DealStatus::Open {
+        app.board.remove_card(deal.id);
+    }
+    let mut cmds = Vec::new();
+    if app.detail.deal_id == Some(deal.id) {
+        cmds.push(Command::LoadDeal(deal.id));
+    }
+    if matches!(what, "reopened" | "saved") && app.board.data.is_some() {
+        app.board.loading = true;
+        cmds.push(Command::LoadBoard(
+            app.board.data.as_ref().map(|b| b.pipeline_id),
+        ));
+    }
+    cmds
+}
+
+/// What differs between the card as I saw it and the deal now.
+fn conflict_changes(app: &App, seen: Option<&Card>, now: &Deal) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    let Some(card) = seen else {
+        return out;
+    };
+    let stage_name = app
+        .board
+        .data
+        .as_ref()
+        .and_then(|b| b.columns.iter().find(|c| c.stage_id == card.stage_id))
+        .map(|c| c.name.clone());
+    if card.stage_id != now.stage_id {
+        out.push((
+            "Stage".into(),
+            stage_name.unwrap_or_else(|| "?".into()),
+            now.stage.clone(),
+        ));
+    }
+    if card.value != now.value || card.currency != now.currency {
+        out.push((
+            "Value".into(),
+            fmt::money(card.value, &card.currency, app.german, true),
+            fmt::money(now.value, &now.currency, app.german, true),
+        ));
+    }
+    if card.title != now.title {
+        out.push(("Title".into(), card.title.clone(), now.title.clone()));
+    }
+    if now.status != DealStatus::Open {
+        out.push(("Status".into(), "open".into(), now.status.to_string()));
+    }
+    out
+}
+
+/// Records changed elsewhere: reload what shows them, unless a dialog is open (its data
+/// would move under the user).
+fn changed_elsewhere(app: &mut App, entities: &[String]) -> Vec<Command> {
+    if app.dialog.is_some() {
+        return Vec::new();
+    }
+    let touches = |e: &str| entities.iter().any(|x| x == e);
+    let mut cmds = Vec::new();
+    if (touches("deal") || touches("activity")) && app.board.data.is_some() && !app.board.loading {
+        app.board.loading = true;
+        cmds.push(Command::LoadBoard(
+            app.board.data.as_ref().map(|b| b.pipeline_id),
+        ));
+    }
+    if touches("activity") && app.view == View::Due {
+        cmds.push(Command::LoadDue);
+    }
+    if matches!(app.view, View::Deal | View::Contact | View::Company) {
+        cmds.extend(key::refresh(app));
+    }
+    cmds
+}
