@@ -5,6 +5,7 @@ mod cmd;
 mod ctx;
 mod exit;
 mod output;
+mod time;
 
 use std::process::ExitCode;
 

@@ -10,6 +10,7 @@ use std::io::{IsTerminal as _, Read as _, Write};
 use anyhow::Result;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use clap::{Args, Subcommand, ValueEnum};
+use crm_core::domain::DayEnd;
 use crm_core::domain::{ContactSource, EntityStatus};
 use crm_core::store::contact::{
     self, Contact, ContactFilter, ContactPatch, DuplicateGroup, DuplicateReason, NewContact,
@@ -113,11 +114,11 @@ pub struct ListArgs {
     #[arg(long, value_name = "QUERY")]
     pub text: Option<String>,
     /// Only contacts created at or after this time (RFC 3339, or a date YYYY-MM-DD).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    pub created_after: Option<DateTime<Utc>>,
+    #[arg(long, value_name = "TIME", value_parser = crate::time::time_arg)]
+    pub created_after: Option<crate::time::TimeArg>,
     /// Only contacts created before this time (RFC 3339, or a date YYYY-MM-DD).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    pub created_before: Option<DateTime<Utc>>,
+    #[arg(long, value_name = "TIME", value_parser = crate::time::time_arg)]
+    pub created_before: Option<crate::time::TimeArg>,
     /// Only deleted contacts (to restore one).
     #[arg(long)]
     pub deleted: bool,
@@ -259,20 +260,6 @@ pub struct EditArgs {
     /// change (`null` clears), as `contact show --format json` prints them.
     #[arg(long, value_name = "FILE|-")]
     pub json: Option<String>,
-}
-
-/// RFC 3339, or a date meaning its midnight UTC.
-fn parse_time(s: &str) -> std::result::Result<DateTime<Utc>, String> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
-        .ok_or_else(|| {
-            "expected an RFC 3339 time (2026-01-31T09:00:00Z) or a date (2026-01-31)".into()
-        })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1008,6 +995,7 @@ pub async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<u8> {
 
 async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
     let (crm, org, scope) = ctx.scope().await?;
+    let zone = crate::time::zone_of(&scope).await?;
     let owner = match &args.owner {
         Some(email) => match crm.user_by_email(org.id, email).await {
             Ok((id, _)) => Some(id),
@@ -1031,8 +1019,8 @@ async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
         status: args.status,
         tag: args.tag,
         company_id,
-        created_after: args.created_after,
-        created_before: args.created_before,
+        created_after: crate::time::opt_time(&args.created_after, zone, DayEnd::Start)?,
+        created_before: crate::time::opt_time(&args.created_before, zone, DayEnd::End)?,
         source: args.source,
         text: args.text,
         only_deleted: args.deleted,

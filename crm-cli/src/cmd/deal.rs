@@ -14,6 +14,7 @@ use std::io::{BufWriter, IsTerminal as _, Read as _, Write};
 use anyhow::Result;
 use chrono::{DateTime, Local, NaiveDate, SecondsFormat, Utc};
 use clap::{Args, Subcommand, ValueEnum};
+use crm_core::auth::zone;
 use crm_core::domain::DealStatus;
 use crm_core::domain::OwnerRole;
 use crm_core::store::deal::{self, Deal, DealFilter, DealPatch, NewDeal, StageChange};
@@ -141,11 +142,11 @@ pub struct ListArgs {
     #[arg(long, value_name = "ID|EMAIL")]
     pub contact: Option<String>,
     /// Only deals expected to close on or after this day.
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub close_from: Option<NaiveDate>,
+    #[arg(long, value_name = "DATE", value_parser = crate::time::date_arg)]
+    pub close_from: Option<crate::time::DateArg>,
     /// Only deals expected to close on or before this day.
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub close_to: Option<NaiveDate>,
+    #[arg(long, value_name = "DATE", value_parser = crate::time::date_arg)]
+    pub close_to: Option<crate::time::DateArg>,
     /// Only deals whose title contains this text (case does not matter).
     #[arg(long, value_name = "QUERY")]
     pub text: Option<String>,
@@ -166,7 +167,9 @@ pub struct FieldArgs {
     /// What is being sold.
     #[arg(long)]
     pub title: Option<String>,
-    /// The value: 12500, 12500.00 or 12.500,00 (at most the currency's decimal places).
+    /// The value: 12500, 12500.00, 12.500,00 or 12'500.00, with or without a currency sign
+    /// or code (12.500,00 €, CHF 12'500.00); at most the currency's decimal places. A lone
+    /// separator before three digits (12.500) is refused as ambiguous.
     #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
     pub value: Option<String>,
     /// ISO 4217 currency code; default: the organization's currency.
@@ -178,9 +181,9 @@ pub struct FieldArgs {
     /// The company: id, VAT id, domain or exact name.
     #[arg(long, value_name = "ID|NAME")]
     pub company: Option<String>,
-    /// When it is expected to close.
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub close_date: Option<NaiveDate>,
+    /// When it is expected to close: 31.12.2026, 2026-12-31, today, tomorrow or +30d.
+    #[arg(long, value_name = "DATE", value_parser = crate::time::date_arg)]
+    pub close_date: Option<crate::time::DateArg>,
     /// An owner (repeatable; default on add: you). On edit the given owners replace all.
     #[arg(long = "owner", value_name = "EMAIL")]
     pub owners: Vec<String>,
@@ -438,7 +441,7 @@ async fn new_from_flags(tx: &mut Tx, args: AddArgs, owners: Vec<Owner>) -> Resul
         stage: args.stage,
         contact_id,
         company_id,
-        expected_close_date: f.close_date,
+        expected_close_date: crate::time::opt_date(&f.close_date, zone::acting(tx).await?)?,
         owners,
         ..NewDeal::default()
     })
@@ -516,7 +519,10 @@ async fn patch_from_flags(
         currency: f.currency,
         contact_id: set(contact_id, cleared(Clearable::Contact)),
         company_id: set(company_id, cleared(Clearable::Company)),
-        expected_close_date: set(f.close_date, cleared(Clearable::CloseDate)),
+        expected_close_date: set(
+            crate::time::opt_date(&f.close_date, zone::acting(tx).await?)?,
+            cleared(Clearable::CloseDate),
+        ),
         owners: if owners.is_empty() {
             None
         } else {
@@ -1125,8 +1131,8 @@ async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
         owner,
         company_id,
         contact_id,
-        expected_close_from: args.close_from,
-        expected_close_to: args.close_to,
+        expected_close_from: crate::time::opt_date(&args.close_from, zone::acting(&mut tx).await?)?,
+        expected_close_to: crate::time::opt_date(&args.close_to, zone::acting(&mut tx).await?)?,
         text: args.text,
         ..DealFilter::default()
     };

@@ -10,4 +10,5 @@ mod deals;
 mod foundation;
 mod gdpr;
 mod ops;
+mod parsing;
 mod users;
