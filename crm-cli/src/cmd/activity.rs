@@ -13,12 +13,13 @@ use crm_core::store::Cursor;
 use crm_core::store::activity::{self, Activity, ActivityFilter, ActivityState, NewActivity};
 
 use crate::cli::Format;
-use crate::cmd::company::resolve_company;
-use crate::cmd::contact::resolve_contact;
-use crate::cmd::deal::{Listed, Pager, local_time, print_json, resolve_deal, resolve_user, time};
 use crate::ctx::Ctx;
 use crate::exit;
 use crate::output::{self, Row};
+use crate::output::{Listed, Pager, local_time, print_json, time};
+use crate::resolve::resolve_company;
+use crate::resolve::resolve_contact;
+use crate::resolve::{resolve_deal, resolve_user};
 
 #[derive(Debug, Subcommand)]
 pub enum ActivityCommand {
@@ -203,7 +204,7 @@ fn print_activity(format: Format, a: &Activity) -> Result<()> {
                 .into_iter()
                 .zip(a.table_cells())
                 .map(|(h, c)| vec![h.to_string(), c]);
-            crate::cmd::deal::write_table(&mut out, &["field", "value"], rows)?;
+            crate::output::write_table(&mut out, &["field", "value"], rows)?;
             Ok(())
         }
     }
@@ -215,7 +216,7 @@ fn print_activities(format: Format, list: &[Activity]) -> Result<()> {
         Format::Table => {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
-            crate::cmd::deal::write_table(
+            crate::output::write_table(
                 &mut out,
                 &Activity::table_headers(),
                 list.iter().map(Listed::table_cells),

@@ -189,3 +189,33 @@ async fn created_bounds_take_a_bare_date_as_start_and_end_of_the_day() {
     assert_eq!(found(&["--created-before", "yesterday"]), 0);
     assert_eq!(found(&["--created-after=-1h"]), 1);
 }
+
+#[test]
+fn every_subcommands_help_lists_the_global_options_under_their_heading() {
+    for args in [
+        &["contact", "add", "--help"][..],
+        &["deal", "list", "--help"],
+        &["export", "--help"],
+        &["gdpr", "export", "--help"],
+        &["activity", "add", "--help"],
+    ] {
+        let run = crm_with(None, args, "", &[]).expect(0);
+        let (_, global) = run
+            .stdout
+            .split_once("Global options:")
+            .unwrap_or_else(|| panic!("{args:?}: no Global options heading:\n{}", run.stdout));
+        for flag in [
+            "--database-url",
+            "--org",
+            "--as",
+            "--format",
+            "--excel",
+            "--raw",
+        ] {
+            assert!(
+                global.contains(flag),
+                "{args:?}: {flag} not under Global options"
+            );
+        }
+    }
+}
