@@ -134,6 +134,9 @@ pub enum Command {
     /// Read the event outbox.
     #[command(subcommand)]
     Events(cmd::events::EventsCommand),
+    /// Fire reminders of due activities as events (`activity.due_soon`, `activity.overdue`),
+    /// each once; for cron, or --watch.
+    Remind(cmd::remind::RemindArgs),
     /// Data protection (GDPR / DSGVO): subject export, erasure, consent, retention,
     /// organization export and deletion.
     #[command(subcommand)]

@@ -54,6 +54,8 @@ pub enum ExportFormat {
     Json,
     /// One JSON object per line.
     Ndjson,
+    /// vCard 3.0 (contacts only), one card per contact.
+    Vcard,
 }
 
 /// Filters (the same as the lists').
@@ -95,6 +97,13 @@ fn columns(kind: ExportKind) -> &'static [(&'static str, &'static str)] {
             ("salutation", "c.salutation"),
             ("title", "c.title"),
             ("city", "c.city"),
+            ("street", "c.street"),
+            ("postal_code", "c.postal_code"),
+            ("country", "c.country"),
+            ("home_street", "c.home_street"),
+            ("home_postal_code", "c.home_postal_code"),
+            ("home_city", "c.home_city"),
+            ("home_country", "c.home_country"),
             ("source", "c.source"),
             ("status", "c.status"),
             (
@@ -291,6 +300,16 @@ fn query_with(
     ))
 }
 
+/// The query of the ids of the contacts `filter` selects, with the filter values as bind
+/// parameters `$1` (org) to `$7`.
+pub(crate) fn id_query(filter: &ExportFilter) -> Result<String> {
+    let ids = ExportFilter {
+        columns: Some(vec!["id".into()]),
+        ..filter.clone()
+    };
+    query(ExportKind::Contacts, &ids, &|i| format!("${i}"))
+}
+
 /// Writes the export to `out`, returning the number of records.
 pub async fn export<W: Write>(
     tx: &mut Tx,
@@ -303,6 +322,13 @@ pub async fn export<W: Write>(
     let org = tx.org();
     let io = |e: std::io::Error| Error::Io(format!("writing the export failed: {e}"));
     match format {
+        ExportFormat::Vcard if kind == ExportKind::Contacts => {
+            crate::import::formats::vcard::write::export(tx, filter, out).await
+        }
+        ExportFormat::Vcard => Err(Error::invalid(
+            "format",
+            "vCard is a format for contacts only",
+        )),
         ExportFormat::Csv => {
             // COPY takes no parameters: the values go in as SQL literals. Every one is either
             // typed (uuid, timestamp) and printed by us, or text quoted by `literal`.

@@ -33,12 +33,17 @@ pub enum ActivityCommand {
         #[arg(value_name = "ID")]
         activity: String,
     },
-    /// Open activities due up to a time (default: the end of today), overdue ones first.
+    /// Open activities due up to a time (default: what is overdue or due today), overdue
+    /// ones first.
     Due {
         /// Up to this time (RFC 3339, `YYYY-MM-DD HH:MM` local time, a date, `today`,
         /// `tomorrow` or `now`).
         #[arg(long, value_name = "TIME", value_parser = crate::time::time_arg)]
         until: Option<crate::time::TimeArg>,
+        /// Up to this long from now (`30m`, `4h`, `2d`): shorthand for --until now+DURATION.
+        #[arg(long, value_name = "DURATION", conflicts_with = "until",
+              value_parser = crate::cmd::remind::parse_duration)]
+        within: Option<std::time::Duration>,
         /// Only activities assigned to you (the acting user).
         #[arg(long)]
         mine: bool,
@@ -283,11 +288,21 @@ pub async fn run(cmd: ActivityCommand, ctx: &Ctx) -> Result<u8> {
             print_activity(ctx.format(), &a)?;
             Ok(exit::OK)
         }
-        ActivityCommand::Due { until, mine } => {
+        ActivityCommand::Due {
+            until,
+            within,
+            mine,
+        } => {
             let (_, _, scope) = ctx.scope().await?;
             let zone = crate::time::zone_of(&scope).await?;
-            let until = until.unwrap_or_else(crate::time::TimeArg::today);
-            let until = until.at(zone, DayEnd::End)?;
+            let until = match (until, within) {
+                (Some(t), _) => t.at(zone, DayEnd::End)?,
+                (None, Some(d)) => chrono::TimeDelta::from_std(d)
+                    .ok()
+                    .and_then(|d| chrono::Utc::now().checked_add_signed(d))
+                    .ok_or_else(|| exit::usage("--within is too long"))?,
+                (None, None) => crate::time::TimeArg::today().at(zone, DayEnd::End)?,
+            };
             let assignee = mine.then(|| scope.actor());
             let due = scope
                 .run(async |tx| activity::due(tx, until, assignee).await)

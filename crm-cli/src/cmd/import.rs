@@ -5,9 +5,9 @@ use std::io::{IsTerminal as _, Read};
 
 use anyhow::{Context as _, Result};
 use clap::{Args, ValueEnum};
-use crm_core::import::{ImportOptions, ImportSummary, OnDuplicate, TextEncoding};
+use crm_core::import::{Format, ImportOptions, ImportSummary, OnDuplicate, TextEncoding};
 
-use crate::cli::Format;
+use crate::cli::Format as Format_;
 use crate::ctx::Ctx;
 use crate::exit;
 use crate::output;
@@ -20,6 +20,8 @@ pub enum ImportKind {
     Companies,
     /// Deals, linked to pipeline/stage, company and contact by name, id or e-mail.
     Deals,
+    /// List the tools whose exports are recognised (`--from` names).
+    Formats,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -32,16 +34,23 @@ pub enum DuplicateMode {
     Error,
 }
 
-/// Import a CSV file (or `-` for stdin). Headers in English or German are recognised
-/// (Vorname, Nachname, E-Mail, Firma, Telefon, Mobil, Straße, PLZ, Ort, USt-IdNr., ...);
+/// Import a CSV or vCard file (or `-` for stdin). The exports of Outlook, Google Contacts,
+/// HubSpot, Salesforce, Pipedrive, Twenty, EspoCRM and Lexware Office and vCard files are
+/// recognised by their headers (`crm import formats`); other files by English or German
+/// column names (Vorname, Nachname, E-Mail, Firma, Telefon, Mobil, Straße, PLZ, Ort, ...).
 /// UTF-8 (with or without BOM) and Windows-1252 are detected, and so is the delimiter.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// What the file holds.
     #[arg(value_enum)]
     pub kind: ImportKind,
-    /// The CSV file, or `-` for stdin.
-    pub file: String,
+    /// The CSV or vCard file, or `-` for stdin.
+    pub file: Option<String>,
+    /// The tool the file comes from (detected from its headers when omitted):
+    /// outlook, google, vcard, hubspot, salesforce, pipedrive, twenty, espocrm, lexware,
+    /// generic.
+    #[arg(long, value_name = "FORMAT")]
+    pub from: Option<String>,
     /// Validate and report what would happen; write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -69,6 +78,13 @@ pub struct ImportArgs {
 }
 
 pub async fn run(args: ImportArgs, ctx: &Ctx) -> Result<u8> {
+    if matches!(args.kind, ImportKind::Formats) {
+        return formats(ctx);
+    }
+    let Some(file) = args.file.clone() else {
+        return Err(exit::usage("name the file to import, or `-` for stdin"));
+    };
+    let from: Option<Format> = args.from.as_deref().map(str::parse).transpose()?;
     let delimiter = match args.delimiter.as_deref() {
         None => None,
         Some("tab" | "\\t" | "\t") => Some(b'\t'),
@@ -84,13 +100,13 @@ pub async fn run(args: ImportArgs, ctx: &Ctx) -> Result<u8> {
         mappings.push((col.trim().to_string(), field.trim().to_string()));
     }
     let (input, file_name, size): (Box<dyn Read + Send>, Option<String>, Option<u64>) =
-        if args.file == "-" {
+        if file == "-" {
             (Box::new(std::io::stdin()), None, None)
         } else {
-            let f = File::open(&args.file)
-                .map_err(|e| exit::coded(exit::ERROR, format!("cannot open {}: {e}", args.file)))?;
+            let f = File::open(&file)
+                .map_err(|e| exit::coded(exit::ERROR, format!("cannot open {}: {e}", file)))?;
             let size = f.metadata().ok().map(|m| m.len());
-            let name = std::path::Path::new(&args.file)
+            let name = std::path::Path::new(&file)
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned());
             (
@@ -118,6 +134,7 @@ pub async fn run(args: ImportArgs, ctx: &Ctx) -> Result<u8> {
         keep_unknown: args.keep_unknown,
         batch_size: args.batch_size,
         file_name,
+        from,
     };
     let (_, _, scope) = ctx.scope().await?;
     let bar = progress_bar(ctx, size);
@@ -142,6 +159,7 @@ pub async fn run(args: ImportArgs, ctx: &Ctx) -> Result<u8> {
             )
             .await?
         }
+        ImportKind::Formats => unreachable!("answered above"),
         ImportKind::Companies | ImportKind::Deals => {
             use crm_core::import::records::{RecordKind, import_records};
             let kind = match args.kind {
@@ -188,6 +206,31 @@ pub async fn run(args: ImportArgs, ctx: &Ctx) -> Result<u8> {
     })
 }
 
+/// `crm import formats`: the recognised tools and what `--from` calls them.
+fn formats(ctx: &Ctx) -> Result<u8> {
+    let list = Format::list();
+    match ctx.format() {
+        Format_::Json | Format_::Ndjson => output::json(&list)?,
+        Format_::Csv => {
+            let stdout = std::io::stdout();
+            let mut w = csv::Writer::from_writer(stdout.lock());
+            w.write_record(["name", "description"])?;
+            for f in &list {
+                w.write_record([f.name, f.description])?;
+            }
+            w.flush()?;
+        }
+        Format_::Table => {
+            let text: Vec<String> = list
+                .iter()
+                .map(|f| format!("{:<11} {}", f.name, f.description))
+                .collect();
+            output::text(&text.join("\n"))?;
+        }
+    }
+    Ok(exit::OK)
+}
+
 fn progress_bar(ctx: &Ctx, size: Option<u64>) -> Option<indicatif::ProgressBar> {
     if ctx.global.quiet || !std::io::stderr().is_terminal() {
         return None;
@@ -210,8 +253,8 @@ fn progress_bar(ctx: &Ctx, size: Option<u64>) -> Option<indicatif::ProgressBar> 
 
 fn report(ctx: &Ctx, s: &ImportSummary) -> Result<()> {
     match ctx.format() {
-        Format::Json | Format::Ndjson => output::json(s),
-        Format::Csv => {
+        Format_::Json | Format_::Ndjson => output::json(s),
+        Format_::Csv => {
             let stdout = std::io::stdout();
             let mut w = crate::output::csv_writer(stdout.lock())?;
             w.write_row([
@@ -235,12 +278,21 @@ fn report(ctx: &Ctx, s: &ImportSummary) -> Result<()> {
             w.flush()?;
             Ok(())
         }
-        Format::Table => {
+        Format_::Table => {
             let verb = if s.dry_run { "would be" } else { "were" };
             let mut text = format!(
                 "{} rows read: {} {verb} created, {} updated, {} skipped, {} failed ({} companies created)",
                 s.rows, s.created, s.updated, s.skipped, s.failed, s.companies_created
             );
+            if let Some(f) = s.format {
+                text.push_str(&format!("\nread as: {}", f.name()));
+            }
+            if s.dry_run && !s.mapping.is_empty() {
+                text.push_str("\nmapping (column -> field):");
+                for m in &s.mapping {
+                    text.push_str(&format!("\n  {} -> {}", m.column, m.field));
+                }
+            }
             if !s.unknown_columns.is_empty() {
                 text.push_str(&format!(
                     "\nunknown columns (ignored; --keep-unknown keeps them): {}",
@@ -249,6 +301,12 @@ fn report(ctx: &Ctx, s: &ImportSummary) -> Result<()> {
             }
             for c in &s.changes {
                 text.push_str(&format!("\nline {}: {}", c.line, c.changes));
+            }
+            for w in s.warnings.iter().take(20) {
+                text.push_str(&format!(
+                    "\nwarning: line {}: {}: {}",
+                    w.line, w.field, w.message
+                ));
             }
             for e in s.errors.iter().take(20) {
                 text.push_str(&format!("\nline {}: {}: {}", e.line, e.field, e.message));

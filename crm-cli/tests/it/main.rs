@@ -2,6 +2,7 @@
 
 mod support;
 
+mod analytics;
 mod bulk;
 mod companies;
 mod contacts;

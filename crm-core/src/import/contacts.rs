@@ -8,8 +8,13 @@ use futures_util::StreamExt as _;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::extras::{Extra, ExtraEmail, ExtraPhone};
+use super::formats::{self, Format, Role};
+use super::lines::LineCounter;
 use super::source::{Source, field_text};
-use super::{ImportOptions, ImportSummary, OnDuplicate, Progress, RowChange, RowError};
+use super::{
+    ImportOptions, ImportSummary, MappingEntry, OnDuplicate, Progress, RowChange, RowError,
+};
 use crate::auth::Permission;
 use crate::domain::{ContactSource, Email, EntityStatus, Phone, VatId, Website, normalize_name};
 use crate::error::{Error, Result};
@@ -65,6 +70,32 @@ pub enum Field {
     Birthday,
     /// active / inactive / blocked.
     Status,
+    /// A private e-mail (kind `personal`; the primary when the row has no other).
+    EmailHome,
+    /// A further e-mail (kind `other`).
+    EmailOther,
+    /// A fax number.
+    Fax,
+    /// A further phone (home, other; kind `other`).
+    PhoneOther,
+    /// Private address: street.
+    HomeStreet,
+    /// Private address: postal code.
+    HomePostalCode,
+    /// Private address: city.
+    HomeCity,
+    /// Private address: country.
+    HomeCountry,
+    /// Free text, kept as a note activity on the contact.
+    Notes,
+    /// The owning user, by e-mail or name.
+    Owner,
+    /// The record's id in the system it comes from (recognises a second import).
+    ExternalId,
+    /// The calling code of the primary phone (`+49`), when the number is national.
+    CallingCode,
+    /// Known to the detected format and deliberately not kept (e-mail type, display name).
+    Ignore,
 }
 
 impl Field {
@@ -94,6 +125,19 @@ impl Field {
             Field::LinkedIn => "linkedin_url",
             Field::Birthday => "birthday",
             Field::Status => "status",
+            Field::EmailHome => "email_home",
+            Field::EmailOther => "email_other",
+            Field::Fax => "fax",
+            Field::PhoneOther => "phone_other",
+            Field::HomeStreet => "home_street",
+            Field::HomePostalCode => "home_postal_code",
+            Field::HomeCity => "home_city",
+            Field::HomeCountry => "home_country",
+            Field::Notes => "notes",
+            Field::Owner => "owner",
+            Field::ExternalId => "external_id",
+            Field::CallingCode => "phone_calling_code",
+            Field::Ignore => "ignore",
         }
     }
 
@@ -121,7 +165,41 @@ impl Field {
         Field::LinkedIn,
         Field::Birthday,
         Field::Status,
+        Field::EmailHome,
+        Field::EmailOther,
+        Field::Fax,
+        Field::PhoneOther,
+        Field::HomeStreet,
+        Field::HomePostalCode,
+        Field::HomeCity,
+        Field::HomeCountry,
+        Field::Notes,
+        Field::Owner,
+        Field::ExternalId,
+        Field::CallingCode,
+        Field::Ignore,
     ];
+
+    /// Whether several columns (or several values of one cell) of this field add up
+    /// instead of the last one winning.
+    pub fn accumulates(self) -> bool {
+        matches!(
+            self,
+            Field::Email
+                | Field::Email2
+                | Field::EmailHome
+                | Field::EmailOther
+                | Field::Phone
+                | Field::Mobile
+                | Field::Fax
+                | Field::PhoneOther
+                | Field::Street
+                | Field::HomeStreet
+                | Field::Tags
+                | Field::Notes
+                | Field::Ignore
+        )
+    }
 
     /// The field for a header (English or German, any case, punctuation ignored).
     pub fn from_header(header: &str) -> Option<Field> {
@@ -174,6 +252,10 @@ impl Field {
             "linkedin" | "linkedinurl" | "linkedinprofil" => Field::LinkedIn,
             "birthday" | "geburtstag" | "dateofbirth" | "geburtsdatum" | "dob" => Field::Birthday,
             "status" => Field::Status,
+            "notes" | "note" | "notizen" | "notiz" | "bemerkung" | "bemerkungen" | "kommentar"
+            | "comments" => Field::Notes,
+            "fax" | "telefax" | "faxnummer" => Field::Fax,
+            "owner" | "besitzer" | "betreuer" | "zustaendig" | "contactowner" => Field::Owner,
             _ => return None,
         };
         Some(f)
@@ -189,35 +271,104 @@ impl Field {
 #[derive(Debug, Clone)]
 struct Columns {
     fields: Vec<Option<Field>>,
+    roles: Vec<Option<Role>>,
     headers: Vec<String>,
     unknown: Vec<usize>,
+    format: Format,
 }
 
 impl Columns {
-    fn new(headers: Vec<String>, opts: &ImportOptions) -> Result<Self> {
-        let mut fields = Vec::with_capacity(headers.len());
-        let mut unknown = Vec::new();
-        let mut taken: HashMap<Field, String> = HashMap::new();
-        for (i, h) in headers.iter().enumerate() {
-            let mapped = opts
-                .mappings
+    fn new(headers: Vec<String>, opts: &ImportOptions, from: Option<Format>) -> Result<Self> {
+        let format = from.unwrap_or_else(|| formats::detect(&headers));
+        let mut roles: Vec<Option<Role>> = if format == Format::Generic {
+            generic_fields(&headers)
+                .into_iter()
+                .map(|f| f.map(Role::Field))
+                .collect()
+        } else {
+            formats::roles(format, &headers)
+        };
+        for (col, f) in &opts.mappings {
+            let field = Field::from_name(f).ok_or_else(|| {
+                Error::invalid(
+                    "map",
+                    format!("unknown field '{f}'; fields are: {}", field_names()),
+                )
+            })?;
+            let Some(i) = headers
                 .iter()
-                .find(|(col, _)| col.trim().eq_ignore_ascii_case(h.trim()));
-            let field = match mapped {
-                Some((_, f)) => Some(Field::from_name(f).ok_or_else(|| {
-                    Error::invalid(
-                        "map",
-                        format!("unknown field '{f}'; fields are: {}", field_names()),
-                    )
-                })?),
-                None => Field::from_header(h),
+                .position(|h| h.trim().eq_ignore_ascii_case(col.trim()))
+            else {
+                return Err(Error::invalid(
+                    "map",
+                    format!("the file has no column '{col}'"),
+                ));
             };
-            let field = match field {
-                Some(f) if taken.contains_key(&f) => {
-                    // A second column for the same field: a second e-mail, or unknown.
-                    if f == Field::Email && !taken.contains_key(&Field::Email2) {
+            roles[i] = Some(Role::Field(field));
+        }
+        let fields: Vec<Option<Field>> = roles
+            .iter()
+            .map(|r| r.map(Role::field).filter(|f| *f != Field::Ignore))
+            .collect();
+        let unknown = roles
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.is_none())
+            .map(|(i, _)| i)
+            .collect();
+        let has = |f: Field| fields.contains(&Some(f));
+        if !(has(Field::FirstName)
+            || has(Field::LastName)
+            || has(Field::FullName)
+            || has(Field::Email)
+            || has(Field::EmailHome)
+            || has(Field::EmailOther))
+        {
+            return Err(Error::invalid(
+                "header",
+                "no name or e-mail column found; name them (Vorname, Nachname, E-Mail, ...), name the tool with --from FORMAT (see `crm import formats`) or use --map COLUMN=FIELD",
+            ));
+        }
+        Ok(Self {
+            fields,
+            roles,
+            headers,
+            unknown,
+            format,
+        })
+    }
+
+    fn has(&self, f: Field) -> bool {
+        self.fields.contains(&Some(f))
+    }
+
+    /// The summary's mapping: every understood column with the field it goes to.
+    fn mapping(&self) -> Vec<MappingEntry> {
+        self.roles
+            .iter()
+            .zip(&self.headers)
+            .filter_map(|(r, h)| {
+                r.map(|r| MappingEntry {
+                    column: h.clone(),
+                    field: r.describe(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// The fields of a generic file's columns: a second e-mail column is the second e-mail, a
+/// second phone column the mobile; further columns for one field are unknown.
+fn generic_fields(headers: &[String]) -> Vec<Option<Field>> {
+    let mut taken: HashSet<Field> = HashSet::new();
+    headers
+        .iter()
+        .map(|h| {
+            let field = match Field::from_header(h) {
+                Some(f) if taken.contains(&f) => {
+                    if f == Field::Email && !taken.contains(&Field::Email2) {
                         Some(Field::Email2)
-                    } else if f == Field::Phone && !taken.contains_key(&Field::Mobile) {
+                    } else if f == Field::Phone && !taken.contains(&Field::Mobile) {
                         Some(Field::Mobile)
                     } else {
                         None
@@ -226,44 +377,11 @@ impl Columns {
                 f => f,
             };
             if let Some(f) = field {
-                taken.insert(f, h.clone());
-            } else {
-                unknown.push(i);
+                taken.insert(f);
             }
-            fields.push(field);
-        }
-        for (col, _) in &opts.mappings {
-            if !headers
-                .iter()
-                .any(|h| h.trim().eq_ignore_ascii_case(col.trim()))
-            {
-                return Err(Error::invalid(
-                    "map",
-                    format!("the file has no column '{col}'"),
-                ));
-            }
-        }
-        let has = |f: Field| fields.contains(&Some(f));
-        if !(has(Field::FirstName)
-            || has(Field::LastName)
-            || has(Field::FullName)
-            || has(Field::Email))
-        {
-            return Err(Error::invalid(
-                "header",
-                "no name or e-mail column found; name them (Vorname, Nachname, E-Mail, ...) or use --map COLUMN=FIELD",
-            ));
-        }
-        Ok(Self {
-            fields,
-            headers,
-            unknown,
+            field
         })
-    }
-
-    fn has(&self, f: Field) -> bool {
-        self.fields.contains(&Some(f))
-    }
+        .collect()
 }
 
 fn field_names() -> String {
@@ -300,11 +418,17 @@ struct Row {
     birthday: Option<chrono::NaiveDate>,
     status: Option<&'static str>,
     custom: serde_json::Map<String, serde_json::Value>,
+    /// Addresses, further e-mails and phones, note, owner, source id.
+    extra: Extra,
+    /// Problems that do not fail the row: (field, message).
+    warnings: Vec<(String, String)>,
 }
 
 /// A date as typed (`31.12.2026`, `2026-12-31`), read by the one date parser.
 fn parse_date(s: &str) -> Option<chrono::NaiveDate> {
-    crate::domain::parse_date(s, crate::domain::Zone::default(), chrono::Utc::now()).ok()
+    formats::quirks::parse_date(s).or_else(|| {
+        crate::domain::parse_date(s, crate::domain::Zone::default(), chrono::Utc::now()).ok()
+    })
 }
 
 /// A country name or code (English, German, French, Italian) as an ISO code.
@@ -334,36 +458,46 @@ pub(crate) fn parse_country(s: &str) -> Option<String> {
     Some(code.to_string())
 }
 
+/// What every row of an import shares.
+struct RowEnv {
+    /// The organization's region, for national phone numbers without an address country.
+    region: String,
+    /// Tag separators (those that are not the file's delimiter).
+    tag_split: Vec<char>,
+    keep_unknown: bool,
+    /// Active users by normalised e-mail and by folded full name (owner columns).
+    users: HashMap<String, Uuid>,
+}
+
 /// Validates one record. Collects every problem of the row.
 fn parse_row(
     cols: &Columns,
     rec: &csv::ByteRecord,
-    region: &str,
-    tag_split: &[char],
-    keep_unknown: bool,
+    env: &RowEnv,
 ) -> std::result::Result<Row, Vec<(String, String)>> {
     let mut row = Row::default();
     let mut errs: Vec<(String, String)> = Vec::new();
-    for (i, raw) in rec.iter().enumerate() {
-        let text = field_text(raw);
-        let v = text.trim();
-        let Some(Some(field)) = cols.fields.get(i) else {
-            if keep_unknown
-                && !v.is_empty()
-                && cols.unknown.contains(&i)
-                && let Some(h) = cols.headers.get(i)
-            {
-                row.custom.insert(h.trim().to_string(), json!(v));
+    let mut phones: Vec<(Field, String)> = Vec::new();
+    let mut calling_code: Option<String> = None;
+    if env.keep_unknown {
+        for &i in &cols.unknown {
+            if let (Some(raw), Some(h)) = (rec.get(i), cols.headers.get(i)) {
+                let text = field_text(raw);
+                let v = text.trim();
+                if !v.is_empty() {
+                    row.custom.insert(h.trim().to_string(), json!(v));
+                }
             }
-            continue;
-        };
-        if v.is_empty() {
-            continue;
         }
+    }
+    for cell in formats::cells(cols.format, &cols.roles, rec) {
+        let field = cell.field;
+        let v: &str = &cell.value;
         let mut err = |msg: &str| errs.push((field.name().to_string(), msg.to_string()));
-        let long = v.chars().count() > 500;
+        let long = v.chars().count() > 500 && field != Field::Notes;
         match field {
             _ if long => err("is longer than 500 characters"),
+            Field::Notes if v.chars().count() > 20_000 => err("is longer than 20000 characters"),
             Field::FirstName => row.first_name = Some(v.to_string()),
             Field::LastName => row.last_name = Some(v.to_string()),
             Field::FullName => match v.rsplit_once(' ') {
@@ -380,28 +514,13 @@ fn parse_row(
             Field::Title => row.title = Some(v.to_string()),
             Field::JobTitle => row.job_title = Some(v.to_string()),
             Field::Department => row.department = Some(v.to_string()),
-            Field::Email | Field::Email2 => match Email::parse(v) {
-                Ok(e) => {
-                    let pair = (e.as_str().to_string(), e.normalized());
-                    if *field == Field::Email {
-                        row.email = Some(pair)
-                    } else {
-                        row.email2 = Some(pair)
-                    }
-                }
-                Err(e) => err(e.message()),
-            },
-            Field::Phone | Field::Mobile => match Phone::parse(v, region) {
-                Ok(p) => {
-                    let pair = (p.e164().to_string(), v.to_string());
-                    if *field == Field::Phone {
-                        row.phone = Some(pair)
-                    } else {
-                        row.mobile = Some(pair)
-                    }
-                }
-                Err(e) => err(e.message()),
-            },
+            Field::Email | Field::Email2 | Field::EmailHome | Field::EmailOther => {
+                add_email(&mut row, field, v, cols.format, &mut errs)
+            }
+            Field::Phone | Field::Mobile | Field::Fax | Field::PhoneOther => {
+                phones.push((field, v.to_string()))
+            }
+            Field::CallingCode => calling_code = Some(v.to_string()),
             Field::Company => row.company = Some((v.to_string(), normalize_name(v))),
             Field::VatId => match VatId::parse(v) {
                 Ok(vat) => row.vat_id = Some(vat.as_str().to_string()),
@@ -411,22 +530,26 @@ fn parse_row(
                 Ok(w) => row.website = Some((w.as_str().to_string(), w.domain().to_string())),
                 Err(e) => err(e.message()),
             },
-            Field::Street => row.street = Some(v.to_string()),
+            Field::Street => join_to(&mut row.street, v),
+            Field::HomeStreet => join_to(&mut row.extra.home_street, v),
             Field::PostalCode => row.postal_code = Some(v.to_string()),
+            Field::HomePostalCode => row.extra.home_postal_code = Some(v.to_string()),
             Field::City => row.city = Some(v.to_string()),
-            Field::Country => match parse_country(v) {
-                Some(c) => row.country = Some(c),
+            Field::HomeCity => row.extra.home_city = Some(v.to_string()),
+            Field::Country | Field::HomeCountry => match parse_country(v) {
+                Some(c) if field == Field::Country => row.country = Some(c),
+                Some(c) => row.extra.home_country = Some(c),
                 None => {
                     err("is not a known country; use a two-letter ISO code such as DE, AT or CH")
                 }
             },
             Field::Tags => {
-                row.tags = v
-                    .split(|c: char| tag_split.contains(&c))
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty() && t.chars().count() <= 100)
-                    .map(str::to_string)
-                    .collect();
+                row.tags.extend(
+                    v.split(|c: char| env.tag_split.contains(&c))
+                        .map(str::trim)
+                        .filter(|t| !t.is_empty() && t.chars().count() <= 100)
+                        .map(str::to_string),
+                );
             }
             Field::Source => match v.parse::<ContactSource>() {
                 Ok(s) => row.source = Some(s.as_str()),
@@ -446,6 +569,7 @@ fn parse_row(
                     err("is not a LinkedIn profile URL");
                 }
             }
+            Field::Birthday if formats::quirks::is_empty_date(v) => {}
             Field::Birthday => match parse_date(v) {
                 Some(d) if d <= chrono::Utc::now().date_naive() => row.birthday = Some(d),
                 Some(_) => err("is in the future"),
@@ -455,7 +579,50 @@ fn parse_row(
                 Ok(s) => row.status = Some(s.as_str()),
                 Err(_) => err("must be active, inactive or blocked"),
             },
+            Field::Notes => row.extra.add_note(v),
+            Field::Owner => {
+                let key = if v.contains('@') {
+                    v.trim().to_lowercase()
+                } else {
+                    crate::domain::fold_for_search(v.trim())
+                };
+                match env.users.get(&key) {
+                    Some(id) => row.extra.owner = Some(*id),
+                    None => row.warnings.push((
+                        "owner".into(),
+                        "names no user of this organization (by e-mail or name); the importing user owns the contact".into(),
+                    )),
+                }
+            }
+            Field::ExternalId => {
+                row.extra.external_system = Some(cols.format.name().to_string());
+                row.extra.external_id = Some(v.to_string());
+            }
+            Field::Ignore => {}
         }
+    }
+    // Phones last: a national number is read in the country of the contact's address.
+    let region = row
+        .country
+        .clone()
+        .or_else(|| row.extra.home_country.clone())
+        .unwrap_or_else(|| env.region.clone());
+    for (field, raw) in phones {
+        let text = match &calling_code {
+            Some(code) if !raw.starts_with('+') && !raw.starts_with("00") => {
+                format!("{} {raw}", code.trim())
+            }
+            _ => raw,
+        };
+        add_phone(&mut row, field, &text, &region, cols.format, &mut errs);
+    }
+    // A contact whose only numbers are further ones gets the first (not a fax) as primary.
+    if row.phone.is_none()
+        && row.mobile.is_none()
+        && let Some(i) = row.extra.phones.iter().position(|p| p.kind != "fax")
+    {
+        let p = row.extra.phones.remove(i);
+        row.phone = Some((p.e164, p.raw));
     }
     if row.first_name.is_none() && row.last_name.is_none() && row.email.is_none() {
         errs.push((
@@ -463,7 +630,133 @@ fn parse_row(
             "a contact needs a first name, last name or e-mail".into(),
         ));
     }
+    row.extra.street = row.street.clone();
+    row.extra.postal_code = row.postal_code.clone();
+    row.extra.country = row.country.clone();
     if errs.is_empty() { Ok(row) } else { Err(errs) }
+}
+
+/// Appends `v` to a multi-line value (a second street line).
+fn join_to(slot: &mut Option<String>, v: &str) {
+    match slot {
+        Some(s) => {
+            s.push_str(", ");
+            s.push_str(v);
+        }
+        None => *slot = Some(v.to_string()),
+    }
+}
+
+/// The primary e-mail (the first one of the row), the second e-mail column, or a further
+/// e-mail. A malformed further e-mail of a tool's export is a warning, not a failed row.
+fn add_email(
+    row: &mut Row,
+    field: Field,
+    v: &str,
+    format: Format,
+    errs: &mut Vec<(String, String)>,
+) {
+    let e = match Email::parse(v) {
+        Ok(e) => e,
+        Err(e) => {
+            let primary = matches!(field, Field::Email | Field::Email2)
+                && format == Format::Generic
+                || (field == Field::Email && row.email.is_none());
+            if primary {
+                errs.push((field.name().to_string(), e.message().to_string()));
+            } else {
+                row.warnings.push((
+                    field.name().to_string(),
+                    format!("{}; not kept", e.message()),
+                ));
+            }
+            return;
+        }
+    };
+    let pair = (e.as_str().to_string(), e.normalized());
+    let known = |r: &Row| {
+        r.email.as_ref().is_some_and(|x| x.1 == pair.1)
+            || r.email2.as_ref().is_some_and(|x| x.1 == pair.1)
+            || r.extra.emails.iter().any(|x| x.norm == pair.1)
+    };
+    if known(row) {
+        return;
+    }
+    if row.email.is_none() && field != Field::Email2 {
+        row.email = Some(pair);
+    } else if field == Field::Email2 && row.email2.is_none() {
+        row.email2 = Some(pair);
+    } else {
+        row.extra.emails.push(ExtraEmail {
+            id: Uuid::now_v7(),
+            email: pair.0,
+            norm: pair.1,
+            kind: match field {
+                Field::EmailHome => "personal",
+                Field::Email => "work",
+                _ => "other",
+            },
+        });
+    }
+}
+
+/// The office phone and mobile (the first of each), or a further typed phone. A number that
+/// cannot be read fails the row in a generic file; in a tool's export it is a warning and
+/// the number is kept as written in a custom field.
+fn add_phone(
+    row: &mut Row,
+    field: Field,
+    v: &str,
+    region: &str,
+    format: Format,
+    errs: &mut Vec<(String, String)>,
+) {
+    let p = match Phone::parse(v, region) {
+        Ok(p) => p,
+        Err(e) => {
+            if format == Format::Generic {
+                errs.push((field.name().to_string(), e.message().to_string()));
+            } else {
+                row.warnings.push((
+                    field.name().to_string(),
+                    format!("{}; kept as written in a custom field", e.message()),
+                ));
+                let slot = row
+                    .custom
+                    .entry(field.name().to_string())
+                    .or_insert_with(|| json!(""));
+                let joined = match slot.as_str() {
+                    Some("") | None => v.to_string(),
+                    Some(s) => format!("{s}; {v}"),
+                };
+                *slot = json!(joined);
+            }
+            return;
+        }
+    };
+    let e164 = p.e164().to_string();
+    let known = row.phone.as_ref().is_some_and(|x| x.0 == e164)
+        || row.mobile.as_ref().is_some_and(|x| x.0 == e164)
+        || row.extra.phones.iter().any(|x| x.e164 == e164);
+    if known {
+        return;
+    }
+    let pair = (e164, v.to_string());
+    match field {
+        Field::Phone if row.phone.is_none() => row.phone = Some(pair),
+        Field::Mobile if row.mobile.is_none() => row.mobile = Some(pair),
+        _ => row.extra.phones.push(ExtraPhone {
+            id: Uuid::now_v7(),
+            e164: pair.0,
+            raw: pair.1,
+            kind: match field {
+                Field::Phone => "office",
+                Field::Mobile => "mobile",
+                Field::Fax => "fax",
+                _ => "other",
+            },
+        }),
+    }
 }
 
 /// Appends one value in `COPY ... (format text)` form.
@@ -491,14 +784,15 @@ const STAGE_DDL: &str = "create temp table import_stage (
     mobile text, mobile_raw text, mobile_id uuid, company text, company_norm text,
     company_new_id uuid, vat_id text, website text, domain text, street text, postal_code text,
     city text, country text, tags text, source text, linkedin text, birthday date, status text,
-    custom jsonb, name_norm text, company_id uuid, existing_id uuid, existing_version integer
+    custom jsonb, name_norm text, extras jsonb, company_id uuid, existing_id uuid,
+    existing_version integer
 ) on commit drop";
 
 const STAGE_COPY: &str = "copy import_stage (line, id, first_name, last_name, salutation, title, \
     job_title, department, email, email_norm, email_id, email2, email2_norm, email2_id, phone, \
     phone_raw, phone_id, mobile, mobile_raw, mobile_id, company, company_norm, company_new_id, \
     vat_id, website, domain, street, postal_code, city, country, tags, source, linkedin, \
-    birthday, status, custom, name_norm) from stdin";
+    birthday, status, custom, name_norm, extras) from stdin";
 
 /// Columns of `contacts` that an update may overwrite, with the staging expression for each
 /// and the file field that makes them present.
@@ -511,6 +805,9 @@ const UPDATABLE: &[(&str, &str, Field)] = &[
     ("department", "s.department", Field::Department),
     ("phone", "coalesce(s.phone, s.mobile)", Field::Phone),
     ("city", "s.city", Field::City),
+    ("street", "s.street", Field::Street),
+    ("postal_code", "s.postal_code", Field::PostalCode),
+    ("country", "s.country", Field::Country),
     ("linkedin_url", "s.linkedin", Field::LinkedIn),
     ("birthday", "s.birthday", Field::Birthday),
     ("status", "s.status", Field::Status),
@@ -529,6 +826,10 @@ struct Batch {
     /// The batch's first and last line in the file.
     first_line: Option<u64>,
     last_line: Option<u64>,
+    /// Whether a row carries extras (addresses, further e-mails, note, ...).
+    has_extras: bool,
+    /// Whether a row carries the id of its source record.
+    has_external: bool,
 }
 
 /// A company named by a contact row, created when no live company has its name.
@@ -576,6 +877,8 @@ impl Batch {
             rows_read: 0,
             first_line: None,
             last_line: None,
+            has_extras: false,
+            has_external: false,
         }
     }
 }
@@ -641,14 +944,14 @@ impl Ctx<'_> {
 /// `errors_out`, when given, receives every rejected row as CSV: the original columns plus
 /// `line`, `field` and `error`, so the file can be fixed and imported again. `progress` is
 /// called after every batch.
-pub async fn import_contacts<'a, R: Read + Send>(
+pub async fn import_contacts<'a, R: Read + Send + 'a>(
     scope: &Scope,
     input: R,
     opts: &ImportOptions,
     errors_out: Option<Box<dyn Write + Send + 'a>>,
     mut progress: impl FnMut(Progress) + Send,
 ) -> Result<ImportSummary> {
-    let (region, actor, erased) = {
+    let (region, actor, erased, users) = {
         let mut tx = scope.begin().await?;
         tx.require(Permission::Import)?;
         if opts.on_duplicate == OnDuplicate::Update {
@@ -671,21 +974,37 @@ pub async fn import_contacts<'a, R: Read + Send>(
                 .fetch_optional(tx.conn())
                 .await?
         };
+        let users = owner_keys(&mut tx).await?;
         tx.commit().await?;
         (
             region,
             actor,
             key.map(|k| (k, erased.into_iter().collect::<HashSet<Vec<u8>>>())),
+            users,
         )
     };
-    let mut source = Source::open(input, opts.encoding, opts.delimiter)?;
+    // A vCard file is read whole and turned into rows of its fields; its line numbers are
+    // those of each card's BEGIN line.
+    let (input, card_lines): (Box<dyn Read + Send + 'a>, Option<Vec<u64>>) =
+        match formats::vcard::sniff(input, opts.from)? {
+            formats::vcard::Sniffed::Cards(csv, lines) => {
+                (Box::new(std::io::Cursor::new(csv)), Some(lines))
+            }
+            formats::vcard::Sniffed::Other(r) => (r, None),
+        };
+    let vcard = card_lines.is_some();
+    let source = Source::open(
+        input,
+        opts.encoding,
+        if vcard { Some(b',') } else { opts.delimiter },
+    )?;
     let delimiter = source.delimiter();
     let encoding = source.encoding();
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(&mut source);
+        .from_reader(LineCounter::new(source));
     let mut header = csv::ByteRecord::new();
     if !reader.read_byte_record(&mut header).map_err(csv_error)? {
         return Err(Error::invalid("file", "the file is empty"));
@@ -694,7 +1013,15 @@ pub async fn import_contacts<'a, R: Read + Send>(
         .iter()
         .map(|h| field_text(h).trim().to_string())
         .collect();
-    let cols = Columns::new(headers.clone(), opts)?;
+    let cols = Columns::new(
+        headers.clone(),
+        opts,
+        if vcard {
+            Some(Format::Vcard)
+        } else {
+            opts.from
+        },
+    )?;
     let tag_split: Vec<char> = ['|', ';', ',']
         .into_iter()
         .filter(|c| *c as u32 != u32::from(delimiter))
@@ -741,6 +1068,8 @@ pub async fn import_contacts<'a, R: Read + Send>(
                 .zip(&cols.headers)
                 .filter_map(|(f, h)| f.map(|f| (h.clone(), f.name().to_string())))
                 .collect(),
+            format: Some(cols.format),
+            mapping: cols.mapping(),
             ..ImportSummary::default()
         },
         errors_out: errors_out
@@ -770,6 +1099,13 @@ pub async fn import_contacts<'a, R: Read + Send>(
         actor,
     };
     let max_in_flight = if opts.dry_run { 1 } else { 2 };
+    let env = RowEnv {
+        region: region.clone(),
+        tag_split: tag_split.clone(),
+        keep_unknown: opts.keep_unknown,
+        users,
+    };
+    let mut card_no = 0usize;
     let mut in_flight = futures_util::stream::FuturesUnordered::new();
     loop {
         let more = match reader.read_byte_record(&mut rec) {
@@ -789,12 +1125,21 @@ pub async fn import_contacts<'a, R: Read + Send>(
             }
         };
         if more {
-            let line = rec.position().map(|p| p.line()).unwrap_or(0);
+            let line = match &card_lines {
+                Some(lines) => {
+                    card_no += 1;
+                    lines.get(card_no - 1).copied().unwrap_or(0)
+                }
+                None => {
+                    let byte = rec.position().map(|p| p.byte()).unwrap_or(0);
+                    reader.get_mut().line_at(byte)
+                }
+            };
             if rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
                 continue;
             }
             ctx.summary.rows += 1;
-            match parse_row(&cols, &rec, &region, &tag_split, opts.keep_unknown) {
+            match parse_row(&cols, &rec, &env) {
                 Err(errs) => {
                     for (field, msg) in errs {
                         ctx.summary.errors.push(RowError {
@@ -831,14 +1176,22 @@ pub async fn import_contacts<'a, R: Read + Send>(
                     }
                 }
                 Ok(row) => {
+                    for (field, message) in &row.warnings {
+                        ctx.summary.warnings.push(RowError {
+                            line,
+                            field: field.clone(),
+                            message: message.clone(),
+                        });
+                    }
                     let name_norm = normalize_name(&format!(
                         "{} {}",
                         row.first_name.as_deref().unwrap_or(""),
                         row.last_name.as_deref().unwrap_or("")
                     ));
-                    let key = match &row.email {
-                        Some((_, norm)) => hash_key(&["e", norm]),
-                        None => hash_key(&[
+                    let key = match (&row.extra.external_id, &row.email) {
+                        (Some(id), _) => hash_key(&["x", id]),
+                        (None, Some((_, norm))) => hash_key(&["e", norm]),
+                        (None, None) => hash_key(&[
                             "n",
                             &name_norm,
                             row.company.as_ref().map_or("", |c| c.1.as_str()),
@@ -898,7 +1251,7 @@ pub async fn import_contacts<'a, R: Read + Send>(
                     ctx.apply(out?)?;
                     progress(Progress {
                         rows: ctx.summary.rows,
-                        bytes: reader.get_ref().bytes_read(),
+                        bytes: reader.get_ref().inner().bytes_read(),
                     });
                 }
             }
@@ -913,9 +1266,10 @@ pub async fn import_contacts<'a, R: Read + Send>(
         ctx.apply(out?)?;
         progress(Progress {
             rows: ctx.summary.rows,
-            bytes: reader.get_ref().bytes_read(),
+            bytes: reader.get_ref().inner().bytes_read(),
         });
     }
+    let digest = reader.get_ref().inner().digest();
     drop(reader);
     if let Some(mut w) = ctx.errors_out.take() {
         w.flush()
@@ -934,7 +1288,6 @@ pub async fn import_contacts<'a, R: Read + Send>(
             .await?;
     }
     if !opts.dry_run {
-        let digest = source.digest();
         let counts = json!({
             "rows": summary.rows, "created": summary.created, "updated": summary.updated,
             "skipped": summary.skipped, "failed": summary.failed,
@@ -961,6 +1314,25 @@ pub async fn import_contacts<'a, R: Read + Send>(
     Ok(summary)
 }
 
+/// Active users by normalised e-mail and by folded full name, for owner columns.
+async fn owner_keys(tx: &mut Tx) -> Result<HashMap<String, Uuid>> {
+    let rows: Vec<(Uuid, String, String, String)> = sqlx::query_as(
+        "select id, email_norm, first_name, last_name from users where org_id = $1 and active",
+    )
+    .bind(tx.org())
+    .fetch_all(tx.conn())
+    .await?;
+    let mut out = HashMap::new();
+    for (id, email, first, last) in rows {
+        out.insert(email, id);
+        let name = crate::domain::fold_for_search(format!("{first} {last}").trim());
+        if !name.is_empty() {
+            out.entry(name).or_insert(id);
+        }
+    }
+    Ok(out)
+}
+
 fn hash_key(parts: &[&str]) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     for p in parts {
@@ -979,25 +1351,13 @@ fn stage_row(batch: &mut Batch, line: u64, r: &Row, name_norm: &str) {
     let id = || Some(Uuid::now_v7().to_string());
     let company_new = r.company.as_ref().map(|_| Uuid::now_v7().to_string());
     let tags = (!r.tags.is_empty()).then(|| r.tags.join("\u{1f}"));
-    let custom = (!r.custom.is_empty()
-        || (r.company.is_none() && (r.street.is_some() || r.postal_code.is_some())))
-    .then(|| {
-        let mut m = r.custom.clone();
-        if r.company.is_none() {
-            if let Some(s) = &r.street {
-                m.insert("street".into(), json!(s));
-            }
-            if let Some(p) = &r.postal_code {
-                m.insert("postal_code".into(), json!(p));
-            }
-            if let Some(c) = &r.country {
-                m.insert("country".into(), json!(c));
-            }
-        }
-        serde_json::Value::Object(m).to_string()
-    });
+    let custom =
+        (!r.custom.is_empty()).then(|| serde_json::Value::Object(r.custom.clone()).to_string());
+    let extras = r.extra.to_json();
+    batch.has_extras |= extras.is_some();
+    batch.has_external |= r.extra.external_id.is_some();
     let birthday = r.birthday.map(|d| d.to_string());
-    let vals: [Option<String>; 37] = [
+    let vals: [Option<String>; 38] = [
         Some(line.to_string()),
         Some(Uuid::now_v7().to_string()),
         r.first_name.clone(),
@@ -1035,6 +1395,7 @@ fn stage_row(batch: &mut Batch, line: u64, r: &Row, name_norm: &str) {
         r.status.map(str::to_string),
         custom,
         Some(name_norm.to_string()),
+        extras,
     ];
     for (i, v) in vals.iter().enumerate() {
         if i > 0 {
@@ -1111,6 +1472,10 @@ async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Result<Outcome> 
     .bind(org)
     .execute(tx.conn())
     .await?;
+
+    if batch.has_external {
+        super::extras::match_external(&mut tx).await?;
+    }
 
     let existing: Vec<(i64, Uuid)> = sqlx::query_as(
         "select line, existing_id from import_stage where existing_id is not null order by line",
@@ -1189,6 +1554,10 @@ async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Result<Outcome> 
     .bind(actor)
     .fetch_one(tx.conn())
     .await?;
+    if batch.has_extras {
+        let update = sh.opts.on_duplicate == OnDuplicate::Update;
+        super::extras::apply(&mut tx, update, run, actor).await?;
+    }
     let new_rows = batch.rows as u64 - existing.len() as u64;
     out.created += created as u64;
     // Rows a concurrent writer created in the meantime were not inserted: skipped.

@@ -10,6 +10,9 @@
 //! trail is one entry per batch rather than one per row.
 
 pub mod contacts;
+mod extras;
+pub mod formats;
+pub mod lines;
 pub mod records;
 pub mod source;
 
@@ -18,6 +21,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::ids::ImportRunId;
 
+pub use formats::Format;
 pub use source::TextEncoding;
 
 /// What to do with a row that matches an existing record.
@@ -68,6 +72,8 @@ pub struct ImportOptions {
     pub batch_size: usize,
     /// The file name recorded on the run (`None` for stdin).
     pub file_name: Option<String>,
+    /// The tool the file comes from (detected from the headers when `None`).
+    pub from: Option<Format>,
 }
 
 impl Default for ImportOptions {
@@ -81,6 +87,7 @@ impl Default for ImportOptions {
             keep_unknown: false,
             batch_size: 50_000,
             file_name: None,
+            from: None,
         }
     }
 }
@@ -94,6 +101,15 @@ pub struct RowError {
     pub field: String,
     /// What is wrong; never quotes the value.
     pub message: String,
+}
+
+/// One understood column of the file.
+#[derive(Debug, Clone, Serialize)]
+pub struct MappingEntry {
+    /// The header as in the file.
+    pub column: String,
+    /// The field it goes to (`ignore`: known to the format and not kept).
+    pub field: String,
 }
 
 /// A field-level change of an updated record (reported for the first few).
@@ -126,6 +142,13 @@ pub struct ImportSummary {
     pub companies_created: u64,
     /// Every rejected row (all of them; the CLI can also write them to a file).
     pub errors: Vec<RowError>,
+    /// Problems that failed no row (an owner that names no user, an unreadable further
+    /// phone number kept as written).
+    pub warnings: Vec<RowError>,
+    /// The format the file was read as (detected from its headers or given).
+    pub format: Option<Format>,
+    /// How each column was understood.
+    pub mapping: Vec<MappingEntry>,
     /// Field-level changes of the first updated records.
     pub changes: Vec<RowChange>,
     /// Lines whose e-mail address belonged to a person erased earlier in this organization

@@ -56,6 +56,7 @@ async fn csv_json_and_ndjson_exports_hold_every_contact() {
             ExportFormat::Csv => {
                 assert!(text.starts_with("id,first_name,last_name,email,phone,company"))
             }
+            ExportFormat::Vcard => assert_eq!(text.matches("BEGIN:VCARD").count(), 3),
         }
     }
     // Filters and columns.

@@ -1403,7 +1403,7 @@ async fn org_export_writes_every_table_and_org_deletion_removes_the_tenant() {
     let sa = db.crm.scope(a, a_owner);
     let sb = db.crm.scope(b, b_owner);
     sa.run(async |tx| Ok(story(tx).await)).await.unwrap();
-    crm_core::demo::seed(&sb, 5).await.unwrap();
+    crm_tools::demo::seed(&sb, 5).await.unwrap();
     let dir = std::env::temp_dir().join(format!("crm-org-export-{}", Uuid::now_v7()));
     let export = sa
         .run(async |tx| gdpr::org_export(tx, &dir).await)

@@ -56,7 +56,9 @@ Anna;Sch\xe4fer;anna@example.de;+41 44 668 18 00;M\xfcller GmbH;;;Z\xfcrich;\r\n
 async fn utf8_bom_quoted_fields_with_delimiters_and_newlines_and_tags() {
     let db = TestDb::new().await;
     let scope = setup(&db).await;
-    let data = "\u{feff}first_name,last_name,email,job_title,tags,notes\n\
+    // `remarks` is no field: kept as a custom field with --keep-unknown (a `notes` column
+    // would become a note activity).
+    let data = "\u{feff}first_name,last_name,email,job_title,tags,remarks\n\
 \"Zoë\",\"O'Brien, Jr.\",zoe@example.com,\"Head of\nSales\",VIP|Messe 2026,\"said \"\"hi\"\"\"\n";
     let s = import(
         &scope,
@@ -68,10 +70,10 @@ async fn utf8_bom_quoted_fields_with_delimiters_and_newlines_and_tags() {
     )
     .await;
     assert_eq!((s.created, s.failed), (1, 0), "{s:?}");
-    assert_eq!(s.unknown_columns, vec!["notes".to_string()]);
+    assert_eq!(s.unknown_columns, vec!["remarks".to_string()]);
     let mut c = db.owner().await;
     let (last, title, notes): (String, String, String) =
-        sqlx::query_as("select last_name, job_title, custom->>'notes' from contacts")
+        sqlx::query_as("select last_name, job_title, custom->>'remarks' from contacts")
             .fetch_one(&mut c)
             .await
             .unwrap();
