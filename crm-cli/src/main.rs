@@ -2,9 +2,13 @@
 
 mod cli;
 mod cmd;
+mod confirm;
 mod ctx;
 mod exit;
+mod input;
 mod output;
+mod resolve;
+mod time;
 
 use std::process::ExitCode;
 

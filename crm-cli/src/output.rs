@@ -1,11 +1,16 @@
 //! Printing records as a table, JSON or CSV on a locked stdout. A broken pipe surfaces as an
 //! io error that `main` turns into a quiet success.
 
-use std::io::Write as _;
+use std::io::Write;
+
+use std::io::BufWriter;
 
 use anyhow::Result;
+use chrono::{DateTime, Local, SecondsFormat, Utc};
 use crm_core::csv_out::{CsvOptions, CsvWriter};
+use crm_core::store::{Cursor, Page, PageRequest};
 use serde::Serialize;
+use serde::ser::{SerializeSeq as _, Serializer as _};
 
 use crate::cli::Format;
 
@@ -140,4 +145,168 @@ pub fn text(s: &str) -> Result<()> {
 /// Formats an optional value for a table cell.
 pub fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
     v.as_ref().map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// Records per page with `--all`.
+pub const STREAM_PAGE: u32 = 1000;
+
+/// Turns a serde_json error into the io error it wraps, so a broken pipe stays one.
+pub fn io(e: serde_json::Error) -> std::io::Error {
+    e.into()
+}
+
+/// A time as RFC 3339 (UTC), for CSV.
+pub fn time(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// A time in local time to the minute, for tables.
+pub fn local_time(t: &DateTime<Utc>) -> String {
+    t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// The last 8 digits of an id: the random part (the first digits are the creation time).
+pub fn short_id(id: impl std::fmt::Display) -> String {
+    let s: String = id.to_string().chars().filter(|c| *c != '-').collect();
+    s[s.len().saturating_sub(8)..].to_string()
+}
+
+/// A record printed in lists: the table may shorten what the CSV spells out.
+pub trait Listed: Row {
+    /// The table's headers; default: the CSV's.
+    fn table_headers() -> Vec<&'static str> {
+        Self::headers()
+    }
+    /// The table's cells, in header order; default: the CSV's.
+    fn table_cells(&self) -> Vec<String> {
+        self.cells()
+    }
+}
+
+/// Writes an aligned table.
+pub fn write_table<W: Write>(
+    out: &mut W,
+    headers: &[&str],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> Result<()> {
+    let mut b = tabled::builder::Builder::default();
+    b.push_record(headers.iter().copied());
+    for r in rows {
+        b.push_record(r);
+    }
+    let mut table = b.build();
+    table.with(tabled::settings::Style::sharp());
+    writeln!(out, "{table}")?;
+    Ok(())
+}
+
+/// Prints one JSON value: pretty, or on one line for NDJSON.
+pub fn print_json<T: Serialize>(format: Format, value: &T) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    if format == Format::Ndjson {
+        serde_json::to_writer(&mut out, value).map_err(io)?;
+    } else {
+        serde_json::to_writer_pretty(&mut out, value).map_err(io)?;
+    }
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Pages of a list: one, or every one with `all`.
+pub struct Pager {
+    request: PageRequest,
+    all: bool,
+    done: bool,
+    /// Where the next page starts, once a page stopped short of the end.
+    more: Option<Cursor>,
+}
+
+impl Pager {
+    /// A pager starting at `after`, `limit` records a page (or every page with `all`).
+    pub fn new(limit: u32, after: Option<Cursor>, all: bool) -> Self {
+        Self {
+            request: PageRequest {
+                limit: if all { STREAM_PAGE } else { limit },
+                after,
+            },
+            all,
+            done: false,
+            more: None,
+        }
+    }
+
+    async fn next<T, F>(&mut self, fetch: &mut F) -> crm_core::Result<Option<Vec<T>>>
+    where
+        F: AsyncFnMut(PageRequest) -> crm_core::Result<Page<T>>,
+    {
+        if self.done {
+            return Ok(None);
+        }
+        let page = fetch(self.request).await?;
+        match page.next {
+            Some(next) if self.all => self.request.after = Some(next),
+            next => {
+                self.done = true;
+                self.more = next;
+            }
+        }
+        Ok(Some(page.items))
+    }
+
+    /// Prints the pages as they arrive (memory stays at one page); returns the cursor of
+    /// the following page when there is one and not every page was asked for.
+    pub async fn print<T, F>(mut self, format: Format, mut fetch: F) -> Result<Option<Cursor>>
+    where
+        T: Listed,
+        F: AsyncFnMut(PageRequest) -> crm_core::Result<Page<T>>,
+    {
+        let stdout = std::io::stdout();
+        let mut out = BufWriter::new(stdout.lock());
+        match format {
+            Format::Json => {
+                let mut ser = serde_json::Serializer::pretty(&mut out);
+                let mut seq = ser.serialize_seq(None).map_err(io)?;
+                while let Some(items) = self.next(&mut fetch).await? {
+                    for r in &items {
+                        seq.serialize_element(r).map_err(io)?;
+                    }
+                }
+                seq.end().map_err(io)?;
+                writeln!(out)?;
+            }
+            Format::Ndjson => {
+                while let Some(items) = self.next(&mut fetch).await? {
+                    for r in &items {
+                        serde_json::to_writer(&mut out, r).map_err(io)?;
+                        writeln!(out)?;
+                    }
+                }
+            }
+            Format::Csv => {
+                let mut w = crate::output::csv_writer(&mut out)?;
+                w.write_row(T::headers())?;
+                while let Some(items) = self.next(&mut fetch).await? {
+                    for r in &items {
+                        w.write_row(r.cells())?;
+                    }
+                    w.flush()?;
+                }
+                w.flush()?;
+            }
+            Format::Table => {
+                while let Some(items) = self.next(&mut fetch).await? {
+                    write_table(
+                        &mut out,
+                        &T::table_headers(),
+                        items.iter().map(Listed::table_cells),
+                    )?;
+                    out.flush()?;
+                }
+            }
+        }
+        out.flush()?;
+        Ok(self.more)
+    }
 }

@@ -6,20 +6,20 @@
 //! end of that day in local time. JSON output is the serde form of crm-core's `Activity`.
 
 use anyhow::Result;
-use chrono::{DateTime, Days, Local, NaiveDate, NaiveDateTime, NaiveTime, TimeZone as _, Utc};
 use clap::{Args, Subcommand};
 use crm_core::ActivityId;
-use crm_core::domain::ActivityType;
+use crm_core::domain::{ActivityType, DayEnd};
 use crm_core::store::Cursor;
 use crm_core::store::activity::{self, Activity, ActivityFilter, ActivityState, NewActivity};
 
 use crate::cli::Format;
-use crate::cmd::company::resolve_company;
-use crate::cmd::contact::resolve_contact;
-use crate::cmd::deal::{Listed, Pager, local_time, print_json, resolve_deal, resolve_user, time};
 use crate::ctx::Ctx;
 use crate::exit;
 use crate::output::{self, Row};
+use crate::output::{Listed, Pager, local_time, print_json, time};
+use crate::resolve::resolve_company;
+use crate::resolve::resolve_contact;
+use crate::resolve::{resolve_deal, resolve_user};
 
 #[derive(Debug, Subcommand)]
 pub enum ActivityCommand {
@@ -38,8 +38,8 @@ pub enum ActivityCommand {
     Due {
         /// Up to this time (RFC 3339, `YYYY-MM-DD HH:MM` local time, a date, `today`,
         /// `tomorrow` or `now`).
-        #[arg(long, value_name = "TIME", value_parser = parse_time)]
-        until: Option<DateTime<Utc>>,
+        #[arg(long, value_name = "TIME", value_parser = crate::time::time_arg)]
+        until: Option<crate::time::TimeArg>,
         /// Up to this long from now (`30m`, `4h`, `2d`): shorthand for --until now+DURATION.
         #[arg(long, value_name = "DURATION", conflicts_with = "until",
               value_parser = crate::cmd::remind::parse_duration)]
@@ -100,10 +100,10 @@ pub struct AddArgs {
     /// What it is about, in one line.
     #[arg(long)]
     pub subject: String,
-    /// When it is due: RFC 3339, `YYYY-MM-DD HH:MM` local time, a date, `today` or
-    /// `tomorrow` (a day means its end).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    pub due: Option<DateTime<Utc>>,
+    /// When it is due: 31.12.2026 14:30, 2026-12-31 14:30 (your time zone), RFC 3339, a
+    /// date, `today` or `tomorrow` (a day means its end), `now` or a duration (`+2d`, `1h`).
+    #[arg(long, value_name = "TIME", value_parser = crate::time::time_arg)]
+    pub due: Option<crate::time::TimeArg>,
     /// Longer text.
     #[arg(long, value_name = "TEXT")]
     pub body: Option<String>,
@@ -116,57 +116,6 @@ pub struct AddArgs {
     /// Who should do it (default: you, when --due is given).
     #[arg(long, value_name = "EMAIL")]
     pub assignee: Option<String>,
-}
-
-/// The end of a local day (23:59:59).
-fn end_of_day(day: NaiveDate) -> std::result::Result<DateTime<Utc>, String> {
-    let t = NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN);
-    local(day.and_time(t))
-}
-
-/// A local wall-clock time in UTC (the earlier one when clocks go back).
-fn local(t: NaiveDateTime) -> std::result::Result<DateTime<Utc>, String> {
-    Local
-        .from_local_datetime(&t)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| "this local time does not exist (clocks go forward then)".to_string())
-}
-
-/// RFC 3339; `YYYY-MM-DD HH:MM[:SS]` local time; a date, `today` or `tomorrow` (the end
-/// of that day, local time); or `now`.
-fn parse_time(s: &str) -> std::result::Result<DateTime<Utc>, String> {
-    let s = s.trim();
-    let today = Local::now().date_naive();
-    match s.to_lowercase().as_str() {
-        "now" => return Ok(Utc::now()),
-        "today" => return end_of_day(today),
-        "tomorrow" => {
-            return end_of_day(today.checked_add_days(Days::new(1)).unwrap_or(today));
-        }
-        _ => {}
-    }
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    for f in [
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%dT%H:%M:%S",
-    ] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
-            return local(t);
-        }
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return end_of_day(d);
-    }
-    Err(
-        "expected RFC 3339 (2026-03-01T09:30:00+01:00), local time (2026-03-01 09:30), \
-         a date (2026-03-01), today, tomorrow or now"
-            .into(),
-    )
 }
 
 /// The activity named by its full id.
@@ -260,7 +209,7 @@ fn print_activity(format: Format, a: &Activity) -> Result<()> {
                 .into_iter()
                 .zip(a.table_cells())
                 .map(|(h, c)| vec![h.to_string(), c]);
-            crate::cmd::deal::write_table(&mut out, &["field", "value"], rows)?;
+            crate::output::write_table(&mut out, &["field", "value"], rows)?;
             Ok(())
         }
     }
@@ -272,7 +221,7 @@ fn print_activities(format: Format, list: &[Activity]) -> Result<()> {
         Format::Table => {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
-            crate::cmd::deal::write_table(
+            crate::output::write_table(
                 &mut out,
                 &Activity::table_headers(),
                 list.iter().map(Listed::table_cells),
@@ -299,6 +248,8 @@ pub async fn run(cmd: ActivityCommand, ctx: &Ctx) -> Result<u8> {
                 None => None,
             };
             let mut tx = scope.begin().await?;
+            let zone = crm_core::auth::zone::acting(&mut tx).await?;
+            let due_at = crate::time::opt_time(&args.due, zone, DayEnd::End)?;
             let contact_id = match &args.contact {
                 Some(c) => Some(resolve_contact(&mut tx, c).await?),
                 None => None,
@@ -315,7 +266,7 @@ pub async fn run(cmd: ActivityCommand, ctx: &Ctx) -> Result<u8> {
                 kind: args.kind.unwrap_or_default(),
                 subject: args.subject,
                 body: args.body,
-                due_at: args.due,
+                due_at,
                 assignee_id,
                 contact_id,
                 company_id,
@@ -342,15 +293,16 @@ pub async fn run(cmd: ActivityCommand, ctx: &Ctx) -> Result<u8> {
             within,
             mine,
         } => {
+            let (_, _, scope) = ctx.scope().await?;
+            let zone = crate::time::zone_of(&scope).await?;
             let until = match (until, within) {
-                (Some(t), _) => t,
+                (Some(t), _) => t.at(zone, DayEnd::End)?,
                 (None, Some(d)) => chrono::TimeDelta::from_std(d)
                     .ok()
-                    .and_then(|d| Utc::now().checked_add_signed(d))
+                    .and_then(|d| chrono::Utc::now().checked_add_signed(d))
                     .ok_or_else(|| exit::usage("--within is too long"))?,
-                (None, None) => end_of_day(Local::now().date_naive()).map_err(exit::usage)?,
+                (None, None) => crate::time::TimeArg::today().at(zone, DayEnd::End)?,
             };
-            let (_, _, scope) = ctx.scope().await?;
             let assignee = mine.then(|| scope.actor());
             let due = scope
                 .run(async |tx| activity::due(tx, until, assignee).await)

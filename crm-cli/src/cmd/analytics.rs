@@ -16,10 +16,11 @@ use crm_core::report::{
 };
 
 use crate::cli::Format;
-use crate::cmd::deal::{local_time, print_json, resolve_pipeline, short_id, time, write_table};
 use crate::ctx::Ctx;
 use crate::exit;
 use crate::output::{self, Row};
+use crate::output::{local_time, print_json, short_id, time, write_table};
+use crate::resolve::resolve_pipeline;
 
 /// Whole days: `30d` or `30` (also `2w`).
 pub(crate) fn parse_days(s: &str) -> std::result::Result<u32, String> {

@@ -8,11 +8,11 @@
 //! and `edit --json -` read the same keys (read-only ones such as `id` or `contacts` are
 //! ignored), so `show | jq ... | edit --json -` round-trips.
 
-use std::io::{IsTerminal as _, Read as _, Write};
+use std::io::Write;
 
 use anyhow::Result;
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use clap::{Args, Subcommand, ValueEnum};
+use crm_core::domain::DayEnd;
 use crm_core::domain::{CompanySize, EntityStatus};
 use crm_core::store::company::{
     self, Company, CompanyFilter, CompanyPatch, NewCompany, Relationship,
@@ -24,12 +24,13 @@ use serde::ser::{SerializeSeq as _, Serializer as _};
 use serde_json::{Map, Value};
 
 use crate::cli::Format;
+use crate::confirm::{confirm, needs_terminal_or_yes};
 use crate::ctx::Ctx;
 use crate::exit;
+use crate::input::{read_json, redact};
 use crate::output::{self, Row};
-
-/// Companies per page with `--all`.
-const STREAM_PAGE: u32 = 1000;
+use crate::output::{STREAM_PAGE, io, print_json, short_id, time, write_table};
+use crate::resolve::resolve_company;
 
 /// What names a company on the command line.
 const REF_HELP: &str = "ID|NAME|VAT|DOMAIN";
@@ -140,11 +141,11 @@ pub struct ListArgs {
     #[arg(long, value_name = "QUERY")]
     pub text: Option<String>,
     /// Only companies created at or after this time (RFC 3339, or a date YYYY-MM-DD).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    pub created_after: Option<DateTime<Utc>>,
+    #[arg(long, value_name = "TIME", value_parser = crate::time::time_arg)]
+    pub created_after: Option<crate::time::TimeArg>,
     /// Only companies created before this time (RFC 3339, or a date YYYY-MM-DD).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    pub created_before: Option<DateTime<Utc>>,
+    #[arg(long, value_name = "TIME", value_parser = crate::time::time_arg)]
+    pub created_before: Option<crate::time::TimeArg>,
     /// Only deleted companies (to restore one).
     #[arg(long)]
     pub deleted: bool,
@@ -336,45 +337,9 @@ pub struct EditArgs {
     pub json: Option<String>,
 }
 
-/// RFC 3339, or a date meaning its midnight UTC.
-fn parse_time(s: &str) -> std::result::Result<DateTime<Utc>, String> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
-        .ok_or_else(|| {
-            "expected an RFC 3339 time (2026-01-31T09:00:00Z) or a date (2026-01-31)".into()
-        })
-}
-
 // ---------------------------------------------------------------------------------------
 // Resolving what people type
 // ---------------------------------------------------------------------------------------
-
-/// The company named by `reference` (see `crm_core::store::company::resolve`). A reference
-/// matching several companies is a usage error (exit 2) naming their ids; no match is
-/// exit 3.
-pub async fn resolve_company(tx: &mut Tx, reference: &str) -> Result<CompanyId> {
-    match company::resolve(tx, reference).await {
-        Ok(id) => Ok(id),
-        Err(Error::Validation(e)) => {
-            let detail: Vec<String> = e.0.iter().map(|f| f.message.clone()).collect();
-            Err(exit::usage(format!(
-                "the company reference {}",
-                detail.join("; ")
-            )))
-        }
-        Err(Error::NotFound { .. }) => Err(exit::coded(
-            exit::NOT_FOUND,
-            "company not found: give its id, VAT id, domain or exact name \
-             (`crm company list` or `crm search` finds it)",
-        )),
-        Err(e) => Err(e.into()),
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // Input
@@ -421,40 +386,6 @@ const READ_ONLY_KEYS: &[&str] = &[
     "relationships",
     "lexware_open_amounts",
 ];
-
-/// Reads the JSON object from `source` (`-` is stdin).
-fn read_json(source: &str) -> Result<Map<String, Value>> {
-    let mut text = String::new();
-    if source == "-" {
-        std::io::stdin().read_to_string(&mut text)?;
-    } else {
-        text = std::fs::read_to_string(source)
-            .map_err(|e| exit::coded(exit::ERROR, format!("cannot read {source}: {e}")))?;
-    }
-    match serde_json::from_str::<Value>(&text) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(Error::invalid("json", "must be one JSON object").into()),
-        Err(e) => Err(Error::invalid("json", redact(&e.to_string())).into()),
-    }
-}
-
-/// A serde message without the quoted input values it may contain (they may be personal
-/// data).
-fn redact(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut quoted = false;
-    for c in message.chars() {
-        if c == '"' {
-            if !quoted {
-                out.push_str("\"…\"");
-            }
-            quoted = !quoted;
-        } else if !quoted {
-            out.push(c);
-        }
-    }
-    out
-}
 
 /// Drops read-only keys and refuses unknown ones (a typo must not be silently ignored).
 fn check_keys(obj: &mut Map<String, Value>, with_version: bool) -> Result<()> {
@@ -617,23 +548,8 @@ fn patch_from_json(mut obj: Map<String, Value>, version: Option<i32>) -> Result<
 // Output
 // ---------------------------------------------------------------------------------------
 
-/// Turns a serde_json error into the io error it wraps, so a broken pipe stays one.
-fn io(e: serde_json::Error) -> std::io::Error {
-    e.into()
-}
-
-fn time(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
-}
-
 fn opt(v: &Option<String>) -> String {
     v.clone().unwrap_or_default()
-}
-
-/// The last 8 digits of an id: the random part (the first digits are the creation time).
-fn short_id(id: CompanyId) -> String {
-    let s = id.uuid().simple().to_string();
-    s[s.len() - 8..].to_string()
 }
 
 /// One company as `show` prints it: the company's keys plus `relationships`.
@@ -705,34 +621,6 @@ fn csv_cells(c: &Company) -> Vec<String> {
         c.version.to_string(),
         time(&c.created_at),
     ]
-}
-
-fn write_table<W: Write>(out: &mut W, rows: Vec<Vec<String>>, headers: &[&str]) -> Result<()> {
-    let mut b = tabled::builder::Builder::default();
-    if !headers.is_empty() {
-        b.push_record(headers.iter().copied());
-    }
-    for r in rows {
-        b.push_record(r);
-    }
-    let mut table = b.build();
-    table.with(tabled::settings::Style::sharp());
-    writeln!(out, "{table}")?;
-    Ok(())
-}
-
-/// Prints one JSON value: pretty, or on one line for NDJSON.
-fn print_json<T: Serialize>(format: Format, value: &T) -> Result<()> {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    if format == Format::Ndjson {
-        serde_json::to_writer(&mut out, value).map_err(io)?;
-    } else {
-        serde_json::to_writer_pretty(&mut out, value).map_err(io)?;
-    }
-    writeln!(out)?;
-    out.flush()?;
-    Ok(())
 }
 
 /// Prints one company with its relationships.
@@ -858,7 +746,7 @@ fn print_company(format: Format, c: &Company, rels: &[Relationship]) -> Result<(
             }
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
-            write_table(&mut out, rows, &["field", "value"])?;
+            write_table(&mut out, &["field", "value"], rows)?;
             out.flush()?;
             Ok(())
         }
@@ -964,7 +852,7 @@ async fn print_pages(format: Format, mut pages: Pages<'_>) -> Result<Option<Curs
                 // One header, above the first page.
                 let headers: &[&str] = if first { &TABLE_HEADERS } else { &[] };
                 first = false;
-                write_table(&mut out, items.iter().map(table_cells).collect(), headers)?;
+                write_table(&mut out, headers, items.iter().map(table_cells))?;
                 out.flush()?;
             }
         }
@@ -976,29 +864,6 @@ async fn print_pages(format: Format, mut pages: Pages<'_>) -> Result<Option<Curs
 // ---------------------------------------------------------------------------------------
 // Commands
 // ---------------------------------------------------------------------------------------
-
-/// Asks on the terminal; without one, `--yes` is required.
-fn confirm(yes: bool, prompt: String) -> Result<bool> {
-    if yes {
-        return Ok(true);
-    }
-    needs_terminal_or_yes(yes)?;
-    dialoguer::Confirm::new()
-        .with_prompt(prompt)
-        .default(false)
-        .interact()
-        .map_err(|e| exit::coded(exit::ERROR, format!("cannot ask for confirmation: {e}")))
-}
-
-fn needs_terminal_or_yes(yes: bool) -> Result<()> {
-    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    if !yes && !terminal {
-        return Err(exit::usage(
-            "not asking without a terminal: pass --yes to confirm",
-        ));
-    }
-    Ok(())
-}
 
 /// A company with its relationships (live companies only).
 async fn load_shown(tx: &mut Tx, id: CompanyId) -> crm_core::Result<(Company, Vec<Relationship>)> {
@@ -1187,6 +1052,7 @@ pub async fn run(cmd: CompanyCommand, ctx: &Ctx) -> Result<u8> {
 
 async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
     let (crm, org, scope) = ctx.scope().await?;
+    let zone = crate::time::zone_of(&scope).await?;
     let owner = match &args.owner {
         Some(email) => match crm.user_by_email(org.id, email).await {
             Ok((id, _)) => Some(id),
@@ -1208,8 +1074,8 @@ async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
         account_type: args.account_type,
         size: args.size,
         text: args.text,
-        created_after: args.created_after,
-        created_before: args.created_before,
+        created_after: crate::time::opt_time(&args.created_after, zone, DayEnd::Start)?,
+        created_before: crate::time::opt_time(&args.created_before, zone, DayEnd::End)?,
         only_deleted: args.deleted,
         ..CompanyFilter::default()
     };

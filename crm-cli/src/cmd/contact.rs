@@ -5,27 +5,28 @@
 //! JSON output is the serde form of crm-core's `Contact`; `add --json -` and
 //! `edit --json -` read the same keys, so `show | jq ... | edit --json -` round-trips.
 
-use std::io::{IsTerminal as _, Read as _, Write};
+use std::io::Write;
 
 use anyhow::Result;
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
+use crm_core::domain::DayEnd;
 use crm_core::domain::{ContactSource, EntityStatus};
 use crm_core::store::contact::{
     self, Contact, ContactFilter, ContactPatch, DuplicateGroup, DuplicateReason, NewContact,
 };
 use crm_core::store::{Cursor, PageRequest};
-use crm_core::{ContactId, Error, FieldErrors, Tx};
-use serde::Serialize;
+use crm_core::{Error, FieldErrors, Tx};
 use serde::ser::{SerializeSeq as _, Serializer as _};
 use serde_json::{Map, Value};
 
 use crate::cli::Format;
+use crate::confirm::{confirm, needs_terminal_or_yes};
 use crate::ctx::Ctx;
 use crate::exit;
-
-/// Contacts per page with `--all`.
-const STREAM_PAGE: u32 = 1000;
+use crate::input::{read_json, redact};
+use crate::output::{STREAM_PAGE, io, print_json, short_id, time, write_table};
+use crate::resolve::resolve_contact;
 
 #[derive(Debug, Subcommand)]
 pub enum ContactCommand {
@@ -113,11 +114,11 @@ pub struct ListArgs {
     #[arg(long, value_name = "QUERY")]
     pub text: Option<String>,
     /// Only contacts created at or after this time (RFC 3339, or a date YYYY-MM-DD).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    pub created_after: Option<DateTime<Utc>>,
+    #[arg(long, value_name = "TIME", value_parser = crate::time::time_arg)]
+    pub created_after: Option<crate::time::TimeArg>,
     /// Only contacts created before this time (RFC 3339, or a date YYYY-MM-DD).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    pub created_before: Option<DateTime<Utc>>,
+    #[arg(long, value_name = "TIME", value_parser = crate::time::time_arg)]
+    pub created_before: Option<crate::time::TimeArg>,
     /// Only deleted contacts (to restore one).
     #[arg(long)]
     pub deleted: bool,
@@ -261,78 +262,13 @@ pub struct EditArgs {
     pub json: Option<String>,
 }
 
-/// RFC 3339, or a date meaning its midnight UTC.
-fn parse_time(s: &str) -> std::result::Result<DateTime<Utc>, String> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
-        .ok_or_else(|| {
-            "expected an RFC 3339 time (2026-01-31T09:00:00Z) or a date (2026-01-31)".into()
-        })
-}
-
 // ---------------------------------------------------------------------------------------
 // Resolving what people type
 // ---------------------------------------------------------------------------------------
 
-/// The contact named by `reference` (full id, at least 4 digits of the id, or an e-mail
-/// address; see `crm_core::store::contact::resolve`). Ambiguous or malformed references are
-/// usage errors (exit 2); no match is exit 3.
-pub async fn resolve_contact(tx: &mut Tx, reference: &str) -> Result<ContactId> {
-    match contact::resolve(tx, reference).await {
-        Ok(id) => Ok(id),
-        Err(Error::Validation(e)) => Err(exit::usage(format!(
-            "contact {e} (`crm contact list` or `crm search` finds it)"
-        ))),
-        Err(Error::NotFound { .. }) => Err(exit::coded(
-            exit::NOT_FOUND,
-            "contact not found; `crm contact list` or `crm search` finds it",
-        )),
-        Err(e) => Err(e.into()),
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // Input
 // ---------------------------------------------------------------------------------------
-
-/// Reads the JSON object from `source` (`-` is stdin).
-fn read_json(source: &str) -> Result<Map<String, Value>> {
-    let mut text = String::new();
-    if source == "-" {
-        std::io::stdin().read_to_string(&mut text)?;
-    } else {
-        text = std::fs::read_to_string(source)
-            .map_err(|e| exit::coded(exit::ERROR, format!("cannot read {source}: {e}")))?;
-    }
-    match serde_json::from_str::<Value>(&text) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(Error::invalid("json", "must be one JSON object").into()),
-        Err(e) => Err(Error::invalid("json", redact(&e.to_string())).into()),
-    }
-}
-
-/// A serde message without the quoted input values it may contain (they may be personal
-/// data); field names, quoted with backticks, stay.
-fn redact(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut quoted = false;
-    for c in message.chars() {
-        if c == '"' {
-            if !quoted {
-                out.push_str("\"…\"");
-            }
-            quoted = !quoted;
-        } else if !quoted {
-            out.push(c);
-        }
-    }
-    out
-}
 
 /// Drops the keys `contact show` prints that the CRM sets (id, timestamps, the phone numbers
 /// as entered), and takes out `company` (the company's name) unless `company_id` is given.
@@ -398,7 +334,7 @@ async fn new_from_flags(tx: &mut Tx, f: FieldArgs) -> Result<NewContact> {
     let birthday = parse_birthday(&mut errors, f.birthday.as_deref());
     errors.into_result()?;
     let company_id = match &f.company {
-        Some(c) => Some(crate::cmd::company::resolve_company(tx, c).await?),
+        Some(c) => Some(crate::resolve::resolve_company(tx, c).await?),
         None => None,
     };
     Ok(NewContact {
@@ -426,7 +362,7 @@ async fn new_from_json(tx: &mut Tx, mut obj: Map<String, Value>) -> Result<NewCo
     let company = strip_read_only(&mut obj);
     let mut new: NewContact = from_json(obj)?;
     if let Some(Some(name)) = company {
-        new.company_id = Some(crate::cmd::company::resolve_company(tx, &name).await?);
+        new.company_id = Some(crate::resolve::resolve_company(tx, &name).await?);
     }
     Ok(new)
 }
@@ -473,7 +409,7 @@ async fn patch_from_flags(
     let birthday = parse_birthday(&mut errors, f.birthday.as_deref());
     errors.into_result()?;
     let company_id = match &f.company {
-        Some(c) => Some(crate::cmd::company::resolve_company(tx, c).await?),
+        Some(c) => Some(crate::resolve::resolve_company(tx, c).await?),
         None => None,
     };
     Ok(ContactPatch {
@@ -520,7 +456,7 @@ async fn patch_from_json(
     let mut patch: ContactPatch = from_json(obj)?;
     match company {
         Some(Some(name)) => {
-            patch.company_id = Some(Some(crate::cmd::company::resolve_company(tx, &name).await?))
+            patch.company_id = Some(Some(crate::resolve::resolve_company(tx, &name).await?))
         }
         Some(None) => patch.company_id = Some(None),
         None => {}
@@ -532,23 +468,8 @@ async fn patch_from_json(
 // Output
 // ---------------------------------------------------------------------------------------
 
-/// Turns a serde_json error into the io error it wraps, so a broken pipe stays one.
-fn io(e: serde_json::Error) -> std::io::Error {
-    e.into()
-}
-
-fn time(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
-}
-
 fn opt(v: &Option<String>) -> String {
     v.clone().unwrap_or_default()
-}
-
-/// The last 8 digits of an id: the random part (the first digits are the creation time).
-fn short_id(id: ContactId) -> String {
-    let s = id.uuid().simple().to_string();
-    s[s.len() - 8..].to_string()
 }
 
 fn full_name(c: &Contact) -> String {
@@ -613,32 +534,6 @@ fn csv_cells(c: &Contact) -> Vec<String> {
         c.company_id.map(|i| i.to_string()).unwrap_or_default(),
         c.version.to_string(),
     ]
-}
-
-fn write_table<W: Write>(out: &mut W, rows: Vec<Vec<String>>, headers: &[&str]) -> Result<()> {
-    let mut b = tabled::builder::Builder::default();
-    b.push_record(headers.iter().copied());
-    for r in rows {
-        b.push_record(r);
-    }
-    let mut table = b.build();
-    table.with(tabled::settings::Style::sharp());
-    writeln!(out, "{table}")?;
-    Ok(())
-}
-
-/// Prints one JSON value: pretty, or on one line for NDJSON.
-fn print_json<T: Serialize>(format: Format, value: &T) -> Result<()> {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    if format == Format::Ndjson {
-        serde_json::to_writer(&mut out, value).map_err(io)?;
-    } else {
-        serde_json::to_writer_pretty(&mut out, value).map_err(io)?;
-    }
-    writeln!(out)?;
-    out.flush()?;
-    Ok(())
 }
 
 /// Prints one contact: the whole object as JSON, field / value pairs as a table, one CSV row.
@@ -726,7 +621,7 @@ fn print_contact(format: Format, c: &Contact) -> Result<()> {
             }
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
-            write_table(&mut out, rows, &["field", "value"])?;
+            write_table(&mut out, &["field", "value"], rows)?;
             out.flush()?;
             Ok(())
         }
@@ -799,11 +694,7 @@ async fn print_pages(format: Format, mut pages: Pages<'_>) -> Result<Option<Curs
         }
         Format::Table => {
             while let Some(items) = pages.next().await? {
-                write_table(
-                    &mut out,
-                    items.iter().map(table_cells).collect(),
-                    &TABLE_HEADERS,
-                )?;
+                write_table(&mut out, &TABLE_HEADERS, items.iter().map(table_cells))?;
                 out.flush()?;
             }
         }
@@ -828,32 +719,6 @@ impl DuplicateRow<'_> {
 // ---------------------------------------------------------------------------------------
 // Commands
 // ---------------------------------------------------------------------------------------
-
-/// Asks on the terminal; without one, `--yes` is required.
-fn confirm(yes: bool, prompt: String) -> Result<bool> {
-    if yes {
-        return Ok(true);
-    }
-    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
-        return Err(exit::usage(
-            "not asking without a terminal: pass --yes to confirm",
-        ));
-    }
-    dialoguer::Confirm::new()
-        .with_prompt(prompt)
-        .default(false)
-        .interact()
-        .map_err(|e| exit::coded(exit::ERROR, format!("cannot ask for confirmation: {e}")))
-}
-
-fn needs_terminal_or_yes(yes: bool) -> Result<()> {
-    if !yes && !std::io::stdin().is_terminal() {
-        return Err(exit::usage(
-            "not asking without a terminal: pass --yes to confirm",
-        ));
-    }
-    Ok(())
-}
 
 pub async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<u8> {
     match cmd {
@@ -1021,8 +886,8 @@ pub async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<u8> {
                     let mut out = stdout.lock();
                     write_table(
                         &mut out,
-                        groups.iter().map(|g| DuplicateRow(g).cells()).collect(),
                         &["reason", "contacts"],
+                        groups.iter().map(|g| DuplicateRow(g).cells()),
                     )?;
                     out.flush()?;
                     if !groups.is_empty() {
@@ -1037,6 +902,7 @@ pub async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<u8> {
 
 async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
     let (crm, org, scope) = ctx.scope().await?;
+    let zone = crate::time::zone_of(&scope).await?;
     let owner = match &args.owner {
         Some(email) => match crm.user_by_email(org.id, email).await {
             Ok((id, _)) => Some(id),
@@ -1052,7 +918,7 @@ async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
     };
     let mut tx = scope.begin().await?;
     let company_id = match &args.company {
-        Some(c) => Some(crate::cmd::company::resolve_company(&mut tx, c).await?),
+        Some(c) => Some(crate::resolve::resolve_company(&mut tx, c).await?),
         None => None,
     };
     let filter = ContactFilter {
@@ -1060,8 +926,8 @@ async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
         status: args.status,
         tag: args.tag,
         company_id,
-        created_after: args.created_after,
-        created_before: args.created_before,
+        created_after: crate::time::opt_time(&args.created_after, zone, DayEnd::Start)?,
+        created_before: crate::time::opt_time(&args.created_before, zone, DayEnd::End)?,
         source: args.source,
         text: args.text,
         only_deleted: args.deleted,

@@ -202,7 +202,7 @@ pub async fn run(cmd: DbCommand, ctx: &Ctx) -> Result<u8> {
                 if uses_url { "--database-url" } else { "local" },
                 file.display()
             );
-            if !crate::cmd::deal::confirm(yes, prompt)? {
+            if !crate::confirm::confirm(yes, prompt)? {
                 ctx.note("nothing restored");
                 return Ok(exit::OK);
             }

@@ -4,36 +4,32 @@
 //! tables show, the last 8). JSON output is the serde form of crm-core's `Deal`;
 //! `add --json -` and `edit --json -` read the same keys, so
 //! `deal show | jq ... | deal edit --json -` round-trips.
-//!
-//! This module also holds the helpers the pipeline and activity commands share: resolving
-//! deals, companies, pipelines, stages and users from what people type, reading JSON input,
-//! and printing paged lists.
 
-use std::io::{BufWriter, IsTerminal as _, Read as _, Write};
+use std::io::{IsTerminal as _, Write};
 
 use anyhow::Result;
-use chrono::{DateTime, Local, NaiveDate, SecondsFormat, Utc};
+use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
+use crm_core::auth::zone;
 use crm_core::domain::DealStatus;
 use crm_core::domain::OwnerRole;
+use crm_core::store::Cursor;
 use crm_core::store::deal::{self, Deal, DealFilter, DealPatch, NewDeal, StageChange};
 use crm_core::store::list::{self as lists, ListKind};
 use crm_core::store::owner::Owner;
-use crm_core::store::pipeline::{self, Pipeline};
-use crm_core::store::{Cursor, Page, PageRequest};
-use crm_core::{Crm, DealId, Error, OrgId, StageId, Tx, UserId};
+use crm_core::{Crm, Error, OrgId, StageId, Tx};
 use serde::Serialize;
-use serde::ser::{SerializeSeq as _, Serializer as _};
 use serde_json::{Map, Value};
 
 use crate::cli::Format;
-use crate::cmd::contact::resolve_contact;
+use crate::confirm::confirm;
 use crate::ctx::Ctx;
 use crate::exit;
+use crate::input::{read_json, redact};
 use crate::output::{self, Row};
-
-/// Records per page with `--all`.
-pub(crate) const STREAM_PAGE: u32 = 1000;
+use crate::output::{Listed, Pager, local_time, print_json, short_id, time, write_table};
+use crate::resolve::resolve_contact;
+use crate::resolve::{resolve_deal, resolve_pipeline, resolve_user, stage_in};
 
 #[derive(Debug, Subcommand)]
 pub enum DealCommand {
@@ -141,11 +137,11 @@ pub struct ListArgs {
     #[arg(long, value_name = "ID|EMAIL")]
     pub contact: Option<String>,
     /// Only deals expected to close on or after this day.
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub close_from: Option<NaiveDate>,
+    #[arg(long, value_name = "DATE", value_parser = crate::time::date_arg)]
+    pub close_from: Option<crate::time::DateArg>,
     /// Only deals expected to close on or before this day.
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub close_to: Option<NaiveDate>,
+    #[arg(long, value_name = "DATE", value_parser = crate::time::date_arg)]
+    pub close_to: Option<crate::time::DateArg>,
     /// Only deals whose title contains this text (case does not matter).
     #[arg(long, value_name = "QUERY")]
     pub text: Option<String>,
@@ -172,7 +168,9 @@ pub struct FieldArgs {
     /// What is being sold.
     #[arg(long)]
     pub title: Option<String>,
-    /// The value: 12500, 12500.00 or 12.500,00 (at most the currency's decimal places).
+    /// The value: 12500, 12500.00, 12.500,00 or 12'500.00, with or without a currency sign
+    /// or code (12.500,00 €, CHF 12'500.00); at most the currency's decimal places. A lone
+    /// separator before three digits (12.500) is refused as ambiguous.
     #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
     pub value: Option<String>,
     /// ISO 4217 currency code; default: the organization's currency.
@@ -184,9 +182,9 @@ pub struct FieldArgs {
     /// The company: id, VAT id, domain or exact name.
     #[arg(long, value_name = "ID|NAME")]
     pub company: Option<String>,
-    /// When it is expected to close.
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub close_date: Option<NaiveDate>,
+    /// When it is expected to close: 31.12.2026, 2026-12-31, today, tomorrow or +30d.
+    #[arg(long, value_name = "DATE", value_parser = crate::time::date_arg)]
+    pub close_date: Option<crate::time::DateArg>,
     /// An owner (repeatable; default on add: you). On edit the given owners replace all.
     #[arg(long = "owner", value_name = "EMAIL")]
     pub owners: Vec<String>,
@@ -255,126 +253,9 @@ pub struct EditArgs {
 // Resolving what people type (shared with `crm pipeline` and `crm activity`)
 // ---------------------------------------------------------------------------------------
 
-/// The deal named by `reference` (full id or at least 4 hex digits of it). Ambiguous or
-/// malformed references are usage errors (exit 2); no match is exit 3.
-pub(crate) async fn resolve_deal(tx: &mut Tx, reference: &str) -> Result<DealId> {
-    match deal::resolve(tx, reference).await {
-        Ok(id) => Ok(id),
-        Err(Error::Validation(e)) => Err(exit::usage(format!(
-            "deal {e} (`crm deal list` shows the deals)"
-        ))),
-        Err(Error::NotFound { .. }) => Err(exit::coded(
-            exit::NOT_FOUND,
-            "deal not found; `crm deal list` shows the deals and their ids",
-        )),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// The pipeline named by `reference` (name or id), or the default pipeline.
-pub(crate) async fn resolve_pipeline(tx: &mut Tx, reference: Option<&str>) -> Result<Pipeline> {
-    let found = match reference.map(str::trim).filter(|r| !r.is_empty()) {
-        Some(r) => pipeline::find(tx, r).await,
-        None => pipeline::default(tx).await,
-    };
-    match found {
-        Ok(p) => Ok(p),
-        Err(Error::NotFound { .. }) => Err(exit::coded(
-            exit::NOT_FOUND,
-            if reference.is_some() {
-                "pipeline not found: give its name or id (`crm pipeline list` shows them)"
-            } else {
-                "the organization has no default pipeline: name one, or make one the default \
-                 with `crm pipeline default NAME`"
-            },
-        )),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// The stage of `pipeline` named by `reference`: its id, or its name (case does not
-/// matter; an exact match wins).
-pub(crate) fn stage_in(pipeline: &Pipeline, reference: &str) -> Result<StageId> {
-    let r = reference.trim();
-    if let Ok(id) = r.parse::<StageId>()
-        && pipeline.stages.iter().any(|s| s.id == id)
-    {
-        return Ok(id);
-    }
-    let lower = r.to_lowercase();
-    pipeline
-        .stages
-        .iter()
-        .find(|s| s.name == r)
-        .or_else(|| {
-            pipeline
-                .stages
-                .iter()
-                .find(|s| s.name.to_lowercase() == lower)
-        })
-        .map(|s| s.id)
-        .ok_or_else(|| {
-            let names: Vec<&str> = pipeline.stages.iter().map(|s| s.name.as_str()).collect();
-            exit::coded(
-                exit::NOT_FOUND,
-                format!(
-                    "no such stage in pipeline '{}'; its stages are: {}",
-                    pipeline.name,
-                    names.join(", ")
-                ),
-            )
-        })
-}
-
-/// The active user of `org` with this e-mail; `flag` names the option for the message.
-pub(crate) async fn resolve_user(crm: &Crm, org: OrgId, email: &str, flag: &str) -> Result<UserId> {
-    match crm.user_by_email(org, email).await {
-        Ok((id, _)) => Ok(id),
-        Err(Error::NotFound { .. }) => Err(exit::coded(
-            exit::NOT_FOUND,
-            format!("{flag}: no user with that e-mail in this organization (`crm user list`)"),
-        )),
-        Err(e) => Err(e.into()),
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // Input (shared)
 // ---------------------------------------------------------------------------------------
-
-/// Reads one JSON object from `source` (`-` is stdin).
-pub(crate) fn read_json(source: &str) -> Result<Map<String, Value>> {
-    let mut text = String::new();
-    if source == "-" {
-        std::io::stdin().read_to_string(&mut text)?;
-    } else {
-        text = std::fs::read_to_string(source)
-            .map_err(|e| exit::coded(exit::ERROR, format!("cannot read {source}: {e}")))?;
-    }
-    match serde_json::from_str::<Value>(&text) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(Error::invalid("json", "must be one JSON object").into()),
-        Err(e) => Err(Error::invalid("json", redact(&e.to_string())).into()),
-    }
-}
-
-/// A serde message without the quoted input values it may contain (they may be personal
-/// data); field names, quoted with backticks, stay.
-pub(crate) fn redact(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut quoted = false;
-    for c in message.chars() {
-        if c == '"' {
-            if !quoted {
-                out.push_str("\"…\"");
-            }
-            quoted = !quoted;
-        } else if !quoted {
-            out.push(c);
-        }
-    }
-    out
-}
 
 fn from_json<T: serde::de::DeserializeOwned>(obj: Map<String, Value>) -> Result<T> {
     serde_json::from_value(Value::Object(obj))
@@ -434,7 +315,7 @@ async fn new_from_flags(tx: &mut Tx, args: AddArgs, owners: Vec<Owner>) -> Resul
         None => None,
     };
     let company_id = match &f.company {
-        Some(c) => Some(crate::cmd::company::resolve_company(tx, c).await?),
+        Some(c) => Some(crate::resolve::resolve_company(tx, c).await?),
         None => None,
     };
     Ok(NewDeal {
@@ -445,7 +326,7 @@ async fn new_from_flags(tx: &mut Tx, args: AddArgs, owners: Vec<Owner>) -> Resul
         stage: args.stage,
         contact_id,
         company_id,
-        expected_close_date: f.close_date,
+        expected_close_date: crate::time::opt_date(&f.close_date, zone::acting(tx).await?)?,
         owners,
         ..NewDeal::default()
     })
@@ -471,7 +352,7 @@ async fn new_from_json(tx: &mut Tx, mut obj: Map<String, Value>) -> Result<NewDe
         new.contact_id = Some(resolve_contact(tx, &r).await?);
     }
     if let Some(Some(r)) = company {
-        new.company_id = Some(crate::cmd::company::resolve_company(tx, &r).await?);
+        new.company_id = Some(crate::resolve::resolve_company(tx, &r).await?);
     }
     Ok(new)
 }
@@ -513,7 +394,7 @@ async fn patch_from_flags(
         None => None,
     };
     let company_id = match &f.company {
-        Some(c) => Some(crate::cmd::company::resolve_company(tx, c).await?),
+        Some(c) => Some(crate::resolve::resolve_company(tx, c).await?),
         None => None,
     };
     Ok(DealPatch {
@@ -523,7 +404,10 @@ async fn patch_from_flags(
         currency: f.currency,
         contact_id: set(contact_id, cleared(Clearable::Contact)),
         company_id: set(company_id, cleared(Clearable::Company)),
-        expected_close_date: set(f.close_date, cleared(Clearable::CloseDate)),
+        expected_close_date: set(
+            crate::time::opt_date(&f.close_date, zone::acting(tx).await?)?,
+            cleared(Clearable::CloseDate),
+        ),
         owners: if owners.is_empty() {
             None
         } else {
@@ -566,7 +450,7 @@ async fn patch_from_json(
     }
     match company {
         Some(Some(r)) => {
-            patch.company_id = Some(Some(crate::cmd::company::resolve_company(tx, &r).await?))
+            patch.company_id = Some(Some(crate::resolve::resolve_company(tx, &r).await?))
         }
         Some(None) => patch.company_id = Some(None),
         None => {}
@@ -577,188 +461,6 @@ async fn patch_from_json(
 // ---------------------------------------------------------------------------------------
 // Output (shared)
 // ---------------------------------------------------------------------------------------
-
-/// Turns a serde_json error into the io error it wraps, so a broken pipe stays one.
-pub(crate) fn io(e: serde_json::Error) -> std::io::Error {
-    e.into()
-}
-
-/// A time as RFC 3339 (UTC), for CSV.
-pub(crate) fn time(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
-}
-
-/// A time in local time to the minute, for tables.
-pub(crate) fn local_time(t: &DateTime<Utc>) -> String {
-    t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string()
-}
-
-/// The last 8 digits of an id: the random part (the first digits are the creation time).
-pub(crate) fn short_id(id: impl std::fmt::Display) -> String {
-    let s: String = id.to_string().chars().filter(|c| *c != '-').collect();
-    s[s.len().saturating_sub(8)..].to_string()
-}
-
-/// A record printed in lists: the table may shorten what the CSV spells out.
-pub(crate) trait Listed: Row {
-    /// The table's headers; default: the CSV's.
-    fn table_headers() -> Vec<&'static str> {
-        Self::headers()
-    }
-    /// The table's cells, in header order; default: the CSV's.
-    fn table_cells(&self) -> Vec<String> {
-        self.cells()
-    }
-}
-
-/// Writes an aligned table.
-pub(crate) fn write_table<W: Write>(
-    out: &mut W,
-    headers: &[&str],
-    rows: impl IntoIterator<Item = Vec<String>>,
-) -> Result<()> {
-    let mut b = tabled::builder::Builder::default();
-    b.push_record(headers.iter().copied());
-    for r in rows {
-        b.push_record(r);
-    }
-    let mut table = b.build();
-    table.with(tabled::settings::Style::sharp());
-    writeln!(out, "{table}")?;
-    Ok(())
-}
-
-/// Prints one JSON value: pretty, or on one line for NDJSON.
-pub(crate) fn print_json<T: Serialize>(format: Format, value: &T) -> Result<()> {
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    if format == Format::Ndjson {
-        serde_json::to_writer(&mut out, value).map_err(io)?;
-    } else {
-        serde_json::to_writer_pretty(&mut out, value).map_err(io)?;
-    }
-    writeln!(out)?;
-    out.flush()?;
-    Ok(())
-}
-
-/// Pages of a list: one, or every one with `all`.
-pub(crate) struct Pager {
-    request: PageRequest,
-    all: bool,
-    done: bool,
-    /// Where the next page starts, once a page stopped short of the end.
-    more: Option<Cursor>,
-}
-
-impl Pager {
-    /// A pager starting at `after`, `limit` records a page (or every page with `all`).
-    pub(crate) fn new(limit: u32, after: Option<Cursor>, all: bool) -> Self {
-        Self {
-            request: PageRequest {
-                limit: if all { STREAM_PAGE } else { limit },
-                after,
-            },
-            all,
-            done: false,
-            more: None,
-        }
-    }
-
-    async fn next<T, F>(&mut self, fetch: &mut F) -> crm_core::Result<Option<Vec<T>>>
-    where
-        F: AsyncFnMut(PageRequest) -> crm_core::Result<Page<T>>,
-    {
-        if self.done {
-            return Ok(None);
-        }
-        let page = fetch(self.request).await?;
-        match page.next {
-            Some(next) if self.all => self.request.after = Some(next),
-            next => {
-                self.done = true;
-                self.more = next;
-            }
-        }
-        Ok(Some(page.items))
-    }
-
-    /// Prints the pages as they arrive (memory stays at one page); returns the cursor of
-    /// the following page when there is one and not every page was asked for.
-    pub(crate) async fn print<T, F>(
-        mut self,
-        format: Format,
-        mut fetch: F,
-    ) -> Result<Option<Cursor>>
-    where
-        T: Listed,
-        F: AsyncFnMut(PageRequest) -> crm_core::Result<Page<T>>,
-    {
-        let stdout = std::io::stdout();
-        let mut out = BufWriter::new(stdout.lock());
-        match format {
-            Format::Json => {
-                let mut ser = serde_json::Serializer::pretty(&mut out);
-                let mut seq = ser.serialize_seq(None).map_err(io)?;
-                while let Some(items) = self.next(&mut fetch).await? {
-                    for r in &items {
-                        seq.serialize_element(r).map_err(io)?;
-                    }
-                }
-                seq.end().map_err(io)?;
-                writeln!(out)?;
-            }
-            Format::Ndjson => {
-                while let Some(items) = self.next(&mut fetch).await? {
-                    for r in &items {
-                        serde_json::to_writer(&mut out, r).map_err(io)?;
-                        writeln!(out)?;
-                    }
-                }
-            }
-            Format::Csv => {
-                let mut w = crate::output::csv_writer(&mut out)?;
-                w.write_row(T::headers())?;
-                while let Some(items) = self.next(&mut fetch).await? {
-                    for r in &items {
-                        w.write_row(r.cells())?;
-                    }
-                    w.flush()?;
-                }
-                w.flush()?;
-            }
-            Format::Table => {
-                while let Some(items) = self.next(&mut fetch).await? {
-                    write_table(
-                        &mut out,
-                        &T::table_headers(),
-                        items.iter().map(Listed::table_cells),
-                    )?;
-                    out.flush()?;
-                }
-            }
-        }
-        out.flush()?;
-        Ok(self.more)
-    }
-}
-
-/// Asks on the terminal; without one, `--yes` is required (exit 2).
-pub(crate) fn confirm(yes: bool, prompt: String) -> Result<bool> {
-    if yes {
-        return Ok(true);
-    }
-    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
-        return Err(exit::usage(
-            "not asking without a terminal: pass --yes to confirm",
-        ));
-    }
-    dialoguer::Confirm::new()
-        .with_prompt(prompt)
-        .default(false)
-        .interact()
-        .map_err(|e| exit::coded(exit::ERROR, format!("cannot ask for confirmation: {e}")))
-}
 
 fn opt(v: &Option<String>) -> String {
     v.clone().unwrap_or_default()
@@ -1140,7 +842,7 @@ async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
         None => None,
     };
     let company_id = match &args.company {
-        Some(c) => Some(crate::cmd::company::resolve_company(&mut tx, c).await?),
+        Some(c) => Some(crate::resolve::resolve_company(&mut tx, c).await?),
         None => None,
     };
     let filter = DealFilter {
@@ -1150,8 +852,8 @@ async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
         owner,
         company_id,
         contact_id,
-        expected_close_from: args.close_from,
-        expected_close_to: args.close_to,
+        expected_close_from: crate::time::opt_date(&args.close_from, zone::acting(&mut tx).await?)?,
+        expected_close_to: crate::time::opt_date(&args.close_to, zone::acting(&mut tx).await?)?,
         text: args.text,
         ..DealFilter::default()
     };

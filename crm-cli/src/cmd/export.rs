@@ -5,6 +5,7 @@ use std::io::{BufWriter, Write};
 
 use anyhow::{Context as _, Result};
 use clap::{Args, ValueEnum};
+use crm_core::domain::DayEnd;
 use crm_core::export::{ExportFilter, ExportFormat, ExportKind, export};
 
 use crate::ctx::Ctx;
@@ -42,12 +43,13 @@ pub struct ExportArgs {
     /// Only records owned by this user (e-mail).
     #[arg(long)]
     pub owner: Option<String>,
-    /// Only records created at or after this time (RFC 3339).
-    #[arg(long)]
-    pub created_after: Option<chrono::DateTime<chrono::Utc>>,
-    /// Only records created before this time (RFC 3339).
-    #[arg(long)]
-    pub created_before: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only records created at or after this time (31.12.2026, 2026-12-31 14:30, RFC 3339,
+    /// today, -7d, ...; a date means its start).
+    #[arg(long, value_name = "TIME", value_parser = crate::time::time_arg)]
+    pub created_after: Option<crate::time::TimeArg>,
+    /// Only records created before this time (a date means its end).
+    #[arg(long, value_name = "TIME", value_parser = crate::time::time_arg)]
+    pub created_before: Option<crate::time::TimeArg>,
     /// Only contacts whose latest consent is a grant.
     #[arg(long)]
     pub consenting: bool,
@@ -73,6 +75,7 @@ pub async fn run(args: ExportArgs, ctx: &Ctx) -> Result<u8> {
         Kind::Activities => ExportKind::Activities,
     };
     let (crm, org, scope) = ctx.scope().await?;
+    let zone = crate::time::zone_of(&scope).await?;
     let owner = match &args.owner {
         Some(email) => Some(crm.user_by_email(org.id, email).await?.0.uuid()),
         None => None,
@@ -82,8 +85,8 @@ pub async fn run(args: ExportArgs, ctx: &Ctx) -> Result<u8> {
         status: args.status,
         company_id: args.company,
         owner,
-        created_after: args.created_after,
-        created_before: args.created_before,
+        created_after: crate::time::opt_time(&args.created_after, zone, DayEnd::Start)?,
+        created_before: crate::time::opt_time(&args.created_before, zone, DayEnd::End)?,
         consenting_only: args.consenting,
         columns: args.columns,
         csv: match args.delimiter {

@@ -16,10 +16,10 @@ use crm_core::store::{Cursor, PageRequest};
 use serde::Serialize;
 
 use crate::cli::Format;
-use crate::cmd::contact::resolve_contact;
 use crate::ctx::Ctx;
 use crate::exit;
 use crate::output::{self, Row};
+use crate::resolve::resolve_contact;
 
 #[derive(Debug, Subcommand)]
 pub enum GdprCommand {

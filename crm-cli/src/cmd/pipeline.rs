@@ -17,10 +17,13 @@ use rust_decimal::Decimal;
 
 use crate::cli::Format;
 use crate::cmd::analytics;
-use crate::cmd::deal::{confirm, print_json, resolve_pipeline, short_id, stage_in, write_table};
+use crate::confirm::confirm;
 use crate::ctx::Ctx;
 use crate::exit;
 use crate::output::{self, Row};
+use crate::output::{print_json, short_id, write_table};
+use crate::resolve::{resolve_pipeline, stage_in};
+use crate::time::{end_time as parse_time, start_time as parse_since};
 
 #[derive(Debug, Subcommand)]
 pub enum PipelineCommand {

@@ -13,4 +13,5 @@ mod gdpr;
 mod lexware;
 mod moving_in;
 mod ops;
+mod parsing;
 mod users;
