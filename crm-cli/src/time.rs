@@ -35,18 +35,6 @@ pub fn date_arg(s: &str) -> std::result::Result<DateArg, String> {
         .map_err(|e| e.to_string())
 }
 
-/// clap's parser for an upper bound / as-of read at once in the machine's zone (a date
-/// means its end); for flags whose commands do not read the user's zone yet.
-pub fn end_time(s: &str) -> std::result::Result<DateTime<Utc>, String> {
-    domain::parse_time(s, Zone::Machine, DayEnd::End, Utc::now()).map_err(|e| e.to_string())
-}
-
-/// clap's parser for a lower bound read at once in the machine's zone (a date means its
-/// start).
-pub fn start_time(s: &str) -> std::result::Result<DateTime<Utc>, String> {
-    domain::parse_time(s, Zone::Machine, DayEnd::Start, Utc::now()).map_err(|e| e.to_string())
-}
-
 /// The acting user's time zone (theirs, else the organization's, else the machine's).
 pub async fn zone_of(scope: &Scope) -> Result<Zone> {
     Ok(scope.run(async |tx| zone::acting(tx).await).await?)

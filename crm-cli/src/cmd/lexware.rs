@@ -217,10 +217,10 @@ async fn target(
     let mut tx = scope.begin().await?;
     let t = match (company, contact) {
         (Some(c), _) => Some(LinkTarget::Company(
-            super::company::resolve_company(&mut tx, c).await?,
+            crate::resolve::resolve_company(&mut tx, c).await?,
         )),
         (_, Some(c)) => Some(LinkTarget::Contact(
-            super::contact::resolve_contact(&mut tx, c).await?,
+            crate::resolve::resolve_contact(&mut tx, c).await?,
         )),
         _ => None,
     };
@@ -486,7 +486,7 @@ async fn vouchers_cmd(ctx: &Ctx, scope: &Scope, cmd: VouchersCommand) -> Result<
             let mut tx = scope.begin().await?;
             let list = match (t, deal) {
                 (_, Some(d)) => {
-                    let d = super::deal::resolve_deal(&mut tx, &d).await?;
+                    let d = crate::resolve::resolve_deal(&mut tx, &d).await?;
                     vouchers::for_deal(&mut tx, d).await?
                 }
                 (Some(t), None) => match links::find_by_target(&mut tx, t).await? {
@@ -543,7 +543,7 @@ async fn vouchers_cmd(ctx: &Ctx, scope: &Scope, cmd: VouchersCommand) -> Result<
 
 async fn link_voucher(scope: &Scope, voucher: &str, deal: &str, link: bool) -> Result<()> {
     let mut tx = scope.begin().await?;
-    let d = super::deal::resolve_deal(&mut tx, deal).await?;
+    let d = crate::resolve::resolve_deal(&mut tx, deal).await?;
     let v = vouchers::resolve(&mut tx, voucher).await?;
     if link {
         vouchers::link_deal(&mut tx, d, v.id).await?;

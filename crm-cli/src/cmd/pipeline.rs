@@ -23,7 +23,6 @@ use crate::exit;
 use crate::output::{self, Row};
 use crate::output::{print_json, short_id, write_table};
 use crate::resolve::{resolve_pipeline, stage_in};
-use crate::time::{end_time as parse_time, start_time as parse_since};
 
 #[derive(Debug, Subcommand)]
 pub enum PipelineCommand {
