@@ -25,24 +25,62 @@ pub struct Cli {
 #[derive(Debug, Args, Clone)]
 pub struct Global {
     /// PostgreSQL server to use instead of the local cluster.
-    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        global = true,
+        help_heading = "Global options",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
     /// Organization (slug); default: the only organization.
-    #[arg(long, env = "CRM_ORG", global = true)]
+    #[arg(long, env = "CRM_ORG", global = true, help_heading = "Global options")]
     pub org: Option<String>,
     /// Acting user's e-mail (audit, permissions); default: the organization's first owner.
-    #[arg(long = "as", env = "CRM_USER", global = true, value_name = "EMAIL")]
+    #[arg(
+        long = "as",
+        env = "CRM_USER",
+        global = true,
+        help_heading = "Global options",
+        value_name = "EMAIL"
+    )]
     pub as_user: Option<String>,
     /// Output format; default: table on a terminal, json otherwise (`vcard`: contacts
     /// export only).
-    #[arg(long, value_enum, global = true)]
+    #[arg(long, value_enum, global = true, help_heading = "Global options")]
     pub format: Option<FormatArg>,
     /// Print only data and errors.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        help_heading = "Global options",
+        conflicts_with = "verbose"
+    )]
     pub quiet: bool,
     /// Print more about what happens.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = "Global options")]
     pub verbose: bool,
+    /// CSV output for German Excel: UTF-8 byte order mark, `;` between cells, CRLF.
+    #[arg(long, global = true, help_heading = "Global options")]
+    pub excel: bool,
+    /// CSV output without the spreadsheet-formula guard (by default a cell beginning with
+    /// =, +, -, @, tab or CR gets a leading ', unless it is a number or an E.164 phone
+    /// number); for machine pipelines.
+    #[arg(long, global = true, help_heading = "Global options")]
+    pub raw: bool,
+}
+
+impl Global {
+    /// How CSV is written, from `--excel` and `--raw`.
+    pub fn csv_options(&self) -> crm_core::csv_out::CsvOptions {
+        let options = if self.excel {
+            crm_core::csv_out::CsvOptions::excel()
+        } else {
+            crm_core::csv_out::CsvOptions::default()
+        };
+        if self.raw { options.raw() } else { options }
+    }
 }
 
 /// `--format` as typed: the output formats, plus vCard for `crm export contacts`.
@@ -112,6 +150,9 @@ pub enum Command {
     /// Read the event outbox.
     #[command(subcommand)]
     Events(cmd::events::EventsCommand),
+    /// Fire reminders of due activities as events (`activity.due_soon`, `activity.overdue`),
+    /// each once; for cron, or --watch.
+    Remind(cmd::remind::RemindArgs),
     /// Data protection (GDPR / DSGVO): subject export, erasure, consent, retention,
     /// organization export and deletion.
     #[command(subcommand)]

@@ -34,6 +34,7 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::ERROR);
         }
     };
+    output::set_csv_options(cli.global.csv_options());
     let quiet = cli.global.quiet;
     match runtime.block_on(cmd::run(cli)) {
         Ok(code) => ExitCode::from(code),

@@ -4,9 +4,41 @@
 use std::io::Write as _;
 
 use anyhow::Result;
+use crm_core::csv_out::{CsvOptions, CsvWriter};
 use serde::Serialize;
 
 use crate::cli::Format;
+
+/// How CSV is written in this run (`--excel`, `--raw`), set once by `main`.
+static CSV_OPTIONS: std::sync::OnceLock<CsvOptions> = std::sync::OnceLock::new();
+
+/// Sets how CSV is written for the rest of the run (first call wins).
+pub fn set_csv_options(options: CsvOptions) {
+    let _ = CSV_OPTIONS.set(options);
+}
+
+/// How CSV is written: `--excel` / `--raw` as given, else the defaults (formula guard on).
+pub fn csv_options() -> CsvOptions {
+    CSV_OPTIONS.get().copied().unwrap_or_default()
+}
+
+/// A CSV separator as typed: one ASCII character other than a quote or a line end, or
+/// `tab`.
+pub fn parse_delimiter(s: &str) -> std::result::Result<u8, String> {
+    match s {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        d if d.len() == 1 && d.is_ascii() && !matches!(d, "\"" | "\n" | "\r") => {
+            Ok(d.as_bytes()[0])
+        }
+        _ => Err("takes one character, or `tab`".into()),
+    }
+}
+
+/// The one CSV writer (crm-core's, with the formula guard) over `out`, with this run's
+/// options.
+pub fn csv_writer<W: std::io::Write>(out: W) -> std::io::Result<CsvWriter<W>> {
+    CsvWriter::new(out, csv_options())
+}
 
 /// A record that can be printed as a table row.
 pub trait Row: Serialize {
@@ -32,10 +64,10 @@ pub fn list<T: Row>(format: Format, rows: &[T]) -> Result<()> {
             }
         }
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(&mut out);
-            w.write_record(T::headers())?;
+            let mut w = crate::output::csv_writer(&mut out)?;
+            w.write_row(T::headers())?;
             for r in rows {
-                w.write_record(r.cells())?;
+                w.write_row(r.cells())?;
             }
             w.flush()?;
         }

@@ -92,8 +92,16 @@ impl Crm {
     }
 
     /// The pool for read-only work: the read replica's when one is configured
-    /// ([`Crm::with_read_replica`]), else the primary's.
+    /// ([`Crm::with_read_replica`]), else the primary's. Public only with the `testing`
+    /// feature: embedders work through scopes.
+    #[cfg(feature = "testing")]
     pub fn read_pool(&self) -> &PgPool {
+        self.read_pool.as_ref().unwrap_or(&self.pool)
+    }
+
+    /// The pool for read-only work (see the `testing` twin).
+    #[cfg(not(feature = "testing"))]
+    pub(crate) fn read_pool(&self) -> &PgPool {
         self.read_pool.as_ref().unwrap_or(&self.pool)
     }
 
@@ -161,22 +169,25 @@ impl Crm {
         Scope::new(self.clone(), org, actor)
     }
 
-    /// The pool (connections already switched to the application role).
+    /// The pool (connections already switched to the application role). Public only with
+    /// the `testing` feature: embedders work through scopes.
+    #[cfg(feature = "testing")]
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
 
+    /// The pool (see the `testing` twin).
+    #[cfg(not(feature = "testing"))]
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     /// A connection as the configured user, not switched to the application role: for
-    /// migrations, benchmarks' baselines and administration.
-    pub async fn owner_connection(&self) -> Result<PgConnection> {
+    /// migrations and administration.
+    pub(crate) async fn owner_connection(&self) -> Result<PgConnection> {
         PgConnection::connect_with(&self.options)
             .await
             .map_err(|e| unavailable(&e))
-    }
-
-    /// The connection options this handle was made with.
-    pub fn connect_options(&self) -> &PgConnectOptions {
-        &self.options
     }
 
     /// Closes the pools.

@@ -1,8 +1,9 @@
 //! Streaming export of contacts, companies, deals and activities as CSV, JSON or NDJSON.
 //!
 //! CSV goes through `COPY (SELECT ...) TO STDOUT`, which is allowed under row-level
-//! security and streams at the server's speed; JSON and NDJSON stream rows as they arrive.
-//! Memory stays constant whatever the size.
+//! security and streams at the server's speed, and then through the one CSV writer
+//! ([`crate::csv_out`]: formula guard, separator, Excel preset); times are RFC 3339 in UTC.
+//! JSON and NDJSON stream rows as they arrive. Memory stays constant whatever the size.
 
 use std::io::Write;
 
@@ -10,6 +11,7 @@ use futures_util::TryStreamExt as _;
 use serde::Serialize;
 
 use crate::auth::Permission;
+use crate::csv_out::{CsvOptions, CsvRewriter, CsvWriter};
 use crate::error::{Error, Result};
 use crate::tenancy::Tx;
 
@@ -76,6 +78,8 @@ pub struct ExportFilter {
     pub consenting_only: bool,
     /// Only these columns, in this order (default: all of the kind's columns).
     pub columns: Option<Vec<String>>,
+    /// How CSV is written: separator, Excel preset, formula guard (see [`crate::csv_out`]).
+    pub csv: CsvOptions,
 }
 
 /// The columns of each kind: (name, SQL expression over the alias of the main table).
@@ -173,6 +177,17 @@ fn columns(kind: ExportKind) -> &'static [(&'static str, &'static str)] {
 /// filter values are the placeholders `p(1)` (org) to `p(7)`: bind parameters `$1`..`$7`,
 /// or SQL literals for `COPY`, which takes no parameters.
 fn query(kind: ExportKind, filter: &ExportFilter, p: &dyn Fn(usize) -> String) -> Result<String> {
+    query_with(kind, filter, p, false)
+}
+
+/// [`query`], with timestamp columns (names ending in `_at`) as RFC 3339 text in UTC when
+/// `rfc3339` (for CSV; JSON prints them in RFC 3339 by itself).
+fn query_with(
+    kind: ExportKind,
+    filter: &ExportFilter,
+    p: &dyn Fn(usize) -> String,
+    rfc3339: bool,
+) -> Result<String> {
     let all = columns(kind);
     let selected: Vec<&(&str, &str)> = match &filter.columns {
         None => all.iter().collect(),
@@ -195,7 +210,12 @@ fn query(kind: ExportKind, filter: &ExportFilter, p: &dyn Fn(usize) -> String) -
     };
     let select: Vec<String> = selected
         .iter()
-        .map(|(n, e)| format!("{e} as {n}"))
+        .map(|(n, e)| match rfc3339 && n.ends_with("_at") {
+            true => format!(
+                "to_char({e} at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') as {n}"
+            ),
+            false => format!("{e} as {n}"),
+        })
         .collect();
     let (table, owners, tags) = match kind {
         ExportKind::Contacts => (
@@ -333,17 +353,17 @@ pub async fn export<W: Write>(
                     None => format!("null::{ty}"),
                 }
             };
-            let sql = query(kind, filter, &lit)?;
+            let sql = query_with(kind, filter, &lit, true)?;
             let copy_sql = format!("copy ({sql}) to stdout with (format csv, header)");
             let mut stream = tx.conn().copy_out_raw(&copy_sql).await?;
-            let mut lines = 0u64;
+            let mut csv = CsvRewriter::new(CsvWriter::new(&mut *out, filter.csv).map_err(io)?);
             while let Some(chunk) = stream.try_next().await? {
-                lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
-                out.write_all(&chunk).map_err(io)?;
+                csv.feed(&chunk).map_err(io)?;
             }
+            let (records, out) = csv.finish().map_err(io)?;
             out.flush().map_err(io)?;
-            // Newlines inside quoted fields make this an upper bound; the header is one line.
-            Ok(lines.saturating_sub(1))
+            // The header is one record.
+            Ok(records.saturating_sub(1))
         }
         ExportFormat::Json | ExportFormat::Ndjson => {
             let sql = query(kind, filter, &|i| format!("${i}"))?;

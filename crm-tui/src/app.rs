@@ -435,8 +435,8 @@ pub struct App {
     pub color: bool,
     /// German labels (`LANG=de...`).
     pub german: bool,
-    /// Show times at this offset instead of the machine's zone (tests, benches).
-    pub zone: Option<chrono::FixedOffset>,
+    /// The acting user's time zone: times are shown and typed times read in it.
+    pub zone: crm_core::domain::Zone,
     /// The view shown.
     pub view: View,
     /// Views to return to with `Esc`.
@@ -473,7 +473,7 @@ impl App {
             today,
             color: true,
             german: false,
-            zone: None,
+            zone: crm_core::domain::Zone::Machine,
             view: View::Board,
             back: Vec::new(),
             board: BoardState::default(),

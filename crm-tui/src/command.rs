@@ -197,9 +197,15 @@ pub async fn execute(scope: &Scope, cmd: Command) -> Message {
             .await)),
         Command::LoadDue => {
             let me = scope.actor();
-            let until = crate::fmt::end_of_today();
             Message::Due(out(scope
-                .run(async |tx| activity::due(tx, until, Some(me)).await)
+                .run(async |tx| {
+                    // Due up to the end of today in the user's zone.
+                    let zone = crm_core::auth::zone::acting(tx).await?;
+                    let until = zone
+                        .end_of(zone.date_of(Utc::now()))
+                        .unwrap_or_else(Utc::now);
+                    activity::due(tx, until, Some(me)).await
+                })
                 .await))
         }
         Command::LoadDeal(id) => Message::Deal(out(scope

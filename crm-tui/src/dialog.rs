@@ -3,9 +3,9 @@
 
 use std::str::FromStr as _;
 
-use chrono::NaiveDate;
 use crm_core::DealId;
 use crm_core::domain::ActivityType;
+use crm_core::domain::Zone;
 use crm_core::store::activity::NewActivity;
 use crm_core::store::contact::NewContact;
 use crm_core::store::deal::DealPatch;
@@ -47,7 +47,7 @@ pub fn open_activity_form(app: &mut App, link: Link) {
             ("subject", "Subject", String::new()),
             (
                 "due_at",
-                "Due (tomorrow 10:00, 31.12.2026, +3d; empty: none)",
+                "Due (31.12.2026 14:30, tomorrow, +2d, 3h; empty: none)",
                 "tomorrow".into(),
             ),
         ],
@@ -200,7 +200,7 @@ fn form_key(app: &mut App, mut form: Form, key: KeyEvent) -> (Option<Dialog>, Ve
         KeyCode::BackTab | KeyCode::Up => form.prev(),
         KeyCode::Backspace => form.pop(),
         KeyCode::Char(c) => form.push(c),
-        KeyCode::Enter => match submit(&form, app.today, app.me.id) {
+        KeyCode::Enter => match submit(&form, app.zone, app.me.id) {
             Ok(cmd) => {
                 form.saving = true;
                 form.error = None;
@@ -217,27 +217,12 @@ type FieldErrs = Vec<(String, String)>;
 
 /// The command that saves `form`; what cannot even be read (a date, a kind) is reported on
 /// its field here, every other rule by crm-core.
-pub fn submit(
-    form: &Form,
-    today: NaiveDate,
-    me: Option<crm_core::UserId>,
-) -> Result<Command, FieldErrs> {
+pub fn submit(form: &Form, zone: Zone, me: Option<crm_core::UserId>) -> Result<Command, FieldErrs> {
     let opt = |k: &str| Some(form.value(k).trim().to_string()).filter(|v| !v.is_empty());
     match form.kind {
         FormKind::EditDeal { id, version } => {
-            let close = match opt("expected_close_date") {
-                None => None,
-                Some(s) => Some(
-                    NaiveDate::parse_from_str(&s, "%d.%m.%Y")
-                        .or_else(|_| NaiveDate::parse_from_str(&s, "%Y-%m-%d"))
-                        .map_err(|_| {
-                            vec![(
-                                "expected_close_date".to_string(),
-                                "not a date: use 31.12.2026 or 2026-12-31".to_string(),
-                            )]
-                        })?,
-                ),
-            };
+            let close = fmt::parse_day(form.value("expected_close_date"), zone)
+                .map_err(|m| vec![("expected_close_date".to_string(), m)])?;
             Ok(Command::UpdateDeal(
                 id,
                 DealPatch {
@@ -266,8 +251,8 @@ pub fn submit(
                 ));
                 ActivityType::Note
             });
-            let due = fmt::parse_due(form.value("due_at"), today).unwrap_or_else(|m| {
-                errors.push(("due_at".to_string(), m.to_string()));
+            let due = fmt::parse_due(form.value("due_at"), zone).unwrap_or_else(|m| {
+                errors.push(("due_at".to_string(), m));
                 None
             });
             if !errors.is_empty() {

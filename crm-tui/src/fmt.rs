@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, Local, NaiveDate, NaiveTime, TimeZone as _, Utc};
+use chrono::{DateTime, Local, NaiveDate, Utc};
+use crm_core::domain::{DayEnd, Zone, parse_date, parse_time};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive as _;
 
@@ -102,10 +103,10 @@ pub fn date(d: NaiveDate, german: bool) -> String {
 }
 
 /// A time in the local zone (or at `zone`), as `31.12. 14:30` / `12-31 14:30`.
-pub fn when(t: DateTime<Utc>, german: bool, zone: Option<chrono::FixedOffset>) -> String {
+pub fn when(t: DateTime<Utc>, german: bool, zone: Zone) -> String {
     let l = match zone {
-        Some(z) => t.with_timezone(&z).naive_local(),
-        None => t.with_timezone(&Local).naive_local(),
+        Zone::Named(z) => t.with_timezone(&z).naive_local(),
+        Zone::Machine => t.with_timezone(&Local).naive_local(),
     };
     if german {
         l.format("%d.%m. %H:%M").to_string()
@@ -114,54 +115,25 @@ pub fn when(t: DateTime<Utc>, german: bool, zone: Option<chrono::FixedOffset>) -
     }
 }
 
-/// The end of today in the local zone.
-pub fn end_of_today() -> DateTime<Utc> {
-    let today = Local::now().date_naive();
-    local_at(
-        today,
-        NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default(),
-    )
-}
-
-fn local_at(d: NaiveDate, t: NaiveTime) -> DateTime<Utc> {
-    Local
-        .from_local_datetime(&d.and_time(t))
-        .earliest()
-        .map_or_else(|| d.and_time(t).and_utc(), |l| l.with_timezone(&Utc))
-}
-
-/// Reads a due time typed into a form: `today`, `tomorrow`, `+3d`, `31.12.2026`,
-/// `2026-12-31`, each optionally followed by `14:30`; a bare day means 9:00 that day.
-/// Empty means no due time.
-pub fn parse_due(raw: &str, today: NaiveDate) -> Result<Option<DateTime<Utc>>, &'static str> {
-    let raw = raw.trim().to_lowercase();
-    if raw.is_empty() {
+/// Reads a due time typed into a form with crm-core's parser (`31.12.2026 14:30`,
+/// `tomorrow`, `+2d`, ...; a bare day is its end), in the user's zone. Empty: no due time.
+pub fn parse_due(raw: &str, zone: Zone) -> Result<Option<DateTime<Utc>>, String> {
+    if raw.trim().is_empty() {
         return Ok(None);
     }
-    let (day, time) = match raw.rsplit_once(' ') {
-        Some((d, t)) if t.contains(':') => (d.trim().to_string(), Some(t.to_string())),
-        _ => (raw.clone(), None),
-    };
-    let date = match day.as_str() {
-        "today" | "heute" => today,
-        "tomorrow" | "morgen" => today + Duration::days(1),
-        d if d.starts_with('+') => {
-            let n: i64 = d
-                .trim_start_matches('+')
-                .trim_end_matches(['d', 't'])
-                .parse()
-                .map_err(|_| "use +N d for N days ahead")?;
-            today + Duration::days(n)
-        }
-        d => NaiveDate::parse_from_str(d, "%d.%m.%Y")
-            .or_else(|_| NaiveDate::parse_from_str(d, "%Y-%m-%d"))
-            .map_err(|_| "not a date: use 31.12.2026, 2026-12-31, today, tomorrow or +3d")?,
-    };
-    let time = match time {
-        Some(t) => NaiveTime::parse_from_str(&t, "%H:%M").map_err(|_| "not a time: use 14:30")?,
-        None => NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default(),
-    };
-    Ok(Some(local_at(date, time)))
+    parse_time(raw, zone, DayEnd::End, Utc::now())
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
+/// Reads a calendar day typed into a form with crm-core's parser. Empty: none.
+pub fn parse_day(raw: &str, zone: Zone) -> Result<Option<NaiveDate>, String> {
+    if raw.trim().is_empty() {
+        return Ok(None);
+    }
+    parse_date(raw, zone, Utc::now())
+        .map(Some)
+        .map_err(|e| e.to_string())
 }
 
 /// `Müller Maschinenbau` → fits `width` columns, with `…` when cut.
@@ -203,31 +175,17 @@ mod tests {
     }
 
     #[test]
-    fn due_times() {
-        let today = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
-        let at = |s: &str| {
-            parse_due(s, today)
-                .unwrap()
-                .map(|t| t.with_timezone(&Local).naive_local())
-        };
-        assert_eq!(at(""), None);
+    fn due_times_go_through_the_shared_parser() {
+        let berlin = Zone::parse("Europe/Berlin").unwrap();
+        assert_eq!(parse_due("", berlin), Ok(None));
+        let t = parse_due("31.12.2026 14:30", berlin).unwrap().unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-12-31T13:30:00+00:00");
+        assert!(parse_due("someday", berlin).is_err());
         assert_eq!(
-            at("tomorrow").unwrap().date(),
-            NaiveDate::from_ymd_opt(2026, 12, 3).unwrap()
+            parse_day("31.12.2026", berlin),
+            Ok(NaiveDate::from_ymd_opt(2026, 12, 31))
         );
-        assert_eq!(
-            at("+3d").unwrap().date(),
-            NaiveDate::from_ymd_opt(2026, 12, 5).unwrap()
-        );
-        assert_eq!(
-            at("31.12.2026 14:30")
-                .unwrap()
-                .format("%Y-%m-%d %H:%M")
-                .to_string(),
-            "2026-12-31 14:30"
-        );
-        assert!(parse_due("someday", today).is_err());
-        assert!(parse_due("2026-12-31 25:00", today).is_err());
+        assert!(parse_day("31.12.2026 14:30", berlin).is_err());
     }
 
     #[test]

@@ -113,6 +113,12 @@ async fn start(args: Args) -> Result<()> {
         },
         Local::now().date_naive(),
     );
+    // Times are shown and read in the user's zone (user, else organization, else machine).
+    app.zone = scope
+        .run(async |tx| crm_core::auth::zone::acting(tx).await)
+        .await
+        .unwrap_or_default();
+    app.today = app.zone.date_of(chrono::Utc::now());
     app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     app.german = args.german || lang.starts_with("de");
     app.board.loading = true;

@@ -33,12 +33,17 @@ pub enum ActivityCommand {
         #[arg(value_name = "ID")]
         activity: String,
     },
-    /// Open activities due up to a time (default: the end of today), overdue ones first.
+    /// Open activities due up to a time (default: what is overdue or due today), overdue
+    /// ones first.
     Due {
         /// Up to this time (RFC 3339, `YYYY-MM-DD HH:MM` local time, a date, `today`,
         /// `tomorrow` or `now`).
         #[arg(long, value_name = "TIME", value_parser = parse_time)]
         until: Option<DateTime<Utc>>,
+        /// Up to this long from now (`30m`, `4h`, `2d`): shorthand for --until now+DURATION.
+        #[arg(long, value_name = "DURATION", conflicts_with = "until",
+              value_parser = crate::cmd::remind::parse_duration)]
+        within: Option<std::time::Duration>,
         /// Only activities assigned to you (the acting user).
         #[arg(long)]
         mine: bool,
@@ -130,7 +135,7 @@ fn local(t: NaiveDateTime) -> std::result::Result<DateTime<Utc>, String> {
 
 /// RFC 3339; `YYYY-MM-DD HH:MM[:SS]` local time; a date, `today` or `tomorrow` (the end
 /// of that day, local time); or `now`.
-fn parse_time(s: &str) -> std::result::Result<DateTime<Utc>, String> {
+pub(crate) fn parse_time(s: &str) -> std::result::Result<DateTime<Utc>, String> {
     let s = s.trim();
     let today = Local::now().date_naive();
     match s.to_lowercase().as_str() {
@@ -332,10 +337,18 @@ pub async fn run(cmd: ActivityCommand, ctx: &Ctx) -> Result<u8> {
             print_activity(ctx.format(), &a)?;
             Ok(exit::OK)
         }
-        ActivityCommand::Due { until, mine } => {
-            let until = match until {
-                Some(t) => t,
-                None => end_of_day(Local::now().date_naive()).map_err(exit::usage)?,
+        ActivityCommand::Due {
+            until,
+            within,
+            mine,
+        } => {
+            let until = match (until, within) {
+                (Some(t), _) => t,
+                (None, Some(d)) => chrono::TimeDelta::from_std(d)
+                    .ok()
+                    .and_then(|d| Utc::now().checked_add_signed(d))
+                    .ok_or_else(|| exit::usage("--within is too long"))?,
+                (None, None) => end_of_day(Local::now().date_naive()).map_err(exit::usage)?,
             };
             let (_, _, scope) = ctx.scope().await?;
             let assignee = mine.then(|| scope.actor());

@@ -4,8 +4,8 @@
 use anyhow::Result;
 use clap::Args;
 use crm_core::LocalCluster;
-use crm_core::bench::{self, BenchOptions, ScenarioResult};
 use crm_core::local::ClusterSettings;
+use crm_tools::bench::{self, BenchOptions, ScenarioResult};
 use serde::Serialize;
 
 use crate::cli::Format;

@@ -746,9 +746,9 @@ fn print_company(format: Format, c: &Company, rels: &[Relationship]) -> Result<(
         ),
         Format::Csv => {
             let stdout = std::io::stdout();
-            let mut w = csv::Writer::from_writer(stdout.lock());
-            w.write_record(CSV_HEADERS)?;
-            w.write_record(csv_cells(c))?;
+            let mut w = crate::output::csv_writer(stdout.lock())?;
+            w.write_row(CSV_HEADERS)?;
+            w.write_row(csv_cells(c))?;
             w.flush()?;
             Ok(())
         }
@@ -944,11 +944,11 @@ async fn print_pages(format: Format, mut pages: Pages<'_>) -> Result<Option<Curs
             }
         }
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(&mut out);
-            w.write_record(CSV_HEADERS)?;
+            let mut w = crate::output::csv_writer(&mut out)?;
+            w.write_row(CSV_HEADERS)?;
             while let Some(items) = pages.next().await? {
                 for c in &items {
-                    w.write_record(csv_cells(c))?;
+                    w.write_row(csv_cells(c))?;
                 }
                 w.flush()?;
             }

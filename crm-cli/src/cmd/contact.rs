@@ -647,9 +647,9 @@ fn print_contact(format: Format, c: &Contact) -> Result<()> {
         Format::Json | Format::Ndjson => print_json(format, c),
         Format::Csv => {
             let stdout = std::io::stdout();
-            let mut w = csv::Writer::from_writer(stdout.lock());
-            w.write_record(CSV_HEADERS)?;
-            w.write_record(csv_cells(c))?;
+            let mut w = crate::output::csv_writer(stdout.lock())?;
+            w.write_row(CSV_HEADERS)?;
+            w.write_row(csv_cells(c))?;
             w.flush()?;
             Ok(())
         }
@@ -787,11 +787,11 @@ async fn print_pages(format: Format, mut pages: Pages<'_>) -> Result<Option<Curs
             }
         }
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(&mut out);
-            w.write_record(CSV_HEADERS)?;
+            let mut w = crate::output::csv_writer(&mut out)?;
+            w.write_row(CSV_HEADERS)?;
             while let Some(items) = pages.next().await? {
                 for c in &items {
-                    w.write_record(csv_cells(c))?;
+                    w.write_row(csv_cells(c))?;
                 }
                 w.flush()?;
             }
@@ -1009,10 +1009,10 @@ pub async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<u8> {
                 }
                 Format::Csv => {
                     let stdout = std::io::stdout();
-                    let mut w = csv::Writer::from_writer(stdout.lock());
-                    w.write_record(["reason", "contact_ids"])?;
+                    let mut w = crate::output::csv_writer(stdout.lock())?;
+                    w.write_row(["reason", "contact_ids"])?;
                     for g in &groups {
-                        w.write_record(DuplicateRow(g).cells())?;
+                        w.write_row(DuplicateRow(g).cells())?;
                     }
                     w.flush()?;
                 }

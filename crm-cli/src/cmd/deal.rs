@@ -158,6 +158,12 @@ pub struct ListArgs {
     /// Every page, streamed with constant memory (one JSON array, one CSV header).
     #[arg(long, conflicts_with = "limit")]
     pub all: bool,
+    /// Instead: the open deals that have stayed in their stage longer than this (`30d`,
+    /// `2w`; in --pipeline, else in every pipeline), longest stuck first.
+    #[arg(long, value_name = "DAYS", value_parser = crate::cmd::analytics::parse_days,
+          conflicts_with_all = ["stage", "status", "owner", "company", "contact", "close_from",
+                                "close_to", "text", "after"])]
+    pub stuck: Option<u32>,
 }
 
 /// The fields `add` and `edit` take as flags.
@@ -710,11 +716,11 @@ impl Pager {
                 }
             }
             Format::Csv => {
-                let mut w = csv::Writer::from_writer(&mut out);
-                w.write_record(T::headers())?;
+                let mut w = crate::output::csv_writer(&mut out)?;
+                w.write_row(T::headers())?;
                 while let Some(items) = self.next(&mut fetch).await? {
                     for r in &items {
-                        w.write_record(r.cells())?;
+                        w.write_row(r.cells())?;
                     }
                     w.flush()?;
                 }
@@ -1086,6 +1092,9 @@ pub async fn run(cmd: DealCommand, ctx: &Ctx) -> Result<u8> {
 }
 
 async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
+    if let Some(days) = args.stuck {
+        return crate::cmd::analytics::stuck(ctx, args.pipeline.as_deref(), days).await;
+    }
     let (crm, org, scope) = ctx.scope().await?;
     let owner = match &args.owner {
         Some(email) => Some(resolve_user(&crm, org.id, email, "--owner").await?),

@@ -98,13 +98,13 @@ pub async fn run(args: DemoArgs, ctx: &Ctx) -> Result<u8> {
         .await?;
     let scope = crm.scope(created.organization.id, created.owner_id);
     let contacts = args.contacts;
-    if contacts > crm_core::demo::STORE_CONTACTS {
+    if contacts > crm_tools::demo::STORE_CONTACTS {
         ctx.note(format!(
             "creating {contacts} contacts (the first {} with deals and activities, the rest by bulk import)...",
-            crm_core::demo::STORE_CONTACTS
+            crm_tools::demo::STORE_CONTACTS
         ));
     }
-    let seeded = crm_core::demo::seed(&scope, contacts).await?;
+    let seeded = crm_tools::demo::seed(&scope, contacts).await?;
     let summaries = scope
         .run(async |tx| {
             let mut pipelines = pipeline::list(tx).await?;

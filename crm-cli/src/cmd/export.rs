@@ -9,6 +9,7 @@ use crm_core::export::{ExportFilter, ExportFormat, ExportKind, export};
 
 use crate::ctx::Ctx;
 use crate::exit;
+use crate::output;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Kind {
@@ -53,6 +54,9 @@ pub struct ExportArgs {
     /// Only these columns, comma-separated, in this order.
     #[arg(long, value_delimiter = ',')]
     pub columns: Option<Vec<String>>,
+    /// CSV separator: one character, or `tab` (default `,`; `;` with --excel).
+    #[arg(long, value_name = "C", value_parser = output::parse_delimiter)]
+    pub delimiter: Option<u8>,
 }
 
 pub async fn run(args: ExportArgs, ctx: &Ctx) -> Result<u8> {
@@ -82,6 +86,10 @@ pub async fn run(args: ExportArgs, ctx: &Ctx) -> Result<u8> {
         created_before: args.created_before,
         consenting_only: args.consenting,
         columns: args.columns,
+        csv: match args.delimiter {
+            Some(d) => output::csv_options().with_delimiter(d),
+            None => output::csv_options(),
+        },
     };
     let mut out: Box<dyn Write + Send> = match &args.out {
         Some(path) => Box::new(BufWriter::with_capacity(

@@ -52,6 +52,10 @@ pub enum GdprCommand {
         /// Write one CSV file per section into DIR (then no JSON on stdout unless --out).
         #[arg(long, value_name = "DIR")]
         csv_dir: Option<PathBuf>,
+        /// CSV separator of the files in --csv-dir: one character, or `tab` (default `,`;
+        /// `;` with --excel).
+        #[arg(long, value_name = "C", value_parser = output::parse_delimiter)]
+        delimiter: Option<u8>,
     },
     /// Erase a person (GDPR Art. 17) with all their records, in one transaction, and print
     /// the receipt. Asks on a terminal (showing the person and what goes); scripts pass
@@ -449,6 +453,7 @@ pub async fn run(cmd: GdprCommand, ctx: &Ctx) -> Result<u8> {
             contact: reference,
             out,
             csv_dir,
+            delimiter,
         } => {
             let (_, _, scope) = ctx.scope().await?;
             let doc = scope
@@ -456,7 +461,14 @@ pub async fn run(cmd: GdprCommand, ctx: &Ctx) -> Result<u8> {
                 .await
                 .map_err(person_error)?;
             if let Some(dir) = &csv_dir {
-                let files = gdpr::write_csv_bundle(&doc, dir)?;
+                let files = gdpr::write_csv_bundle(
+                    &doc,
+                    dir,
+                    match delimiter {
+                        Some(d) => output::csv_options().with_delimiter(d),
+                        None => output::csv_options(),
+                    },
+                )?;
                 ctx.note(format!(
                     "{} CSV files written to {}",
                     files.len(),

@@ -5,7 +5,7 @@ use std::io::Write as _;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, ValueEnum};
-use crm_core::generate::{CsvHeader, Generator, write_companies_csv, write_contacts_csv};
+use crm_tools::generate::{CsvHeader, Generator, write_companies_csv, write_contacts_csv};
 
 use crate::ctx::Ctx;
 use crate::exit;
@@ -39,7 +39,7 @@ pub struct GenerateArgs {
 }
 
 pub async fn run(args: GenerateArgs, ctx: &Ctx) -> Result<u8> {
-    let n = crm_core::bench::parse_size(&args.size)?;
+    let n = crm_tools::bench::parse_size(&args.size)?;
     let generator = Generator::new(args.seed, n);
     let header = if args.german {
         CsvHeader::German

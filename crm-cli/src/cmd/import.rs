@@ -256,8 +256,8 @@ fn report(ctx: &Ctx, s: &ImportSummary) -> Result<()> {
         Format_::Json | Format_::Ndjson => output::json(s),
         Format_::Csv => {
             let stdout = std::io::stdout();
-            let mut w = csv::Writer::from_writer(stdout.lock());
-            w.write_record([
+            let mut w = crate::output::csv_writer(stdout.lock())?;
+            w.write_row([
                 "rows",
                 "created",
                 "updated",
@@ -266,7 +266,7 @@ fn report(ctx: &Ctx, s: &ImportSummary) -> Result<()> {
                 "companies_created",
                 "dry_run",
             ])?;
-            w.write_record([
+            w.write_row([
                 s.rows.to_string(),
                 s.created.to_string(),
                 s.updated.to_string(),

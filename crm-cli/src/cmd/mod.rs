@@ -1,6 +1,7 @@
 //! One module per command group, each with its arguments and `run`.
 
 pub mod activity;
+pub mod analytics;
 pub mod audit;
 pub mod bench;
 pub mod company;
@@ -17,6 +18,7 @@ pub mod init;
 pub mod lists;
 pub mod org;
 pub mod pipeline;
+pub mod remind;
 pub mod search;
 pub mod user;
 
@@ -48,6 +50,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Bench(a) => bench::run(a, &ctx).await,
         Command::Audit(c) => audit::run(c, &ctx).await,
         Command::Events(c) => events::run(c, &ctx).await,
+        Command::Remind(a) => remind::run(a, &ctx).await,
         Command::Gdpr(c) => gdpr::run(c, &ctx).await,
         Command::User(c) => user::run(c, &ctx).await,
         Command::Completions { shell } => {

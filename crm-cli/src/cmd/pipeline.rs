@@ -8,13 +8,16 @@
 use std::io::Write as _;
 
 use anyhow::Result;
+use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
-use crm_core::report::{self, BoardColumn, Forecast, ForecastRow};
+use crm_core::report::{self, BoardColumn, Forecast, ForecastBy, ForecastQuery, ForecastRow};
 use crm_core::store::pipeline::{self, Pipeline};
 use crm_core::{StageId, Tx};
 use rust_decimal::Decimal;
 
 use crate::cli::Format;
+use crate::cmd::activity::parse_time;
+use crate::cmd::analytics;
 use crate::cmd::deal::{confirm, print_json, resolve_pipeline, short_id, stage_in, write_table};
 use crate::ctx::Ctx;
 use crate::exit;
@@ -80,6 +83,10 @@ pub enum PipelineCommand {
         /// The pipeline: its name or id (default: the default pipeline).
         #[arg(value_name = "NAME|ID")]
         pipeline: Option<String>,
+        /// The board as it stood then (a date means the end of that day, local time),
+        /// rebuilt from the stage history and the audit log.
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        as_of: Option<DateTime<Utc>>,
     },
     /// The weighted forecast: open deals by expected close month and currency, each
     /// weighted by its stage's probability. Overdue close dates count in the current
@@ -92,6 +99,35 @@ pub enum PipelineCommand {
         #[arg(long, default_value_t = 6,
               value_parser = clap::value_parser!(u32).range(1..=120))]
         months: u32,
+        /// Group by expected close month, owner or stage, with the value won beside each
+        /// group (won deals count in the month they were won).
+        #[arg(long, value_name = "month|owner|stage", value_parser = analytics::parse_by)]
+        by: Option<ForecastBy>,
+        /// Every pipeline together instead of one.
+        #[arg(long = "all-pipelines", conflicts_with = "pipeline")]
+        all_pipelines: bool,
+        /// The forecast as it stood then (a date means the end of that day, local time);
+        /// its months start with that moment's month.
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        as_of: Option<DateTime<Utc>>,
+    },
+    /// Velocity from the stage history: per stage the finished stays (average and median
+    /// days) and the share of deals that went on to a later stage or were won; with
+    /// --periods, per month the deals won and lost, the win rate and the lost reasons.
+    Velocity {
+        /// The pipeline: its name or id (default: the default pipeline).
+        #[arg(value_name = "NAME|ID")]
+        pipeline: Option<String>,
+        /// Only stage entries and closings from this time on (a date means its start).
+        #[arg(long, value_name = "TIME", value_parser = parse_since)]
+        since: Option<DateTime<Utc>>,
+        /// Only stage entries and closings before this time (a date means its end).
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        until: Option<DateTime<Utc>>,
+        /// Print the months (won, lost, win rate, lost reasons) instead of the stages
+        /// (JSON always has both).
+        #[arg(long)]
+        periods: bool,
     },
 }
 
@@ -156,6 +192,21 @@ pub enum StageCommand {
         #[command(flatten)]
         pipeline: PipelineArg,
     },
+}
+
+/// A time as a lower bound: a bare date (`2026-06-01`) means the start of that day (local
+/// time); anything else as [`parse_time`].
+fn parse_since(s: &str) -> std::result::Result<DateTime<Utc>, String> {
+    match chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
+        Ok(day) => {
+            let start = day.and_time(chrono::NaiveTime::MIN);
+            chrono::TimeZone::from_local_datetime(&chrono::Local, &start)
+                .earliest()
+                .map(|t| t.with_timezone(&Utc))
+                .ok_or_else(|| "this local time does not exist".to_string())
+        }
+        Err(_) => parse_time(s),
+    }
 }
 
 /// A percentage: `25`, `12.5`, `12,5` or `25%`.
@@ -240,10 +291,10 @@ fn print_pipeline(format: Format, p: &Pipeline) -> Result<()> {
         Format::Json | Format::Ndjson => print_json(format, p),
         Format::Csv => {
             let stdout = std::io::stdout();
-            let mut w = csv::Writer::from_writer(stdout.lock());
-            w.write_record(["position", "name", "probability", "id"])?;
+            let mut w = crate::output::csv_writer(stdout.lock())?;
+            w.write_row(["position", "name", "probability", "id"])?;
             for r in stage_rows() {
-                w.write_record(r)?;
+                w.write_row(r)?;
             }
             w.flush()?;
             Ok(())
@@ -314,8 +365,8 @@ fn print_board(format: Format, columns: &[BoardColumn]) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if csv {
-        let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record([
+        let mut w = crate::output::csv_writer(&mut out)?;
+        w.write_row([
             "stage",
             "title",
             "value",
@@ -325,7 +376,7 @@ fn print_board(format: Format, columns: &[BoardColumn]) -> Result<()> {
             "id",
         ])?;
         for r in rows {
-            w.write_record(r)?;
+            w.write_row(r)?;
         }
         w.flush()?;
     } else {
@@ -437,13 +488,44 @@ pub async fn run(cmd: PipelineCommand, ctx: &Ctx) -> Result<u8> {
             tx.commit().await?;
             print_pipeline(format, &p)?;
         }
-        PipelineCommand::Board { pipeline } => {
+        PipelineCommand::Board { pipeline, as_of } => {
             let p = resolve_pipeline(&mut tx, pipeline.as_deref()).await?;
-            let columns = report::board(&mut tx, Some(p.id)).await?;
+            let columns = match as_of {
+                Some(at) => report::board_as_of(&mut tx, Some(p.id), at).await?,
+                None => report::board(&mut tx, Some(p.id)).await?,
+            };
             tx.commit().await?;
             print_board(format, &columns)?;
         }
-        PipelineCommand::Forecast { pipeline, months } => {
+        PipelineCommand::Forecast {
+            pipeline,
+            months,
+            by,
+            all_pipelines,
+            as_of,
+        } if by.is_some() || all_pipelines || as_of.is_some() => {
+            let query = ForecastQuery {
+                by: by.unwrap_or_default(),
+                months,
+                as_of,
+                ..Default::default()
+            };
+            analytics::forecast(&mut tx, format, pipeline.as_deref(), all_pipelines, query).await?;
+            tx.commit().await?;
+        }
+        PipelineCommand::Velocity {
+            pipeline,
+            since,
+            until,
+            periods,
+        } => {
+            analytics::velocity(&mut tx, format, pipeline.as_deref(), since, until, periods)
+                .await?;
+            tx.commit().await?;
+        }
+        PipelineCommand::Forecast {
+            pipeline, months, ..
+        } => {
             let p = resolve_pipeline(&mut tx, pipeline.as_deref()).await?;
             let forecast = report::forecast(&mut tx, Some(p.id), months).await?;
             tx.commit().await?;

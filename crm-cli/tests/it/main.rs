@@ -2,9 +2,11 @@
 
 mod support;
 
+mod analytics;
 mod bulk;
 mod companies;
 mod contacts;
+mod csv_output;
 mod deals;
 mod foundation;
 mod gdpr;

@@ -560,9 +560,14 @@ fn cell(v: &Value) -> String {
 /// `subject.csv` (with `generated_at`), `contact.csv`, `other_records.csv`, `emails.csv`,
 /// `phones.csv`, `company.csv`, `deals.csv`, `activities.csv`, `owners.csv`,
 /// `consents.csv`, `audit.csv`, `lexware.csv`. Each has a header row; lists and objects
-/// (a contact's addresses, an audit payload) are JSON text in their cell. Returns the
-/// files written.
-pub fn write_csv_bundle(export: &SubjectExport, dir: &Path) -> Result<Vec<PathBuf>> {
+/// (a contact's addresses, an audit payload) are JSON text in their cell. The files are
+/// written by the one CSV writer with `options` (formula guard, separator, Excel preset).
+/// Returns the files written.
+pub fn write_csv_bundle(
+    export: &SubjectExport,
+    dir: &Path,
+    options: crate::csv_out::CsvOptions,
+) -> Result<Vec<PathBuf>> {
     let io = |e: std::io::Error| Error::Io(format!("writing the CSV bundle failed: {e}"));
     let encode = |e: serde_json::Error| Error::Io(format!("encoding the export failed: {e}"));
     std::fs::create_dir_all(dir).map_err(io)?;
@@ -603,15 +608,16 @@ pub fn write_csv_bundle(export: &SubjectExport, dir: &Path) -> Result<Vec<PathBu
         }
         let path = dir.join(format!("{name}.csv"));
         let file = std::fs::File::create(&path).map_err(io)?;
-        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
-        let csv_err = |e: csv::Error| Error::Io(format!("writing the CSV bundle failed: {e}"));
-        w.write_record(&headers).map_err(csv_err)?;
+        let csv_err = |e: std::io::Error| Error::Io(format!("writing the CSV bundle failed: {e}"));
+        let mut w = crate::csv_out::CsvWriter::new(std::io::BufWriter::new(file), options)
+            .map_err(csv_err)?;
+        w.write_row(&headers).map_err(csv_err)?;
         for r in &rows {
             let record: Vec<String> = headers
                 .iter()
                 .map(|h| r.get(h).map(cell).unwrap_or_default())
                 .collect();
-            w.write_record(&record).map_err(csv_err)?;
+            w.write_row(&record).map_err(csv_err)?;
         }
         w.flush().map_err(io)?;
         written.push(path);

@@ -427,9 +427,9 @@ struct Row {
 /// A date as typed (`31.12.2026`, `2026-12-31`), read by the one date parser; then the
 /// forms other tools' exports write (`9/10/2007`, `19900101`, `2024-03-12 09:14`).
 fn parse_date(s: &str) -> Option<chrono::NaiveDate> {
-    crate::domain::parse_date(s, crate::domain::Zone::default(), chrono::Utc::now())
-        .ok()
-        .or_else(|| formats::quirks::parse_date(s))
+    formats::quirks::parse_date(s).or_else(|| {
+        crate::domain::parse_date(s, crate::domain::Zone::default(), chrono::Utc::now()).ok()
+    })
 }
 
 /// A country name or code (English, German, French, Italian) as an ISO code.
@@ -887,7 +887,7 @@ impl Batch {
 struct Ctx<'a> {
     cols: &'a Columns,
     summary: ImportSummary,
-    errors_out: Option<csv::Writer<Box<dyn Write + Send + 'a>>>,
+    errors_out: Option<crate::csv_out::CsvWriter<Box<dyn Write + Send + 'a>>>,
     batch_no: u64,
 }
 
@@ -933,7 +933,7 @@ impl Ctx<'_> {
                 .unwrap_or_default();
             out.resize(self.cols.headers.len(), String::new());
             out.extend([line.to_string(), field.to_string(), message.to_string()]);
-            w.write_record(&out)
+            w.write_row(&out)
                 .map_err(|e| Error::Io(format!("writing the error file failed: {e}")))?;
         }
         Ok(())
@@ -1073,13 +1073,16 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
             mapping: cols.mapping(),
             ..ImportSummary::default()
         },
-        errors_out: errors_out.map(|w| csv::WriterBuilder::new().from_writer(w)),
+        errors_out: errors_out
+            .map(|w| crate::csv_out::CsvWriter::new(w, crate::csv_out::CsvOptions::default()))
+            .transpose()
+            .map_err(|e| Error::Io(format!("writing the error file failed: {e}")))?,
         batch_no: 0,
     };
     if let Some(w) = ctx.errors_out.as_mut() {
         let mut h = headers.clone();
         h.extend(["line".to_string(), "field".to_string(), "error".to_string()]);
-        w.write_record(&h)
+        w.write_row(&h)
             .map_err(|e| Error::Io(format!("writing the error file failed: {e}")))?;
     }
 
@@ -1168,7 +1171,7 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
                             .map(|e| e.message.as_str())
                             .collect();
                         out.extend([line.to_string(), fields.join("; "), msgs.join("; ")]);
-                        w.write_record(&out).map_err(|e| {
+                        w.write_row(&out).map_err(|e| {
                             Error::Io(format!("writing the error file failed: {e}"))
                         })?;
                     }

@@ -220,11 +220,14 @@ pub async fn import_records<'a, R: Read + Send>(
             })
             .await?;
     }
-    let mut errors_out = errors_out.map(|w| csv::WriterBuilder::new().from_writer(w));
+    let mut errors_out = errors_out
+        .map(|w| crate::csv_out::CsvWriter::new(w, crate::csv_out::CsvOptions::default()))
+        .transpose()
+        .map_err(|e| Error::Io(format!("writing the error file failed: {e}")))?;
     if let Some(w) = errors_out.as_mut() {
         let mut h = headers.clone();
         h.extend(["line".to_string(), "field".to_string(), "error".to_string()]);
-        w.write_record(&h)
+        w.write_row(&h)
             .map_err(|e| Error::Io(format!("writing the error file failed: {e}")))?;
     }
     let mut keys_seen: HashSet<String> = HashSet::new();
@@ -334,7 +337,7 @@ pub async fn import_records<'a, R: Read + Send>(
                         let fs: Vec<&str> = errs.iter().map(|e| e.0.as_str()).collect();
                         let ms: Vec<&str> = errs.iter().map(|e| e.1.as_str()).collect();
                         out.extend([line.to_string(), fs.join("; "), ms.join("; ")]);
-                        w.write_record(&out).map_err(|e| {
+                        w.write_row(&out).map_err(|e| {
                             Error::Io(format!("writing the error file failed: {e}"))
                         })?;
                     }

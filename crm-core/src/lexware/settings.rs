@@ -129,18 +129,23 @@ pub async fn integration_actor(tx: &mut Tx) -> Result<UserId> {
 #[derive(Debug)]
 pub struct SyncLock {
     conn: Option<sqlx::PgConnection>,
+    key: String,
 }
 
 impl SyncLock {
     /// Takes the lock of `org` if no other sync holds it; `None` when one does.
     pub async fn try_acquire(crm: &Crm, org: OrgId) -> Result<Option<SyncLock>> {
         let mut conn = crm.pool().acquire().await?.detach();
+        let key = format!("crm-lexware-sync:{org}");
         let got: bool = sqlx::query_scalar("select pg_try_advisory_lock(hashtextextended($1, 0))")
-            .bind(format!("crm-lexware-sync:{org}"))
+            .bind(&key)
             .fetch_one(&mut conn)
             .await?;
         if got {
-            Ok(Some(SyncLock { conn: Some(conn) }))
+            Ok(Some(SyncLock {
+                conn: Some(conn),
+                key,
+            }))
         } else {
             let _ = conn.close().await;
             Ok(None)
@@ -149,7 +154,12 @@ impl SyncLock {
 
     /// Releases the lock now (dropping does the same when the connection closes).
     pub async fn release(mut self) -> Result<()> {
-        if let Some(conn) = self.conn.take() {
+        if let Some(mut conn) = self.conn.take() {
+            // Unlocked explicitly: a closing backend releases its locks only as it exits.
+            sqlx::query("select pg_advisory_unlock(hashtextextended($1, 0))")
+                .bind(&self.key)
+                .execute(&mut conn)
+                .await?;
             conn.close().await?;
         }
         Ok(())

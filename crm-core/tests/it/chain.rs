@@ -9,7 +9,7 @@ use serde_json::json;
 async fn seeded(db: &TestDb, name: &str) -> crm_core::Scope {
     let (org, owner) = db.org(name).await;
     let scope = db.crm.scope(org, owner);
-    crm_core::demo::seed(&scope, 8).await.unwrap();
+    crm_tools::demo::seed(&scope, 8).await.unwrap();
     scope
 }
 

@@ -441,7 +441,7 @@ async fn subject_export_finds_the_person_by_id_or_any_address_with_everything_he
 
     // The CSV bundle: one file per section with a header.
     let dir = std::env::temp_dir().join(format!("crm-subject-{}", Uuid::now_v7()));
-    let files = gdpr::write_csv_bundle(&x, &dir).unwrap();
+    let files = gdpr::write_csv_bundle(&x, &dir, Default::default()).unwrap();
     assert_eq!(files.len(), 12);
     let mut r = csv::Reader::from_path(dir.join("emails.csv")).unwrap();
     assert_eq!(
@@ -1403,7 +1403,7 @@ async fn org_export_writes_every_table_and_org_deletion_removes_the_tenant() {
     let sa = db.crm.scope(a, a_owner);
     let sb = db.crm.scope(b, b_owner);
     sa.run(async |tx| Ok(story(tx).await)).await.unwrap();
-    crm_core::demo::seed(&sb, 5).await.unwrap();
+    crm_tools::demo::seed(&sb, 5).await.unwrap();
     let dir = std::env::temp_dir().join(format!("crm-org-export-{}", Uuid::now_v7()));
     let export = sa
         .run(async |tx| gdpr::org_export(tx, &dir).await)

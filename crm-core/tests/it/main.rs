@@ -7,7 +7,6 @@ mod companies;
 mod contact_create;
 mod contacts;
 mod deals;
-mod demo;
 mod export;
 mod frontend;
 mod gdpr;

@@ -23,7 +23,7 @@ async fn two_orgs(db: &TestDb) -> (Uuid, Uuid) {
     let (a, a_owner) = db.org("Alpha GmbH").await;
     let (b, b_owner) = db.org("Beta AG").await;
     for (org, owner) in [(a, a_owner), (b, b_owner)] {
-        crm_core::demo::seed(&db.crm.scope(org, owner), 10)
+        crm_tools::demo::seed(&db.crm.scope(org, owner), 10)
             .await
             .unwrap();
     }

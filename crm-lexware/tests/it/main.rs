@@ -4,6 +4,7 @@
 mod client;
 mod limiter;
 mod mock;
+mod sync;
 
 use std::time::Duration;
 

@@ -44,7 +44,10 @@ struct State {
     log: Vec<(Instant, String, String)>,
     rate: Option<(usize, Duration)>,
     rate_refusals: usize,
+    race_on_put: Option<(Uuid, Edit)>,
 }
+
+type Edit = Box<dyn FnOnce(&mut Value) + Send>;
 
 /// The mock server and its state.
 pub struct Mock {
@@ -105,6 +108,12 @@ impl Mock {
         f(c);
         let v = c["version"].as_i64().unwrap();
         c["version"] = json!(v + 1);
+    }
+
+    /// A concurrent edit in Lexware: applied just before the next PUT of `id` is handled,
+    /// so that PUT carries a stale version.
+    pub fn race_on_next_put(&self, id: Uuid, f: impl FnOnce(&mut Value) + Send + 'static) {
+        self.st().race_on_put = Some((id, Box::new(f)));
     }
 
     pub fn add_voucher(&self, v: Value) {
@@ -355,6 +364,13 @@ fn create_contact(st: &mut State, mut body: Value) -> ResponseTemplate {
 
 fn update_contact(st: &mut State, id: Uuid, mut body: Value) -> ResponseTemplate {
     let stale_409 = st.stale_409;
+    if st.race_on_put.as_ref().is_some_and(|(rid, _)| *rid == id) {
+        let (_, edit) = st.race_on_put.take().unwrap();
+        let c = st.contacts.get_mut(&id).unwrap();
+        edit(c);
+        let v = c["version"].as_i64().unwrap();
+        c["version"] = json!(v + 1);
+    }
     let Some(current) = st.contacts.get_mut(&id) else {
         return ResponseTemplate::new(404).set_body_json(json!({"IssueList": []}));
     };

@@ -58,13 +58,13 @@ pub fn deal(app: &App, f: &mut Frame, area: Rect, t: Theme) {
             format!(
                 "{} ({})",
                 name_of(&d.users, Some(o.user_id)),
-                o.role.label_en()
+                label!(app, o.role)
             )
         })
         .collect();
     let mut lines = vec![
         Line::styled(fmt::fit(&deal.title, left.width as usize), t.title()),
-        field("Status", status(deal), t),
+        field("Status", status(app, deal), t),
         field(
             "Stage",
             format!("{} ({}%)", deal.stage, deal.probability.normalize()),
@@ -171,10 +171,11 @@ pub fn deal(app: &App, f: &mut Frame, area: Rect, t: Theme) {
     activities(app, f, bottom, t, true);
 }
 
-fn status(d: &Deal) -> String {
+fn status(app: &App, d: &Deal) -> String {
+    let label = label!(app, d.status);
     match d.closed_at {
-        Some(c) => format!("{} on {}", d.status, c.date_naive()),
-        None => d.status.to_string(),
+        Some(c) => format!("{label} · {}", fmt::date(c.date_naive(), app.german)),
+        None => label.to_string(),
     }
 }
 
@@ -198,7 +199,7 @@ fn deal_rows(app: &App, deals: &[Deal], t: Theme, area: Rect, f: &mut Frame) {
         Row::new(vec![
             d.title.clone(),
             d.stage.clone(),
-            d.status.to_string(),
+            label!(app, d.status).to_string(),
             fmt::money(d.value, &d.currency, app.german, false),
         ])
     });
@@ -243,19 +244,19 @@ pub fn contact(app: &App, f: &mut Frame, area: Rect, t: Theme) {
             c.company.clone().unwrap_or_else(|| "—".into()),
             t,
         ),
-        field("Status", c.status.label_en().to_string(), t),
+        field("Status", label!(app, c.status).to_string(), t),
     ];
     for e in &c.emails {
         lines.push(field(
             "E-mail",
-            format!("{} ({})", e.email, e.kind.label_en()),
+            format!("{} ({})", e.email, label!(app, e.kind)),
             t,
         ));
     }
     for p in &c.phones {
         lines.push(field(
             "Phone",
-            format!("{} ({})", p.number, p.kind.label_en()),
+            format!("{} ({})", p.number, label!(app, p.kind)),
             t,
         ));
     }

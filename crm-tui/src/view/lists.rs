@@ -115,7 +115,7 @@ pub fn activity_table<'a>(
                     Default::default()
                 },
             )),
-            Cell::from(a.kind.label_en()),
+            Cell::from(label!(app, a.kind)),
             Cell::from(a.subject.as_str()),
         ];
         if with_about {

@@ -1,6 +1,17 @@
 //! Drawing: `draw(&App, &mut Frame)` reads the state and never changes it. The frame is a
 //! header, tabs, the view, an optional banner and the footer with the view's keys.
 
+/// A vocabulary value's label in the user's language.
+macro_rules! label {
+    ($app:expr, $v:expr) => {
+        if $app.german {
+            $v.label_de()
+        } else {
+            $v.label_en()
+        }
+    };
+}
+
 mod board;
 mod detail;
 mod dialog;

@@ -2,10 +2,11 @@
 //! `handle_key`, the commands they return run against crm-core and their messages go
 //! through `update::apply`, exactly as the loop does, one after another.
 
+use crm_core::Scope;
 use crm_core::domain::DealStatus;
 use crm_core::store::deal::{self, DealPatch};
 use crm_core::testing::TestDb;
-use crm_core::{Scope, demo};
+use crm_tools::demo;
 use crm_tui::app::{App, Dialog, Identity, View};
 use crm_tui::command::{Command, execute};
 use crm_tui::key::handle_key;
@@ -225,7 +226,7 @@ async fn an_activity_added_with_a_due_time_shows_up_as_due_and_can_be_done() {
     codes.extend("Rückruf".chars().map(KeyCode::Char));
     codes.push(KeyCode::Tab);
     codes.extend(std::iter::repeat_n(KeyCode::Backspace, 8));
-    codes.extend("today 00:01".chars().map(KeyCode::Char));
+    codes.extend("now".chars().map(KeyCode::Char));
     codes.push(KeyCode::Enter);
     keys(&mut app, &scope, &codes).await;
     assert!(app.dialog.is_none(), "saved: {:?}", app.dialog);

@@ -39,7 +39,7 @@ fn app() -> App {
     app.color = false;
     app.german = true;
     // Times are shown in the local zone: fix it so snapshots match on every machine.
-    app.zone = Some(chrono::FixedOffset::east_opt(3600).unwrap());
+    app.zone = crm_core::domain::Zone::parse("Europe/Berlin").unwrap();
     app.board.data = Some(synthetic_board(40));
     app.board.refilter();
     app.lost_reasons = [

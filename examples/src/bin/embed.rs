@@ -27,7 +27,7 @@ async fn main() -> anyhow::Result<()> {
         })
         .await?;
     let scope = crm.scope(created.organization.id, created.owner_id);
-    crm_core::demo::seed(&scope, 5).await?;
+    crm_tools::demo::seed(&scope, 5).await?;
     let summary = scope
         .run(async |tx| crm_core::report::pipeline_summary(tx, None).await)
         .await?;

@@ -24,23 +24,23 @@ use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
 use rust_decimal::Decimal;
 use serde_json::json;
 
-use crate::auth::{NewUser, user};
-use crate::domain::{
+use crate::generate::{BASE_DATE, GenCompany, GenContact, GenDeal, Generator};
+use crm_core::auth::{NewUser, user};
+use crm_core::domain::{
     ActivityType, CompanySize, ContactSource, EmailKind, EntityStatus, OwnerRole, Phone, PhoneKind,
     UserRole,
 };
-use crate::error::{Error, Result};
-use crate::generate::{BASE_DATE, GenCompany, GenContact, GenDeal, Generator};
-use crate::ids::{CompanyId, ContactId, DealId, UserId};
-use crate::import::ImportOptions;
-use crate::import::contacts::import_contacts;
-use crate::store::activity::{self, NewActivity};
-use crate::store::company::{self, NewCompany};
-use crate::store::contact::{self, NewContact, NewContactEmail, NewContactPhone};
-use crate::store::deal::{self, NewDeal};
-use crate::store::owner::Owner;
-use crate::store::pipeline::{self, Pipeline};
-use crate::tenancy::{Scope, Tx};
+use crm_core::error::{Error, Result};
+use crm_core::ids::{CompanyId, ContactId, DealId, UserId};
+use crm_core::import::ImportOptions;
+use crm_core::import::contacts::import_contacts;
+use crm_core::store::activity::{self, NewActivity};
+use crm_core::store::company::{self, NewCompany};
+use crm_core::store::contact::{self, NewContact, NewContactEmail, NewContactPhone};
+use crm_core::store::deal::{self, NewDeal};
+use crm_core::store::owner::Owner;
+use crm_core::store::pipeline::{self, Pipeline};
+use crm_core::tenancy::{Scope, Tx};
 
 /// The seed of the demo data: every demo of the same size holds the same records.
 pub const DEMO_SEED: u64 = 2026;
@@ -1085,7 +1085,7 @@ fn push_field(buf: &mut Vec<u8>, value: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::VatId;
+    use crm_core::domain::VatId;
 
     #[test]
     fn the_fixed_vat_ids_and_numbers_are_valid() {

@@ -1,7 +1,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::*;
-use crate::domain::{Email, Phone, VatId, fold_for_search};
+use crm_core::domain::{Email, Phone, VatId, fold_for_search};
 
 fn has_umlaut(s: &str) -> bool {
     s.contains(['ä', 'ö', 'ü', 'Ä', 'Ö', 'Ü', 'ß'])
@@ -535,7 +535,7 @@ fn deals_are_consistent() {
         assert_eq!(d.lost_reason_key.is_some(), d.status == "lost");
         if let Some(key) = d.lost_reason_key {
             assert!(
-                crate::domain::DEFAULT_LOST_REASONS
+                crm_core::domain::DEFAULT_LOST_REASONS
                     .iter()
                     .any(|r| r.key == key)
             );

@@ -15,7 +15,7 @@
 //! real cities with their postal code ranges, area codes and register courts.
 //!
 //! ```
-//! use crm_core::generate::Generator;
+//! use crm_tools::generate::Generator;
 //!
 //! let generator = Generator::new(42, 1_000);
 //! assert_eq!(generator.company_count(), 125);

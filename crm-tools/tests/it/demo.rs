@@ -1,8 +1,8 @@
 //! The demo data set (`crm demo`): realistic, complete enough to show every screen, and the
 //! same on every run.
 
-use crm_core::demo::{self, DemoOptions};
 use crm_core::testing::TestDb;
+use crm_tools::demo::{self, DemoOptions};
 
 #[tokio::test]
 async fn the_demo_fills_every_stage_and_has_won_lost_and_due_work() {

@@ -1,0 +1,220 @@
+//! `import_contacts`: our CSV import of the generated file into the main tenant, against a
+//! hand-written COPY to staging + `INSERT ... SELECT` (the baseline), a raw COPY into an
+//! unconstrained table, and hand-written set-based SQL writing the same rows as our import.
+//! Our import always runs: it loads the tenant every later scenario reads.
+
+use std::path::Path;
+use std::time::Instant;
+
+use crm_core::Scope;
+use crm_core::error::Result;
+use crm_core::import::ImportOptions;
+use serde_json::{Map, json};
+use sqlx::Executor as _;
+use sqlx::postgres::PgConnectOptions;
+
+use super::ScenarioResult;
+use super::measure::{Fresh, peak_rss_mb, reset_peak_rss, result, secs};
+
+/// The columns of the generated file, for the baselines' staging tables.
+const STAGE_COLUMNS: &str = "first_name text, last_name text, email text, phone text, \
+                             company text, job_title text, city text, tags text";
+
+/// Runs our import (and, when `wanted`, the baselines); returns our time and the result.
+pub(super) async fn run(
+    admin: &PgConnectOptions,
+    file: &Path,
+    scope: &Scope,
+    wanted: bool,
+    log: &mut dyn FnMut(&str),
+) -> Result<(f64, Option<ScenarioResult>)> {
+    let raw_copy = if wanted {
+        raw_copy(admin, file).await?
+    } else {
+        0.0
+    };
+    log(&format!("raw COPY: {raw_copy:.2}s"));
+    let hand = if wanted {
+        hand_staging(admin, file).await?
+    } else {
+        0.0
+    };
+    log(&format!(
+        "hand-written staging + INSERT ... SELECT: {hand:.2}s"
+    ));
+    let hand_full = if wanted {
+        hand_same_rows(admin, file).await?
+    } else {
+        0.0
+    };
+    log(&format!(
+        "hand-written, the same rows as our import: {hand_full:.2}s"
+    ));
+    reset_peak_rss();
+    let t = Instant::now();
+    let input = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(file)?);
+    let summary = crm_core::import::contacts::import_contacts(
+        scope,
+        input,
+        &ImportOptions::default(),
+        None,
+        |_| {},
+    )
+    .await?;
+    let ours = secs(t.elapsed());
+    let rss = peak_rss_mb();
+    log(&format!(
+        "our import: {ours:.2}s ({} created, {} failed)",
+        summary.created, summary.failed
+    ));
+    if !wanted {
+        return Ok((ours, None));
+    }
+    let ratio = |base: f64| {
+        if base > 0.0 {
+            (ours / base * 100.0).round() / 100.0
+        } else {
+            0.0
+        }
+    };
+    let mut extra = Map::new();
+    extra.insert("raw_copy_seconds".into(), json!(raw_copy));
+    extra.insert("same_rows_baseline_seconds".into(), json!(hand_full));
+    extra.insert("ratio_to_same_rows".into(), json!(ratio(hand_full)));
+    extra.insert("ratio_to_raw_copy".into(), json!(ratio(raw_copy)));
+    extra.insert("rows".into(), json!(summary.rows));
+    extra.insert("created".into(), json!(summary.created));
+    extra.insert(
+        "rows_per_second".into(),
+        json!((summary.rows as f64 / ours.max(0.001)).round()),
+    );
+    let scenario = result(
+        "import_contacts",
+        ours,
+        "hand-written COPY to staging + INSERT ... SELECT into contacts (same schema)",
+        hand,
+        rss,
+        extra,
+    );
+    Ok((ours, Some(scenario)))
+}
+
+/// Raw COPY of the file into a table without constraints or policy.
+async fn raw_copy(admin: &PgConnectOptions, file: &Path) -> Result<f64> {
+    let db = Fresh::new(admin, "raw").await?;
+    let mut conn = db.admin_connection().await?;
+    conn.execute(sqlx::AssertSqlSafe(format!(
+        "create table raw_copy ({STAGE_COLUMNS})"
+    )))
+    .await?;
+    let bytes = std::fs::read(file)?;
+    let t = Instant::now();
+    let mut copy = conn
+        .copy_in_raw("copy raw_copy from stdin with (format csv, header)")
+        .await?;
+    for chunk in bytes.chunks(1 << 20) {
+        copy.send(chunk).await?;
+    }
+    copy.finish().await?;
+    let d = secs(t.elapsed());
+    drop(conn);
+    db.drop_db().await?;
+    Ok(d)
+}
+
+/// Streams the file into a temporary staging table of the tenant's transaction.
+async fn copy_to_stage(tx: &mut crm_core::Tx, bytes: &[u8]) -> Result<()> {
+    tx.conn()
+        .execute(sqlx::AssertSqlSafe(format!(
+            "create temp table stage ({STAGE_COLUMNS}) on commit drop"
+        )))
+        .await?;
+    let mut copy = tx
+        .conn()
+        .copy_in_raw("copy stage from stdin with (format csv, header)")
+        .await?;
+    for chunk in bytes.chunks(1 << 20) {
+        copy.send(chunk).await?;
+    }
+    copy.finish().await?;
+    Ok(())
+}
+
+/// The baseline: COPY to staging, then one `INSERT ... SELECT` into contacts.
+async fn hand_staging(admin: &PgConnectOptions, file: &Path) -> Result<f64> {
+    let db = Fresh::new(admin, "hand").await?;
+    let s = db.org().await?;
+    let bytes = std::fs::read(file)?;
+    let t = Instant::now();
+    let mut tx = s.begin().await?;
+    copy_to_stage(&mut tx, &bytes).await?;
+    sqlx::query(
+        "insert into contacts (org_id, id, first_name, last_name, email, email_norm, phone, \
+                               job_title, city, source) \
+         select $1, gen_random_uuid(), coalesce(first_name, ''), coalesce(last_name, ''), email, \
+                lower(email), phone, job_title, city, 'import' \
+         from stage on conflict do nothing",
+    )
+    .bind(s.org())
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await?;
+    let d = secs(t.elapsed());
+    db.drop_db().await?;
+    Ok(d)
+}
+
+/// The same rows our import writes (companies linked or created, contacts with their e-mail
+/// and phone rows, owner and tags), by hand-written set-based SQL in one transaction: what
+/// our parsing, validation, dedup, batching and audit add on top.
+async fn hand_same_rows(admin: &PgConnectOptions, file: &Path) -> Result<f64> {
+    let db = Fresh::new(admin, "handfull").await?;
+    let s = db.org().await?;
+    let bytes = std::fs::read(file)?;
+    let t = Instant::now();
+    let mut tx = s.begin().await?;
+    copy_to_stage(&mut tx, &bytes).await?;
+    for sql in SAME_ROWS_SQL {
+        tx.conn().execute(sqlx::AssertSqlSafe(*sql)).await?;
+    }
+    tx.commit().await?;
+    let d = secs(t.elapsed());
+    db.drop_db().await?;
+    Ok(d)
+}
+
+/// The statements of [`hand_same_rows`], run after the file is in `stage`.
+const SAME_ROWS_SQL: &[&str] = &[
+    "alter table stage add column id uuid default gen_random_uuid(), add column company_id uuid",
+    "analyze stage",
+    "insert into companies (org_id, id, name) \
+     select distinct on (crm_fold(btrim(company))) nullif(current_setting('crm.org_id'), '')::uuid, \
+            gen_random_uuid(), company from stage where company is not null",
+    "update stage s set company_id = c.id from companies c \
+     where c.org_id = nullif(current_setting('crm.org_id'), '')::uuid and c.name_norm = crm_fold(btrim(s.company))",
+    "insert into tags (org_id, id, name, name_norm) \
+     select distinct on (crm_fold(btrim(t))) nullif(current_setting('crm.org_id'), '')::uuid, gen_random_uuid(), \
+            btrim(t), crm_fold(btrim(t)) \
+     from stage, unnest(string_to_array(tags, '|')) t where tags <> '' on conflict do nothing",
+    "with ins as ( \
+        insert into contacts (org_id, id, company_id, first_name, last_name, email, email_norm, \
+                              phone, job_title, city, source) \
+        select nullif(current_setting('crm.org_id'), '')::uuid, id, company_id, \
+               coalesce(first_name, ''), coalesce(last_name, ''), email, lower(email), phone, \
+               job_title, city, 'import' from stage on conflict do nothing returning id), \
+     em as (insert into contact_emails (org_id, id, contact_id, email, email_norm, kind, is_primary) \
+        select nullif(current_setting('crm.org_id'), '')::uuid, gen_random_uuid(), s.id, s.email, \
+               lower(s.email), 'work', true from stage s join ins using (id) where s.email is not null), \
+     ph as (insert into contact_phones (org_id, id, contact_id, number_e164, number_raw, kind, is_primary) \
+        select nullif(current_setting('crm.org_id'), '')::uuid, gen_random_uuid(), s.id, s.phone, \
+               s.phone, 'mobile', true from stage s join ins using (id) where s.phone is not null), \
+     ow as (insert into contact_owners (org_id, contact_id, user_id, role) \
+        select nullif(current_setting('crm.org_id'), '')::uuid, id, \
+               nullif(current_setting('crm.actor_id'), '')::uuid, 'owner' from ins) \
+     insert into contact_tags (org_id, contact_id, tag_id) \
+     select distinct nullif(current_setting('crm.org_id'), '')::uuid, s.id, t.id \
+     from stage s join ins using (id), unnest(string_to_array(s.tags, '|')) tn \
+     join tags t on t.org_id = nullif(current_setting('crm.org_id'), '')::uuid \
+                and t.name_norm = crm_fold(btrim(tn)) \
+     where s.tags <> ''",
+];
