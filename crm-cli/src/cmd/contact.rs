@@ -155,9 +155,30 @@ pub struct FieldArgs {
     /// Job title.
     #[arg(long)]
     pub job_title: Option<String>,
-    /// City.
+    /// City (business address).
     #[arg(long)]
     pub city: Option<String>,
+    /// Street and number (business address).
+    #[arg(long)]
+    pub street: Option<String>,
+    /// Postal code (business address).
+    #[arg(long)]
+    pub postal_code: Option<String>,
+    /// Country (business address): a two-letter code (DE) or a name (Deutschland).
+    #[arg(long)]
+    pub country: Option<String>,
+    /// Street and number (private address).
+    #[arg(long)]
+    pub home_street: Option<String>,
+    /// Postal code (private address).
+    #[arg(long)]
+    pub home_postal_code: Option<String>,
+    /// City (private address).
+    #[arg(long)]
+    pub home_city: Option<String>,
+    /// Country (private address): a two-letter code (DE) or a name (Deutschland).
+    #[arg(long)]
+    pub home_country: Option<String>,
     /// A tag (repeatable; on edit the given tags replace the contact's tags).
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
@@ -194,6 +215,13 @@ impl FieldArgs {
             || self.company.is_some()
             || self.job_title.is_some()
             || self.city.is_some()
+            || self.street.is_some()
+            || self.postal_code.is_some()
+            || self.country.is_some()
+            || self.home_street.is_some()
+            || self.home_postal_code.is_some()
+            || self.home_city.is_some()
+            || self.home_country.is_some()
             || !self.tags.is_empty()
             || self.source.is_some()
             || self.status.is_some()
@@ -228,6 +256,20 @@ pub enum Clearable {
     JobTitle,
     /// The city.
     City,
+    /// The street (business address).
+    Street,
+    /// The postal code (business address).
+    PostalCode,
+    /// The country (business address).
+    Country,
+    /// The street (private address).
+    HomeStreet,
+    /// The postal code (private address).
+    HomePostalCode,
+    /// The city (private address).
+    HomeCity,
+    /// The country (private address).
+    HomeCountry,
     /// Every tag.
     Tags,
     /// The salutation.
@@ -274,20 +316,12 @@ pub struct EditArgs {
 /// as entered), and takes out `company` (the company's name) unless `company_id` is given.
 /// Returns the company name to resolve, or `Some(None)` for `"company": null`.
 fn strip_read_only(obj: &mut Map<String, Value>) -> Option<Option<String>> {
-    // Postal addresses and the source id are written by imports only so far: `contact
-    // show | contact edit --json -` passes them through unchanged.
+    // The source id is written by imports only.
     for key in [
         "id",
         "created_at",
         "updated_at",
         "deleted_at",
-        "street",
-        "postal_code",
-        "country",
-        "home_street",
-        "home_postal_code",
-        "home_city",
-        "home_country",
         "external_system",
         "external_id",
     ] {
@@ -352,6 +386,13 @@ async fn new_from_flags(tx: &mut Tx, f: FieldArgs) -> Result<NewContact> {
         email: f.email,
         phone: f.phone,
         city: f.city,
+        street: f.street,
+        postal_code: f.postal_code,
+        country: f.country,
+        home_street: f.home_street,
+        home_postal_code: f.home_postal_code,
+        home_city: f.home_city,
+        home_country: f.home_country,
         tags: f.tags,
         ..NewContact::default()
     })
@@ -389,6 +430,13 @@ async fn patch_from_flags(
         (Clearable::Company, f.company.is_some()),
         (Clearable::JobTitle, f.job_title.is_some()),
         (Clearable::City, f.city.is_some()),
+        (Clearable::Street, f.street.is_some()),
+        (Clearable::PostalCode, f.postal_code.is_some()),
+        (Clearable::Country, f.country.is_some()),
+        (Clearable::HomeStreet, f.home_street.is_some()),
+        (Clearable::HomePostalCode, f.home_postal_code.is_some()),
+        (Clearable::HomeCity, f.home_city.is_some()),
+        (Clearable::HomeCountry, f.home_country.is_some()),
         (Clearable::Tags, !f.tags.is_empty()),
         (Clearable::Salutation, f.salutation.is_some()),
         (Clearable::Title, f.title.is_some()),
@@ -428,6 +476,13 @@ async fn patch_from_flags(
         email: set(f.email, cleared(Clearable::Email)),
         phone: set(f.phone, cleared(Clearable::Phone)),
         city: set(f.city, cleared(Clearable::City)),
+        street: set(f.street, cleared(Clearable::Street)),
+        postal_code: set(f.postal_code, cleared(Clearable::PostalCode)),
+        country: set(f.country, cleared(Clearable::Country)),
+        home_street: set(f.home_street, cleared(Clearable::HomeStreet)),
+        home_postal_code: set(f.home_postal_code, cleared(Clearable::HomePostalCode)),
+        home_city: set(f.home_city, cleared(Clearable::HomeCity)),
+        home_country: set(f.home_country, cleared(Clearable::HomeCountry)),
         tags: if !f.tags.is_empty() {
             Some(f.tags)
         } else if cleared(Clearable::Tags) {

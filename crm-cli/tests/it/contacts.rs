@@ -348,6 +348,92 @@ async fn edit_changes_only_given_fields_and_a_stale_version_is_a_conflict() {
 }
 
 #[tokio::test]
+async fn postal_addresses_are_added_shown_edited_through_json_and_checked() {
+    let db = setup().await;
+    let c = contact(
+        &db,
+        &[
+            "add",
+            "--first-name",
+            "Paula",
+            "--last-name",
+            "Post",
+            "--street",
+            "Hauptstraße 1",
+            "--postal-code",
+            "50667",
+            "--city",
+            "Köln",
+            "--country",
+            "Deutschland",
+            "--home-street",
+            "Gartenweg 2",
+            "--home-postal-code",
+            "8001",
+            "--home-city",
+            "Zürich",
+            "--home-country",
+            "ch",
+        ],
+    )
+    .expect(0)
+    .json();
+    let id = id_of(&c);
+    let shown = contact(&db, &["show", &id]).expect(0).json();
+    assert_eq!(shown["street"], "Hauptstraße 1");
+    assert_eq!(shown["postal_code"], "50667");
+    assert_eq!(shown["city"], "Köln");
+    assert_eq!(
+        shown["country"], "DE",
+        "a country name is stored as its code"
+    );
+    assert_eq!(shown["home_street"], "Gartenweg 2");
+    assert_eq!(shown["home_postal_code"], "8001");
+    assert_eq!(shown["home_city"], "Zürich");
+    assert_eq!(shown["home_country"], "CH");
+    let text = contact(&db, &["show", &id, "--format", "table"]).expect(0);
+    assert!(text.stdout.contains("Hauptstraße 1"), "{}", text.stdout);
+
+    // `show` output with a changed street, fed back to `edit`, is stored.
+    let mut edited = shown.clone();
+    edited["street"] = json!("Ringstraße 9");
+    edited["home_country"] = Value::Null;
+    let after = contact_stdin(&db, &["edit", &id, "--json", "-"], &edited.to_string())
+        .expect(0)
+        .json();
+    assert_eq!(after["street"], "Ringstraße 9");
+    assert_eq!(after["version"], 2);
+    let stored = contact(&db, &["show", &id]).expect(0).json();
+    assert_eq!(stored["street"], "Ringstraße 9");
+    assert_eq!(stored["home_country"], Value::Null, "null clears");
+    assert_eq!(stored["home_city"], "Zürich", "untouched fields stay");
+
+    // A country that is neither a code nor a known name is named; nothing changes.
+    let run = contact(
+        &db,
+        &["edit", &id, "--version", "2", "--country", "Atlantis"],
+    )
+    .expect(5);
+    assert!(run.stderr.contains("country"), "{}", run.stderr);
+    assert!(!run.stderr.contains("Atlantis"), "{}", run.stderr);
+    let run = contact(
+        &db,
+        &["add", "--first-name", "Otto", "--home-country", "Nirgendwo"],
+    )
+    .expect(5);
+    assert!(run.stderr.contains("home_country"), "{}", run.stderr);
+    assert_eq!(contact(&db, &["show", &id]).expect(0).json()["version"], 2);
+    assert_eq!(
+        contact(&db, &["list"])
+            .expect(0)
+            .json()
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}
+
+#[tokio::test]
 async fn delete_needs_yes_without_a_terminal_and_restore_brings_it_back() {
     let db = setup().await;
     let id = id_of(&add(&db, "Otto", "Weg", "otto@example.de"));

@@ -39,6 +39,17 @@ pub async fn create(tx: &mut Tx, new: NewContact) -> Result<Contact> {
         status: new.status,
         company_id: new.company_id,
         city: check_text(&mut errors, "city", new.city.as_deref()),
+        street: check_text(&mut errors, "street", new.street.as_deref()),
+        postal_code: check_text(&mut errors, "postal_code", new.postal_code.as_deref()),
+        country: check_country(&mut errors, "country", new.country.as_deref()),
+        home_street: check_text(&mut errors, "home_street", new.home_street.as_deref()),
+        home_postal_code: check_text(
+            &mut errors,
+            "home_postal_code",
+            new.home_postal_code.as_deref(),
+        ),
+        home_city: check_text(&mut errors, "home_city", new.home_city.as_deref()),
+        home_country: check_country(&mut errors, "home_country", new.home_country.as_deref()),
         custom: Value::Object(new.custom),
     };
     check_birthday(&mut errors, new.birthday);
@@ -126,14 +137,14 @@ pub async fn create(tx: &mut Tx, new: NewContact) -> Result<Contact> {
             })
             .collect(),
         city: fields.city,
-        // Addresses and source ids are written by the import (not by create yet).
-        street: None,
-        postal_code: None,
-        country: None,
-        home_street: None,
-        home_postal_code: None,
-        home_city: None,
-        home_country: None,
+        street: fields.street,
+        postal_code: fields.postal_code,
+        country: fields.country,
+        home_street: fields.home_street,
+        home_postal_code: fields.home_postal_code,
+        home_city: fields.home_city,
+        home_country: fields.home_country,
+        // Source ids are written by the import only.
         external_system: None,
         external_id: None,
         // Set from the statement's result below (also in the audit entry).
@@ -180,9 +191,10 @@ pub async fn create(tx: &mut Tx, new: NewContact) -> Result<Contact> {
          c as ( \
              insert into contacts (org_id, id, first_name, last_name, salutation, title, \
                     job_title, department, linkedin_url, birthday, source, status, company_id, \
-                    city, custom, email, email_norm, phone) \
+                    city, custom, email, email_norm, phone, street, postal_code, country, \
+                    home_street, home_postal_code, home_city, home_country) \
              select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                    $17, $18 \
+                    $17, $18, $34, $35, $36, $37, $38, $39, $40 \
              from gate where gate.ok \
              returning version, created_at, updated_at, custom), \
          e as ( \
@@ -260,6 +272,13 @@ pub async fn create(tx: &mut Tx, new: NewContact) -> Result<Contact> {
     .bind(&tag_ids)
     .bind(&audit)
     .bind(json!({ "id": id }))
+    .bind(&contact.street)
+    .bind(&contact.postal_code)
+    .bind(&contact.country)
+    .bind(&contact.home_street)
+    .bind(&contact.home_postal_code)
+    .bind(&contact.home_city)
+    .bind(&contact.home_country)
     .fetch_one(tx.conn())
     .await?;
 

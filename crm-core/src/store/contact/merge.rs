@@ -68,6 +68,14 @@ pub async fn merge(tx: &mut Tx, keep: ContactId, remove: ContactId) -> Result<Co
         status: k.status,
         company_id: k.company_id.or(r.company_id),
         city: fill(&k.city, &r.city),
+        // The postal addresses stay the kept contact's (each address is one unit).
+        street: k.street.clone(),
+        postal_code: k.postal_code.clone(),
+        country: k.country.clone(),
+        home_street: k.home_street.clone(),
+        home_postal_code: k.home_postal_code.clone(),
+        home_city: k.home_city.clone(),
+        home_country: k.home_country.clone(),
         custom: Value::Object(custom),
     };
     let mut emails = email_rows_of(k);

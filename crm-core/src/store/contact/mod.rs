@@ -145,8 +145,23 @@ pub struct NewContact {
     pub phone: Option<String>,
     /// Phone numbers.
     pub phones: Vec<NewContactPhone>,
-    /// City.
+    /// City (of the business address).
     pub city: Option<String>,
+    /// Business address: street and number.
+    pub street: Option<String>,
+    /// Business address: postal code.
+    pub postal_code: Option<String>,
+    /// Business address: country, an ISO 3166-1 alpha-2 code or a country name the import
+    /// knows (`Deutschland`, `Austria`), stored as the code.
+    pub country: Option<String>,
+    /// Private address: street and number.
+    pub home_street: Option<String>,
+    /// Private address: postal code.
+    pub home_postal_code: Option<String>,
+    /// Private address: city.
+    pub home_city: Option<String>,
+    /// Private address: country (as `country`).
+    pub home_country: Option<String>,
     /// Tag names (created when new).
     pub tags: Vec<String>,
     /// Owners; when empty, the acting user becomes the owner.
@@ -236,6 +251,27 @@ pub struct ContactPatch {
     /// New city.
     #[serde(default, deserialize_with = "double_option")]
     pub city: Option<Option<String>>,
+    /// New business street.
+    #[serde(default, deserialize_with = "double_option")]
+    pub street: Option<Option<String>>,
+    /// New business postal code.
+    #[serde(default, deserialize_with = "double_option")]
+    pub postal_code: Option<Option<String>>,
+    /// New business country (code or name, as in [`NewContact::country`]).
+    #[serde(default, deserialize_with = "double_option")]
+    pub country: Option<Option<String>>,
+    /// New private street.
+    #[serde(default, deserialize_with = "double_option")]
+    pub home_street: Option<Option<String>>,
+    /// New private postal code.
+    #[serde(default, deserialize_with = "double_option")]
+    pub home_postal_code: Option<Option<String>>,
+    /// New private city.
+    #[serde(default, deserialize_with = "double_option")]
+    pub home_city: Option<Option<String>>,
+    /// New private country (as `country`).
+    #[serde(default, deserialize_with = "double_option")]
+    pub home_country: Option<Option<String>>,
     /// Replacement list of tag names.
     #[serde(default)]
     pub tags: Option<Vec<String>>,
@@ -273,6 +309,13 @@ impl ContactPatch {
             && self.phone.is_none()
             && self.phones.is_none()
             && self.city.is_none()
+            && self.street.is_none()
+            && self.postal_code.is_none()
+            && self.country.is_none()
+            && self.home_street.is_none()
+            && self.home_postal_code.is_none()
+            && self.home_city.is_none()
+            && self.home_country.is_none()
             && self.tags.is_none()
             && self.owners.is_none()
             && self.custom.is_none()
@@ -540,6 +583,13 @@ struct Fields {
     status: EntityStatus,
     company_id: Option<CompanyId>,
     city: Option<String>,
+    street: Option<String>,
+    postal_code: Option<String>,
+    country: Option<String>,
+    home_street: Option<String>,
+    home_postal_code: Option<String>,
+    home_city: Option<String>,
+    home_country: Option<String>,
     custom: Value,
 }
 
@@ -558,6 +608,13 @@ impl Fields {
             status: c.status,
             company_id: c.company_id,
             city: c.city.clone(),
+            street: c.street.clone(),
+            postal_code: c.postal_code.clone(),
+            country: c.country.clone(),
+            home_street: c.home_street.clone(),
+            home_postal_code: c.home_postal_code.clone(),
+            home_city: c.home_city.clone(),
+            home_country: c.home_country.clone(),
             custom: c.custom.clone(),
         }
     }

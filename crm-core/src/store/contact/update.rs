@@ -53,6 +53,7 @@ pub async fn update(tx: &mut Tx, id: ContactId, patch: ContactPatch) -> Result<C
     if let Some(v) = &patch.city {
         f.city = check_text(&mut errors, "city", v.as_deref());
     }
+    patch_address(&mut errors, &mut f, &patch);
     if let Some(v) = &patch.custom {
         f.custom = Value::Object(v.clone());
     }
@@ -204,4 +205,33 @@ pub async fn restore(tx: &mut Tx, id: ContactId) -> Result<Contact> {
     )
     .await?;
     Ok(after)
+}
+
+/// Applies the postal address fields of `patch` to `f`, recording problems.
+fn patch_address(errors: &mut FieldErrors, f: &mut Fields, patch: &ContactPatch) {
+    let texts = [
+        ("street", &patch.street, &mut f.street),
+        ("postal_code", &patch.postal_code, &mut f.postal_code),
+        ("home_street", &patch.home_street, &mut f.home_street),
+        (
+            "home_postal_code",
+            &patch.home_postal_code,
+            &mut f.home_postal_code,
+        ),
+        ("home_city", &patch.home_city, &mut f.home_city),
+    ];
+    for (field, given, target) in texts {
+        if let Some(v) = given {
+            *target = check_text(errors, field, v.as_deref());
+        }
+    }
+    let countries = [
+        ("country", &patch.country, &mut f.country),
+        ("home_country", &patch.home_country, &mut f.home_country),
+    ];
+    for (field, given, target) in countries {
+        if let Some(v) = given {
+            *target = check_country(errors, field, v.as_deref());
+        }
+    }
 }

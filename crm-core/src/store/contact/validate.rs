@@ -24,6 +24,24 @@ pub(super) fn check_text(
     v
 }
 
+/// An optional country: an ISO 3166-1 alpha-2 code or a country name the import knows,
+/// as the upper-case code.
+pub(super) fn check_country(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<&str>,
+) -> Option<String> {
+    let v = clean(value)?;
+    let code = crate::import::contacts::parse_country(&v);
+    if code.is_none() {
+        errors.add(
+            field,
+            "must be a two-letter country code (ISO 3166-1, e.g. DE) or a country name",
+        );
+    }
+    code
+}
+
 /// A LinkedIn profile address: an http(s) address on `linkedin.com` (or a country
 /// subdomain) whose path is `/in/<name>` or `/pub/<name>`. Without a scheme, `https://` is
 /// added.

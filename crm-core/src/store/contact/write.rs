@@ -122,7 +122,9 @@ pub(super) async fn write_fields(
         "update contacts set first_name = $3, last_name = $4, salutation = $5, title = $6, \
                 job_title = $7, department = $8, linkedin_url = $9, birthday = $10, \
                 source = $11, status = $12, company_id = $13, city = $14, custom = $15, \
-                email = $16, email_norm = $17, phone = $18 \
+                email = $16, email_norm = $17, phone = $18, street = $19, \
+                postal_code = $20, country = $21, home_street = $22, \
+                home_postal_code = $23, home_city = $24, home_country = $25 \
          where org_id = $1 and id = $2",
     )
     .bind(org)
@@ -143,6 +145,13 @@ pub(super) async fn write_fields(
     .bind(email)
     .bind(email_norm)
     .bind(primary_phone(phones))
+    .bind(&f.street)
+    .bind(&f.postal_code)
+    .bind(&f.country)
+    .bind(&f.home_street)
+    .bind(&f.home_postal_code)
+    .bind(&f.home_city)
+    .bind(&f.home_country)
     .execute(tx.conn())
     .await?;
     Ok(())
