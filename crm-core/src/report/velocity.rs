@@ -102,6 +102,7 @@ pub async fn velocity(tx: &mut Tx, query: &VelocityQuery) -> Result<Velocity> {
          ), \
          here as ( \
              select h.*, s.position, d.status, \
+                    max(s.position) over (partition by h.deal_id) as top, \
                     extract(epoch from coalesce(h.left_at, \
                         case when d.status <> 'open' then d.closed_at end) - h.entered) \
                         / 86400 as days \
@@ -109,7 +110,6 @@ pub async fn velocity(tx: &mut Tx, query: &VelocityQuery) -> Result<Velocity> {
              join stages s on s.org_id = $1 and s.id = h.stage_id and s.pipeline_id = $2 \
              join deals d on d.org_id = $1 and d.id = h.deal_id and d.deleted_at is null \
          ), \
-         top as (select deal_id, max(position) as top from here group by deal_id), \
          stays as ( \
              select * from here \
              where ($3::timestamptz is null or entered >= $3) \
@@ -122,8 +122,8 @@ pub async fn velocity(tx: &mut Tx, query: &VelocityQuery) -> Result<Velocity> {
                           ::numeric, 2) as median_days, \
                     count(distinct st.deal_id) as entered, \
                     count(distinct st.deal_id) \
-                        filter (where t.top > st.position or st.status = 'won') as advanced \
-             from stays st join top t on t.deal_id = st.deal_id \
+                        filter (where st.top > st.position or st.status = 'won') as advanced \
+             from stays st \
              group by st.stage_id \
          ) \
          select s.id as stage_id, s.name as stage, s.position, \
