@@ -1,5 +1,12 @@
 use std::collections::{HashMap, HashSet};
 
+use super::company::{
+    at_check_digit, base_name, ch_check_digit, de_check_digit, push_mobile_phone, push_office_phone,
+};
+use super::contact::{Name, local_part};
+use super::csv::push_csv_field;
+use super::rng::Rng;
+use super::text::{fold_into, slug_into};
 use super::*;
 use crm_core::domain::{Email, Phone, VatId, fold_for_search};
 
