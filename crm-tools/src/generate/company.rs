@@ -137,6 +137,38 @@ impl Generator {
         out.country = country.code();
         out.register_court = city.court;
 
+        let (industry, form, register) = self.fill_name(c, country, city, &mut rng, out);
+        out.industry_key = industry.unwrap_or_else(|| rng.weighted_key(data::INDUSTRIES));
+        let sizes: [(&str, u32); 4] = match form {
+            "AG" | "SE" | "SA" => [("micro", 5), ("small", 25), ("medium", 40), ("large", 30)],
+            "e.K." | "e.U." | "OHG" | "OG" | "UG (haftungsbeschränkt)" => {
+                [("micro", 60), ("small", 35), ("medium", 5), ("large", 0)]
+            }
+            _ => [("micro", 30), ("small", 38), ("medium", 22), ("large", 10)],
+        };
+        out.size = rng.weighted_key(&sizes);
+
+        self.vat_id(c, country, city.french, &mut rng, out);
+
+        fill_address(country, city, &mut rng, out);
+
+        out.phone.clear();
+        push_office_phone(&mut out.phone, country, city, &mut rng);
+
+        fill_trade_register(country, city, register, &mut rng, out);
+        traits
+    }
+
+    /// Writes the name, legal form, domain and website; returns the industry the name
+    /// implies (if any), the legal form and the register kind of the legal form.
+    fn fill_name(
+        &self,
+        c: u64,
+        country: Country,
+        city: &'static City,
+        rng: &mut Rng,
+        out: &mut GenCompany,
+    ) -> (Option<&'static str>, &'static str, &'static str) {
         // Name and domain: a bijection of the index onto (pattern, base name, round) keeps
         // domains unique; a repeated base name gets a region word, later a number.
         let p = self.name_perm.apply(c);
@@ -184,72 +216,7 @@ impl Generator {
         out.website.clear();
         out.website.push_str("https://www.");
         out.website.push_str(&out.domain);
-
-        out.industry_key = industry.unwrap_or_else(|| rng.weighted_key(data::INDUSTRIES));
-        let sizes: [(&str, u32); 4] = match form {
-            "AG" | "SE" | "SA" => [("micro", 5), ("small", 25), ("medium", 40), ("large", 30)],
-            "e.K." | "e.U." | "OHG" | "OG" | "UG (haftungsbeschränkt)" => {
-                [("micro", 60), ("small", 35), ("medium", 5), ("large", 0)]
-            }
-            _ => [("micro", 30), ("small", 38), ("medium", 22), ("large", 10)],
-        };
-        out.size = rng.weighted_key(&sizes);
-
-        self.vat_id(c, country, city.french, &mut rng, out);
-
-        let streets = match (country, city.french) {
-            (Country::De, _) => data::STREETS_DE,
-            (Country::At, _) => data::STREETS_AT,
-            (Country::Ch, false) => data::STREETS_CH,
-            (Country::Ch, true) => data::STREETS_FR,
-        };
-        out.street.clear();
-        out.street.push_str(rng.pick(streets));
-        out.street.push(' ');
-        push_u64(&mut out.street, 1 + rng.front_index(180) as u64);
-        if rng.chance(80) {
-            out.street.push(rng.pick(&['a', 'b', 'c']));
-        }
-        out.postal_code.clear();
-        let (lo, hi) = city.plz;
-        let width = if country == Country::De { 5 } else { 4 };
-        push_padded(
-            &mut out.postal_code,
-            lo + rng.below(u64::from(hi - lo) + 1) as u32,
-            width,
-        );
-
-        out.phone.clear();
-        push_office_phone(&mut out.phone, country, city, &mut rng);
-
-        out.trade_register.clear();
-        match country {
-            Country::De => {
-                let range = 2_000 + u64::from(city.weight) * 800;
-                let range = if register == "HRA" { range / 4 } else { range };
-                out.trade_register.push_str(register);
-                out.trade_register.push(' ');
-                push_u64(&mut out.trade_register, 100 + rng.below(range));
-                if city.court == "Amtsgericht Charlottenburg" {
-                    out.trade_register.push_str(" B");
-                }
-            }
-            Country::At => {
-                out.trade_register.push_str("FN ");
-                push_u64(&mut out.trade_register, 10_000 + rng.below(590_000));
-                out.trade_register.push(' ');
-                out.trade_register.push(rng.pick(&[
-                    'a', 'b', 'd', 'f', 'g', 'h', 'i', 'k', 'm', 'p', 's', 't', 'v', 'w', 'x', 'y',
-                    'z',
-                ]));
-            }
-            Country::Ch => {
-                // The Swiss register number is the UID: the VAT id without the tax suffix.
-                let uid = out.vat_id.split(' ').next().unwrap_or_default();
-                out.trade_register.push_str(uid);
-            }
-        }
-        traits
+        (industry, form, register)
     }
 
     /// Writes a valid VAT id, unique across the data set (the index goes through a
@@ -295,6 +262,68 @@ impl Generator {
                 push_padded(vat, (digits % 1_000) as u32, 3);
                 vat.push_str(if french { " TVA" } else { " MWST" });
             }
+        }
+    }
+}
+
+/// Writes the street address and postal code of a company in `city`.
+fn fill_address(country: Country, city: &City, rng: &mut Rng, out: &mut GenCompany) {
+    let streets = match (country, city.french) {
+        (Country::De, _) => data::STREETS_DE,
+        (Country::At, _) => data::STREETS_AT,
+        (Country::Ch, false) => data::STREETS_CH,
+        (Country::Ch, true) => data::STREETS_FR,
+    };
+    out.street.clear();
+    out.street.push_str(rng.pick(streets));
+    out.street.push(' ');
+    push_u64(&mut out.street, 1 + rng.front_index(180) as u64);
+    if rng.chance(80) {
+        out.street.push(rng.pick(&['a', 'b', 'c']));
+    }
+    out.postal_code.clear();
+    let (lo, hi) = city.plz;
+    let width = if country == Country::De { 5 } else { 4 };
+    push_padded(
+        &mut out.postal_code,
+        lo + rng.below(u64::from(hi - lo) + 1) as u32,
+        width,
+    );
+}
+
+/// Writes the trade register entry: `HRB 12345` at the city's court in Germany, `FN 123456 a`
+/// in Austria, the UID in Switzerland (from the VAT id, which must be written first).
+fn fill_trade_register(
+    country: Country,
+    city: &City,
+    register: &str,
+    rng: &mut Rng,
+    out: &mut GenCompany,
+) {
+    out.trade_register.clear();
+    match country {
+        Country::De => {
+            let range = 2_000 + u64::from(city.weight) * 800;
+            let range = if register == "HRA" { range / 4 } else { range };
+            out.trade_register.push_str(register);
+            out.trade_register.push(' ');
+            push_u64(&mut out.trade_register, 100 + rng.below(range));
+            if city.court == "Amtsgericht Charlottenburg" {
+                out.trade_register.push_str(" B");
+            }
+        }
+        Country::At => {
+            out.trade_register.push_str("FN ");
+            push_u64(&mut out.trade_register, 10_000 + rng.below(590_000));
+            out.trade_register.push(' ');
+            out.trade_register.push(rng.pick(&[
+                'a', 'b', 'd', 'f', 'g', 'h', 'i', 'k', 'm', 'p', 's', 't', 'v', 'w', 'x', 'y', 'z',
+            ]));
+        }
+        Country::Ch => {
+            // The Swiss register number is the UID: the VAT id without the tax suffix.
+            let uid = out.vat_id.split(' ').next().unwrap_or_default();
+            out.trade_register.push_str(uid);
         }
     }
 }

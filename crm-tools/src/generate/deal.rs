@@ -32,25 +32,7 @@ impl Generator {
             "EUR"
         };
 
-        // Log-normal-ish: buckets of a factor two to two and a half, most mass at 10k–25k.
-        let (lo, hi) = rng.weighted_key(&[
-            ((1_000u64, 2_500u64), 8),
-            ((2_500, 5_000), 12),
-            ((5_000, 10_000), 18),
-            ((10_000, 25_000), 24),
-            ((25_000, 50_000), 16),
-            ((50_000, 100_000), 11),
-            ((100_000, 250_000), 7),
-            ((250_000, 500_000), 4),
-        ]);
-        let mut cents = lo * 100 + rng.below((hi - lo) * 100);
-        let round_to = match rng.below(10) {
-            0..7 => 10_000,
-            7..9 => 1_000,
-            _ => 1,
-        };
-        cents -= cents % round_to;
-        out.value = Decimal::new(cents as i64, 2);
+        out.value = deal_value(&mut rng);
 
         let status = rng.weighted_key(&[("open", 70), ("won", 18), ("lost", 12)]);
         out.status = status;
@@ -77,55 +59,7 @@ impl Generator {
             .checked_add_signed(TimeDelta::days(close_offset))
             .unwrap_or(BASE_DATE);
 
-        // Contracts are named for the year they start: the next one when closing late in the
-        // year; reorders for the quarter they close in.
-        let close = out.expected_close_date;
-        let year = (close.year() + i32::from(close.month() >= 10)) as u64;
-        let title = &mut out.title;
-        title.clear();
-        match rng.below(9) {
-            0 => {
-                title.push_str("Rahmenvertrag ");
-                push_u64(title, year);
-                title.push_str(" – ");
-                title.push_str(&company.name);
-            }
-            1 => {
-                title.push_str("Wartungsvertrag ");
-                title.push_str(rng.pick(data::DEAL_TOPICS));
-            }
-            2 => {
-                title.push_str("Lizenzerweiterung ");
-                push_u64(title, rng.pick(&[5, 10, 15, 20, 25, 50, 100, 250]));
-                title.push_str(" Arbeitsplätze");
-            }
-            3 => {
-                title.push_str("Pilotprojekt ");
-                title.push_str(rng.pick(data::DEAL_TOPICS));
-            }
-            4 => {
-                title.push_str("Erstauftrag ");
-                title.push_str(rng.pick(data::DEAL_TOPICS));
-            }
-            5 => {
-                title.push_str("Rollout Standort ");
-                title.push_str(company.city);
-            }
-            6 => {
-                title.push_str("Servicevertrag ");
-                push_u64(title, year);
-            }
-            7 => {
-                title.push_str("Migration ");
-                title.push_str(rng.pick(data::DEAL_TOPICS));
-            }
-            _ => {
-                title.push_str("Nachbestellung Q");
-                push_u64(title, u64::from(close.month0() / 3 + 1));
-                title.push('/');
-                push_u64(title, close.year() as u64);
-            }
-        }
+        deal_title(&mut rng, &company.name, company.city, out);
     }
 
     pub(super) fn fill_activity(&self, a: u64, layout: &mut LayoutCache, out: &mut GenActivity) {
@@ -175,5 +109,81 @@ impl Generator {
             0 => rng.chance(400),
             _ => rng.chance(30),
         };
+    }
+}
+
+/// A deal value: log-normal-ish, most often a round sum.
+fn deal_value(rng: &mut Rng) -> Decimal {
+    // Log-normal-ish: buckets of a factor two to two and a half, most mass at 10k–25k.
+    let (lo, hi) = rng.weighted_key(&[
+        ((1_000u64, 2_500u64), 8),
+        ((2_500, 5_000), 12),
+        ((5_000, 10_000), 18),
+        ((10_000, 25_000), 24),
+        ((25_000, 50_000), 16),
+        ((50_000, 100_000), 11),
+        ((100_000, 250_000), 7),
+        ((250_000, 500_000), 4),
+    ]);
+    let mut cents = lo * 100 + rng.below((hi - lo) * 100);
+    let round_to = match rng.below(10) {
+        0..7 => 10_000,
+        7..9 => 1_000,
+        _ => 1,
+    };
+    cents -= cents % round_to;
+    Decimal::new(cents as i64, 2)
+}
+
+/// Writes the title of a deal with the company and close date already in `out`.
+fn deal_title(rng: &mut Rng, company_name: &str, city: &str, out: &mut GenDeal) {
+    // Contracts are named for the year they start: the next one when closing late in the
+    // year; reorders for the quarter they close in.
+    let close = out.expected_close_date;
+    let year = (close.year() + i32::from(close.month() >= 10)) as u64;
+    let title = &mut out.title;
+    title.clear();
+    match rng.below(9) {
+        0 => {
+            title.push_str("Rahmenvertrag ");
+            push_u64(title, year);
+            title.push_str(" – ");
+            title.push_str(company_name);
+        }
+        1 => {
+            title.push_str("Wartungsvertrag ");
+            title.push_str(rng.pick(data::DEAL_TOPICS));
+        }
+        2 => {
+            title.push_str("Lizenzerweiterung ");
+            push_u64(title, rng.pick(&[5, 10, 15, 20, 25, 50, 100, 250]));
+            title.push_str(" Arbeitsplätze");
+        }
+        3 => {
+            title.push_str("Pilotprojekt ");
+            title.push_str(rng.pick(data::DEAL_TOPICS));
+        }
+        4 => {
+            title.push_str("Erstauftrag ");
+            title.push_str(rng.pick(data::DEAL_TOPICS));
+        }
+        5 => {
+            title.push_str("Rollout Standort ");
+            title.push_str(city);
+        }
+        6 => {
+            title.push_str("Servicevertrag ");
+            push_u64(title, year);
+        }
+        7 => {
+            title.push_str("Migration ");
+            title.push_str(rng.pick(data::DEAL_TOPICS));
+        }
+        _ => {
+            title.push_str("Nachbestellung Q");
+            push_u64(title, u64::from(close.month0() / 3 + 1));
+            title.push('/');
+            push_u64(title, close.year() as u64);
+        }
     }
 }
