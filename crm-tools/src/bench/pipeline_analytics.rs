@@ -116,6 +116,37 @@ async fn baseline(cx: &Context<'_>, sql: &'static str, pipeline: PipelineId) -> 
     .await
 }
 
+/// One report next to its baseline query: the name of the scenario, what the baseline does
+/// and its SQL (binding the organization and the pipeline).
+struct Comparison {
+    name: &'static str,
+    label: &'static str,
+    baseline_sql: &'static str,
+}
+
+/// Times the baseline and the report (best of three each) into one scenario result.
+async fn compare(
+    cx: &Context<'_>,
+    pipeline: PipelineId,
+    what: Comparison,
+    extra: &Map<String, serde_json::Value>,
+    log: &mut dyn FnMut(&str),
+    report: impl AsyncFnMut() -> Result<()>,
+) -> Result<ScenarioResult> {
+    let base = baseline(cx, what.baseline_sql, pipeline).await?;
+    reset_peak_rss();
+    let ours = best_of_3(report).await?;
+    log(&format!("{}: {ours:.3}s (baseline {base:.3}s)", what.name));
+    Ok(result(
+        what.name,
+        ours,
+        what.label,
+        base,
+        peak_rss_mb(),
+        extra.clone(),
+    ))
+}
+
 /// Runs the three scenarios (each as its own result, times the best of three runs).
 pub(super) async fn run(
     cx: &Context<'_>,
@@ -132,101 +163,79 @@ pub(super) async fn run(
     let mut extra = Map::new();
     extra.insert("deals".into(), json!(deals));
     extra.insert("stage_changes".into(), json!(deals * 5));
-    let mut out = Vec::new();
 
-    let base = baseline(
-        cx,
-        "select date_trunc('month', expected_close_date), currency, count(*), sum(value) \
-         from deals where org_id = $1 and pipeline_id = $2 and status = 'open' \
-           and deleted_at is null group by 1, 2",
-        p,
-    )
-    .await?;
-    reset_peak_rss();
-    let query = ForecastQuery {
+    let forecast = ForecastQuery {
         pipeline: Some(p),
         by: ForecastBy::Month,
         months: 12,
         as_of: None,
     };
-    let ours = best_of_3(async || {
-        cx.scope
-            .run(async |tx| report::forecast_by(tx, &query).await.map(drop))
-            .await
-    })
-    .await?;
-    let label = "GROUP BY close month and currency over open deals";
-    out.push(result(
-        "forecast",
-        ours,
-        label,
-        base,
-        peak_rss_mb(),
-        extra.clone(),
-    ));
-    log(&format!(
-        "forecast by month: {ours:.3}s (baseline {base:.3}s)"
-    ));
-
-    let base = baseline(
-        cx,
-        "select to_stage_id, count(*) from deal_stage_history \
-         where org_id = $1 and $2::uuid is not null group by 1",
-        p,
-    )
-    .await?;
-    reset_peak_rss();
-    let query = VelocityQuery {
+    let velocity = VelocityQuery {
         pipeline: Some(p),
         ..Default::default()
     };
-    let ours = best_of_3(async || {
-        cx.scope
-            .run(async |tx| report::velocity(tx, &query).await.map(drop))
-            .await
-    })
-    .await?;
-    let label = "GROUP BY stage over the stage history";
-    out.push(result(
-        "velocity",
-        ours,
-        label,
-        base,
-        peak_rss_mb(),
-        extra.clone(),
-    ));
-    log(&format!("velocity: {ours:.3}s (baseline {base:.3}s)"));
-
-    let base = baseline(
-        cx,
-        "select stage_id, count(*), sum(value) from deals where org_id = $1 \
-         and pipeline_id = $2 and status = 'open' and deleted_at is null group by stage_id",
-        p,
-    )
-    .await?;
-    reset_peak_rss();
     let at = Utc::now() - Duration::days(120);
-    let ours = best_of_3(async || {
-        cx.scope
-            .run(async |tx| {
-                report::pipeline_summary_as_of(tx, Some(p), at)
+    Ok(vec![
+        compare(
+            cx,
+            p,
+            Comparison {
+                name: "forecast",
+                label: "GROUP BY close month and currency over open deals",
+                baseline_sql: "select date_trunc('month', expected_close_date), currency, \
+                               count(*), sum(value) \
+                               from deals where org_id = $1 and pipeline_id = $2 \
+                                 and status = 'open' and deleted_at is null group by 1, 2",
+            },
+            &extra,
+            log,
+            async || {
+                cx.scope
+                    .run(async |tx| report::forecast_by(tx, &forecast).await.map(drop))
                     .await
-                    .map(drop)
-            })
-            .await
-    })
-    .await?;
-    let label = "GROUP BY stage over today's open deals";
-    out.push(result(
-        "board_as_of",
-        ours,
-        label,
-        base,
-        peak_rss_mb(),
-        extra,
-    ));
-    log(&format!(
-        "board as of 120 days ago: {ours:.3}s (baseline {base:.3}s)"
-    ));
-    Ok(out)
+            },
+        )
+        .await?,
+        compare(
+            cx,
+            p,
+            Comparison {
+                name: "velocity",
+                label: "GROUP BY stage over the stage history",
+                baseline_sql: "select to_stage_id, count(*) from deal_stage_history \
+                               where org_id = $1 and $2::uuid is not null group by 1",
+            },
+            &extra,
+            log,
+            async || {
+                cx.scope
+                    .run(async |tx| report::velocity(tx, &velocity).await.map(drop))
+                    .await
+            },
+        )
+        .await?,
+        compare(
+            cx,
+            p,
+            Comparison {
+                name: "board_as_of",
+                label: "GROUP BY stage over today's open deals",
+                baseline_sql: "select stage_id, count(*), sum(value) from deals \
+                               where org_id = $1 and pipeline_id = $2 and status = 'open' \
+                                 and deleted_at is null group by stage_id",
+            },
+            &extra,
+            log,
+            async || {
+                cx.scope
+                    .run(async |tx| {
+                        report::pipeline_summary_as_of(tx, Some(p), at)
+                            .await
+                            .map(drop)
+                    })
+                    .await
+            },
+        )
+        .await?,
+    ])
 }
