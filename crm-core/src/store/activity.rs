@@ -13,7 +13,7 @@ use crate::auth::Permission;
 use crate::domain::{ActivityType, InvalidValue};
 use crate::error::{Error, FieldErrors, Result};
 use crate::ids::{ActivityId, CompanyId, ContactId, DealId, UserId};
-use crate::store::{Page, PageRequest, changed_fields, diff, double_option};
+use crate::store::{Page, PageRequest, changed_fields, diff, double_option, pages};
 use crate::tenancy::Tx;
 
 /// The columns of an [`Activity`] with the names of the records it points at; append a
@@ -684,28 +684,12 @@ pub async fn for_each_batch<F>(
     tx: &mut Tx,
     filter: &ActivityFilter,
     batch: u32,
-    mut f: F,
+    f: F,
 ) -> Result<u64>
 where
     F: AsyncFnMut(Vec<Activity>) -> Result<()>,
 {
-    let mut request = PageRequest {
-        limit: batch.clamp(1, 10_000),
-        after: None,
-    };
-    let mut total = 0u64;
-    loop {
-        let page = list(tx, filter, request).await?;
-        let next = page.next;
-        total += page.items.len() as u64;
-        if !page.items.is_empty() {
-            f(page.items).await?;
-        }
-        match next {
-            Some(cursor) => request.after = Some(cursor),
-            None => return Ok(total),
-        }
-    }
+    pages::walk(batch, async |r| list(tx, filter, r).await, f).await
 }
 
 #[cfg(test)]

@@ -16,7 +16,8 @@ use crate::domain::{Currency, DealStatus, InvalidValue, Money, OwnerRole};
 use crate::error::{Error, FieldErrors, Result};
 use crate::ids::{CompanyId, ContactId, DealId, PipelineId, StageId, UserId};
 use crate::store::owner::{self, OwnedKind, Owner};
-use crate::store::{Page, PageRequest, changed_fields, clean, diff, double_option};
+use crate::store::pattern::contains_pattern;
+use crate::store::{Page, PageRequest, changed_fields, clean, diff, double_option, pages};
 use crate::tenancy::Tx;
 
 /// The columns of a [`Deal`] with the names of the records it points at; append a `where`.
@@ -1010,20 +1011,6 @@ pub async fn stage_history(tx: &mut Tx, id: DealId) -> Result<Vec<StageChange>> 
     .await?)
 }
 
-/// `%text%` for `ilike`, with the pattern characters of `text` escaped.
-fn contains_pattern(text: &str) -> String {
-    let mut p = String::with_capacity(text.len() + 2);
-    p.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
-}
-
 /// One page of deals matching `filter`, by id (creation order). Names of related records
 /// come with the deals; owners take one more query per page.
 pub async fn list(tx: &mut Tx, filter: &DealFilter, page: PageRequest) -> Result<Page<Deal>> {
@@ -1102,32 +1089,11 @@ pub async fn list(tx: &mut Tx, filter: &DealFilter, page: PageRequest) -> Result
 
 /// Streams every deal matching `filter` to `f` in batches of `batch` (1 to 10,000), in
 /// list order, holding one batch in memory at a time. Returns how many were passed on.
-pub async fn for_each_batch<F>(
-    tx: &mut Tx,
-    filter: &DealFilter,
-    batch: u32,
-    mut f: F,
-) -> Result<u64>
+pub async fn for_each_batch<F>(tx: &mut Tx, filter: &DealFilter, batch: u32, f: F) -> Result<u64>
 where
     F: AsyncFnMut(Vec<Deal>) -> Result<()>,
 {
-    let mut request = PageRequest {
-        limit: batch.clamp(1, 10_000),
-        after: None,
-    };
-    let mut total = 0u64;
-    loop {
-        let page = list(tx, filter, request).await?;
-        let next = page.next;
-        total += page.items.len() as u64;
-        if !page.items.is_empty() {
-            f(page.items).await?;
-        }
-        match next {
-            Some(cursor) => request.after = Some(cursor),
-            None => return Ok(total),
-        }
-    }
+    pages::walk(batch, async |r| list(tx, filter, r).await, f).await
 }
 
 #[cfg(test)]
@@ -1163,11 +1129,5 @@ mod tests {
         );
         assert!(jpy.is_none());
         assert_eq!(e.0[0].field, "value");
-    }
-
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(contains_pattern("50%_off"), "%50\\%\\_off%");
-        assert_eq!(contains_pattern("Rahmen"), "%Rahmen%");
     }
 }

@@ -20,6 +20,8 @@ pub mod contact;
 pub mod deal;
 pub mod list;
 pub mod owner;
+mod pages;
+mod pattern;
 pub mod pipeline;
 pub mod tag;
 mod vocab;

@@ -1,6 +1,8 @@
 //! Reading companies: one, by VAT id, domain, name or reference, pages filtered, and batches for streaming.
 
 use super::*;
+use crate::store::pages;
+use crate::store::pattern::contains_pattern;
 
 /// The company columns as stored, industry and account type as keys.
 #[derive(sqlx::FromRow)]
@@ -385,19 +387,7 @@ pub(super) async fn resolve_filter(
         Some(s) => Some(list::resolve(tx, ListKind::AccountType, &s).await?),
         None => None,
     };
-    let pattern = clean(filter.text.as_deref()).map(|t| {
-        let folded = fold_for_search(&t);
-        let mut p = String::with_capacity(folded.len() + 2);
-        p.push('%');
-        for c in folded.chars() {
-            if matches!(c, '%' | '_' | '\\') {
-                p.push('\\');
-            }
-            p.push(c);
-        }
-        p.push('%');
-        p
-    });
+    let pattern = clean(filter.text.as_deref()).map(|t| contains_pattern(&fold_for_search(&t)));
     Ok(Some(ResolvedFilter {
         owner: filter.owner,
         status: filter.status,
@@ -496,7 +486,7 @@ pub async fn for_each_batch<F>(
     tx: &mut Tx,
     filter: &CompanyFilter,
     batch_size: u32,
-    mut f: F,
+    f: F,
 ) -> Result<u64>
 where
     F: AsyncFnMut(Vec<Company>) -> Result<()>,
@@ -505,21 +495,5 @@ where
     let Some(resolved) = resolve_filter(tx, filter).await? else {
         return Ok(0);
     };
-    let mut page = PageRequest {
-        limit: batch_size,
-        after: None,
-    };
-    let mut total = 0u64;
-    loop {
-        let batch = fetch_page(tx, &resolved, page).await?;
-        total += batch.items.len() as u64;
-        let next = batch.next;
-        if !batch.items.is_empty() {
-            f(batch.items).await?;
-        }
-        match next {
-            Some(cursor) => page.after = Some(cursor),
-            None => return Ok(total),
-        }
-    }
+    pages::walk(batch_size, async |r| fetch_page(tx, &resolved, r).await, f).await
 }

@@ -1,6 +1,8 @@
 //! Reading contacts: one, by e-mail or reference, pages filtered, and batches for streaming.
 
 use super::*;
+use crate::store::pages;
+use crate::store::pattern::contains_pattern;
 
 #[derive(sqlx::FromRow)]
 pub(super) struct ContactRow {
@@ -274,18 +276,6 @@ pub async fn resolve(tx: &mut Tx, reference: &str) -> Result<ContactId> {
     }
 }
 
-/// Escapes `%`, `_` and `\` for a `LIKE` pattern.
-pub(super) fn like_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// One page of contacts matching `filter`, ordered by id (creation order). Pass the page's
 /// `next` cursor as `after` for the following page.
 pub async fn list(tx: &mut Tx, filter: &ContactFilter, page: PageRequest) -> Result<Page<Contact>> {
@@ -339,7 +329,7 @@ pub async fn list(tx: &mut Tx, filter: &ContactFilter, page: PageRequest) -> Res
     if let Some(text) = filter.text.as_deref() {
         for word in fold_for_search(text).split_whitespace() {
             qb.push(" and c.search_text ilike ")
-                .push_bind(format!("%{}%", like_escape(word)));
+                .push_bind(contains_pattern(word));
         }
     }
     qb.push(" order by c.id limit ").push_bind(page.sql_limit());
@@ -359,25 +349,10 @@ pub async fn for_each_batch<F>(
     tx: &mut Tx,
     filter: &ContactFilter,
     batch_size: u32,
-    mut f: F,
+    f: F,
 ) -> Result<u64>
 where
     F: AsyncFnMut(Vec<Contact>) -> Result<()>,
 {
-    let mut request = PageRequest {
-        limit: batch_size,
-        after: None,
-    };
-    let mut seen = 0u64;
-    loop {
-        let page = list(tx, filter, request).await?;
-        seen += page.items.len() as u64;
-        if !page.items.is_empty() {
-            f(page.items).await?;
-        }
-        match page.next {
-            Some(next) => request.after = Some(next),
-            None => return Ok(seen),
-        }
-    }
+    pages::walk(batch_size, async |r| list(tx, filter, r).await, f).await
 }

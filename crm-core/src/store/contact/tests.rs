@@ -168,8 +168,3 @@ fn new_contact_reads_from_json_and_rejects_unknown_keys() {
     assert_eq!(patch.job_title, Some(Some("CTO".into())));
     assert!(serde_json::from_str::<ContactPatch>(r#"{"city": "Bern"}"#).is_err());
 }
-
-#[test]
-fn like_patterns_are_escaped() {
-    assert_eq!(like_escape("50%_a\\b"), "50\\%\\_a\\\\b");
-}
