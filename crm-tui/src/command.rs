@@ -195,19 +195,7 @@ pub async fn execute(scope: &Scope, cmd: Command) -> Message {
         Command::LoadLostReasons => Message::LostReasons(out(scope
             .run(async |tx| console::lost_reasons(tx).await)
             .await)),
-        Command::LoadDue => {
-            let me = scope.actor();
-            Message::Due(out(scope
-                .run(async |tx| {
-                    // Due up to the end of today in the user's zone.
-                    let zone = crm_core::auth::zone::acting(tx).await?;
-                    let until = zone
-                        .end_of(zone.date_of(Utc::now()))
-                        .unwrap_or_else(Utc::now);
-                    activity::due(tx, until, Some(me)).await
-                })
-                .await))
-        }
+        Command::LoadDue => Message::Due(out(due_today(scope).await)),
         Command::LoadDeal(id) => Message::Deal(out(scope
             .run(async |tx| console::deal_detail(tx, id).await)
             .await
@@ -231,26 +219,7 @@ pub async fn execute(scope: &Scope, cmd: Command) -> Message {
             stage,
             name,
             version,
-        } => {
-            let r = scope
-                .run(async |tx| {
-                    deal::move_to_stage(tx, id, &stage.to_string(), Some(version)).await
-                })
-                .await;
-            let retry = Retry::Move {
-                stage,
-                name: name.clone(),
-            };
-            deal_result(
-                scope,
-                id,
-                "moved",
-                format!("Move to \"{name}\""),
-                Some(retry),
-                r,
-            )
-            .await
-        }
+        } => move_deal(scope, id, stage, name, version).await,
         Command::Win { id, version } => {
             let r = scope
                 .run(async |tx| deal::win(tx, id, Some(version)).await)
@@ -299,20 +268,53 @@ pub async fn execute(scope: &Scope, cmd: Command) -> Message {
                 Err(e) => Message::ActivityFailed(e.into()),
             }
         }
-        Command::Reschedule(id, version, due) => {
-            let patch = ActivityPatch {
-                version,
-                due_at: Some(Some(due)),
-                ..ActivityPatch::default()
-            };
-            match scope
-                .run(async |tx| activity::update(tx, id, patch).await)
-                .await
-            {
-                Ok(a) => Message::ActivityChanged("rescheduled", Box::new(a)),
-                Err(e) => Message::ActivityFailed(e.into()),
-            }
-        }
+        Command::Reschedule(id, version, due) => reschedule(scope, id, version, due).await,
+    }
+}
+
+/// The acting user's activities due up to the end of today in their time zone.
+async fn due_today(scope: &Scope) -> crm_core::Result<Vec<Activity>> {
+    let me = scope.actor();
+    scope
+        .run(async |tx| {
+            let zone = crm_core::auth::zone::acting(tx).await?;
+            let until = zone
+                .end_of(zone.date_of(Utc::now()))
+                .unwrap_or_else(Utc::now);
+            activity::due(tx, until, Some(me)).await
+        })
+        .await
+}
+
+/// Moves a deal to `stage` (named `name`), offering the same move again on a conflict.
+async fn move_deal(
+    scope: &Scope,
+    id: DealId,
+    stage: StageId,
+    name: String,
+    version: i32,
+) -> Message {
+    let r = scope
+        .run(async |tx| deal::move_to_stage(tx, id, &stage.to_string(), Some(version)).await)
+        .await;
+    let attempted = format!("Move to \"{name}\"");
+    let retry = Retry::Move { stage, name };
+    deal_result(scope, id, "moved", attempted, Some(retry), r).await
+}
+
+/// Moves an activity's due time to `due`.
+async fn reschedule(scope: &Scope, id: ActivityId, version: i32, due: DateTime<Utc>) -> Message {
+    let patch = ActivityPatch {
+        version,
+        due_at: Some(Some(due)),
+        ..ActivityPatch::default()
+    };
+    match scope
+        .run(async |tx| activity::update(tx, id, patch).await)
+        .await
+    {
+        Ok(a) => Message::ActivityChanged("rescheduled", Box::new(a)),
+        Err(e) => Message::ActivityFailed(e.into()),
     }
 }
 

@@ -1,38 +1,20 @@
 //! Messages from tasks: `apply` folds them into the state and returns follow-up work
 //! (reloads after a change). Pure, like the key handler.
 
-use crm_core::console::Card;
+use crm_core::DealId;
+use crm_core::console::{Board, Card};
 use crm_core::domain::DealStatus;
+use crm_core::search::Hit;
 use crm_core::store::deal::Deal;
 
-use crate::app::{App, Dialog, Live, View};
-use crate::command::{Command, Failure, Message};
+use crate::app::{App, Dialog, Live, Retry, View};
+use crate::command::{Command, Failure, Message, Outcome};
 use crate::{fmt, key};
 
 /// Applies one message.
 pub fn apply(app: &mut App, msg: Message) -> Vec<Command> {
     match msg {
-        Message::Board(r) => {
-            app.board.loading = false;
-            match r {
-                Ok(b) => {
-                    clear_unavailable(app);
-                    let switched = app
-                        .board
-                        .data
-                        .as_ref()
-                        .is_some_and(|old| old.pipeline_id != b.pipeline_id);
-                    if switched {
-                        app.board.col = 0;
-                        app.board.rows.clear();
-                    }
-                    app.board.data = Some(b);
-                    app.board.refilter();
-                }
-                Err(e) => failed(app, e),
-            }
-            Vec::new()
-        }
+        Message::Board(r) => board_loaded(app, r),
         Message::LostReasons(r) => {
             match r {
                 Ok(l) => app.lost_reasons = l,
@@ -87,63 +69,20 @@ pub fn apply(app: &mut App, msg: Message) -> Vec<Command> {
             }
             Vec::new()
         }
-        Message::Hits(seq, r) => {
-            app.search.in_flight = false;
-            if app.search.dirty && app.view == View::Search {
-                // The text changed meanwhile: ask for the newest text now.
-                return key::refresh(app);
-            }
-            // An answer to an older query than the newest one sent is out of date.
-            if seq == app.search.sent {
-                match r {
-                    Ok(h) => app.search.hits.set(h),
-                    Err(e) => {
-                        app.search.hits.loading = false;
-                        failed(app, e);
-                    }
-                }
-            }
-            Vec::new()
-        }
+        Message::Hits(seq, r) => hits(app, seq, r),
         Message::DealChanged(what, deal) => deal_changed(app, what, &deal),
         Message::Stale {
             attempted,
             now,
             id,
             retry,
-        } => {
-            let seen = app.board.forget(id);
-            match *now {
-                Ok(d) => {
-                    app.dialog = Some(Dialog::Conflict {
-                        attempted,
-                        id,
-                        version: d.version,
-                        changes: conflict_changes(app, seen.as_ref(), &d),
-                        at: Some(fmt::when(d.updated_at, app.german, app.zone)),
-                        retry: retry.filter(|_| d.status == DealStatus::Open),
-                    });
-                }
-                Err(e) => failed(app, e),
-            }
-            key::refresh(app)
-        }
+        } => stale(app, attempted, *now, id, retry),
         Message::DealFailed(id, e) => {
             app.board.forget(id);
             failed(app, e);
             key::refresh(app)
         }
-        Message::FormFailed(e) => {
-            match (&mut app.dialog, e) {
-                (Some(Dialog::Form(form)), Failure::Invalid(errors)) => form.set_errors(&errors),
-                (Some(Dialog::Form(form)), e) => {
-                    form.saving = false;
-                    form.error = Some(e.to_string());
-                }
-                (_, e) => failed(app, e),
-            }
-            Vec::new()
-        }
+        Message::FormFailed(e) => form_failed(app, e),
         Message::ContactCreated(c) => {
             close_form(app);
             app.info("contact created");
@@ -172,6 +111,87 @@ pub fn apply(app: &mut App, msg: Message) -> Vec<Command> {
             Vec::new()
         }
     }
+}
+
+/// A board arrived: shown, keeping the cursor unless another pipeline's board replaces it.
+fn board_loaded(app: &mut App, r: Outcome<Board>) -> Vec<Command> {
+    app.board.loading = false;
+    match r {
+        Ok(b) => {
+            clear_unavailable(app);
+            let switched = app
+                .board
+                .data
+                .as_ref()
+                .is_some_and(|old| old.pipeline_id != b.pipeline_id);
+            if switched {
+                app.board.col = 0;
+                app.board.rows.clear();
+            }
+            app.board.data = Some(b);
+            app.board.refilter();
+        }
+        Err(e) => failed(app, e),
+    }
+    Vec::new()
+}
+
+/// Search hits arrived for query number `seq`.
+fn hits(app: &mut App, seq: u64, r: Outcome<Vec<Hit>>) -> Vec<Command> {
+    app.search.in_flight = false;
+    if app.search.dirty && app.view == View::Search {
+        // The text changed meanwhile: ask for the newest text now.
+        return key::refresh(app);
+    }
+    // An answer to an older query than the newest one sent is out of date.
+    if seq == app.search.sent {
+        match r {
+            Ok(h) => app.search.hits.set(h),
+            Err(e) => {
+                app.search.hits.loading = false;
+                failed(app, e);
+            }
+        }
+    }
+    Vec::new()
+}
+
+/// A change lost on the version check: the conflict dialog with what changed meanwhile.
+fn stale(
+    app: &mut App,
+    attempted: String,
+    now: Outcome<Deal>,
+    id: DealId,
+    retry: Option<Retry>,
+) -> Vec<Command> {
+    let seen = app.board.forget(id);
+    match now {
+        Ok(d) => {
+            app.dialog = Some(Dialog::Conflict {
+                attempted,
+                id,
+                version: d.version,
+                changes: conflict_changes(app, seen.as_ref(), &d),
+                at: Some(fmt::when(d.updated_at, app.german, app.zone)),
+                retry: retry.filter(|_| d.status == DealStatus::Open),
+            });
+        }
+        Err(e) => failed(app, e),
+    }
+    key::refresh(app)
+}
+
+/// A form's save failed: field errors go to their fields, anything else under the form.
+fn form_failed(app: &mut App, e: Failure) -> Vec<Command> {
+    match (&mut app.dialog, e) {
+        (Some(Dialog::Form(form)), Failure::Invalid(errors)) => form.set_errors(&errors),
+        (Some(Dialog::Form(form)), e) => {
+            form.saving = false;
+            form.error = Some(e.to_string());
+        }
+        (_, e) => failed(app, e),
+    }
+    Vec::new()
 }
 
 /// Ticks (of [`TICK_MS`]) between automatic retries when the database is unreachable.

@@ -1,7 +1,7 @@
 //! Deal, contact and company screens: fields, related records and the activity timeline.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use crm_core::console::Person;
+use crm_core::console::{DealDetail, Person};
 use crm_core::store::deal::Deal;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -50,6 +50,17 @@ pub fn deal(app: &App, f: &mut Frame, area: Rect, t: Theme) {
         return loading(app, f, area);
     };
     let (left, right, bottom) = split(area);
+    let lines = deal_fields(app, d, left.width, t);
+    f.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" Deal ")),
+        left,
+    );
+    f.render_widget(stage_history(app, d, t), right);
+    activities(app, f, bottom, t, true);
+}
+
+/// The deal's fields, one line each.
+fn deal_fields(app: &App, d: &DealDetail, width: u16, t: Theme) -> Vec<Line<'static>> {
     let deal = &d.deal;
     let owners: Vec<String> = deal
         .owners
@@ -63,7 +74,7 @@ pub fn deal(app: &App, f: &mut Frame, area: Rect, t: Theme) {
         })
         .collect();
     let mut lines = vec![
-        Line::styled(fmt::fit(&deal.title, left.width as usize), t.title()),
+        Line::styled(fmt::fit(&deal.title, width as usize), t.title()),
         field("Status", status(app, deal), t),
         field(
             "Stage",
@@ -133,11 +144,12 @@ pub fn deal(app: &App, f: &mut Frame, area: Rect, t: Theme) {
             .unwrap_or_default();
         lines.push(field("Lost because", format!("{label}{text}"), t));
     }
-    f.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" Deal ")),
-        left,
-    );
-    // Stage history with the days spent in each stage.
+    lines
+}
+
+/// The stage history with the days spent in each stage.
+fn stage_history(app: &App, d: &DealDetail, t: Theme) -> Table<'static> {
+    let deal = &d.deal;
     let rows = d.history.iter().enumerate().map(|(i, h)| {
         let until = d
             .history
@@ -156,7 +168,7 @@ pub fn deal(app: &App, f: &mut Frame, area: Rect, t: Theme) {
             name_of(&d.users, h.actor_id),
         ])
     });
-    let table = Table::new(
+    Table::new(
         rows,
         [
             Constraint::Length(10),
@@ -166,9 +178,7 @@ pub fn deal(app: &App, f: &mut Frame, area: Rect, t: Theme) {
         ],
     )
     .header(Row::new(vec!["moved", "stage", "days", "by"]).style(t.title()))
-    .block(Block::bordered().title(" Stage history "));
-    f.render_widget(table, right);
-    activities(app, f, bottom, t, true);
+    .block(Block::bordered().title(" Stage history "))
 }
 
 fn status(app: &App, d: &Deal) -> String {

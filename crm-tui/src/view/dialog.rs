@@ -74,112 +74,129 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
 pub fn draw(app: &App, d: &Dialog, f: &mut Frame, t: Theme) {
     match d {
         Dialog::Help => help(f, t),
-        Dialog::Lose {
-            title,
-            reason,
-            note,
-            in_note,
-            error,
-            ..
-        } => {
-            let h = (app.lost_reasons.len() as u16 + 7).min(f.area().height);
-            let r = popup(f, f.area(), 52, h);
-            let mut lines = vec![
-                Line::styled(fmt::fit(title, 48), t.dim()),
-                Line::styled("Reason", t.title()),
-            ];
-            for (i, e) in app.lost_reasons.iter().enumerate() {
-                let sel = i == *reason;
-                let style = if sel && !in_note {
-                    t.selected()
-                } else {
-                    Default::default()
-                };
-                lines.push(Line::styled(
-                    format!("{} {}", if sel { ">" } else { " " }, app.reason_label(e)),
-                    style,
-                ));
-            }
-            let cursor = if *in_note { "▏" } else { "" };
-            lines.push(Line::from(vec![
-                Span::styled(
-                    "Note (optional) ",
-                    if *in_note { t.title() } else { t.dim() },
-                ),
-                Span::raw(format!("{note}{cursor}")),
-            ]));
-            if let Some(e) = error {
-                lines.push(Line::styled(e.as_str(), t.alert()));
-            }
-            lines.push(Line::styled("⏎ confirm · Tab note · Esc cancel", t.dim()));
-            f.render_widget(
-                Paragraph::new(lines).block(
-                    Block::bordered()
-                        .title(" Lose deal ")
-                        .border_style(t.alert()),
-                ),
-                r,
-            );
-        }
-        Dialog::Conflict {
-            attempted,
-            changes,
-            at,
-            retry,
-            ..
-        } => {
-            let r = popup(f, f.area(), 60, changes.len() as u16 + 8);
-            let when = at
-                .as_deref()
-                .map(|a| format!(" at {a}"))
-                .unwrap_or_default();
-            let mut lines = vec![Line::raw(format!("Someone else changed this deal{when}:"))];
-            for (field, mine, now) in changes {
-                lines.push(Line::raw(format!("  {field:<7} {mine} → {now}")));
-            }
-            lines.push(Line::raw(format!("Your “{attempted}” was not applied.")));
-            lines.push(Line::raw(""));
-            let f_key = if retry.is_some() {
-                "  f apply to the new version"
-            } else {
-                ""
-            };
-            lines.push(Line::styled(format!("r reload{f_key}  Esc close"), t.dim()));
-            f.render_widget(
-                Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-                    Block::bordered()
-                        .title(" Conflict ")
-                        .border_style(t.alert()),
-                ),
-                r,
-            );
-        }
-        Dialog::Palette { input, selected } => {
-            let matches = palette::matches(app, input);
-            let area = f.area();
-            let h = (matches.len() as u16 + 3)
-                .min(area.height.saturating_sub(2))
-                .max(4);
-            let r = popup_at(f, area, 50, h, Some(2));
-            let mut lines = vec![Line::from(vec![
-                Span::styled(": ", t.key()),
-                Span::raw(format!("{input}▏")),
-            ])];
-            for (i, (label, _)) in matches.iter().enumerate() {
-                let style = if i == *selected {
-                    t.selected()
-                } else {
-                    Default::default()
-                };
-                lines.push(Line::styled(format!("  {label}"), style));
-            }
-            f.render_widget(
-                Paragraph::new(lines).block(Block::bordered().title(" Jump to ")),
-                r,
-            );
-        }
+        Dialog::Lose { .. } => lose_box(app, d, f, t),
+        Dialog::Conflict { .. } => conflict_box(d, f, t),
+        Dialog::Palette { input, selected } => palette_box(app, input, *selected, f, t),
         Dialog::Form(form) => form_box(form, f, t),
     }
+}
+
+/// Losing a deal: the reason to pick and an optional note.
+fn lose_box(app: &App, d: &Dialog, f: &mut Frame, t: Theme) {
+    let Dialog::Lose {
+        title,
+        reason,
+        note,
+        in_note,
+        error,
+        ..
+    } = d
+    else {
+        return;
+    };
+    let h = (app.lost_reasons.len() as u16 + 7).min(f.area().height);
+    let r = popup(f, f.area(), 52, h);
+    let mut lines = vec![
+        Line::styled(fmt::fit(title, 48), t.dim()),
+        Line::styled("Reason", t.title()),
+    ];
+    for (i, e) in app.lost_reasons.iter().enumerate() {
+        let sel = i == *reason;
+        let style = if sel && !in_note {
+            t.selected()
+        } else {
+            Default::default()
+        };
+        lines.push(Line::styled(
+            format!("{} {}", if sel { ">" } else { " " }, app.reason_label(e)),
+            style,
+        ));
+    }
+    let cursor = if *in_note { "▏" } else { "" };
+    lines.push(Line::from(vec![
+        Span::styled(
+            "Note (optional) ",
+            if *in_note { t.title() } else { t.dim() },
+        ),
+        Span::raw(format!("{note}{cursor}")),
+    ]));
+    if let Some(e) = error {
+        lines.push(Line::styled(e.as_str(), t.alert()));
+    }
+    lines.push(Line::styled("⏎ confirm · Tab note · Esc cancel", t.dim()));
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::bordered()
+                .title(" Lose deal ")
+                .border_style(t.alert()),
+        ),
+        r,
+    );
+}
+
+/// A change lost to someone else's: what changed, and reload or apply again.
+fn conflict_box(d: &Dialog, f: &mut Frame, t: Theme) {
+    let Dialog::Conflict {
+        attempted,
+        changes,
+        at,
+        retry,
+        ..
+    } = d
+    else {
+        return;
+    };
+    let r = popup(f, f.area(), 60, changes.len() as u16 + 8);
+    let when = at
+        .as_deref()
+        .map(|a| format!(" at {a}"))
+        .unwrap_or_default();
+    let mut lines = vec![Line::raw(format!("Someone else changed this deal{when}:"))];
+    for (field, mine, now) in changes {
+        lines.push(Line::raw(format!("  {field:<7} {mine} → {now}")));
+    }
+    lines.push(Line::raw(format!("Your “{attempted}” was not applied.")));
+    lines.push(Line::raw(""));
+    let f_key = if retry.is_some() {
+        "  f apply to the new version"
+    } else {
+        ""
+    };
+    lines.push(Line::styled(format!("r reload{f_key}  Esc close"), t.dim()));
+    f.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::bordered()
+                .title(" Conflict ")
+                .border_style(t.alert()),
+        ),
+        r,
+    );
+}
+
+/// The command palette: what was typed and the matching places to jump to.
+fn palette_box(app: &App, input: &str, selected: usize, f: &mut Frame, t: Theme) {
+    let matches = palette::matches(app, input);
+    let area = f.area();
+    let h = (matches.len() as u16 + 3)
+        .min(area.height.saturating_sub(2))
+        .max(4);
+    let r = popup_at(f, area, 50, h, Some(2));
+    let mut lines = vec![Line::from(vec![
+        Span::styled(": ", t.key()),
+        Span::raw(format!("{input}▏")),
+    ])];
+    for (i, (label, _)) in matches.iter().enumerate() {
+        let style = if i == selected {
+            t.selected()
+        } else {
+            Default::default()
+        };
+        lines.push(Line::styled(format!("  {label}"), style));
+    }
+    f.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" Jump to ")),
+        r,
+    );
 }
 
 fn help(f: &mut Frame, t: Theme) {
