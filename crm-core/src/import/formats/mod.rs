@@ -5,6 +5,7 @@
 //! headers a file has most of; [`cells`] turns one record into `(column, field, value)`
 //! triples with the format's value quirks handled (see [`quirks`]).
 
+pub mod companies;
 mod espocrm;
 mod generic;
 mod google;

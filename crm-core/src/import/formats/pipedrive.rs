@@ -1,5 +1,6 @@
 //! Pipedrive person exports: every column prefixed `Person - `, order varying.
 
+use super::companies::CompanyField;
 use crate::import::contacts::Field;
 
 /// Every person column the CRM keeps; these also identify the format.
@@ -50,6 +51,44 @@ pub(super) const SIGNATURE: &[&str] = &[
     "personlabels",
     "personnotes",
     "personpersoncreated",
+];
+
+/// Headers that identify a Pipedrive organization export (normalised keys).
+pub(super) const COMPANY_SIGNATURE: &[&str] = &[
+    "organizationid",
+    "organizationname",
+    "organizationowner",
+    "organizationaddress",
+    "organizationlabels",
+    "organizationlabel",
+    "organizationpeople",
+    "organizationorganizationcreated",
+    "organizationcitytownvillagelocalityofaddress",
+];
+
+/// Every organization column the CRM keeps (`Organization - ...`).
+pub(super) const COMPANY_TABLE: &[(&str, CompanyField)] = &[
+    ("organizationid", CompanyField::ExternalId),
+    ("organizationname", CompanyField::Name),
+    ("organizationowner", CompanyField::Owner),
+    ("organizationlabels", CompanyField::Tags),
+    ("organizationlabel", CompanyField::Tags),
+    ("organizationnotes", CompanyField::Notes),
+    ("organizationwebsite", CompanyField::Website),
+    ("organizationlinkedinprofile", CompanyField::LinkedIn),
+    ("organizationindustry", CompanyField::Industry),
+    ("organizationnumberofemployees", CompanyField::Employees),
+    ("organizationstreetroadnameofaddress", CompanyField::Street),
+    ("organizationhousenumberofaddress", CompanyField::HouseNumber),
+    ("organizationzippostalcodeofaddress", CompanyField::PostalCode),
+    ("organizationcitytownvillagelocalityofaddress", CompanyField::City),
+    ("organizationcountryofaddress", CompanyField::Country),
+    ("organizationaddress", CompanyField::Ignore),
+    ("organizationpeople", CompanyField::Ignore),
+    ("organizationorganizationcreated", CompanyField::Ignore),
+    ("organizationupdatetime", CompanyField::Ignore),
+    ("organizationvisibleto", CompanyField::Ignore),
+    ("organizationstateregionofaddress", CompanyField::Ignore),
 ];
 
 #[cfg(test)]
