@@ -12,6 +12,7 @@ use std::io::{Read, Write};
 use serde_json::{Map, Value, json};
 
 use super::formats::Format;
+use super::lines::LineCounter;
 use super::formats::companies::{self, CompanyField};
 use super::source::{Source, field_text};
 use super::{
@@ -147,7 +148,7 @@ pub async fn import_records<'a, R: Read + Send>(
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(&mut source);
+        .from_reader(LineCounter::new(&mut source));
     let mut header = csv::ByteRecord::new();
     if !reader
         .read_byte_record(&mut header)
@@ -301,7 +302,8 @@ pub async fn import_records<'a, R: Read + Send>(
                     break;
                 }
                 Err(e) => {
-                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    let byte = e.position().map(|p| p.byte());
+                    let line = byte.map_or(0, |b| reader.get_mut().line_at(b));
                     summary.rows += 1;
                     summary.failed += 1;
                     summary.errors.push(RowError {
@@ -313,7 +315,9 @@ pub async fn import_records<'a, R: Read + Send>(
                     break;
                 }
             }
-            let line = rec.position().map(|p| p.line()).unwrap_or(0);
+            // The physical line where the record starts (CRLF and quoted newlines counted).
+            let byte = rec.position().map(|p| p.byte()).unwrap_or(0);
+            let line = reader.get_mut().line_at(byte);
             if rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
                 continue;
             }
@@ -454,7 +458,7 @@ pub async fn import_records<'a, R: Read + Send>(
         }
         progress(Progress {
             rows: summary.rows,
-            bytes: reader.get_ref().bytes_read(),
+            bytes: reader.get_ref().inner().bytes_read(),
         });
     }
     drop(reader);
@@ -515,7 +519,6 @@ fn company_roles(
     opts: &ImportOptions,
 ) -> Result<Vec<Option<CompanyField>>> {
     let mut roles = Vec::with_capacity(headers.len());
-    let mut seen = HashSet::new();
     for h in headers {
         let mapped = opts
             .mappings
@@ -534,8 +537,8 @@ fn company_roles(
             ),
             None => format.company_role(h),
         };
-        // A field that takes one value: the first column holding it wins in the mapping.
-        let role = role.filter(|r| r.accumulates() || seen.insert(*r));
+        // Several columns may hold one field: values add up where the field takes several,
+        // else the first non-empty one wins (see `companies::read`).
         roles.push(role);
     }
     Ok(roles)
@@ -707,13 +710,20 @@ async fn settle_format_values(
         .unwrap_or_else(|| tx.default_region().to_string());
     if let Some(Value::Array(phones)) = values.get_mut("phones") {
         let mut unreadable = Vec::new();
-        phones.retain(|p| {
+        // Read here in the company's country (the store would read national numbers in
+        // the organization's region).
+        phones.retain_mut(|p| {
             let n = p.get("number").and_then(Value::as_str).unwrap_or_default();
-            let ok = crate::domain::Phone::parse(n, &region).is_ok();
-            if !ok {
-                unreadable.push(n.to_string());
+            match crate::domain::Phone::parse(n, &region) {
+                Ok(phone) => {
+                    p["number"] = json!(phone.e164());
+                    true
+                }
+                Err(_) => {
+                    unreadable.push(n.to_string());
+                    false
+                }
             }
-            ok
         });
         if !unreadable.is_empty() {
             custom.insert("phones_unreadable".into(), json!(unreadable.join("; ")));

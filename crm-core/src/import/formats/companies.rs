@@ -151,26 +151,6 @@ impl CompanyField {
         CompanyField::ALL.iter().copied().find(|f| f.name() == n)
     }
 
-    /// Whether several columns (or several values in one cell) add up (and `ignore`, which
-    /// many columns may be).
-    pub fn accumulates(self) -> bool {
-        matches!(
-            self,
-            CompanyField::Email
-                | CompanyField::EmailOther
-                | CompanyField::Phone
-                | CompanyField::Mobile
-                | CompanyField::Fax
-                | CompanyField::PhoneOther
-                | CompanyField::Tags
-                | CompanyField::Notes
-                | CompanyField::Street
-                | CompanyField::DeliveryStreet
-                | CompanyField::HouseNumber
-                | CompanyField::Ignore
-        )
-    }
-
     /// How a multi-value cell of this field is split (as the contact field of that kind).
     fn split_as(self) -> Option<Field> {
         match self {
