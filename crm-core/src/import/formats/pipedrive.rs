@@ -25,7 +25,6 @@ pub(super) const TABLE: &[(&str, Field)] = &[
     ("personnotes", Field::Notes),
     ("personowner", Field::Owner),
     ("personstreetroadnameofpostaladdress", Field::Street),
-    ("personhousenumberofpostaladdress", Field::Street),
     ("personcitytownvillagelocalityofpostaladdress", Field::City),
     ("personzippostalcodeofpostaladdress", Field::PostalCode),
     ("personcountryofpostaladdress", Field::Country),
@@ -35,6 +34,9 @@ pub(super) const TABLE: &[(&str, Field)] = &[
     ("personpostaladdress", Field::Ignore),
     ("personvisibleto", Field::Ignore),
 ];
+
+/// The house number of the postal address, a column of its own: joined to the street.
+pub(super) const HOUSE_NUMBER: &[&str] = &["personhousenumberofpostaladdress"];
 
 /// Headers that identify the format (normalised keys).
 pub(super) const SIGNATURE: &[&str] = &[
