@@ -210,7 +210,6 @@ const STRONG: &[&str] = &[
     "billingzippostalcode",
     "billingstateprovince",
     "organizationid",
-    "organizationname",
     "domainnameprimarylinkurl",
     "addressaddressstreet1",
     "billingaddressstreet",
@@ -483,5 +482,73 @@ mod tests {
                    {"number": "+49 30 2", "kind": "office", "primary": true}])
         );
         assert_eq!(val(&r, "employees"), Some("1200"));
+    }
+}
+
+#[cfg(test)]
+mod layouts {
+    //! The company layouts without a fixture file of their own in the integration tests.
+    use super::test_support::*;
+    use super::*;
+
+    #[test]
+    fn hubspot_default_company_view() {
+        let text = "\"Record ID\",\"Company name\",\"Company owner\",\"Create Date\",\"Phone Number\",\"Last Activity Date\",\"City\",\"Country/Region\",\"Industry\"\n\
+\"1001\",\"Beispiel GmbH\",\"Olivia Owner\",\"2024-01-02 10:00\",\"+49 30 1234567\",\"\",\"Berlin\",\"Germany\",\"COMPUTER_SOFTWARE\"\n";
+        let (format, rows) = read_companies(text, b',');
+        assert_eq!(format, Format::Hubspot);
+        let r = &rows[0];
+        assert_eq!(r.external_id.as_deref(), Some("1001"));
+        assert_eq!(val(r, "name"), Some("Beispiel GmbH"));
+        assert_eq!(val(r, "billing_city"), Some("Berlin"));
+        assert_eq!(val(r, "billing_country"), Some("Germany"));
+        assert_eq!(val(r, "industry"), Some("COMPUTER_SOFTWARE"));
+        assert_eq!(r.owner.as_deref(), Some("Olivia Owner"));
+        assert_eq!(r.values["phones"][0]["number"], "+49 30 1234567");
+    }
+
+    #[test]
+    fn salesforce_account_report() {
+        let text = "\"Account Name\",\"Account Owner\",\"Type\",\"Industry\",\"Billing Street\",\"Billing City\",\"Billing State/Province\",\"Billing Zip/Postal Code\",\"Billing Country\",\"Phone\",\"Website\",\"Employees\",\"Account ID\"\n\
+\"Beispiel GmbH\",\"Olivia Owner\",\"Customer\",\"Manufacturing\",\"Hauptstraße 1\",\"Berlin\",\"BE\",\"10115\",\"Germany\",\"030 1234567\",\"www.beispiel.de\",\"250\",\"0015g00000XyZ\"\n";
+        let (format, rows) = read_companies(text, b',');
+        assert_eq!(format, Format::Salesforce);
+        let r = &rows[0];
+        assert_eq!(r.external_id.as_deref(), Some("0015g00000XyZ"));
+        assert_eq!(val(r, "billing_postal_code"), Some("10115"));
+        assert_eq!(val(r, "billing_street"), Some("Hauptstraße 1"));
+        assert_eq!(val(r, "website"), Some("www.beispiel.de"));
+        assert_eq!(val(r, "account_type"), Some("Customer"));
+        assert_eq!(val(r, "employees"), Some("250"));
+    }
+
+    #[test]
+    fn google_rows_name_their_organization() {
+        let text = "First Name,Last Name,Organization Name,Organization Title,E-mail 1 - Label,E-mail 1 - Value\n\
+Anna,Albers,Beispiel GmbH,Einkauf,* Work,anna@beispiel.de\n\
+Ben,Braun,,,* Work,ben@example.org\n";
+        let (format, rows) = read_companies(text, b',');
+        assert_eq!(format, Format::Google);
+        assert_eq!(val(&rows[0], "name"), Some("Beispiel GmbH"));
+        assert!(
+            rows[0].values.get("email").is_none(),
+            "the person's address is not the company's"
+        );
+        assert!(rows[1].values.get("name").is_none(), "no company on this row");
+    }
+
+    #[test]
+    fn espocrm_json_arrays_and_formula_guards() {
+        let text = "id,name,website,emailAddress,phoneNumber,billingAddressCity,assignedUserName,emailAddressData\n\
+64f0a1b2c3d4e5f01,Beispiel GmbH,beispiel.de,info@beispiel.de,'+49 30 1234567,Berlin,Olivia Owner,\"[{\"\"emailAddress\"\":\"\"info@beispiel.de\"\"},{\"\"emailAddress\"\":\"\"einkauf@beispiel.de\"\"}]\"\n";
+        let (format, rows) = read_companies(text, b',');
+        assert_eq!(format, Format::Espocrm);
+        let r = &rows[0];
+        assert_eq!(val(r, "email"), Some("info@beispiel.de"));
+        assert_eq!(
+            r.values["emails"],
+            json!([{"email": "einkauf@beispiel.de", "kind": "work"}])
+        );
+        assert_eq!(r.values["phones"][0]["number"], "+49 30 1234567");
     }
 }
