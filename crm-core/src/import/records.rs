@@ -12,8 +12,8 @@ use std::io::{Read, Write};
 use serde_json::{Map, Value, json};
 
 use super::formats::Format;
-use super::lines::LineCounter;
 use super::formats::companies::{self, CompanyField};
+use super::lines::LineCounter;
 use super::source::{Source, field_text};
 use super::{
     ImportOptions, ImportSummary, MappingEntry, OnDuplicate, Progress, RowChange, RowError,
@@ -201,7 +201,10 @@ pub async fn import_records<'a, R: Read + Send>(
     if let Some(roles) = &company_roles {
         fields = roles
             .iter()
-            .map(|r| r.filter(|f| *f != CompanyField::Ignore).map(CompanyField::name))
+            .map(|r| {
+                r.filter(|f| *f != CompanyField::Ignore)
+                    .map(CompanyField::name)
+            })
             .collect();
     }
     if !fields.contains(&Some(required)) {
@@ -683,7 +686,11 @@ async fn settle_format_values(
         ("industry", ListKind::Industry),
         ("account_type", ListKind::AccountType),
     ] {
-        let Some(v) = values.get(field).and_then(Value::as_str).map(str::to_string) else {
+        let Some(v) = values
+            .get(field)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        else {
             continue;
         };
         let known = match list::find(tx, kind, &v).await {
@@ -742,7 +749,10 @@ async fn settle_format_values(
         }
     }
     let mut bad_emails = Vec::new();
-    if let Some(e) = values.get("email").and_then(Value::as_str).map(str::to_string)
+    if let Some(e) = values
+        .get("email")
+        .and_then(Value::as_str)
+        .map(str::to_string)
         && crate::domain::Email::parse(&e).is_err()
     {
         values.remove("email");

@@ -79,7 +79,9 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 fn has_warning(s: &ImportSummary, line: u64, field: &str) -> bool {
-    s.warnings.iter().any(|w| w.line == line && w.field == field)
+    s.warnings
+        .iter()
+        .any(|w| w.line == line && w.field == field)
 }
 
 #[tokio::test]
@@ -108,14 +110,20 @@ async fn hubspot_company_export() {
     );
     assert_eq!(c["phones"], "office:+49301234567");
     assert_eq!(c["size"], "large", "1,200 employees");
-    assert_eq!(c["account_type"], "prospect", "PROSPECT is the key in any case");
+    assert_eq!(
+        c["account_type"], "prospect",
+        "PROSPECT is the key in any case"
+    );
     assert_eq!(c["industry"], serde_json::Value::Null);
     assert_eq!(c["custom"]["industry"], "COMPUTER_SOFTWARE");
     assert!(has_warning(&s, 2, "industry"), "{:?}", s.warnings);
     assert_eq!(c["owner"], "olivia@crm.test");
     assert_eq!(c["note"], "Kunde seit 2019.\nRahmenvertrag bis 2027.");
     let m = company(&db, "Muster AG").await;
-    assert_eq!(m["phones"], "office:+41446681800", "read in the company's country");
+    assert_eq!(
+        m["phones"], "office:+41446681800",
+        "read in the company's country"
+    );
     assert_eq!(m["account_type"], "partner");
     // The note of the first row spans two lines: the second record starts on line 4.
     assert!(has_warning(&s, 4, "owner"), "{:?}", s.warnings);
@@ -226,7 +234,10 @@ async fn espocrm_accounts() {
     assert_eq!(c["owner"], "olivia@crm.test");
     assert_eq!(c["account_type"], "customer");
     let m = company(&db, "Muster AG").await;
-    assert_eq!(m["phones"], "office:+41446681800", "the '+ formula guard undone");
+    assert_eq!(
+        m["phones"], "office:+41446681800",
+        "the '+ formula guard undone"
+    );
 }
 
 #[tokio::test]
@@ -255,7 +266,10 @@ async fn lexware_company_contacts() {
     assert_eq!(c["email"], "info@beispiel.de");
     assert_eq!(c["note"], "Zahlt per Lastschrift");
     let m = company(&db, "Muster AG").await;
-    assert_eq!((&m["vat_id"], &m["country"]), (&"CHE116281710".into(), &"CH".into()));
+    assert_eq!(
+        (&m["vat_id"], &m["country"]),
+        (&"CHE116281710".into(), &"CH".into())
+    );
 }
 
 #[tokio::test]
@@ -366,7 +380,11 @@ async fn contacts_before_and_after_find_their_companies() {
     let b = company(&db, "Beispiel GmbH").await;
     assert_eq!(
         (&b["external"], &b["domain"], &b["city"]),
-        (&"hubspot:1001".into(), &"beispiel.de".into(), &"Berlin".into())
+        (
+            &"hubspot:1001".into(),
+            &"beispiel.de".into(),
+            &"Berlin".into()
+        )
     );
     // Contacts after: by the company's record id, and by the domain of the e-mail.
     let later = "Record ID,First Name,Last Name,Email,Primary Associated Company ID\n\

@@ -334,9 +334,7 @@ pub fn read(
                 out.external_id.get_or_insert_with(|| v.to_string());
             }
             CompanyField::LinkedIn => {
-                out.custom
-                    .entry("linkedin_url")
-                    .or_insert_with(|| json!(v));
+                out.custom.entry("linkedin_url").or_insert_with(|| json!(v));
             }
             CompanyField::Employees => {
                 // `1,200`, `1.200`, `1 200` and `1'200` are a head count.
@@ -534,7 +532,10 @@ Ben,Braun,,,* Work,ben@example.org\n";
             rows[0].values.get("email").is_none(),
             "the person's address is not the company's"
         );
-        assert!(rows[1].values.get("name").is_none(), "no company on this row");
+        assert!(
+            rows[1].values.get("name").is_none(),
+            "no company on this row"
+        );
     }
 
     #[test]

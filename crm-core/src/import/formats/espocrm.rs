@@ -93,7 +93,10 @@ pub(super) const COMPANY_TABLE: &[(&str, CompanyField)] = &[
     ("billingaddresscountry", CompanyField::Country),
     ("shippingaddressstreet", CompanyField::DeliveryStreet),
     ("shippingaddresscity", CompanyField::DeliveryCity),
-    ("shippingaddresspostalcode", CompanyField::DeliveryPostalCode),
+    (
+        "shippingaddresspostalcode",
+        CompanyField::DeliveryPostalCode,
+    ),
     ("shippingaddresscountry", CompanyField::DeliveryCountry),
     ("description", CompanyField::Notes),
     ("assignedusername", CompanyField::Owner),

@@ -5,8 +5,8 @@
 
 use std::collections::HashMap;
 
-use super::{GroupKind, Part, Role};
 use super::companies::CompanyField;
+use super::{GroupKind, Part, Role};
 use crate::import::contacts::Field;
 use crate::import::source::field_text;
 

@@ -81,9 +81,18 @@ pub(super) const COMPANY_TABLE: &[(&str, CompanyField)] = &[
     ("organizationindustry", CompanyField::Industry),
     ("organizationnumberofemployees", CompanyField::Employees),
     ("organizationstreetroadnameofaddress", CompanyField::Street),
-    ("organizationhousenumberofaddress", CompanyField::HouseNumber),
-    ("organizationzippostalcodeofaddress", CompanyField::PostalCode),
-    ("organizationcitytownvillagelocalityofaddress", CompanyField::City),
+    (
+        "organizationhousenumberofaddress",
+        CompanyField::HouseNumber,
+    ),
+    (
+        "organizationzippostalcodeofaddress",
+        CompanyField::PostalCode,
+    ),
+    (
+        "organizationcitytownvillagelocalityofaddress",
+        CompanyField::City,
+    ),
     ("organizationcountryofaddress", CompanyField::Country),
     ("organizationaddress", CompanyField::Ignore),
     ("organizationpeople", CompanyField::Ignore),
