@@ -213,11 +213,15 @@ pub async fn import_records<'a, R: Read + Send>(
             format!("no {required} column found; name it or use --map COLUMN={required}"),
         ));
     }
+    // Columns the format knows and drops on purpose (`ignore`) are not unknown.
     let unknown: Vec<String> = headers
         .iter()
-        .zip(&fields)
-        .filter(|(_, f)| f.is_none())
-        .map(|(h, _)| h.clone())
+        .enumerate()
+        .filter(|(i, _)| match &company_roles {
+            Some(roles) => roles.get(*i).copied().flatten().is_none(),
+            None => fields.get(*i).copied().flatten().is_none(),
+        })
+        .map(|(_, h)| h.clone())
         .collect();
     let run = ImportRunId::new();
     let mut summary = ImportSummary {

@@ -188,6 +188,11 @@ async fn pipedrive_organizations() {
             .iter()
             .any(|m| m.column == "Organization - Name" && m.field == "name")
     );
+    assert!(
+        s.unknown_columns.is_empty(),
+        "every column of the published layout is known: {:?}",
+        s.unknown_columns
+    );
 }
 
 #[tokio::test]
