@@ -100,11 +100,13 @@ impl Format {
             Format::Google => "Google Contacts CSV (current and older layout)",
             Format::Vcard => "vCard files (.vcf 2.1/3.0/4.0: Apple Contacts, Outlook, Google)",
             Format::Hubspot => "HubSpot contact and company exports",
-            Format::Salesforce => "Salesforce reports and Data Loader files",
+            Format::Salesforce => {
+                "Salesforce reports and Data Loader files (contacts and accounts)"
+            }
             Format::Pipedrive => "Pipedrive person and organization exports",
-            Format::Twenty => "Twenty exports (`Name / First Name` headers)",
-            Format::Espocrm => "EspoCRM exports (attribute names)",
-            Format::Lexware => "Lexware Office contact exports",
+            Format::Twenty => "Twenty people and company exports (`Label / Subfield` headers)",
+            Format::Espocrm => "EspoCRM contact and account exports (attribute names)",
+            Format::Lexware => "Lexware Office contact exports (people and companies)",
             Format::Generic => "any CSV with English or German column names",
         }
     }
