@@ -16,7 +16,9 @@ use crate::output;
 pub enum ImportKind {
     /// People, with their company (linked or created), e-mails, phones and tags.
     Contacts,
-    /// Companies (deduplicated by VAT id, then domain, then name).
+    /// Companies: also the company exports of HubSpot, Salesforce, Pipedrive, Twenty and
+    /// EspoCRM and the company rows of Lexware, Outlook and Google exports. Matched by source
+    /// id, then VAT id, domain, name; contacts imported before are linked to them.
     Companies,
     /// Deals, linked to pipeline/stage, company and contact by name, id or e-mail.
     Deals,
@@ -36,8 +38,11 @@ pub enum DuplicateMode {
 
 /// Import a CSV or vCard file (or `-` for stdin). The exports of Outlook, Google Contacts,
 /// HubSpot, Salesforce, Pipedrive, Twenty, EspoCRM and Lexware Office and vCard files are
-/// recognised by their headers (`crm import formats`); other files by English or German
-/// column names (Vorname, Nachname, E-Mail, Firma, Telefon, Mobil, Straße, PLZ, Ort, ...).
+/// recognised by their headers (`crm import formats`), for contacts and for companies
+/// (HubSpot companies, Salesforce accounts, Pipedrive organizations, ...); other files by
+/// English or German column names (Vorname, Nachname, E-Mail, Firma, Telefon, Mobil,
+/// Straße, PLZ, Ort, ...). Contacts and companies imported in either order find each
+/// other by company name, the company's source id or the domain of the e-mail address.
 /// UTF-8 (with or without BOM) and Windows-1252 are detected, and so is the delimiter.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
@@ -286,6 +291,12 @@ fn report(ctx: &Ctx, s: &ImportSummary) -> Result<()> {
             );
             if let Some(f) = s.format {
                 text.push_str(&format!("\nread as: {}", f.name()));
+            }
+            if s.contacts_linked > 0 {
+                text.push_str(&format!(
+                    "\n{} contacts imported before {verb} linked to their company",
+                    s.contacts_linked
+                ));
             }
             if s.dry_run && !s.mapping.is_empty() {
                 text.push_str("\nmapping (column -> field):");

@@ -172,3 +172,84 @@ async fn vcard_round_trip_into_an_empty_organization() {
     let b = vcards(&second, &tmp("second.vcf"));
     assert_eq!(a, b);
 }
+
+fn company_fixture(name: &str) -> String {
+    format!(
+        "{}/../crm-core/tests/fixtures/companies/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[tokio::test]
+async fn company_exports_import_without_a_mapping_and_link_earlier_contacts() {
+    let db = TestDb::new().await;
+    init(&db, "Firmen AG");
+    let people = tmp("people.csv");
+    std::fs::write(
+        &people,
+        "Person - ID,Person - Name,Person - Organization,Person - Email - Work\n\
+         1,Anna Albers,,anna@beispiel.de\n",
+    )
+    .unwrap();
+    let s = crm(&db, &["import", "contacts", people.to_str().unwrap()])
+        .expect(0)
+        .json();
+    assert_eq!(s["format"], "pipedrive", "{s}");
+    let file = company_fixture("pipedrive-organizations.csv");
+    let dry = crm_with(
+        Some(&db),
+        &[
+            "--format",
+            "table",
+            "import",
+            "companies",
+            &file,
+            "--dry-run",
+        ],
+        "",
+        &[],
+    )
+    .expect(0);
+    assert!(dry.stdout.contains("read as: pipedrive"), "{}", dry.stdout);
+    assert!(
+        dry.stdout
+            .contains("Organization - City/town/village/locality of Address -> billing_city"),
+        "{}",
+        dry.stdout
+    );
+    let s = crm(&db, &["import", "companies", &file]).expect(0).json();
+    assert_eq!(
+        (s["format"].as_str(), s["created"].as_u64()),
+        (Some("pipedrive"), Some(2)),
+        "{s}"
+    );
+    // Pipedrive's organizations have no domain: Anna's address cannot place her. A HubSpot
+    // export of the same companies has it; with `--on-duplicate update` it is filled in.
+    assert_eq!(s["contacts_linked"], 0, "{s}");
+    let s = crm(
+        &db,
+        &[
+            "import",
+            "companies",
+            &company_fixture("hubspot-companies.csv"),
+            "--on-duplicate",
+            "update",
+        ],
+    )
+    .expect(0)
+    .json();
+    assert_eq!(
+        (
+            s["format"].as_str(),
+            s["created"].as_u64(),
+            s["updated"].as_u64(),
+            s["contacts_linked"].as_u64()
+        ),
+        (Some("hubspot"), Some(0), Some(2), Some(1)),
+        "the same companies, recognised by name; Anna linked by her e-mail domain: {s}"
+    );
+    let anna = crm(&db, &["contact", "show", "anna@beispiel.de"])
+        .expect(0)
+        .json();
+    assert_eq!(anna["company"], "Beispiel GmbH", "{anna}");
+}

@@ -92,6 +92,9 @@ pub enum Field {
     Owner,
     /// The record's id in the system it comes from (recognises a second import).
     ExternalId,
+    /// The id the contact's company has in the system it comes from (links the contact to
+    /// the company imported from there, before or after).
+    CompanyId,
     /// The calling code of the primary phone (`+49`), when the number is national.
     CallingCode,
     /// Known to the detected format and deliberately not kept (e-mail type, display name).
@@ -136,6 +139,7 @@ impl Field {
             Field::Notes => "notes",
             Field::Owner => "owner",
             Field::ExternalId => "external_id",
+            Field::CompanyId => "company_external_id",
             Field::CallingCode => "phone_calling_code",
             Field::Ignore => "ignore",
         }
@@ -176,6 +180,7 @@ impl Field {
         Field::Notes,
         Field::Owner,
         Field::ExternalId,
+        Field::CompanyId,
         Field::CallingCode,
         Field::Ignore,
     ];
@@ -598,6 +603,10 @@ fn parse_row(
             Field::ExternalId => {
                 row.extra.external_system = Some(cols.format.name().to_string());
                 row.extra.external_id = Some(v.to_string());
+            }
+            Field::CompanyId => {
+                row.extra.company_external_system = Some(cols.format.name().to_string());
+                row.extra.company_external_id = Some(v.to_string());
             }
             Field::Ignore => {}
         }
@@ -1316,7 +1325,7 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
 }
 
 /// Active users by normalised e-mail and by folded full name, for owner columns.
-async fn owner_keys(tx: &mut Tx) -> Result<HashMap<String, Uuid>> {
+pub(crate) async fn owner_keys(tx: &mut Tx) -> Result<HashMap<String, Uuid>> {
     let rows: Vec<(Uuid, String, String, String)> = sqlx::query_as(
         "select id, email_norm, first_name, last_name from users where org_id = $1 and active",
     )
@@ -1559,6 +1568,8 @@ async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Result<Outcome> 
         let update = sh.opts.on_duplicate == OnDuplicate::Update;
         super::extras::apply(&mut tx, update, run, actor).await?;
     }
+    // New contacts without a company: the one company whose domain their e-mail has.
+    super::links::contacts_by_domain(&mut tx).await?;
     let new_rows = batch.rows as u64 - existing.len() as u64;
     out.created += created as u64;
     // Rows a concurrent writer created in the meantime were not inserted: skipped.

@@ -64,6 +64,10 @@ pub(crate) struct Extra {
     pub external_system: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company_external_system: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company_external_id: Option<String>,
 }
 
 impl Extra {
@@ -104,7 +108,8 @@ impl Extra {
             && self.phones.is_empty()
             && self.note.is_none()
             && self.owner.is_none()
-            && self.external_id.is_none();
+            && self.external_id.is_none()
+            && self.company_external_id.is_none();
         if empty {
             None
         } else {
@@ -156,7 +161,9 @@ pub(crate) async fn apply(
             home_city = coalesce(s.extras->>'home_city', c.home_city), \
             home_country = coalesce(s.extras->>'home_country', c.home_country), \
             external_system = coalesce(c.external_system, s.extras->>'external_system'), \
-            external_id = coalesce(c.external_id, s.extras->>'external_id') \
+            external_id = coalesce(c.external_id, s.extras->>'external_id'), \
+            company_external_system = coalesce(s.extras->>'company_external_system', c.company_external_system), \
+            company_external_id = coalesce(s.extras->>'company_external_id', c.company_external_id) \
          from import_stage s where {TARGET}"
     )))
     .bind(org)
@@ -198,6 +205,21 @@ pub(crate) async fn apply(
          where s.extras ? 'note' and not exists (select 1 from activities a \
              where a.org_id = $1 and a.contact_id = c.id and a.kind = 'note' \
                and a.deleted_at is null and a.body = s.extras->>'note')"
+    )))
+    .bind(org)
+    .bind(update)
+    .bind(run)
+    .execute(tx.conn())
+    .await?;
+    // The company named by its source id wins over one found by name: it is the record
+    // the source system linked.
+    sqlx::query(q(format!(
+        "update contacts c set company_id = co.id \
+         from import_stage s join companies co on co.org_id = $1 and co.deleted_at is null \
+              and co.external_system = s.extras->>'company_external_system' \
+              and co.external_id = s.extras->>'company_external_id' \
+         where {TARGET} and s.extras ? 'company_external_id' \
+           and c.company_id is distinct from co.id"
     )))
     .bind(org)
     .bind(update)

@@ -13,6 +13,7 @@ pub mod contacts;
 mod extras;
 pub mod formats;
 pub mod lines;
+mod links;
 pub mod records;
 pub mod source;
 
@@ -140,6 +141,9 @@ pub struct ImportSummary {
     pub failed: u64,
     /// Companies created for a company column.
     pub companies_created: u64,
+    /// Contacts imported earlier that a company import linked to their company (by the
+    /// company's source id or the domain of their e-mail address).
+    pub contacts_linked: u64,
     /// Every rejected row (all of them; the CLI can also write them to a file).
     pub errors: Vec<RowError>,
     /// Problems that failed no row (an owner that names no user, an unreadable further

@@ -11,8 +11,13 @@ use std::io::{Read, Write};
 
 use serde_json::{Map, Value, json};
 
+use super::formats::Format;
+use super::formats::companies::{self, CompanyField};
+use super::lines::LineCounter;
 use super::source::{Source, field_text};
-use super::{ImportOptions, ImportSummary, OnDuplicate, Progress, RowChange, RowError};
+use super::{
+    ImportOptions, ImportSummary, MappingEntry, OnDuplicate, Progress, RowChange, RowError,
+};
 use crate::auth::Permission;
 use crate::domain::{fold_for_search, normalize_name};
 use crate::error::{Error, Result};
@@ -143,7 +148,7 @@ pub async fn import_records<'a, R: Read + Send>(
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(&mut source);
+        .from_reader(LineCounter::new(&mut source));
     let mut header = csv::ByteRecord::new();
     if !reader
         .read_byte_record(&mut header)
@@ -155,9 +160,26 @@ pub async fn import_records<'a, R: Read + Send>(
         .iter()
         .map(|h| field_text(h).trim().to_string())
         .collect();
+    // A company file from another tool is read with that tool's header table.
+    let format = match (kind, opts.from) {
+        (RecordKind::Deals, _) => Format::Generic,
+        (RecordKind::Companies, Some(Format::Vcard)) => {
+            return Err(Error::invalid(
+                "from",
+                "vCard files hold people: import them with `crm import contacts`",
+            ));
+        }
+        (RecordKind::Companies, Some(f)) => f,
+        (RecordKind::Companies, None) => companies::detect(&headers),
+    };
+    let company_roles = if format == Format::Generic {
+        None
+    } else {
+        Some(company_roles(format, &headers, opts)?)
+    };
     let mut fields: Vec<Option<&'static str>> = Vec::with_capacity(headers.len());
     let mut seen_fields = HashSet::new();
-    for h in &headers {
+    for h in headers.iter().filter(|_| company_roles.is_none()) {
         let mapped = opts
             .mappings
             .iter()
@@ -176,17 +198,30 @@ pub async fn import_records<'a, R: Read + Send>(
         RecordKind::Companies => "name",
         RecordKind::Deals => "title",
     };
+    if let Some(roles) = &company_roles {
+        fields = roles
+            .iter()
+            .map(|r| {
+                r.filter(|f| *f != CompanyField::Ignore)
+                    .map(CompanyField::name)
+            })
+            .collect();
+    }
     if !fields.contains(&Some(required)) {
         return Err(Error::invalid(
             "header",
             format!("no {required} column found; name it or use --map COLUMN={required}"),
         ));
     }
+    // Columns the format knows and drops on purpose (`ignore`) are not unknown.
     let unknown: Vec<String> = headers
         .iter()
-        .zip(&fields)
-        .filter(|(_, f)| f.is_none())
-        .map(|(h, _)| h.clone())
+        .enumerate()
+        .filter(|(i, _)| match &company_roles {
+            Some(roles) => roles.get(*i).copied().flatten().is_none(),
+            None => fields.get(*i).copied().flatten().is_none(),
+        })
+        .map(|(_, h)| h.clone())
         .collect();
     let run = ImportRunId::new();
     let mut summary = ImportSummary {
@@ -200,7 +235,36 @@ pub async fn import_records<'a, R: Read + Send>(
             .zip(&fields)
             .filter_map(|(h, f)| f.map(|f| (h.clone(), f.to_string())))
             .collect(),
+        format: (kind == RecordKind::Companies).then_some(format),
+        mapping: match &company_roles {
+            Some(roles) => headers
+                .iter()
+                .zip(roles)
+                .filter_map(|(h, r)| {
+                    r.map(|r| MappingEntry {
+                        column: h.clone(),
+                        field: r.name().to_string(),
+                    })
+                })
+                .collect(),
+            None => headers
+                .iter()
+                .zip(&fields)
+                .filter_map(|(h, f)| {
+                    f.map(|f| MappingEntry {
+                        column: h.clone(),
+                        field: f.to_string(),
+                    })
+                })
+                .collect(),
+        },
         ..ImportSummary::default()
+    };
+    let mut cctx = CompanyCtx {
+        format,
+        users: None,
+        warnings: Vec::new(),
+        touched: Vec::new(),
     };
     if !opts.dry_run {
         scope
@@ -245,7 +309,8 @@ pub async fn import_records<'a, R: Read + Send>(
                     break;
                 }
                 Err(e) => {
-                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    let byte = e.position().map(|p| p.byte());
+                    let line = byte.map_or(0, |b| reader.get_mut().line_at(b));
                     summary.rows += 1;
                     summary.failed += 1;
                     summary.errors.push(RowError {
@@ -257,7 +322,9 @@ pub async fn import_records<'a, R: Read + Send>(
                     break;
                 }
             }
-            let line = rec.position().map(|p| p.line()).unwrap_or(0);
+            // The physical line where the record starts (CRLF and quoted newlines counted).
+            let byte = rec.position().map(|p| p.byte()).unwrap_or(0);
+            let line = reader.get_mut().line_at(byte);
             if rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
                 continue;
             }
@@ -265,7 +332,23 @@ pub async fn import_records<'a, R: Read + Send>(
             in_batch += 1;
             let mut values: Map<String, Value> = Map::new();
             let mut custom = Map::new();
-            for (i, raw) in rec.iter().enumerate() {
+            let mut extra = CompanyExtra::default();
+            if let Some(roles) = &company_roles {
+                let r = companies::read(roles, &headers, &rec, opts.keep_unknown);
+                if !r.values.contains_key("name") {
+                    // A person's row of a contact export (no company on it).
+                    summary.skipped += 1;
+                    continue;
+                }
+                values = r.values;
+                custom = r.custom;
+                extra = CompanyExtra {
+                    external: r.external_id.map(|id| (format.name().to_string(), id)),
+                    notes: r.notes,
+                    owner: r.owner,
+                };
+            }
+            for (i, raw) in rec.iter().enumerate().filter(|_| company_roles.is_none()) {
                 let text = field_text(raw);
                 let v = text.trim();
                 if v.is_empty() {
@@ -286,9 +369,19 @@ pub async fn import_records<'a, R: Read + Send>(
             sqlx::query("savepoint crm_import_row")
                 .execute(tx.conn())
                 .await?;
+            cctx.warnings.clear();
             let outcome = match kind {
                 RecordKind::Companies => {
-                    company_row(&mut tx, values, custom, opts, &mut keys_seen).await
+                    company_row(
+                        &mut tx,
+                        values,
+                        custom,
+                        opts,
+                        &mut keys_seen,
+                        &extra,
+                        &mut cctx,
+                    )
+                    .await
                 }
                 RecordKind::Deals => deal_row(&mut tx, values, custom, opts, &mut keys_seen).await,
             };
@@ -347,7 +440,18 @@ pub async fn import_records<'a, R: Read + Send>(
             sqlx::query("release savepoint crm_import_row")
                 .execute(tx.conn())
                 .await?;
+            for (field, message) in cctx.warnings.drain(..) {
+                summary.warnings.push(RowError {
+                    line,
+                    field,
+                    message,
+                });
+            }
         }
+        // Contacts imported before find the companies of this batch.
+        let touched = std::mem::take(&mut cctx.touched);
+        summary.contacts_linked +=
+            super::links::contacts_to_companies(&mut tx, run, &touched).await?;
         if opts.dry_run {
             tx.rollback().await?;
         } else {
@@ -361,7 +465,7 @@ pub async fn import_records<'a, R: Read + Send>(
         }
         progress(Progress {
             rows: summary.rows,
-            bytes: reader.get_ref().bytes_read(),
+            bytes: reader.get_ref().inner().bytes_read(),
         });
     }
     drop(reader);
@@ -415,12 +519,297 @@ fn duplicate() -> Error {
     Error::Conflict("a matching record already exists".into())
 }
 
+/// The role of every column of a company file from `format`, with `--map` overrides.
+fn company_roles(
+    format: Format,
+    headers: &[String],
+    opts: &ImportOptions,
+) -> Result<Vec<Option<CompanyField>>> {
+    let mut roles = Vec::with_capacity(headers.len());
+    for h in headers {
+        let mapped = opts
+            .mappings
+            .iter()
+            .find(|(c, _)| c.trim().eq_ignore_ascii_case(h.trim()))
+            .map(|(_, f)| f.as_str());
+        let role = match mapped {
+            Some(f) => Some(
+                CompanyField::from_name(f)
+                    .or_else(|| {
+                        field_for(RecordKind::Companies, f).and_then(CompanyField::from_name)
+                    })
+                    .ok_or_else(|| {
+                        Error::invalid("map", format!("unknown field '{f}' for companies"))
+                    })?,
+            ),
+            None => format.company_role(h),
+        };
+        // Several columns may hold one field: values add up where the field takes several,
+        // else the first non-empty one wins (see `companies::read`).
+        roles.push(role);
+    }
+    Ok(roles)
+}
+
+/// What a company row of another tool's export carries beyond the store's input.
+#[derive(Default)]
+struct CompanyExtra {
+    /// (source system, id there).
+    external: Option<(String, String)>,
+    /// A note for a note activity.
+    notes: Option<String>,
+    /// The owner as written.
+    owner: Option<String>,
+}
+
+/// What company rows share while an import runs.
+struct CompanyCtx {
+    format: Format,
+    /// Active users by e-mail and folded name (loaded at the first owner column value).
+    users: Option<std::collections::HashMap<String, uuid::Uuid>>,
+    /// The current row's warnings: (field, message).
+    warnings: Vec<(String, String)>,
+    /// Companies the batch created or matched, to link contacts imported before.
+    touched: Vec<uuid::Uuid>,
+}
+
+/// The existing company a row stands for: by its source id, else VAT id, else domain, else
+/// name, never one with a different VAT id or another source id from the same system.
+/// Returns its id and whether it is a placeholder (created by a contact import for the
+/// company's name only, with no source id).
+async fn find_company(
+    tx: &mut Tx,
+    external: Option<&(String, String)>,
+    vat: Option<&str>,
+    domain: Option<&str>,
+    name: &str,
+) -> Result<Option<(crate::ids::CompanyId, bool)>> {
+    let (system, id) = match external {
+        Some((s, i)) => (Some(s.as_str()), Some(i.as_str())),
+        None => (None, None),
+    };
+    let found: Option<(crate::ids::CompanyId, bool)> = sqlx::query_as(
+        "select c.id, c.external_id is null and exists (select 1 from import_runs r \
+                where r.org_id = c.org_id and r.id = c.import_run_id and r.kind = 'contacts') \
+         from companies c \
+         where c.org_id = $1 and c.deleted_at is null \
+           and ((c.external_system = $2 and c.external_id = $3) or c.vat_id = $4 \
+                or c.domain = $5 or c.name_norm = $6) \
+           and ($4::text is null or c.vat_id is null or c.vat_id = $4) \
+           and ($2::text is null or c.external_id is null or c.external_system <> $2 \
+                or c.external_id = $3) \
+         order by case when c.external_system = $2 and c.external_id = $3 then 0 \
+                       when c.vat_id = $4 then 1 when c.domain = $5 then 2 else 3 end, c.id \
+         limit 1",
+    )
+    .bind(tx.org())
+    .bind(system)
+    .bind(id)
+    .bind(vat)
+    .bind(domain)
+    .bind(normalize_name(name))
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(found)
+}
+
+/// Keeps the source system's id on the company (when it has none yet).
+async fn keep_external(
+    tx: &mut Tx,
+    id: crate::ids::CompanyId,
+    external: Option<&(String, String)>,
+) -> Result<()> {
+    if let Some((system, ext)) = external {
+        sqlx::query(
+            "update companies set external_system = $3, external_id = $4 \
+             where org_id = $1 and id = $2 and external_id is null",
+        )
+        .bind(tx.org())
+        .bind(id)
+        .bind(system)
+        .bind(ext)
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(())
+}
+
+/// Keeps a row's note as a note activity on the company (once: the same text is not added
+/// again by a second import).
+async fn keep_note(tx: &mut Tx, id: crate::ids::CompanyId, note: Option<&str>) -> Result<()> {
+    let Some(note) = note else {
+        return Ok(());
+    };
+    let exists: bool = sqlx::query_scalar(
+        "select exists (select 1 from activities where org_id = $1 and company_id = $2 \
+         and kind = 'note' and deleted_at is null and body = $3)",
+    )
+    .bind(tx.org())
+    .bind(id)
+    .bind(note)
+    .fetch_one(tx.conn())
+    .await?;
+    if exists {
+        return Ok(());
+    }
+    let first = note
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("Note");
+    let mut subject: String = first.chars().take(100).collect();
+    if first.chars().count() > 100 {
+        subject.push('…');
+    }
+    crate::store::activity::create(
+        tx,
+        crate::store::activity::NewActivity {
+            subject,
+            body: Some(note.to_string()),
+            company_id: Some(id),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The value quirks of other tools' company exports that need the database: list entries
+/// (industry, account type) the organization does not have, numbers and addresses that
+/// cannot be read, and owners named by e-mail or name. What cannot be used is kept as a
+/// custom field and reported as a warning; the row is not failed for it.
+async fn settle_format_values(
+    tx: &mut Tx,
+    values: &mut Map<String, Value>,
+    custom: &mut Map<String, Value>,
+    extra: &CompanyExtra,
+    cctx: &mut CompanyCtx,
+) -> Result<()> {
+    use crate::store::list::{self, ListKind};
+    for (field, kind) in [
+        ("industry", ListKind::Industry),
+        ("account_type", ListKind::AccountType),
+    ] {
+        let Some(v) = values
+            .get(field)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        else {
+            continue;
+        };
+        let known = match list::find(tx, kind, &v).await {
+            Ok(entry) => entry.active,
+            Err(Error::NotFound { .. } | Error::Validation(_)) => false,
+            Err(e) => return Err(e),
+        };
+        if !known {
+            values.remove(field);
+            custom.insert(field.to_string(), json!(v));
+            cctx.warnings.push((
+                field.to_string(),
+                format!(
+                    "is not an entry of the {} list; kept as the custom field {field}",
+                    kind.plural()
+                ),
+            ));
+        }
+    }
+    let region = values
+        .get("billing_country")
+        .and_then(Value::as_str)
+        .and_then(super::contacts::parse_country)
+        .unwrap_or_else(|| tx.default_region().to_string());
+    if let Some(Value::Array(phones)) = values.get_mut("phones") {
+        let mut unreadable = Vec::new();
+        // Read here in the company's country (the store would read national numbers in
+        // the organization's region).
+        phones.retain_mut(|p| {
+            let n = p.get("number").and_then(Value::as_str).unwrap_or_default();
+            match crate::domain::Phone::parse(n, &region) {
+                Ok(phone) => {
+                    p["number"] = json!(phone.e164());
+                    true
+                }
+                Err(_) => {
+                    unreadable.push(n.to_string());
+                    false
+                }
+            }
+        });
+        if !unreadable.is_empty() {
+            custom.insert("phones_unreadable".into(), json!(unreadable.join("; ")));
+            cctx.warnings.push((
+                "phone".into(),
+                "a number could not be read; kept as the custom field phones_unreadable".into(),
+            ));
+        }
+        if !phones.is_empty()
+            && !phones
+                .iter()
+                .any(|p| p.get("primary") == Some(&Value::Bool(true)))
+            && let Some(Value::Object(first)) = phones.first_mut()
+        {
+            first.insert("primary".into(), Value::Bool(true));
+        }
+    }
+    let mut bad_emails = Vec::new();
+    if let Some(e) = values
+        .get("email")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        && crate::domain::Email::parse(&e).is_err()
+    {
+        values.remove("email");
+        bad_emails.push(e);
+    }
+    if let Some(Value::Array(list)) = values.get_mut("emails") {
+        list.retain(|x| {
+            let e = x.get("email").and_then(Value::as_str).unwrap_or_default();
+            let ok = crate::domain::Email::parse(e).is_ok();
+            if !ok {
+                bad_emails.push(e.to_string());
+            }
+            ok
+        });
+    }
+    if !bad_emails.is_empty() {
+        custom.insert("emails_unreadable".into(), json!(bad_emails.join("; ")));
+        cctx.warnings.push((
+            "email".into(),
+            "an address is not a valid e-mail address; kept as the custom field emails_unreadable"
+                .into(),
+        ));
+    }
+    if let Some(owner) = &extra.owner {
+        if cctx.users.is_none() {
+            cctx.users = Some(super::contacts::owner_keys(tx).await?);
+        }
+        let key = if owner.contains('@') {
+            owner.trim().to_lowercase()
+        } else {
+            fold_for_search(owner.trim())
+        };
+        match cctx.users.as_ref().and_then(|u| u.get(&key)) {
+            Some(id) => {
+                values.insert("owners".into(), json!([{"user_id": id, "role": "owner"}]));
+            }
+            None => cctx.warnings.push((
+                "owner".into(),
+                "names no user of this organization (by e-mail or name)".into(),
+            )),
+        }
+    }
+    Ok(())
+}
+
 async fn company_row(
     tx: &mut Tx,
     mut values: Map<String, Value>,
-    custom: Map<String, Value>,
+    mut custom: Map<String, Value>,
     opts: &ImportOptions,
     seen: &mut HashSet<String>,
+    extra: &CompanyExtra,
+    cctx: &mut CompanyCtx,
 ) -> Result<RowOutcome> {
     let s = |v: &Map<String, Value>, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
     if let Some(t) = s(&values, "tags") {
@@ -431,6 +820,9 @@ async fn company_row(
             .map(|t| json!(t))
             .collect();
         values.insert("tags".into(), Value::Array(tags));
+    }
+    if cctx.format != Format::Generic {
+        settle_format_values(tx, &mut values, &mut custom, extra, cctx).await?;
     }
     // Problems found here are reported together with the store's own validation.
     let mut pre = crate::error::FieldErrors::new();
@@ -445,47 +837,98 @@ async fn company_row(
             }
         }
     }
-    if let Some(c) = s(&values, "billing_country") {
-        match super::contacts::parse_country(&c) {
-            Some(code) => {
-                values.insert("billing_country".into(), json!(code));
-            }
-            None => {
-                values.remove("billing_country");
-                pre.add(
-                    "billing_country",
-                    "is not a known country; use a two-letter ISO code such as DE",
-                );
+    for field in ["billing_country", "delivery_country"] {
+        if let Some(c) = s(&values, field) {
+            match super::contacts::parse_country(&c) {
+                Some(code) => {
+                    values.insert(field.into(), json!(code));
+                }
+                None => {
+                    values.remove(field);
+                    pre.add(
+                        field,
+                        "is not a known country; use a two-letter ISO code such as DE",
+                    );
+                }
             }
         }
     }
-    // Dedup key: VAT id, else domain, else normalised name.
+    // Dedup key: source id, else VAT id, else domain, else normalised name.
     let vat = s(&values, "vat_id")
         .and_then(|v| crate::domain::VatId::parse(&v).ok())
         .map(|v| v.as_str().to_string());
-    let domain = s(&values, "domain").or_else(|| {
-        s(&values, "website")
-            .and_then(|w| crate::domain::Website::parse(&w).ok())
-            .map(|w| w.domain().to_string())
-    });
+    let domain = s(&values, "domain")
+        .or_else(|| s(&values, "website"))
+        .and_then(|w| crate::domain::Website::parse(&w).ok())
+        .map(|w| w.domain().to_string());
     let name = s(&values, "name").unwrap_or_default();
-    let key = match (&vat, &domain) {
-        (Some(v), _) => format!("vat:{v}"),
-        (None, Some(d)) => format!("domain:{}", d.to_lowercase()),
+    let key = match (&extra.external, &vat, &domain) {
+        (Some((_, id)), _, _) => format!("x:{id}"),
+        (None, Some(v), _) => format!("vat:{v}"),
+        (None, None, Some(d)) => format!("domain:{}", d.to_lowercase()),
         _ => format!("name:{}", normalize_name(&name)),
     };
     if !seen.insert(key) {
         return Ok(RowOutcome::Skipped);
     }
-    let existing = match (&vat, &domain) {
-        (Some(v), _) => company::find_by_vat(tx, v).await?,
-        (None, Some(d)) => company::find_by_domain(tx, d).await?.into_iter().next(),
-        _ => company::find_by_name(tx, &name).await?.into_iter().next(),
-    };
+    let existing = find_company(
+        tx,
+        extra.external.as_ref(),
+        vat.as_deref(),
+        domain.as_deref(),
+        &name,
+    )
+    .await?;
+    let external = extra.external.as_ref();
+    let note = extra.notes.as_deref();
     match (existing, opts.on_duplicate) {
-        (Some(_), OnDuplicate::Skip) => Ok(RowOutcome::Skipped),
+        // A company the contact import created for a name only is completed by the row
+        // that describes it: its empty fields are filled, nothing is overwritten.
+        (Some((id, true)), OnDuplicate::Skip) => {
+            pre.clone().into_result()?;
+            let found = company::get(tx, id).await?;
+            let have = serde_json::to_value(&found).unwrap_or(Value::Null);
+            // A head count fills the size class; every other input key is a field of the
+            // company as read.
+            let blank = |k: &str| match have.get(if k == "employees" { "size" } else { k }) {
+                None | Some(Value::Null) => true,
+                Some(Value::String(s)) => s.is_empty() || (k == "employees" && s == "unknown"),
+                Some(Value::Array(a)) => a.is_empty(),
+                Some(_) => false,
+            };
+            let mut patch: Map<String, Value> = values
+                .into_iter()
+                .filter(|(k, _)| k != "name" && blank(k))
+                .collect();
+            if !custom.is_empty() {
+                let mut c = found.custom.as_object().cloned().unwrap_or_default();
+                for (k, v) in custom {
+                    c.entry(k).or_insert(v);
+                }
+                patch.insert("custom".into(), Value::Object(c));
+            }
+            patch.insert("version".into(), json!(found.version));
+            let patch: company::CompanyPatch = from_json(Value::Object(patch))?;
+            let after = company::update(tx, id, patch).await?;
+            keep_external(tx, id, external).await?;
+            keep_note(tx, id, note).await?;
+            cctx.touched.push(id.uuid());
+            let changes = diff(Some(&found), Some(&after));
+            if changes.as_object().is_none_or(|m| m.is_empty()) && external.is_none() {
+                return Ok(RowOutcome::Unchanged);
+            }
+            Ok(RowOutcome::Updated(id.uuid(), changes))
+        }
+        (Some((id, _)), OnDuplicate::Skip) => {
+            // The source id is the record's identity, not data: kept so later files
+            // (contacts naming the company by it, a newer export) find the company.
+            keep_external(tx, id, external).await?;
+            cctx.touched.push(id.uuid());
+            Ok(RowOutcome::Skipped)
+        }
         (Some(_), OnDuplicate::Error) => Err(duplicate()),
-        (Some(found), OnDuplicate::Update) => {
+        (Some((id, _)), OnDuplicate::Update) => {
+            let found = company::get(tx, id).await?;
             let mut patch = values.clone();
             patch.insert("version".into(), json!(found.version));
             if !custom.is_empty() {
@@ -496,6 +939,9 @@ async fn company_row(
             pre.clone().into_result()?;
             let patch: company::CompanyPatch = from_json(Value::Object(patch))?;
             let after = company::update(tx, found.id, patch).await?;
+            keep_external(tx, id, external).await?;
+            keep_note(tx, id, note).await?;
+            cctx.touched.push(id.uuid());
             let changes = diff(Some(&found), Some(&after));
             if changes.as_object().is_none_or(|m| m.is_empty()) {
                 return Ok(RowOutcome::Unchanged);
@@ -508,7 +954,12 @@ async fn company_row(
             }
             let new: company::NewCompany = from_json(Value::Object(values))?;
             match company::create(tx, new).await {
-                Ok(_) if pre.is_empty() => Ok(RowOutcome::Created),
+                Ok(c) if pre.is_empty() => {
+                    keep_external(tx, c.id, external).await?;
+                    keep_note(tx, c.id, note).await?;
+                    cctx.touched.push(c.id.uuid());
+                    Ok(RowOutcome::Created)
+                }
                 // The savepoint rolls the created company back.
                 Ok(_) => Err(Error::Validation(pre)),
                 Err(Error::Validation(mut fe)) => {

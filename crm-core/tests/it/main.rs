@@ -17,6 +17,7 @@ mod import_records;
 mod lists;
 mod metadata;
 mod moving_in;
+mod moving_in_companies;
 mod pipelines;
 mod remind;
 mod replica;

@@ -1,6 +1,7 @@
 //! EspoCRM exports: the header row holds attribute names; values starting with `+ - @ =`
 //! are prefixed with `'`; arrays are JSON.
 
+use super::companies::CompanyField;
 use crate::import::contacts::Field;
 
 /// Headers that identify the format (normalised keys).
@@ -46,7 +47,7 @@ pub(super) const TABLE: &[(&str, Field)] = &[
     ("createdat", Field::Ignore),
     ("modifiedat", Field::Ignore),
     ("assigneduserid", Field::Ignore),
-    ("accountid", Field::Ignore),
+    ("accountid", Field::CompanyId),
     ("createdbyid", Field::Ignore),
     ("createdbyname", Field::Ignore),
     ("donotcall", Field::Ignore),
@@ -54,6 +55,62 @@ pub(super) const TABLE: &[(&str, Field)] = &[
     ("addressstate", Field::Ignore),
     ("teamsids", Field::Ignore),
     ("teamsnames", Field::Ignore),
+];
+
+/// Headers that identify an EspoCRM account export (attribute names).
+pub(super) const COMPANY_SIGNATURE: &[&str] = &[
+    "billingaddressstreet",
+    "billingaddresscity",
+    "billingaddresspostalcode",
+    "billingaddresscountry",
+    "shippingaddressstreet",
+    "siccode",
+    "assignedusername",
+    "emailaddress",
+    "phonenumber",
+    "emailaddressdata",
+    "phonenumberdata",
+];
+
+/// The account attributes the CRM keeps.
+pub(super) const COMPANY_TABLE: &[(&str, CompanyField)] = &[
+    ("id", CompanyField::ExternalId),
+    ("name", CompanyField::Name),
+    ("website", CompanyField::Website),
+    ("emailaddress", CompanyField::Email),
+    ("emailaddressdata", CompanyField::EmailOther),
+    ("phonenumber", CompanyField::Phone),
+    ("phonenumberoffice", CompanyField::Phone),
+    ("phonenumberfax", CompanyField::Fax),
+    ("phonenumbermobile", CompanyField::Mobile),
+    ("phonenumberother", CompanyField::PhoneOther),
+    ("phonenumberdata", CompanyField::PhoneOther),
+    ("type", CompanyField::AccountType),
+    ("industry", CompanyField::Industry),
+    ("billingaddressstreet", CompanyField::Street),
+    ("billingaddresscity", CompanyField::City),
+    ("billingaddresspostalcode", CompanyField::PostalCode),
+    ("billingaddresscountry", CompanyField::Country),
+    ("shippingaddressstreet", CompanyField::DeliveryStreet),
+    ("shippingaddresscity", CompanyField::DeliveryCity),
+    (
+        "shippingaddresspostalcode",
+        CompanyField::DeliveryPostalCode,
+    ),
+    ("shippingaddresscountry", CompanyField::DeliveryCountry),
+    ("description", CompanyField::Notes),
+    ("assignedusername", CompanyField::Owner),
+    ("billingaddressstate", CompanyField::Ignore),
+    ("shippingaddressstate", CompanyField::Ignore),
+    ("siccode", CompanyField::Ignore),
+    ("createdat", CompanyField::Ignore),
+    ("modifiedat", CompanyField::Ignore),
+    ("assigneduserid", CompanyField::Ignore),
+    ("createdbyid", CompanyField::Ignore),
+    ("createdbyname", CompanyField::Ignore),
+    ("teamsids", CompanyField::Ignore),
+    ("teamsnames", CompanyField::Ignore),
+    ("emailaddressisoptedout", CompanyField::Ignore),
 ];
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use super::companies::CompanyField;
 use super::{GroupKind, Part, Role};
 use crate::import::contacts::Field;
 use crate::import::source::field_text;
@@ -162,6 +163,12 @@ pub(super) fn group_field(kind: GroupKind, part: Part, label: &str) -> Option<Fi
         (GroupKind::Address, Part::Country) => Field::Country,
     })
 }
+
+/// The company columns of a Google Contacts export: the organization each row names.
+pub(super) const COMPANY_TABLE: &[(&str, CompanyField)] = &[
+    ("organizationname", CompanyField::Name),
+    ("organization1name", CompanyField::Name),
+];
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,7 @@
 //! HubSpot contact exports: the default view (`Record ID`, `Contact owner`, `Associated
 //! Company`) and "all properties" (alphabetical: `City`, `Mobile Phone Number`, ...).
 
+use super::companies::CompanyField;
 use crate::import::contacts::Field;
 
 /// Headers that identify the format (normalised keys).
@@ -48,12 +49,60 @@ pub(super) const TABLE: &[(&str, Field)] = &[
     ("linkedinurl", Field::LinkedIn),
     ("dateofbirth", Field::Birthday),
     ("notes", Field::Notes),
-    ("primaryassociatedcompanyid", Field::Ignore),
+    ("primaryassociatedcompanyid", Field::CompanyId),
     ("lastactivitydate", Field::Ignore),
     ("marketingcontactstatus", Field::Ignore),
     ("createdate", Field::Ignore),
     ("associateddeal", Field::Ignore),
     ("lastmodifieddate", Field::Ignore),
+];
+
+/// Headers that identify a HubSpot company export (normalised keys).
+pub(super) const COMPANY_SIGNATURE: &[&str] = &[
+    "recordid",
+    "companyname",
+    "companyowner",
+    "companydomainname",
+    "numberofemployees",
+    "annualrevenue",
+    "associatedcontact",
+    "lastactivitydate",
+    "createdate",
+    "industry",
+    "stateregion",
+    "countryregion",
+];
+
+/// The company properties the CRM keeps (default view and all properties).
+pub(super) const COMPANY_TABLE: &[(&str, CompanyField)] = &[
+    ("recordid", CompanyField::ExternalId),
+    ("companyid", CompanyField::ExternalId),
+    ("companyname", CompanyField::Name),
+    ("name", CompanyField::Name),
+    ("companydomainname", CompanyField::Domain),
+    ("websiteurl", CompanyField::Website),
+    ("website", CompanyField::Website),
+    ("companyowner", CompanyField::Owner),
+    ("phonenumber", CompanyField::Phone),
+    ("streetaddress", CompanyField::Street),
+    ("streetaddress2", CompanyField::Street),
+    ("city", CompanyField::City),
+    ("postalcode", CompanyField::PostalCode),
+    ("countryregion", CompanyField::Country),
+    ("industry", CompanyField::Industry),
+    ("type", CompanyField::AccountType),
+    ("numberofemployees", CompanyField::Employees),
+    ("description", CompanyField::Notes),
+    ("aboutus", CompanyField::Notes),
+    ("linkedincompanypage", CompanyField::LinkedIn),
+    ("stateregion", CompanyField::Ignore),
+    ("createdate", CompanyField::Ignore),
+    ("lastactivitydate", CompanyField::Ignore),
+    ("lastmodifieddate", CompanyField::Ignore),
+    ("lifecyclestage", CompanyField::Ignore),
+    ("associatedcontact", CompanyField::Ignore),
+    ("associateddeal", CompanyField::Ignore),
+    ("timezone", CompanyField::Ignore),
 ];
 
 #[cfg(test)]

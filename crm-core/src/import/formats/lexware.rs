@@ -1,6 +1,7 @@
 //! Lexware Office contact exports (`;`-delimited, German headers, customer number, company
 //! name, tax number and VAT id).
 
+use super::companies::CompanyField;
 use crate::import::contacts::Field;
 
 /// Headers that identify the format (normalised keys).
@@ -46,6 +47,43 @@ pub(super) const TABLE: &[(&str, Field)] = &[
     ("notiz", Field::Notes),
     ("notizen", Field::Notes),
     ("webseite", Field::Website),
+];
+
+/// The company side of a Lexware Office contact export: rows with a `Firmenname` are
+/// company contacts (rows without one are people and are skipped by a company import).
+pub(super) const COMPANY_TABLE: &[(&str, CompanyField)] = &[
+    ("kundennummer", CompanyField::ExternalId),
+    ("firmenname", CompanyField::Name),
+    ("steuernummer", CompanyField::TaxId),
+    ("umsatzsteuerid", CompanyField::VatId),
+    ("ustidnr", CompanyField::VatId),
+    ("strasse", CompanyField::Street),
+    ("strasseundhausnummer", CompanyField::Street),
+    ("strassehausnummer", CompanyField::Street),
+    ("adresszusatz", CompanyField::Street),
+    ("plz", CompanyField::PostalCode),
+    ("postleitzahl", CompanyField::PostalCode),
+    ("ort", CompanyField::City),
+    ("land", CompanyField::Country),
+    ("email", CompanyField::Email),
+    ("emailadresse", CompanyField::Email),
+    ("emailgeschaeftlich", CompanyField::Email),
+    ("telefon", CompanyField::Phone),
+    ("telefongeschaeftlich", CompanyField::Phone),
+    ("mobil", CompanyField::Mobile),
+    ("mobiltelefon", CompanyField::Mobile),
+    ("fax", CompanyField::Fax),
+    ("notiz", CompanyField::Notes),
+    ("notizen", CompanyField::Notes),
+    ("webseite", CompanyField::Website),
+    ("lieferantennummer", CompanyField::Ignore),
+    ("anrede", CompanyField::Ignore),
+    ("titel", CompanyField::Ignore),
+    ("kontakt", CompanyField::Ignore),
+    ("vorname", CompanyField::Ignore),
+    ("nachname", CompanyField::Ignore),
+    ("emailprivat", CompanyField::Ignore),
+    ("telefonprivat", CompanyField::Ignore),
 ];
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! headers a file has most of; [`cells`] turns one record into `(column, field, value)`
 //! triples with the format's value quirks handled (see [`quirks`]).
 
+pub mod companies;
 mod espocrm;
 mod generic;
 mod google;
@@ -99,11 +100,13 @@ impl Format {
             Format::Google => "Google Contacts CSV (current and older layout)",
             Format::Vcard => "vCard files (.vcf 2.1/3.0/4.0: Apple Contacts, Outlook, Google)",
             Format::Hubspot => "HubSpot contact and company exports",
-            Format::Salesforce => "Salesforce reports and Data Loader files",
+            Format::Salesforce => {
+                "Salesforce reports and Data Loader files (contacts and accounts)"
+            }
             Format::Pipedrive => "Pipedrive person and organization exports",
-            Format::Twenty => "Twenty exports (`Name / First Name` headers)",
-            Format::Espocrm => "EspoCRM exports (attribute names)",
-            Format::Lexware => "Lexware Office contact exports",
+            Format::Twenty => "Twenty people and company exports (`Label / Subfield` headers)",
+            Format::Espocrm => "EspoCRM contact and account exports (attribute names)",
+            Format::Lexware => "Lexware Office contact exports (people and companies)",
             Format::Generic => "any CSV with English or German column names",
         }
     }
@@ -160,6 +163,9 @@ impl Format {
             && let Some(r) = google::group_role(&k)
         {
             return Some(r);
+        }
+        if self == Format::Pipedrive && pipedrive::HOUSE_NUMBER.contains(&k.as_str()) {
+            return Some(Role::HouseNumber);
         }
         self.table()
             .iter()
@@ -224,6 +230,9 @@ pub enum Part {
 pub enum Role {
     /// One field.
     Field(Field),
+    /// The house number of the business street, kept in a column of its own (Pipedrive):
+    /// joined to the street with a space.
+    HouseNumber,
     /// Part `part` of group `n` of kind `kind`.
     Group {
         /// The kind of group.
@@ -241,6 +250,7 @@ impl Role {
     pub fn field(self) -> Field {
         match self {
             Role::Field(f) => f,
+            Role::HouseNumber => Field::Street,
             Role::Group { kind, part, .. } => match (kind, part) {
                 (_, Part::Label) => Field::Ignore,
                 (GroupKind::Email, _) => Field::Email,
@@ -257,6 +267,7 @@ impl Role {
     pub fn describe(self) -> String {
         match self {
             Role::Field(f) => f.name().to_string(),
+            Role::HouseNumber => "street (house number)".to_string(),
             Role::Group { kind, n, part } => {
                 let k = match kind {
                     GroupKind::Email => "email",
@@ -370,6 +381,7 @@ pub fn cells<'a>(
     let labels = google::labels(roles, rec);
     let mut grouped: Vec<(bool, u16, Cell<'a>)> = Vec::new();
     let mut taken: Vec<Field> = Vec::new();
+    let mut house: Option<(usize, Cow<'a, str>)> = None;
     for (col, raw) in rec.iter().enumerate() {
         let Some(Some(role)) = roles.get(col) else {
             continue;
@@ -380,6 +392,7 @@ pub fn cells<'a>(
         }
         match *role {
             Role::Field(Field::Ignore) => {}
+            Role::HouseNumber => house = Some((col, v)),
             Role::Field(field) => {
                 if !field.accumulates() {
                     if taken.contains(&field) {
@@ -398,6 +411,20 @@ pub fn cells<'a>(
                 push_values(&mut vals, col, field, v);
                 grouped.extend(vals.into_iter().map(|c| (!primary, n, c)));
             }
+        }
+    }
+    // The main e-mail column first, wherever the export puts it (HubSpot's "all
+    // properties" are alphabetical: `Additional email addresses` comes before `Email`), so
+    // the first e-mail of a row, which becomes its primary, is the main one.
+    out.sort_by_key(|c| u8::from(c.field != Field::Email));
+    if let Some((col, no)) = house {
+        match out.iter_mut().find(|c| c.field == Field::Street) {
+            Some(street) => street.value = Cow::Owned(format!("{} {no}", street.value)),
+            None => out.push(Cell {
+                col,
+                field: Field::Street,
+                value: no,
+            }),
         }
     }
     // Primary groups first: the first e-mail / phone of a row becomes its primary.

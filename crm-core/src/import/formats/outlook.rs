@@ -1,6 +1,7 @@
 //! Outlook desktop contacts CSV, German and English, older and newer layouts (92 columns,
 //! every filled cell quoted, CRLF), and Windows Live Mail's German variant (`;`).
 
+use super::companies::CompanyField;
 use crate::import::contacts::Field;
 
 /// Headers that identify the format (normalised keys).
@@ -154,6 +155,32 @@ pub(super) const TABLE: &[(&str, Field)] = &[
     ("sensitivity", Field::Ignore),
     ("internetfreebusy", Field::Ignore),
     ("webpage", Field::Website),
+];
+
+/// The company columns of an Outlook contacts export: a company import reads the company
+/// each row names, with the business address, the company's main number and web page
+/// (the person's own columns are not the company's and are left out).
+pub(super) const COMPANY_TABLE: &[(&str, CompanyField)] = &[
+    ("firma", CompanyField::Name),
+    ("company", CompanyField::Name),
+    ("strassegeschaeftlich", CompanyField::Street),
+    ("strassegeschaeftlich2", CompanyField::Street),
+    ("strassegeschaeftlich3", CompanyField::Street),
+    ("ortgeschaeftlich", CompanyField::City),
+    ("postleitzahlgeschaeftlich", CompanyField::PostalCode),
+    ("landregiongeschaeftlich", CompanyField::Country),
+    ("landgeschaeftlich", CompanyField::Country),
+    ("telefonfirma", CompanyField::Phone),
+    ("webseite", CompanyField::Website),
+    ("businessstreet", CompanyField::Street),
+    ("businessstreet2", CompanyField::Street),
+    ("businessstreet3", CompanyField::Street),
+    ("businesscity", CompanyField::City),
+    ("businesspostalcode", CompanyField::PostalCode),
+    ("businesscountryregion", CompanyField::Country),
+    ("businesscountry", CompanyField::Country),
+    ("companymainphone", CompanyField::Phone),
+    ("webpage", CompanyField::Website),
 ];
 
 #[cfg(test)]

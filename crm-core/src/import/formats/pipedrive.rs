@@ -1,5 +1,6 @@
 //! Pipedrive person exports: every column prefixed `Person - `, order varying.
 
+use super::companies::CompanyField;
 use crate::import::contacts::Field;
 
 /// Every person column the CRM keeps; these also identify the format.
@@ -24,7 +25,6 @@ pub(super) const TABLE: &[(&str, Field)] = &[
     ("personnotes", Field::Notes),
     ("personowner", Field::Owner),
     ("personstreetroadnameofpostaladdress", Field::Street),
-    ("personhousenumberofpostaladdress", Field::Street),
     ("personcitytownvillagelocalityofpostaladdress", Field::City),
     ("personzippostalcodeofpostaladdress", Field::PostalCode),
     ("personcountryofpostaladdress", Field::Country),
@@ -34,6 +34,9 @@ pub(super) const TABLE: &[(&str, Field)] = &[
     ("personpostaladdress", Field::Ignore),
     ("personvisibleto", Field::Ignore),
 ];
+
+/// The house number of the postal address, a column of its own: joined to the street.
+pub(super) const HOUSE_NUMBER: &[&str] = &["personhousenumberofpostaladdress"];
 
 /// Headers that identify the format (normalised keys).
 pub(super) const SIGNATURE: &[&str] = &[
@@ -50,6 +53,53 @@ pub(super) const SIGNATURE: &[&str] = &[
     "personlabels",
     "personnotes",
     "personpersoncreated",
+];
+
+/// Headers that identify a Pipedrive organization export (normalised keys).
+pub(super) const COMPANY_SIGNATURE: &[&str] = &[
+    "organizationid",
+    "organizationname",
+    "organizationowner",
+    "organizationaddress",
+    "organizationlabels",
+    "organizationlabel",
+    "organizationpeople",
+    "organizationorganizationcreated",
+    "organizationcitytownvillagelocalityofaddress",
+];
+
+/// Every organization column the CRM keeps (`Organization - ...`).
+pub(super) const COMPANY_TABLE: &[(&str, CompanyField)] = &[
+    ("organizationid", CompanyField::ExternalId),
+    ("organizationname", CompanyField::Name),
+    ("organizationowner", CompanyField::Owner),
+    ("organizationlabels", CompanyField::Tags),
+    ("organizationlabel", CompanyField::Tags),
+    ("organizationnotes", CompanyField::Notes),
+    ("organizationwebsite", CompanyField::Website),
+    ("organizationlinkedinprofile", CompanyField::LinkedIn),
+    ("organizationindustry", CompanyField::Industry),
+    ("organizationnumberofemployees", CompanyField::Employees),
+    ("organizationstreetroadnameofaddress", CompanyField::Street),
+    (
+        "organizationhousenumberofaddress",
+        CompanyField::HouseNumber,
+    ),
+    (
+        "organizationzippostalcodeofaddress",
+        CompanyField::PostalCode,
+    ),
+    (
+        "organizationcitytownvillagelocalityofaddress",
+        CompanyField::City,
+    ),
+    ("organizationcountryofaddress", CompanyField::Country),
+    ("organizationaddress", CompanyField::Ignore),
+    ("organizationpeople", CompanyField::Ignore),
+    ("organizationorganizationcreated", CompanyField::Ignore),
+    ("organizationupdatetime", CompanyField::Ignore),
+    ("organizationvisibleto", CompanyField::Ignore),
+    ("organizationstateregionofaddress", CompanyField::Ignore),
 ];
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Salesforce: report exports (`Account Name`, `Mailing City`, `Account Owner`) and Data
 //! Loader files (API names `FirstName`, `MailingPostalCode`, in any letter case).
 
+use super::companies::CompanyField;
 use crate::import::contacts::Field;
 
 /// Headers that identify the format (normalised keys).
@@ -53,10 +54,69 @@ pub(super) const TABLE: &[(&str, Field)] = &[
     ("description", Field::Notes),
     ("accountowner", Field::Owner),
     ("contactowner", Field::Owner),
-    ("accountid", Field::Ignore),
+    ("accountid", Field::CompanyId),
     ("ownerid", Field::Ignore),
     ("mailingstateprovince", Field::Ignore),
     ("mailingstate", Field::Ignore),
+];
+
+/// Headers that identify a Salesforce account export: a report (`Account Name`, `Billing
+/// City`) or a Data Loader file (`Name`, `BillingPostalCode`, `NumberOfEmployees`).
+pub(super) const COMPANY_SIGNATURE: &[&str] = &[
+    "accountname",
+    "accountid",
+    "accountowner",
+    "billingstreet",
+    "billingcity",
+    "billingstateprovince",
+    "billingzippostalcode",
+    "billingpostalcode",
+    "billingcountry",
+    "billingstate",
+    "shippingstreet",
+    "shippingcity",
+    "numberofemployees",
+    "annualrevenue",
+    "ownerid",
+    "parentid",
+];
+
+/// The account fields the CRM keeps (report labels and API names, any case).
+pub(super) const COMPANY_TABLE: &[(&str, CompanyField)] = &[
+    ("accountid", CompanyField::ExternalId),
+    ("id", CompanyField::ExternalId),
+    ("accountname", CompanyField::Name),
+    ("name", CompanyField::Name),
+    ("accountowner", CompanyField::Owner),
+    ("type", CompanyField::AccountType),
+    ("accounttype", CompanyField::AccountType),
+    ("industry", CompanyField::Industry),
+    ("billingstreet", CompanyField::Street),
+    ("billingcity", CompanyField::City),
+    ("billingzippostalcode", CompanyField::PostalCode),
+    ("billingpostalcode", CompanyField::PostalCode),
+    ("billingcountry", CompanyField::Country),
+    ("shippingstreet", CompanyField::DeliveryStreet),
+    ("shippingcity", CompanyField::DeliveryCity),
+    ("shippingzippostalcode", CompanyField::DeliveryPostalCode),
+    ("shippingpostalcode", CompanyField::DeliveryPostalCode),
+    ("shippingcountry", CompanyField::DeliveryCountry),
+    ("phone", CompanyField::Phone),
+    ("fax", CompanyField::Fax),
+    ("website", CompanyField::Website),
+    ("employees", CompanyField::Employees),
+    ("numberofemployees", CompanyField::Employees),
+    ("description", CompanyField::Notes),
+    ("billingstateprovince", CompanyField::Ignore),
+    ("billingstate", CompanyField::Ignore),
+    ("shippingstateprovince", CompanyField::Ignore),
+    ("shippingstate", CompanyField::Ignore),
+    ("annualrevenue", CompanyField::Ignore),
+    ("ownerid", CompanyField::Ignore),
+    ("parentid", CompanyField::Ignore),
+    ("createddate", CompanyField::Ignore),
+    ("lastactivity", CompanyField::Ignore),
+    ("lastactivitydate", CompanyField::Ignore),
 ];
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! Subfield`, additional e-mails and phones as JSON arrays, formula-like values prefixed
 //! with U+200D.
 
+use super::companies::CompanyField;
 use crate::import::contacts::Field;
 
 /// Headers that identify the format (normalised keys).
@@ -49,7 +50,7 @@ pub(super) const TABLE: &[(&str, Field)] = &[
     ("addresscountry", Field::Country),
     ("addressaddresscountry", Field::Country),
     ("companyname", Field::Company),
-    ("companyid", Field::Ignore),
+    ("companyid", Field::CompanyId),
     ("createdat", Field::Ignore),
     ("updatedat", Field::Ignore),
     ("deletedat", Field::Ignore),
@@ -58,6 +59,58 @@ pub(super) const TABLE: &[(&str, Field)] = &[
     ("createdbysource", Field::Ignore),
     ("createdbyname", Field::Ignore),
     ("createdbyworkspacememberid", Field::Ignore),
+];
+
+/// Headers that identify a Twenty company export (normalised keys).
+pub(super) const COMPANY_SIGNATURE: &[&str] = &[
+    "domainnameprimarylinkurl",
+    "domainnameprimarylinklabel",
+    "domainnamesecondarylinks",
+    "linkedinlinkprimarylinkurl",
+    "xlinkprimarylinkurl",
+    "annualrecurringrevenueamountmicros",
+    "idealcustomerprofile",
+    "accountownerid",
+    "addressaddressstreet1",
+    "addressaddresscity",
+    "addressaddresspostcode",
+];
+
+/// The company columns the CRM keeps (`Label / Subfield`).
+pub(super) const COMPANY_TABLE: &[(&str, CompanyField)] = &[
+    ("id", CompanyField::ExternalId),
+    ("name", CompanyField::Name),
+    ("domainnameprimarylinkurl", CompanyField::Website),
+    ("domainname", CompanyField::Website),
+    ("employees", CompanyField::Employees),
+    ("linkedinlinkprimarylinkurl", CompanyField::LinkedIn),
+    ("addressaddressstreet1", CompanyField::Street),
+    ("addressaddressstreet2", CompanyField::Street),
+    ("addressaddresscity", CompanyField::City),
+    ("addressaddresspostcode", CompanyField::PostalCode),
+    ("addressaddresscountry", CompanyField::Country),
+    ("tagline", CompanyField::Notes),
+    ("domainnameprimarylinklabel", CompanyField::Ignore),
+    ("domainnamesecondarylinks", CompanyField::Ignore),
+    ("linkedinlinkprimarylinklabel", CompanyField::Ignore),
+    ("linkedinlinksecondarylinks", CompanyField::Ignore),
+    ("xlinkprimarylinkurl", CompanyField::Ignore),
+    ("xlinkprimarylinklabel", CompanyField::Ignore),
+    ("xlinksecondarylinks", CompanyField::Ignore),
+    ("annualrecurringrevenueamountmicros", CompanyField::Ignore),
+    ("annualrecurringrevenuecurrencycode", CompanyField::Ignore),
+    ("addressaddressstate", CompanyField::Ignore),
+    ("addressaddresslat", CompanyField::Ignore),
+    ("addressaddresslng", CompanyField::Ignore),
+    ("idealcustomerprofile", CompanyField::Ignore),
+    ("accountownerid", CompanyField::Ignore),
+    ("position", CompanyField::Ignore),
+    ("createdat", CompanyField::Ignore),
+    ("updatedat", CompanyField::Ignore),
+    ("deletedat", CompanyField::Ignore),
+    ("createdbysource", CompanyField::Ignore),
+    ("createdbyname", CompanyField::Ignore),
+    ("createdbyworkspacememberid", CompanyField::Ignore),
 ];
 
 #[cfg(test)]
