@@ -68,7 +68,8 @@ pub enum GdprCommand {
         /// Do not ask.
         #[arg(long, short = 'y')]
         yes: bool,
-        /// Only count what would go; change nothing.
+        /// Show what would go (records, counts, the e-mail hashes the receipt would hold);
+        /// change nothing and make no receipt (no receipt_id, no erased_at).
         #[arg(long)]
         dry_run: bool,
         /// Also erase this contact record (id or at least 4 of its digits), with its merges:
@@ -248,8 +249,8 @@ impl Row for ErasureReceipt {
     }
     fn cells(&self) -> Vec<String> {
         let mut c = vec![
-            self.receipt_id.to_string(),
-            self.erased_at.to_rfc3339(),
+            output::opt(&self.receipt_id),
+            self.erased_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
             output::opt(&self.actor_id),
             self.subject_id.to_string(),
             self.dry_run.to_string(),
@@ -531,6 +532,11 @@ pub async fn run(cmd: GdprCommand, ctx: &Ctx) -> Result<u8> {
                     .map_err(person_error)?;
                 output::one(ctx.format(), &r)?;
                 note_candidates(&r);
+                ctx.note(format!(
+                    "dry run: nothing was erased and no receipt was made; an erasure would \
+                     remove {} contact record(s)",
+                    r.counts.contacts
+                ));
                 return Ok(exit::OK);
             }
             if !yes {
@@ -563,7 +569,8 @@ pub async fn run(cmd: GdprCommand, ctx: &Ctx) -> Result<u8> {
             note_candidates(&r);
             ctx.note(format!(
                 "erased {} record(s); receipt {}",
-                r.counts.contacts, r.receipt_id
+                r.counts.contacts,
+                output::opt(&r.receipt_id)
             ));
             Ok(exit::OK)
         }

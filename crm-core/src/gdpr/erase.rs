@@ -57,21 +57,27 @@ pub struct ErasureCounts {
     pub vouchers_redacted: i64,
 }
 
-/// Proof of an erasure, without personal data.
+/// Proof of an erasure, without personal data; of a dry run, what the erasure would do
+/// (then without `receipt_id` and `erased_at`: nothing was erased, no receipt exists).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErasureReceipt {
-    /// The receipt's id.
-    pub receipt_id: Uuid,
-    /// When the erasure was committed (the transaction's time).
-    pub erased_at: DateTime<Utc>,
+    /// The receipt's id (`None` in a dry run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt_id: Option<Uuid>,
+    /// When the erasure was committed (the transaction's time; `None` in a dry run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub erased_at: Option<DateTime<Utc>>,
     /// Who erased.
     pub actor_id: Option<UserId>,
     /// The id the person's main contact record had.
     pub subject_id: ContactId,
+    /// The contact records erased (in a dry run: that would be erased), the main one
+    /// first. Empty on receipts read back with [`receipts`].
+    pub contact_ids: Vec<ContactId>,
     /// What was removed.
     pub counts: ErasureCounts,
     /// HMAC-SHA256 (hex) of every erased e-mail address, normalised, under the
-    /// organization's erasure key.
+    /// organization's erasure key (a dry run shows the same hashes the erasure records).
     pub email_hashes: Vec<String>,
     /// Whether this was a dry run (nothing changed, nothing stored).
     pub dry_run: bool,
@@ -106,8 +112,10 @@ fn hex(bytes: &[u8]) -> String {
 /// addresses) with all their records, in the caller's transaction; see the module
 /// documentation for what happens to what. Requires [`Permission::Erase`].
 ///
-/// With `dry_run`, everything is done and rolled back to a savepoint: the counts are exact
-/// and nothing changes. On any error, nothing of the erasure remains in the transaction.
+/// With `dry_run`, everything is done and rolled back to a savepoint: the counts and hashes
+/// are exact, the receipt has no id and no time, and nothing changes (except that the
+/// organization's erasure key is made if it had none, so the hashes shown are the ones an
+/// erasure records). On any error, nothing of the erasure remains in the transaction.
 /// Unknown reference: [`Error::NotFound`].
 pub async fn erase(tx: &mut Tx, reference: &str, dry_run: bool) -> Result<ErasureReceipt> {
     erase_including(tx, reference, &[], dry_run).await
@@ -125,11 +133,20 @@ pub async fn erase_including(
 ) -> Result<ErasureReceipt> {
     tx.require(Permission::Erase)?;
     let include: Vec<Uuid> = include.iter().map(|c| c.uuid()).collect();
+    // The organization's erasure key, made outside the savepoint: a dry run must not make
+    // (and roll back) a key of its own, or its hashes would differ from the erasure's.
+    sqlx::query("select crm_gdpr_email_hashes('{}'::text[])")
+        .execute(tx.conn())
+        .await?;
     isolated(tx, !dry_run, async |tx| {
         let person = find_person(tx, reference, &include).await?;
         let mut receipt = erase_person(tx, &person).await?;
         receipt.dry_run = dry_run;
         receipt.candidates = person.candidates.clone();
+        if dry_run {
+            receipt.receipt_id = None;
+            receipt.erased_at = None;
+        }
         Ok(receipt)
     })
     .await
@@ -297,10 +314,11 @@ async fn erase_person(tx: &mut Tx, person: &Person) -> Result<ErasureReceipt> {
     )
     .await?;
     Ok(ErasureReceipt {
-        receipt_id,
-        erased_at,
+        receipt_id: Some(receipt_id),
+        erased_at: Some(erased_at),
         actor_id: Some(tx.actor().id),
         subject_id: person.main,
+        contact_ids: ids.iter().copied().map(ContactId).collect(),
         notes: notes_for(&counts),
         counts,
         email_hashes: hashes.iter().map(|h| hex(h)).collect(),
@@ -354,10 +372,11 @@ pub async fn receipts(tx: &mut Tx, limit: u32) -> Result<Vec<ErasureReceipt>> {
             |(receipt_id, erased_at, actor_id, subject_id, hashes, counts)| {
                 let counts: ErasureCounts = serde_json::from_value(counts).unwrap_or_default();
                 ErasureReceipt {
-                    receipt_id,
-                    erased_at,
+                    receipt_id: Some(receipt_id),
+                    erased_at: Some(erased_at),
                     actor_id,
                     subject_id,
+                    contact_ids: Vec::new(),
                     notes: notes_for(&counts),
                     counts,
                     email_hashes: hashes.iter().map(|h| hex(h)).collect(),

@@ -668,7 +668,7 @@ async fn after_erasure_nothing_finds_the_person_not_even_a_pg_dump() {
     assert_eq!(erase_entry.entity_id, Some(s.id.uuid()));
     assert_eq!(
         erase_entry.payload.as_ref().unwrap()["receipt_id"],
-        receipt.receipt_id.to_string()
+        receipt.receipt_id.unwrap().to_string()
     );
     let events = crm_core::events::since(&mut tx, 0, 10_000).await.unwrap();
     assert!(leaked(&serde_json::to_string(&events).unwrap(), &s.secrets).is_empty());
