@@ -208,18 +208,35 @@ pub async fn run(cmd: DbCommand, ctx: &Ctx) -> Result<u8> {
             }
             let target = target(ctx).await?;
             // Keep the erasure receipts and keys of the database being replaced: a backup
-            // from before an erasure would bring the person back.
+            // from before an erasure would bring the person back. When they cannot be kept
+            // (read, or saved next to the backup), nothing is replaced.
+            let refuse = |what: String| {
+                exit::coded(
+                    exit::ERROR,
+                    format!(
+                        "{what}; nothing was restored (the erasures made since the backup \
+                         could not be carried across)"
+                    ),
+                )
+            };
             let saved = {
                 let crm = match ctx.global.database_url.as_deref().filter(|u| !u.is_empty()) {
                     Some(url) => crm_core::Crm::connect(url).await?,
                     None => ctx.crm().await?,
                 };
-                crm.save_erasures().await.unwrap_or_default()
+                crm.save_erasures().await.map_err(|e| {
+                    refuse(format!("cannot read the erasure receipts and keys: {e}"))
+                })?
             };
             let saved_file = file.with_extension("erasures.json");
             let receipts: usize = saved.organizations.iter().map(|o| o.receipts.len()).sum();
             if receipts > 0 {
-                std::fs::write(&saved_file, serde_json::to_vec_pretty(&saved)?)?;
+                std::fs::write(&saved_file, serde_json::to_vec_pretty(&saved)?).map_err(|e| {
+                    refuse(format!(
+                        "cannot save the erasure receipts to {}: {e}",
+                        saved_file.display()
+                    ))
+                })?;
             }
             let info = backup::restore(&target, &file).await?;
             ctx.note(format!(

@@ -22,7 +22,7 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Person, find_person, isolated, literal_pattern, needles};
+use super::{Needles, Person, find_person, isolated, needles};
 use crate::auth::Permission;
 use crate::domain::Email;
 use crate::error::{Error, Result};
@@ -55,6 +55,10 @@ pub struct ErasureCounts {
     pub lexware_links: i64,
     /// Cached Lexware vouchers whose raw payload was cleared.
     pub vouchers_redacted: i64,
+    /// Other records whose text named the person (their full name, an address or a number
+    /// in any spelling) and was scrubbed: records linked through their deals or company,
+    /// companies holding their addresses, events, import run file names.
+    pub records_scrubbed: i64,
 }
 
 /// Proof of an erasure, without personal data; of a dry run, what the erasure would do
@@ -169,23 +173,44 @@ async fn erase_person(tx: &mut Tx, person: &Person) -> Result<ErasureReceipt> {
         ));
     }
     let n = needles(tx, ids).await?;
+    // Every spelling the search would match: the patterns the audit redaction uses too.
+    let strong = spelling_patterns(tx, &n.strong).await?;
+    let all = [strong.clone(), spelling_patterns(tx, &n.weak).await?].concat();
+    // The records linked to the person through their company (read before anything changes).
+    let companies: Vec<Uuid> = sqlx::query_scalar(
+        "select distinct company_id from contacts \
+         where org_id = $1 and id = any($2) and company_id is not null",
+    )
+    .bind(org)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?;
     // Audit payloads, first (the function finds the person's activities and deals through
     // their links): everything about the person's records and the activities about them
     // alone; entries mentioning them anywhere; single names only in entries of their deals
     // and other activities. The function accepts only needles derived from these records.
+    // Housekeeping run by no user (re-application after a restore) calls the owner's
+    // variant, which names the organization itself.
+    let redact = if tx.is_system() {
+        sqlx::query_scalar::<_, i64>("select crm_gdpr_redact_person_in($4, $1, $2, $3)")
+    } else {
+        sqlx::query_scalar::<_, i64>(
+            "select crm_gdpr_redact_person($1, $2, $3) where $4::uuid is not null",
+        )
+    };
     let mut counts = ErasureCounts {
         contacts: ids.len() as i64,
         emails: n.emails.len() as i64,
         phones: n.phones.len() as i64,
-        audit_redacted: sqlx::query_scalar::<_, i64>("select crm_gdpr_redact_person($1, $2, $3)")
+        audit_redacted: redact
             .bind(ids)
             .bind(&n.strong)
             .bind(&n.weak)
+            .bind(org)
             .fetch_one(tx.conn())
             .await?,
         ..ErasureCounts::default()
     };
-    let all = literal_pattern(&[n.strong.clone(), n.weak.clone()].concat());
 
     // Activities: delete those about the person alone, unlink and scrub the others.
     let deleted_activities: Vec<Uuid> = sqlx::query_scalar(
@@ -199,10 +224,8 @@ async fn erase_person(tx: &mut Tx, person: &Person) -> Result<ErasureReceipt> {
     .await?;
     let detached_activities: Vec<Uuid> = sqlx::query_scalar(
         "update activities set contact_id = null, \
-                subject = case when $3::text is null then subject \
-                               else left(regexp_replace(subject, $3, '[erased]', 'gi'), 500) end, \
-                body = case when $3::text is null then body \
-                            else regexp_replace(body, $3, '[erased]', 'gi') end \
+                subject = left(crm_gdpr_scrub(subject, $3), 500), \
+                body = crm_gdpr_scrub(body, $3) \
          where org_id = $1 and contact_id = any($2) \
          returning id",
     )
@@ -217,10 +240,9 @@ async fn erase_person(tx: &mut Tx, person: &Person) -> Result<ErasureReceipt> {
     // Deals keep their value; the link to the person and their name in texts go.
     let deals: Vec<Uuid> = sqlx::query_scalar(
         "update deals set contact_id = null, \
-                title = case when $3::text is null then title \
-                             else left(regexp_replace(title, $3, '[erased]', 'gi'), 300) end, \
-                lost_reason_text = case when $3::text is null then lost_reason_text \
-                                        else regexp_replace(lost_reason_text, $3, '[erased]', 'gi') end \
+                title = left(crm_gdpr_scrub(title, $3), 300), \
+                lost_reason_text = crm_gdpr_scrub(lost_reason_text, $3), \
+                custom = crm_gdpr_scrub(custom::text, $3)::jsonb \
          where org_id = $1 and contact_id = any($2) \
          returning id",
     )
@@ -230,6 +252,7 @@ async fn erase_person(tx: &mut Tx, person: &Person) -> Result<ErasureReceipt> {
     .fetch_all(tx.conn())
     .await?;
     counts.deals_detached = deals.len() as i64;
+    counts.records_scrubbed = scrub_elsewhere(tx, &strong, &n, &deals, &companies).await?;
 
     counts.consents = sqlx::query("delete from consents where org_id = $1 and contact_id = any($2)")
         .bind(org)
@@ -293,7 +316,7 @@ async fn erase_person(tx: &mut Tx, person: &Person) -> Result<ErasureReceipt> {
     )
     .bind(org)
     .bind(receipt_id)
-    .bind(tx.actor().id)
+    .bind(tx.actor_id())
     .bind(person.main)
     .bind(&n.emails)
     .bind(&counts_json)
@@ -316,7 +339,7 @@ async fn erase_person(tx: &mut Tx, person: &Person) -> Result<ErasureReceipt> {
     Ok(ErasureReceipt {
         receipt_id: Some(receipt_id),
         erased_at: Some(erased_at),
-        actor_id: Some(tx.actor().id),
+        actor_id: tx.actor_id(),
         subject_id: person.main,
         contact_ids: ids.iter().copied().map(ContactId).collect(),
         notes: notes_for(&counts),
@@ -325,6 +348,133 @@ async fn erase_person(tx: &mut Tx, person: &Person) -> Result<ErasureReceipt> {
         dry_run: false,
         candidates: Vec::new(),
     })
+}
+
+/// The regular expressions (ARE, used case-insensitively) matching each of `needles` in
+/// every spelling the search would match (`crm_gdpr_spelling_pattern`, the same the audit
+/// redaction uses), longest needle first: an address is replaced whole before the name
+/// inside it.
+async fn spelling_patterns(tx: &mut Tx, needles: &[String]) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "select array(select p from unnest($1::text[]) x, crm_gdpr_spelling_pattern(x) p \
+                      where p is not null group by p \
+                      order by max(char_length(x)) desc, p)",
+    )
+    .bind(needles)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// Scrubs the person's full name, addresses and numbers (`strong`: their spelling patterns)
+/// from the records linked to them through their deals and their companies, removes their
+/// addresses and numbers from every company that holds them, and scrubs events and import
+/// run file names that mention them. Returns the number of records changed.
+async fn scrub_elsewhere(
+    tx: &mut Tx,
+    strong: &[String],
+    n: &Needles,
+    deals: &[Uuid],
+    companies: &[Uuid],
+) -> Result<i64> {
+    if strong.is_empty() {
+        return Ok(0);
+    }
+    let org = tx.org();
+    let mut changed: u64 = 0;
+    // Activities of their deals and their companies.
+    changed += sqlx::query(
+        "update activities set subject = left(crm_gdpr_scrub(subject, $4), 500), \
+                               body = crm_gdpr_scrub(body, $4) \
+         where org_id = $1 and (deal_id = any($2) or company_id = any($3)) \
+           and (subject ~* any($4) or body ~* any($4))",
+    )
+    .bind(org)
+    .bind(deals)
+    .bind(companies)
+    .bind(strong)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    // Deals of their companies.
+    changed += sqlx::query(
+        "update deals set title = left(crm_gdpr_scrub(title, $3), 300), \
+                          lost_reason_text = crm_gdpr_scrub(lost_reason_text, $3), \
+                          custom = crm_gdpr_scrub(custom::text, $3)::jsonb \
+         where org_id = $1 and company_id = any($2) \
+           and (title ~* any($3) or lost_reason_text ~* any($3) or custom::text ~* any($3))",
+    )
+    .bind(org)
+    .bind(companies)
+    .bind(strong)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    // Their companies' own texts, and the notes of their relationships.
+    changed += sqlx::query(
+        "update companies set name = left(crm_gdpr_scrub(name, $3), 300), \
+                              custom = crm_gdpr_scrub(custom::text, $3)::jsonb \
+         where org_id = $1 and id = any($2) and (name ~* any($3) or custom::text ~* any($3))",
+    )
+    .bind(org)
+    .bind(companies)
+    .bind(strong)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    changed += sqlx::query(
+        "update company_relationships set note = crm_gdpr_scrub(note, $3) \
+         where org_id = $1 and (from_company_id = any($2) or to_company_id = any($2)) \
+           and note ~* any($3)",
+    )
+    .bind(org)
+    .bind(companies)
+    .bind(strong)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    // Any company holding their addresses or numbers: the addresses and numbers go.
+    let holders: Vec<Uuid> = sqlx::query_scalar(
+        "with e as (delete from company_emails \
+                    where org_id = $1 and (email_norm = any($2) or email ~* any($4)) \
+                    returning company_id), \
+              p as (delete from company_phones \
+                    where org_id = $1 and (number_e164 = any($3) or number_raw ~* any($4) \
+                                           or number_e164 ~* any($4)) \
+                    returning company_id), \
+              c as (update companies \
+                    set email = case when email ~* any($4) then null else email end, \
+                        phone = case when phone ~* any($4) then null else phone end \
+                    where org_id = $1 and (email ~* any($4) or phone ~* any($4)) \
+                    returning id) \
+         select company_id from e union select company_id from p union select id from c",
+    )
+    .bind(org)
+    .bind(&n.emails)
+    .bind(&n.phones)
+    .bind(strong)
+    .fetch_all(tx.conn())
+    .await?;
+    changed += holders.len() as u64;
+    // Events and import run file names anywhere in the organization.
+    changed += sqlx::query(
+        "update events set payload = crm_gdpr_scrub(payload::text, $2)::jsonb \
+         where org_id = $1 and payload::text ~* any($2)",
+    )
+    .bind(org)
+    .bind(strong)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    changed += sqlx::query(
+        "update import_runs set file_name = crm_gdpr_scrub(file_name, $2) \
+         where org_id = $1 and file_name ~* any($2)",
+    )
+    .bind(org)
+    .bind(strong)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    Ok(changed as i64)
 }
 
 /// Whether `email` belonged to a person erased in this organization (its keyed hash is on

@@ -293,7 +293,7 @@ fn pg_bindir() -> PathBuf {
 }
 
 /// A full plain-text dump of the test database.
-fn pg_dump(db: &TestDb) -> String {
+pub(crate) fn pg_dump(db: &TestDb) -> String {
     let out = Command::new(pg_bindir().join("pg_dump"))
         .arg("--dbname")
         .arg(db.url())
@@ -310,7 +310,7 @@ fn pg_dump(db: &TestDb) -> String {
 }
 
 /// The secrets found (case-insensitively) in `text`.
-fn leaked<'a>(text: &str, secrets: &'a [String]) -> Vec<&'a str> {
+pub(crate) fn leaked<'a>(text: &str, secrets: &'a [String]) -> Vec<&'a str> {
     let lower = text.to_lowercase();
     secrets
         .iter()
