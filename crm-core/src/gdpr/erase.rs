@@ -8,10 +8,18 @@
 //! | contact records (the person's, records merged into it or it into, records the operator names) | deleted, with their e-mail addresses, phone numbers, tag links, owners, consents and search columns |
 //! | activities linked only to the person | deleted |
 //! | activities also linked to a company or deal | contact link removed; the person's names, addresses and numbers in subject and body replaced by `[erased]` |
-//! | deals with the person | contact link removed (value, currency, stage stay for accounting); the person's names etc. in the title and lost-reason text replaced |
+//! | deals with the person | contact link removed (value, currency, stage stay for accounting); the person's names etc. in the title, lost-reason text and custom fields replaced |
+//! | records linked through their deals and companies (activities, the company's deals, the company's name and custom fields, its relationship notes, events of those records) | the person's full name, addresses and numbers replaced by `[erased]` (single names stay: someone else may share them) |
+//! | companies holding the person's e-mail address or phone number | that address or number removed (the company stays) |
+//! | import run file names | the person's full name, addresses and numbers replaced |
 //! | audit entries about the person's records, about their deleted activities, or whose payload mentions their e-mail, phone or full name (single names: only in entries of their deals and activities) | payload redacted (digest and hashes stay, so `crm audit verify` passes), by `crm_gdpr_redact_person`, which accepts only needles derived from the person's records |
 //! | events about the person's records and deleted activities | purged |
 //! | Lexware link | removed; cached vouchers of that Lexware contact keep number, date and amount, their raw payload is cleared |
+//!
+//! Names, addresses and numbers are matched in every spelling the search would match
+//! (`crm_gdpr_spelling_pattern`: case, German spellings and transliterations, accents,
+//! separators; phone numbers with or without country code or national prefix and with any
+//! separators), the same patterns for the texts and the audit payloads.
 //!
 //! The receipt holds counts, the actor, the time and an HMAC-SHA256 of every erased e-mail
 //! address under a per-organization secret ([`was_erased`] checks a later address against
@@ -367,8 +375,9 @@ async fn spelling_patterns(tx: &mut Tx, needles: &[String]) -> Result<Vec<String
 
 /// Scrubs the person's full name, addresses and numbers (`strong`: their spelling patterns)
 /// from the records linked to them through their deals and their companies, removes their
-/// addresses and numbers from every company that holds them, and scrubs events and import
-/// run file names that mention them. Returns the number of records changed.
+/// addresses and numbers from every company that holds them, and scrubs the events of the
+/// linked records and import run file names that mention them. Returns the number of
+/// records changed.
 async fn scrub_elsewhere(
     tx: &mut Tx,
     strong: &[String],
@@ -432,19 +441,34 @@ async fn scrub_elsewhere(
     .execute(tx.conn())
     .await?
     .rows_affected();
-    // Any company holding their addresses or numbers: the addresses and numbers go.
+    // Any company holding their addresses or numbers: the addresses and numbers go. The
+    // candidates are found cheaply first (the address, the last six digits of a number),
+    // then confirmed by the spelling patterns.
+    let suffixes: Vec<String> = n
+        .phones
+        .iter()
+        .map(|p| p.chars().filter(char::is_ascii_digit).collect::<String>())
+        .filter(|d| d.len() >= 6)
+        .map(|d| d[d.len() - 6..].to_string())
+        .collect();
     let holders: Vec<Uuid> = sqlx::query_scalar(
         "with e as (delete from company_emails \
-                    where org_id = $1 and (email_norm = any($2) or email ~* any($4)) \
+                    where org_id = $1 and email_norm = any($2) \
                     returning company_id), \
               p as (delete from company_phones \
-                    where org_id = $1 and (number_e164 = any($3) or number_raw ~* any($4) \
-                                           or number_e164 ~* any($4)) \
+                    where org_id = $1 \
+                      and (number_e164 = any($3) \
+                           or (right(regexp_replace(number_raw, '[^0-9]', '', 'g'), 6) = any($5) \
+                               and number_raw ~* any($4))) \
                     returning company_id), \
               c as (update companies \
-                    set email = case when email ~* any($4) then null else email end, \
-                        phone = case when phone ~* any($4) then null else phone end \
-                    where org_id = $1 and (email ~* any($4) or phone ~* any($4)) \
+                    set email = case when lower(btrim(email)) = any($2) then null else email end, \
+                        phone = case when right(regexp_replace(phone, '[^0-9]', '', 'g'), 6) = any($5) \
+                                      and phone ~* any($4) then null else phone end \
+                    where org_id = $1 \
+                      and (lower(btrim(email)) = any($2) \
+                           or (right(regexp_replace(phone, '[^0-9]', '', 'g'), 6) = any($5) \
+                               and phone ~* any($4))) \
                     returning id) \
          select company_id from e union select company_id from p union select id from c",
     )
@@ -452,19 +476,30 @@ async fn scrub_elsewhere(
     .bind(&n.emails)
     .bind(&n.phones)
     .bind(strong)
+    .bind(&suffixes)
     .fetch_all(tx.conn())
     .await?;
     changed += holders.len() as u64;
-    // Events and import run file names anywhere in the organization.
+    // Events about the records linked to them (their deals and companies, and the
+    // activities and deals of those).
+    let mut linked: Vec<Uuid> = deals.to_vec();
+    linked.extend(companies);
     changed += sqlx::query(
-        "update events set payload = crm_gdpr_scrub(payload::text, $2)::jsonb \
-         where org_id = $1 and payload::text ~* any($2)",
+        "update events set payload = crm_gdpr_scrub(payload::text, $3)::jsonb \
+         where org_id = $1 \
+           and entity_id in (select unnest($2::uuid[]) \
+                             union select id from activities \
+                             where org_id = $1 and (deal_id = any($2) or company_id = any($2)) \
+                             union select id from deals where org_id = $1 and company_id = any($2)) \
+           and payload::text ~* any($3)",
     )
     .bind(org)
+    .bind(&linked)
     .bind(strong)
     .execute(tx.conn())
     .await?
     .rows_affected();
+    // Import run file names anywhere in the organization.
     changed += sqlx::query(
         "update import_runs set file_name = crm_gdpr_scrub(file_name, $2) \
          where org_id = $1 and file_name ~* any($2)",
