@@ -5,7 +5,7 @@
 --   regular expression (ARE) that matches every spelling folding to the same search text:
 --   any case, German spellings and their transliterations (Müller, Mueller, MÜLLER), other
 --   accents, the accent merely dropped (Jorg, Muller), any run of blanks, hyphens, dots or underscores between name words; a phone
---   number with or without its country code (+49, 0049) or national prefix (0, (0)), with
+--   number with its country code (+49, 0049) or its national prefix (0, (0)), with
 --   any blanks, hyphens, slashes, dots or brackets between the digits
 --   (`0171-5551234`, `+49 171 5551234`, `+49 (0)171 555 12 34`). Erasure (crm-core) and the
 --   audit redaction below use the same patterns.
@@ -42,6 +42,7 @@ declare
     v text := btrim(p);
     v_digits text := regexp_replace(btrim(p), '[^0-9]', '', 'g');
     v_cc text;
+    v_nsn text;
     v_f text;
     v_classes jsonb;
     v_out text := '';
@@ -66,8 +67,13 @@ begin
                 when v_digits ~ '^(2[07]|3[0-469]|4[013-9]|5[1-8]|6[0-6]|8[1246]|9[0-58])'
                     then left(v_digits, 2)
                 else left(v_digits, 3) end;
-            return '(?<![0-9])(?:(?:\+|00)\s*' || v_cc || '[\s./-]*(?:\(0\)[\s./-]*)?|0[\s./-]*)?'
-                || crm_gdpr_digits_pattern(substr(v_digits, length(v_cc) + 1)) || '(?![0-9])';
+            v_nsn := substr(v_digits, length(v_cc) + 1);
+            -- With its country code, or national with the prefix 0 (the national
+            -- significant number alone only where it begins with 0 itself, as in Italy):
+            -- the bare digits of a number abroad (+43 171 ...) are someone else's.
+            return '(?<![0-9])(?:(?:\+|00)\s*' || v_cc || '[\s./-]*(?:\(0\)[\s./-]*)?\(?|\(?0[\s./-]*)'
+                || case when left(v_nsn, 1) = '0' then '?' else '' end
+                || crm_gdpr_digits_pattern(v_nsn) || '(?![0-9])';
         end if;
         return '(?<![0-9])' || crm_gdpr_digits_pattern(v_digits) || '(?![0-9])';
     end if;

@@ -315,6 +315,15 @@ async fn erasure_leaves_no_spelling_of_the_person_anywhere_but_keeps_a_shared_su
     .await
     .unwrap();
     assert_eq!(held, (None, None, 0, 0));
+    // The search dictionary lost his first name and keeps the surname others hold.
+    let words: Vec<String> = sqlx::query_scalar(
+        "select word from crm_private.search_words where org_id = $1 and word in ('joerg', 'mueller')",
+    )
+    .bind(org)
+    .fetch_all(&mut o)
+    .await
+    .unwrap();
+    assert_eq!(words, ["mueller"]);
     let hits = scope
         .run(async |tx| search::search(tx, "Petra Müller", 10).await)
         .await
@@ -459,4 +468,59 @@ async fn restore_re_applies_erasures_with_full_reach_in_every_organization() {
         assert_eq!(r.broken_seq, None, "{}", r.checked);
     }
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The spelling patterns match what the search would match, and no more than that.
+#[tokio::test]
+async fn spelling_patterns_match_every_spelling_and_nothing_else() {
+    let db = TestDb::new().await;
+    let mut o = db.owner().await;
+    let cases: &[(&str, &str, bool)] = &[
+        ("Jörg Müller", "Termin mit JOERG MUELLER morgen", true),
+        ("Jörg Müller", "jorg muller", true),
+        ("Jörg Müller", "Jörg-Müller", true),
+        ("Jörg Müller", "export_joerg_mueller.csv", true),
+        ("Jörg Müller", "Petra Müller", false),
+        ("Jörg Müller", "Jörg Müllerová", false),
+        ("Müller, Jörg", "Mueller,  Joerg", true),
+        ("Anna", "Hannah", false),
+        ("Anna", "ANNA.", true),
+        ("René Straße", "rene strasse", true),
+        (
+            "joerg.mueller@kunde.example",
+            "Mail: JOERG.MUELLER@KUNDE.EXAMPLE!",
+            true,
+        ),
+        (
+            "joerg.mueller@kunde.example",
+            "xjoerg.mueller@kunde.example",
+            false,
+        ),
+        ("+491715551234", "0171-5551234", true),
+        ("+491715551234", "+49 (0)171 555 12 34", true),
+        ("+491715551234", "0049 171 5551234", true),
+        ("+491715551234", "(0171) 555 1234", true),
+        ("+491715551234", "01715551234", true),
+        ("+491715551234", "017155512345", false),
+        ("+491715551234", "+43 171 5551234", false),
+        ("+41441234567", "044 123 45 67", true),
+        ("+12125550100", "+1 (212) 555-0100", true),
+    ];
+    for (needle, text, expected) in cases {
+        let (matched, scrubbed): (bool, String) = sqlx::query_as(
+            "select $2 ~* crm_gdpr_spelling_pattern($1), \
+                    crm_gdpr_scrub($2, array[crm_gdpr_spelling_pattern($1)])",
+        )
+        .bind(needle)
+        .bind(text)
+        .fetch_one(&mut o)
+        .await
+        .unwrap();
+        assert_eq!(matched, *expected, "{needle} in {text}");
+        assert_eq!(
+            scrubbed.contains("[erased]"),
+            *expected,
+            "{needle} in {text}"
+        );
+    }
 }
