@@ -524,3 +524,25 @@ async fn spelling_patterns_match_every_spelling_and_nothing_else() {
         );
     }
 }
+
+/// The owner's redaction (which names the organization itself) is not the application's
+/// to call: only the checked entry, for the transaction's own organization.
+#[tokio::test]
+async fn the_application_role_cannot_redact_another_organization() {
+    let db = TestDb::new().await;
+    let (a, a_owner) = db.org("Eins GmbH").await;
+    let (b, _) = db.org("Zwei GmbH").await;
+    let called = db
+        .crm
+        .scope(a, a_owner)
+        .run(async |tx| {
+            Ok(sqlx::query_scalar::<_, i64>(
+                "select crm_gdpr_redact_person_in($1, '{}'::uuid[], '{}'::text[], '{}'::text[])",
+            )
+            .bind(b)
+            .fetch_one(tx.conn())
+            .await?)
+        })
+        .await;
+    assert!(called.is_err(), "{called:?}");
+}
