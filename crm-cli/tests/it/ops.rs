@@ -263,5 +263,26 @@ async fn a_restore_that_cannot_save_the_erasure_receipts_changes_nothing() {
     );
     // Nothing was replaced: the later contact is there, the erased person is not.
     assert_eq!(emails(&db), vec!["max@quittung.test", "neu@quittung.test"]);
+    // Receipts that cannot be read stop it too (they were once taken as "none").
+    std::fs::remove_dir_all(dir.join("before.erasures.json")).unwrap();
+    let mut owner = db.owner().await;
+    sqlx::query("alter table erasure_receipts rename to erasure_receipts_away")
+        .execute(&mut owner)
+        .await
+        .unwrap();
+    let run = crm(&db, &["db", "restore", file.to_str().unwrap(), "--yes"]).expect(1);
+    assert!(
+        run.stderr.contains("nothing was restored") && run.stderr.contains("erasure receipts"),
+        "{}",
+        run.stderr
+    );
+    sqlx::query("alter table erasure_receipts_away rename to erasure_receipts")
+        .execute(&mut owner)
+        .await
+        .unwrap();
+    assert_eq!(emails(&db), vec!["max@quittung.test", "neu@quittung.test"]);
+    // With both in order, the restore goes through and the erasure stays.
+    crm(&db, &["db", "restore", file.to_str().unwrap(), "--yes"]).expect(0);
+    assert_eq!(emails(&db), vec!["max@quittung.test"]);
     std::fs::remove_dir_all(&dir).ok();
 }
