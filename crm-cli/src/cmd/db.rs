@@ -53,9 +53,11 @@ pub enum DbCommand {
         name: String,
     },
     /// Replace the whole database with a backup (pg_restore --clean, in one transaction:
-    /// on failure nothing changes). Everything written since the backup is lost, and
-    /// erasures made since must be re-applied (`crm gdpr reapply-erasures`). Asks for
-    /// confirmation on a terminal; scripts pass --yes.
+    /// on failure nothing changes). Everything written since the backup is lost, except
+    /// erasures: their receipts are saved first (next to the backup as FILE.erasures.json;
+    /// when that fails, nothing is restored) and re-applied after the restore (after `crm
+    /// db migrate` with `crm gdpr reapply-erasures --from` when the backup is older than
+    /// this version). Asks for confirmation on a terminal; scripts pass --yes.
     Restore {
         /// The backup file written by `crm db backup`.
         #[arg(value_name = "FILE")]

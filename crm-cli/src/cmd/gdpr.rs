@@ -31,8 +31,9 @@ pub enum GdprCommand {
         out: PathBuf,
     },
     /// Erase again every contact named by an erasure receipt (by id or by the keyed hash of
-    /// an e-mail address), in every organization: after restoring an older backup.
-    /// `crm db restore` does this itself.
+    /// an e-mail address), in every organization: after restoring an older backup. Runs as
+    /// housekeeping by no user, reaching every record whatever anyone's visibility, also in
+    /// organizations without an active owner. `crm db restore` does this itself.
     ReapplyErasures {
         /// Receipts and keys saved before the restore (`crm gdpr save-erasures`, or the
         /// `.erasures.json` file `crm db restore` leaves next to the backup).
