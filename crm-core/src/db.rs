@@ -190,6 +190,16 @@ impl Crm {
             .map_err(|e| unavailable(&e))
     }
 
+    /// A pool of one connection as the configured user, not switched to the application
+    /// role: for housekeeping in [`crate::tenancy::Tx::system`] transactions.
+    pub(crate) async fn owner_pool(&self) -> Result<PgPool> {
+        PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(self.options.clone())
+            .await
+            .map_err(|e| unavailable(&e))
+    }
+
     /// Creates a least-privileged login role `name` with `password` for embedding
     /// programs (and `crm --database-url`): it may only switch to [`APP_ROLE`] (which the
     /// pool does on every connection), holds no privilege of its own (NOINHERIT: after a

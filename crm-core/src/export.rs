@@ -74,8 +74,14 @@ pub struct ExportFilter {
     pub created_after: Option<chrono::DateTime<chrono::Utc>>,
     /// Only records created before this time.
     pub created_before: Option<chrono::DateTime<chrono::Utc>>,
-    /// Only contacts whose latest consent (any purpose) is a grant.
+    /// Only contacts whose latest decision for the purpose [`consent_purpose`] is a grant
+    /// (the complement of [`crate::gdpr::consent::without_consent`] for that purpose).
+    ///
+    /// [`consent_purpose`]: Self::consent_purpose
     pub consenting_only: bool,
+    /// The purpose `consenting_only` asks about; `None` means
+    /// [`DEFAULT_PURPOSE`](crate::gdpr::consent::DEFAULT_PURPOSE) (`marketing`).
+    pub consent_purpose: Option<String>,
     /// Only these columns, in this order (default: all of the kind's columns).
     pub columns: Option<Vec<String>>,
     /// How CSV is written: separator, Excel preset, formula guard (see [`crate::csv_out`]).
@@ -287,11 +293,19 @@ fn query_with(
                 "applies to contacts only",
             ));
         }
-        wh.push(
+        let purpose = crate::gdpr::consent::purpose_key(
+            filter
+                .consent_purpose
+                .as_deref()
+                .unwrap_or(crate::gdpr::consent::DEFAULT_PURPOSE),
+        )?;
+        // The purpose is checked (letters, digits, underscores) and quoted: the CSV path
+        // runs under COPY, which takes no parameters.
+        wh.push(format!(
             "(select k.status from consents k where k.org_id = c.org_id and k.contact_id = c.id \
-              order by k.recorded_at desc limit 1) = 'granted'"
-                .into(),
-        );
+              and k.purpose = {} order by k.recorded_at desc, k.id desc limit 1) = 'granted'",
+            literal(&purpose)
+        ));
     }
     Ok(format!(
         "select {} from {table} c {company_join} where {} order by c.id",

@@ -98,6 +98,7 @@ impl Scope {
             },
             default_region: region
                 .ok_or_else(|| Error::Tenancy("the organization does not exist".into()))?,
+            system: false,
         })
     }
 
@@ -123,9 +124,55 @@ pub struct Tx {
     org: OrgId,
     actor: Actor,
     default_region: String,
+    /// Housekeeping run by no user ([`Tx::system`]).
+    system: bool,
 }
 
 impl Tx {
+    /// A transaction for the organization's housekeeping that no user runs (re-applying
+    /// erasures after a restore): `tx` must be on a connection as the configured (owner)
+    /// user, not switched to the application role. The organization is set, no actor
+    /// (audit entries and receipts carry none; permission checks pass as for an owner),
+    /// and the whole organization is in reach (visibility `all`), whoever its users are.
+    pub(crate) async fn system(mut tx: Transaction<'static, Postgres>, org: OrgId) -> Result<Tx> {
+        sqlx::query(
+            "select set_config('crm.org_id', $1::text, true), \
+                    set_config('crm.actor_id', '', true), \
+                    set_config('crm.visibility', 'all', true), \
+                    set_config('crm.team_id', '', true), \
+                    set_config('jit', 'off', true)",
+        )
+        .bind(org)
+        .execute(&mut *tx)
+        .await?;
+        let region: Option<String> =
+            sqlx::query_scalar("select default_region::text from organizations where id = $1")
+                .bind(org)
+                .fetch_optional(&mut *tx)
+                .await?;
+        Ok(Tx {
+            tx,
+            org,
+            actor: Actor {
+                id: UserId(Uuid::nil()),
+                role: UserRole::Owner,
+            },
+            default_region: region
+                .ok_or_else(|| Error::Tenancy("the organization does not exist".into()))?,
+            system: true,
+        })
+    }
+
+    /// Whether this is housekeeping run by no user ([`Tx::system`]).
+    pub(crate) fn is_system(&self) -> bool {
+        self.system
+    }
+
+    /// The acting user's id; `None` for housekeeping run by no user.
+    pub(crate) fn actor_id(&self) -> Option<UserId> {
+        (!self.system).then_some(self.actor.id)
+    }
+
     /// The organization.
     pub fn org(&self) -> OrgId {
         self.org

@@ -53,9 +53,11 @@ pub enum DbCommand {
         name: String,
     },
     /// Replace the whole database with a backup (pg_restore --clean, in one transaction:
-    /// on failure nothing changes). Everything written since the backup is lost, and
-    /// erasures made since must be re-applied (`crm gdpr reapply-erasures`). Asks for
-    /// confirmation on a terminal; scripts pass --yes.
+    /// on failure nothing changes). Everything written since the backup is lost, except
+    /// erasures: their receipts are saved first (next to the backup as FILE.erasures.json;
+    /// when that fails, nothing is restored) and re-applied after the restore (after `crm
+    /// db migrate` with `crm gdpr reapply-erasures --from` when the backup is older than
+    /// this version). Asks for confirmation on a terminal; scripts pass --yes.
     Restore {
         /// The backup file written by `crm db backup`.
         #[arg(value_name = "FILE")]
@@ -208,18 +210,35 @@ pub async fn run(cmd: DbCommand, ctx: &Ctx) -> Result<u8> {
             }
             let target = target(ctx).await?;
             // Keep the erasure receipts and keys of the database being replaced: a backup
-            // from before an erasure would bring the person back.
+            // from before an erasure would bring the person back. When they cannot be kept
+            // (read, or saved next to the backup), nothing is replaced.
+            let refuse = |what: String| {
+                exit::coded(
+                    exit::ERROR,
+                    format!(
+                        "{what}; nothing was restored (the erasures made since the backup \
+                         could not be carried across)"
+                    ),
+                )
+            };
             let saved = {
                 let crm = match ctx.global.database_url.as_deref().filter(|u| !u.is_empty()) {
                     Some(url) => crm_core::Crm::connect(url).await?,
                     None => ctx.crm().await?,
                 };
-                crm.save_erasures().await.unwrap_or_default()
+                crm.save_erasures().await.map_err(|e| {
+                    refuse(format!("cannot read the erasure receipts and keys: {e}"))
+                })?
             };
             let saved_file = file.with_extension("erasures.json");
             let receipts: usize = saved.organizations.iter().map(|o| o.receipts.len()).sum();
             if receipts > 0 {
-                std::fs::write(&saved_file, serde_json::to_vec_pretty(&saved)?)?;
+                std::fs::write(&saved_file, serde_json::to_vec_pretty(&saved)?).map_err(|e| {
+                    refuse(format!(
+                        "cannot save the erasure receipts to {}: {e}",
+                        saved_file.display()
+                    ))
+                })?;
             }
             let info = backup::restore(&target, &file).await?;
             ctx.note(format!(

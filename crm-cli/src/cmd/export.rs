@@ -50,9 +50,13 @@ pub struct ExportArgs {
     /// Only records created before this time (a date means its end).
     #[arg(long, value_name = "TIME", value_parser = crate::time::time_arg)]
     pub created_before: Option<crate::time::TimeArg>,
-    /// Only contacts whose latest consent is a grant.
+    /// Only contacts whose latest decision for the consent purpose (--purpose; default
+    /// marketing) is a grant: the contacts `gdpr consents --without --purpose P` leaves out.
     #[arg(long)]
     pub consenting: bool,
+    /// The consent purpose --consenting asks about (default: marketing).
+    #[arg(long, value_name = "PURPOSE", requires = "consenting")]
+    pub purpose: Option<String>,
     /// Only these columns, comma-separated, in this order.
     #[arg(long, value_delimiter = ',')]
     pub columns: Option<Vec<String>>,
@@ -88,6 +92,7 @@ pub async fn run(args: ExportArgs, ctx: &Ctx) -> Result<u8> {
         created_after: crate::time::opt_time(&args.created_after, zone, DayEnd::Start)?,
         created_before: crate::time::opt_time(&args.created_before, zone, DayEnd::End)?,
         consenting_only: args.consenting,
+        consent_purpose: args.purpose,
         columns: args.columns,
         csv: match args.delimiter {
             Some(d) => output::csv_options().with_delimiter(d),

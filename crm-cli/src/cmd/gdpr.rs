@@ -31,8 +31,9 @@ pub enum GdprCommand {
         out: PathBuf,
     },
     /// Erase again every contact named by an erasure receipt (by id or by the keyed hash of
-    /// an e-mail address), in every organization: after restoring an older backup.
-    /// `crm db restore` does this itself.
+    /// an e-mail address), in every organization: after restoring an older backup. Runs as
+    /// housekeeping by no user, reaching every record whatever anyone's visibility, also in
+    /// organizations without an active owner. `crm db restore` does this itself.
     ReapplyErasures {
         /// Receipts and keys saved before the restore (`crm gdpr save-erasures`, or the
         /// `.erasures.json` file `crm db restore` leaves next to the backup).
@@ -68,7 +69,8 @@ pub enum GdprCommand {
         /// Do not ask.
         #[arg(long, short = 'y')]
         yes: bool,
-        /// Only count what would go; change nothing.
+        /// Show what would go (records, counts, the e-mail hashes the receipt would hold);
+        /// change nothing and make no receipt (no receipt_id, no erased_at).
         #[arg(long)]
         dry_run: bool,
         /// Also erase this contact record (id or at least 4 of its digits), with its merges:
@@ -248,8 +250,8 @@ impl Row for ErasureReceipt {
     }
     fn cells(&self) -> Vec<String> {
         let mut c = vec![
-            self.receipt_id.to_string(),
-            self.erased_at.to_rfc3339(),
+            output::opt(&self.receipt_id),
+            self.erased_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
             output::opt(&self.actor_id),
             self.subject_id.to_string(),
             self.dry_run.to_string(),
@@ -531,6 +533,11 @@ pub async fn run(cmd: GdprCommand, ctx: &Ctx) -> Result<u8> {
                     .map_err(person_error)?;
                 output::one(ctx.format(), &r)?;
                 note_candidates(&r);
+                ctx.note(format!(
+                    "dry run: nothing was erased and no receipt was made; an erasure would \
+                     remove {} contact record(s)",
+                    r.counts.contacts
+                ));
                 return Ok(exit::OK);
             }
             if !yes {
@@ -563,7 +570,8 @@ pub async fn run(cmd: GdprCommand, ctx: &Ctx) -> Result<u8> {
             note_candidates(&r);
             ctx.note(format!(
                 "erased {} record(s); receipt {}",
-                r.counts.contacts, r.receipt_id
+                r.counts.contacts,
+                output::opt(&r.receipt_id)
             ));
             Ok(exit::OK)
         }

@@ -208,3 +208,81 @@ async fn restoring_an_older_backup_re_applies_later_erasures() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Issue 14, item 6: a restore that cannot carry the erasure receipts across replaces
+/// nothing.
+#[tokio::test]
+async fn a_restore_that_cannot_save_the_erasure_receipts_changes_nothing() {
+    let db = TestDb::new().await;
+    crm(
+        &db,
+        &[
+            "init",
+            "--org",
+            "Quittung GmbH",
+            "--admin-email",
+            "chef@quittung.test",
+            "--no-password",
+        ],
+    )
+    .expect(0);
+    for email in ["erika@quittung.test", "max@quittung.test"] {
+        crm(
+            &db,
+            &["contact", "add", "--first-name", "X", "--email", email],
+        )
+        .expect(0);
+    }
+    let dir = scratch("unsaved");
+    let file = dir.join("before.dump");
+    crm(&db, &["db", "backup", "--out", file.to_str().unwrap()]).expect(0);
+    crm(
+        &db,
+        &["gdpr", "erase", "--contact", "erika@quittung.test", "--yes"],
+    )
+    .expect(0);
+    crm(
+        &db,
+        &[
+            "contact",
+            "add",
+            "--first-name",
+            "Neu",
+            "--email",
+            "neu@quittung.test",
+        ],
+    )
+    .expect(0);
+    // Where the receipts would be saved, something that cannot be written.
+    std::fs::create_dir_all(dir.join("before.erasures.json")).unwrap();
+    let run = crm(&db, &["db", "restore", file.to_str().unwrap(), "--yes"]).expect(1);
+    assert!(
+        run.stderr.contains("nothing was restored") && run.stderr.contains("erasure receipts"),
+        "{}",
+        run.stderr
+    );
+    // Nothing was replaced: the later contact is there, the erased person is not.
+    assert_eq!(emails(&db), vec!["max@quittung.test", "neu@quittung.test"]);
+    // Receipts that cannot be read stop it too (they were once taken as "none").
+    std::fs::remove_dir_all(dir.join("before.erasures.json")).unwrap();
+    let mut owner = db.owner().await;
+    sqlx::query("alter table erasure_receipts rename to erasure_receipts_away")
+        .execute(&mut owner)
+        .await
+        .unwrap();
+    let run = crm(&db, &["db", "restore", file.to_str().unwrap(), "--yes"]).expect(1);
+    assert!(
+        run.stderr.contains("nothing was restored") && run.stderr.contains("erasure receipts"),
+        "{}",
+        run.stderr
+    );
+    sqlx::query("alter table erasure_receipts_away rename to erasure_receipts")
+        .execute(&mut owner)
+        .await
+        .unwrap();
+    assert_eq!(emails(&db), vec!["max@quittung.test", "neu@quittung.test"]);
+    // With both in order, the restore goes through and the erasure stays.
+    crm(&db, &["db", "restore", file.to_str().unwrap(), "--yes"]).expect(0);
+    assert_eq!(emails(&db), vec!["max@quittung.test"]);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -94,6 +94,14 @@ fn check_purpose(errors: &mut FieldErrors, purpose: &str) -> String {
     p
 }
 
+/// A purpose as stored (trimmed, lower case), or a validation error on the field `purpose`.
+pub(crate) fn purpose_key(purpose: &str) -> Result<String> {
+    let mut errors = FieldErrors::new();
+    let p = check_purpose(&mut errors, purpose);
+    errors.into_result()?;
+    Ok(p)
+}
+
 fn check_source(errors: &mut FieldErrors, source: &str) -> String {
     let s = source.trim().to_string();
     if s.is_empty() {

@@ -8,10 +8,18 @@
 //! | contact records (the person's, records merged into it or it into, records the operator names) | deleted, with their e-mail addresses, phone numbers, tag links, owners, consents and search columns |
 //! | activities linked only to the person | deleted |
 //! | activities also linked to a company or deal | contact link removed; the person's names, addresses and numbers in subject and body replaced by `[erased]` |
-//! | deals with the person | contact link removed (value, currency, stage stay for accounting); the person's names etc. in the title and lost-reason text replaced |
+//! | deals with the person | contact link removed (value, currency, stage stay for accounting); the person's names etc. in the title, lost-reason text and custom fields replaced |
+//! | records linked through their deals and companies (activities, the company's deals, the company's name and custom fields, its relationship notes, events of those records) | the person's full name, addresses and numbers replaced by `[erased]` (single names stay: someone else may share them) |
+//! | companies holding the person's e-mail address or phone number | that address or number removed (the company stays) |
+//! | import run file names | the person's full name, addresses and numbers replaced |
 //! | audit entries about the person's records, about their deleted activities, or whose payload mentions their e-mail, phone or full name (single names: only in entries of their deals and activities) | payload redacted (digest and hashes stay, so `crm audit verify` passes), by `crm_gdpr_redact_person`, which accepts only needles derived from the person's records |
 //! | events about the person's records and deleted activities | purged |
 //! | Lexware link | removed; cached vouchers of that Lexware contact keep number, date and amount, their raw payload is cleared |
+//!
+//! Names, addresses and numbers are matched in every spelling the search would match
+//! (`crm_gdpr_spelling_pattern`: case, German spellings and transliterations, accents,
+//! separators; phone numbers with or without country code or national prefix and with any
+//! separators), the same patterns for the texts and the audit payloads.
 //!
 //! The receipt holds counts, the actor, the time and an HMAC-SHA256 of every erased e-mail
 //! address under a per-organization secret ([`was_erased`] checks a later address against
@@ -22,7 +30,7 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Person, find_person, isolated, literal_pattern, needles};
+use super::{Needles, Person, find_person, isolated, needles};
 use crate::auth::Permission;
 use crate::domain::Email;
 use crate::error::{Error, Result};
@@ -55,23 +63,33 @@ pub struct ErasureCounts {
     pub lexware_links: i64,
     /// Cached Lexware vouchers whose raw payload was cleared.
     pub vouchers_redacted: i64,
+    /// Other records whose text named the person (their full name, an address or a number
+    /// in any spelling) and was scrubbed: records linked through their deals or company,
+    /// companies holding their addresses, events, import run file names.
+    pub records_scrubbed: i64,
 }
 
-/// Proof of an erasure, without personal data.
+/// Proof of an erasure, without personal data; of a dry run, what the erasure would do
+/// (then without `receipt_id` and `erased_at`: nothing was erased, no receipt exists).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErasureReceipt {
-    /// The receipt's id.
-    pub receipt_id: Uuid,
-    /// When the erasure was committed (the transaction's time).
-    pub erased_at: DateTime<Utc>,
+    /// The receipt's id (`None` in a dry run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt_id: Option<Uuid>,
+    /// When the erasure was committed (the transaction's time; `None` in a dry run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub erased_at: Option<DateTime<Utc>>,
     /// Who erased.
     pub actor_id: Option<UserId>,
     /// The id the person's main contact record had.
     pub subject_id: ContactId,
+    /// The contact records erased (in a dry run: that would be erased), the main one
+    /// first. Empty on receipts read back with [`receipts`].
+    pub contact_ids: Vec<ContactId>,
     /// What was removed.
     pub counts: ErasureCounts,
     /// HMAC-SHA256 (hex) of every erased e-mail address, normalised, under the
-    /// organization's erasure key.
+    /// organization's erasure key (a dry run shows the same hashes the erasure records).
     pub email_hashes: Vec<String>,
     /// Whether this was a dry run (nothing changed, nothing stored).
     pub dry_run: bool,
@@ -106,8 +124,10 @@ fn hex(bytes: &[u8]) -> String {
 /// addresses) with all their records, in the caller's transaction; see the module
 /// documentation for what happens to what. Requires [`Permission::Erase`].
 ///
-/// With `dry_run`, everything is done and rolled back to a savepoint: the counts are exact
-/// and nothing changes. On any error, nothing of the erasure remains in the transaction.
+/// With `dry_run`, everything is done and rolled back to a savepoint: the counts and hashes
+/// are exact, the receipt has no id and no time, and nothing changes (except that the
+/// organization's erasure key is made if it had none, so the hashes shown are the ones an
+/// erasure records). On any error, nothing of the erasure remains in the transaction.
 /// Unknown reference: [`Error::NotFound`].
 pub async fn erase(tx: &mut Tx, reference: &str, dry_run: bool) -> Result<ErasureReceipt> {
     erase_including(tx, reference, &[], dry_run).await
@@ -125,11 +145,20 @@ pub async fn erase_including(
 ) -> Result<ErasureReceipt> {
     tx.require(Permission::Erase)?;
     let include: Vec<Uuid> = include.iter().map(|c| c.uuid()).collect();
+    // The organization's erasure key, made outside the savepoint: a dry run must not make
+    // (and roll back) a key of its own, or its hashes would differ from the erasure's.
+    sqlx::query("select crm_gdpr_email_hashes('{}'::text[])")
+        .execute(tx.conn())
+        .await?;
     isolated(tx, !dry_run, async |tx| {
         let person = find_person(tx, reference, &include).await?;
         let mut receipt = erase_person(tx, &person).await?;
         receipt.dry_run = dry_run;
         receipt.candidates = person.candidates.clone();
+        if dry_run {
+            receipt.receipt_id = None;
+            receipt.erased_at = None;
+        }
         Ok(receipt)
     })
     .await
@@ -152,23 +181,44 @@ async fn erase_person(tx: &mut Tx, person: &Person) -> Result<ErasureReceipt> {
         ));
     }
     let n = needles(tx, ids).await?;
+    // Every spelling the search would match: the patterns the audit redaction uses too.
+    let strong = spelling_patterns(tx, &n.strong).await?;
+    let all = [strong.clone(), spelling_patterns(tx, &n.weak).await?].concat();
+    // The records linked to the person through their company (read before anything changes).
+    let companies: Vec<Uuid> = sqlx::query_scalar(
+        "select distinct company_id from contacts \
+         where org_id = $1 and id = any($2) and company_id is not null",
+    )
+    .bind(org)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?;
     // Audit payloads, first (the function finds the person's activities and deals through
     // their links): everything about the person's records and the activities about them
     // alone; entries mentioning them anywhere; single names only in entries of their deals
     // and other activities. The function accepts only needles derived from these records.
+    // Housekeeping run by no user (re-application after a restore) calls the owner's
+    // variant, which names the organization itself.
+    let redact = if tx.is_system() {
+        sqlx::query_scalar::<_, i64>("select crm_gdpr_redact_person_in($4, $1, $2, $3)")
+    } else {
+        sqlx::query_scalar::<_, i64>(
+            "select crm_gdpr_redact_person($1, $2, $3) where $4::uuid is not null",
+        )
+    };
     let mut counts = ErasureCounts {
         contacts: ids.len() as i64,
         emails: n.emails.len() as i64,
         phones: n.phones.len() as i64,
-        audit_redacted: sqlx::query_scalar::<_, i64>("select crm_gdpr_redact_person($1, $2, $3)")
+        audit_redacted: redact
             .bind(ids)
             .bind(&n.strong)
             .bind(&n.weak)
+            .bind(org)
             .fetch_one(tx.conn())
             .await?,
         ..ErasureCounts::default()
     };
-    let all = literal_pattern(&[n.strong.clone(), n.weak.clone()].concat());
 
     // Activities: delete those about the person alone, unlink and scrub the others.
     let deleted_activities: Vec<Uuid> = sqlx::query_scalar(
@@ -182,10 +232,8 @@ async fn erase_person(tx: &mut Tx, person: &Person) -> Result<ErasureReceipt> {
     .await?;
     let detached_activities: Vec<Uuid> = sqlx::query_scalar(
         "update activities set contact_id = null, \
-                subject = case when $3::text is null then subject \
-                               else left(regexp_replace(subject, $3, '[erased]', 'gi'), 500) end, \
-                body = case when $3::text is null then body \
-                            else regexp_replace(body, $3, '[erased]', 'gi') end \
+                subject = left(crm_gdpr_scrub(subject, $3), 500), \
+                body = crm_gdpr_scrub(body, $3) \
          where org_id = $1 and contact_id = any($2) \
          returning id",
     )
@@ -200,10 +248,9 @@ async fn erase_person(tx: &mut Tx, person: &Person) -> Result<ErasureReceipt> {
     // Deals keep their value; the link to the person and their name in texts go.
     let deals: Vec<Uuid> = sqlx::query_scalar(
         "update deals set contact_id = null, \
-                title = case when $3::text is null then title \
-                             else left(regexp_replace(title, $3, '[erased]', 'gi'), 300) end, \
-                lost_reason_text = case when $3::text is null then lost_reason_text \
-                                        else regexp_replace(lost_reason_text, $3, '[erased]', 'gi') end \
+                title = left(crm_gdpr_scrub(title, $3), 300), \
+                lost_reason_text = crm_gdpr_scrub(lost_reason_text, $3), \
+                custom = crm_gdpr_scrub(custom::text, $3)::jsonb \
          where org_id = $1 and contact_id = any($2) \
          returning id",
     )
@@ -213,6 +260,7 @@ async fn erase_person(tx: &mut Tx, person: &Person) -> Result<ErasureReceipt> {
     .fetch_all(tx.conn())
     .await?;
     counts.deals_detached = deals.len() as i64;
+    counts.records_scrubbed = scrub_elsewhere(tx, &strong, &n, &deals, &companies).await?;
 
     counts.consents = sqlx::query("delete from consents where org_id = $1 and contact_id = any($2)")
         .bind(org)
@@ -276,7 +324,7 @@ async fn erase_person(tx: &mut Tx, person: &Person) -> Result<ErasureReceipt> {
     )
     .bind(org)
     .bind(receipt_id)
-    .bind(tx.actor().id)
+    .bind(tx.actor_id())
     .bind(person.main)
     .bind(&n.emails)
     .bind(&counts_json)
@@ -297,16 +345,171 @@ async fn erase_person(tx: &mut Tx, person: &Person) -> Result<ErasureReceipt> {
     )
     .await?;
     Ok(ErasureReceipt {
-        receipt_id,
-        erased_at,
-        actor_id: Some(tx.actor().id),
+        receipt_id: Some(receipt_id),
+        erased_at: Some(erased_at),
+        actor_id: tx.actor_id(),
         subject_id: person.main,
+        contact_ids: ids.iter().copied().map(ContactId).collect(),
         notes: notes_for(&counts),
         counts,
         email_hashes: hashes.iter().map(|h| hex(h)).collect(),
         dry_run: false,
         candidates: Vec::new(),
     })
+}
+
+/// The regular expressions (ARE, used case-insensitively) matching each of `needles` in
+/// every spelling the search would match (`crm_gdpr_spelling_pattern`, the same the audit
+/// redaction uses), longest needle first: an address is replaced whole before the name
+/// inside it.
+async fn spelling_patterns(tx: &mut Tx, needles: &[String]) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "select array(select p from unnest($1::text[]) x, crm_gdpr_spelling_pattern(x) p \
+                      where p is not null group by p \
+                      order by max(char_length(x)) desc, p)",
+    )
+    .bind(needles)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// Scrubs the person's full name, addresses and numbers (`strong`: their spelling patterns)
+/// from the records linked to them through their deals and their companies, removes their
+/// addresses and numbers from every company that holds them, and scrubs the events of the
+/// linked records and import run file names that mention them. Returns the number of
+/// records changed.
+async fn scrub_elsewhere(
+    tx: &mut Tx,
+    strong: &[String],
+    n: &Needles,
+    deals: &[Uuid],
+    companies: &[Uuid],
+) -> Result<i64> {
+    if strong.is_empty() {
+        return Ok(0);
+    }
+    let org = tx.org();
+    let mut changed: u64 = 0;
+    // Activities of their deals and their companies.
+    changed += sqlx::query(
+        "update activities set subject = left(crm_gdpr_scrub(subject, $4), 500), \
+                               body = crm_gdpr_scrub(body, $4) \
+         where org_id = $1 and (deal_id = any($2) or company_id = any($3)) \
+           and (subject ~* any($4) or body ~* any($4))",
+    )
+    .bind(org)
+    .bind(deals)
+    .bind(companies)
+    .bind(strong)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    // Deals of their companies.
+    changed += sqlx::query(
+        "update deals set title = left(crm_gdpr_scrub(title, $3), 300), \
+                          lost_reason_text = crm_gdpr_scrub(lost_reason_text, $3), \
+                          custom = crm_gdpr_scrub(custom::text, $3)::jsonb \
+         where org_id = $1 and company_id = any($2) \
+           and (title ~* any($3) or lost_reason_text ~* any($3) or custom::text ~* any($3))",
+    )
+    .bind(org)
+    .bind(companies)
+    .bind(strong)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    // Their companies' own texts, and the notes of their relationships.
+    changed += sqlx::query(
+        "update companies set name = left(crm_gdpr_scrub(name, $3), 300), \
+                              custom = crm_gdpr_scrub(custom::text, $3)::jsonb \
+         where org_id = $1 and id = any($2) and (name ~* any($3) or custom::text ~* any($3))",
+    )
+    .bind(org)
+    .bind(companies)
+    .bind(strong)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    changed += sqlx::query(
+        "update company_relationships set note = crm_gdpr_scrub(note, $3) \
+         where org_id = $1 and (from_company_id = any($2) or to_company_id = any($2)) \
+           and note ~* any($3)",
+    )
+    .bind(org)
+    .bind(companies)
+    .bind(strong)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    // Any company holding their addresses or numbers: the addresses and numbers go. The
+    // candidates are found cheaply first (the address, the last six digits of a number),
+    // then confirmed by the spelling patterns.
+    let suffixes: Vec<String> = n
+        .phones
+        .iter()
+        .map(|p| p.chars().filter(char::is_ascii_digit).collect::<String>())
+        .filter(|d| d.len() >= 6)
+        .map(|d| d[d.len() - 6..].to_string())
+        .collect();
+    let holders: Vec<Uuid> = sqlx::query_scalar(
+        "with e as (delete from company_emails \
+                    where org_id = $1 and email_norm = any($2) \
+                    returning company_id), \
+              p as (delete from company_phones \
+                    where org_id = $1 \
+                      and (number_e164 = any($3) \
+                           or (right(regexp_replace(number_raw, '[^0-9]', '', 'g'), 6) = any($5) \
+                               and number_raw ~* any($4))) \
+                    returning company_id), \
+              c as (update companies \
+                    set email = case when lower(btrim(email)) = any($2) then null else email end, \
+                        phone = case when right(regexp_replace(phone, '[^0-9]', '', 'g'), 6) = any($5) \
+                                      and phone ~* any($4) then null else phone end \
+                    where org_id = $1 \
+                      and (lower(btrim(email)) = any($2) \
+                           or (right(regexp_replace(phone, '[^0-9]', '', 'g'), 6) = any($5) \
+                               and phone ~* any($4))) \
+                    returning id) \
+         select company_id from e union select company_id from p union select id from c",
+    )
+    .bind(org)
+    .bind(&n.emails)
+    .bind(&n.phones)
+    .bind(strong)
+    .bind(&suffixes)
+    .fetch_all(tx.conn())
+    .await?;
+    changed += holders.len() as u64;
+    // Events about the records linked to them (their deals and companies, and the
+    // activities and deals of those).
+    let mut linked: Vec<Uuid> = deals.to_vec();
+    linked.extend(companies);
+    changed += sqlx::query(
+        "update events set payload = crm_gdpr_scrub(payload::text, $3)::jsonb \
+         where org_id = $1 \
+           and entity_id in (select unnest($2::uuid[]) \
+                             union select id from activities \
+                             where org_id = $1 and (deal_id = any($2) or company_id = any($2)) \
+                             union select id from deals where org_id = $1 and company_id = any($2)) \
+           and payload::text ~* any($3)",
+    )
+    .bind(org)
+    .bind(&linked)
+    .bind(strong)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    // Import run file names anywhere in the organization.
+    changed += sqlx::query(
+        "update import_runs set file_name = crm_gdpr_scrub(file_name, $2) \
+         where org_id = $1 and file_name ~* any($2)",
+    )
+    .bind(org)
+    .bind(strong)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    Ok(changed as i64)
 }
 
 /// Whether `email` belonged to a person erased in this organization (its keyed hash is on
@@ -354,10 +557,11 @@ pub async fn receipts(tx: &mut Tx, limit: u32) -> Result<Vec<ErasureReceipt>> {
             |(receipt_id, erased_at, actor_id, subject_id, hashes, counts)| {
                 let counts: ErasureCounts = serde_json::from_value(counts).unwrap_or_default();
                 ErasureReceipt {
-                    receipt_id,
-                    erased_at,
+                    receipt_id: Some(receipt_id),
+                    erased_at: Some(erased_at),
                     actor_id,
                     subject_id,
+                    contact_ids: Vec::new(),
                     notes: notes_for(&counts),
                     counts,
                     email_hashes: hashes.iter().map(|h| hex(h)).collect(),

@@ -243,48 +243,6 @@ pub(crate) async fn isolated<T>(
     Ok(out)
 }
 
-/// One regular expression (PostgreSQL ARE, used case-insensitively) per needle, matching
-/// it literally, longest needle first; a needle that starts or ends with an ASCII letter or
-/// digit must start or end a word there (so `anna` does not match `Hannah`).
-pub(crate) fn literal_patterns(needles: &[String]) -> Vec<String> {
-    let mut list: Vec<&str> = needles
-        .iter()
-        .map(|n| n.trim())
-        .filter(|n| !n.is_empty())
-        .collect();
-    list.sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)));
-    list.dedup();
-    list.iter()
-        .map(|n| {
-            let mut p = String::new();
-            if n.chars().next().is_some_and(|c| c.is_ascii_alphanumeric()) {
-                p.push_str("\\m");
-            }
-            for c in n.chars() {
-                if c.is_ascii() && !c.is_ascii_alphanumeric() {
-                    p.push('\\');
-                }
-                p.push(c);
-            }
-            if n.chars().last().is_some_and(|c| c.is_ascii_alphanumeric()) {
-                p.push_str("\\M");
-            }
-            p
-        })
-        .collect()
-}
-
-/// One regular expression matching any of `needles` (see [`literal_patterns`]); `None`
-/// when there is no needle.
-pub(crate) fn literal_pattern(needles: &[String]) -> Option<String> {
-    let parts = literal_patterns(needles);
-    if parts.is_empty() {
-        None
-    } else {
-        Some(format!("(?:{})", parts.join("|")))
-    }
-}
-
 /// What identifies a person in free text: e-mail addresses, phone numbers and full names
 /// (`strong`, looked for everywhere), and single first or last names (`weak`, looked for
 /// only in records linked to the person).
@@ -383,31 +341,4 @@ pub(crate) async fn needles(tx: &mut Tx, ids: &[Uuid]) -> Result<Needles> {
     n.strong.dedup();
     n.weak.retain(|w| !n.strong.contains(w));
     Ok(n)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn patterns_escape_everything_but_letters_and_digits_and_bound_words() {
-        let p = literal_pattern(&[
-            "anna".into(),
-            "a.b+c@example.de".into(),
-            "+49 30 123".into(),
-            "Jörg".into(),
-            " ".into(),
-        ])
-        .unwrap();
-        assert_eq!(
-            p,
-            "(?:\\ma\\.b\\+c\\@example\\.de\\M|\\+49\\ 30\\ 123\\M|\\mJörg\\M|\\manna\\M)"
-        );
-        assert_eq!(
-            literal_patterns(&["anna".into(), "x@y.de".into(), "anna".into()]),
-            ["\\mx\\@y\\.de\\M", "\\manna\\M"]
-        );
-        assert_eq!(literal_pattern(&[]), None);
-        assert_eq!(literal_pattern(&["  ".into()]), None);
-    }
 }
