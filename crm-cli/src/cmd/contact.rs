@@ -802,6 +802,7 @@ pub async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<u8> {
             };
             let c = contact::create(&mut tx, new).await?;
             tx.commit().await?;
+            warn_unplaced_phones(ctx, &c);
             print_contact(ctx.format(), &c)?;
             Ok(exit::OK)
         }
@@ -838,6 +839,7 @@ pub async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<u8> {
             };
             let c = contact::update(&mut tx, id, patch).await?;
             tx.commit().await?;
+            warn_unplaced_phones(ctx, &c);
             print_contact(ctx.format(), &c)?;
             Ok(exit::OK)
         }
@@ -1027,4 +1029,17 @@ fn address(
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Warns (on stderr) about phone numbers kept as written because they could not be read as
+/// numbers of the contact's country (DESIGN.md's phone-country rule); never quotes them.
+fn warn_unplaced_phones(ctx: &Ctx, c: &crm_core::store::contact::Contact) {
+    for (i, _) in c.phones.iter().enumerate().filter(|(_, p)| !p.valid) {
+        ctx.note(format!(
+            "warning: phone {} is not a valid number of the contact's country (its address, \
+             else its company's, else the organization's region, see `crm org show`); kept as \
+             written, without an international form: give it with its country code (+41 ...)",
+            i + 1
+        ));
+    }
 }

@@ -403,8 +403,9 @@ struct Row {
     department: Option<String>,
     email: Option<(String, String)>,
     email2: Option<(String, String)>,
-    phone: Option<(String, String)>,
-    mobile: Option<(String, String)>,
+    /// (E.164 form when the number could be placed, as written).
+    phone: Option<(Option<String>, String)>,
+    mobile: Option<(Option<String>, String)>,
     company: Option<(String, String)>,
     vat_id: Option<String>,
     website: Option<(String, String)>,
@@ -463,6 +464,9 @@ pub(crate) fn parse_country(s: &str) -> Option<String> {
 struct RowEnv {
     /// The organization's region, for national phone numbers without an address country.
     region: String,
+    /// The address country of the organization's companies by normalised name, for the
+    /// phones of contacts of a company (phone-country rule).
+    company_countries: HashMap<String, String>,
     /// Tag separators (those that are not the file's delimiter).
     tag_split: Vec<char>,
     keep_unknown: bool,
@@ -602,11 +606,17 @@ fn parse_row(
             Field::Ignore => {}
         }
     }
-    // Phones last: a national number is read in the country of the contact's address.
+    // Phones last: a national number is read in the country of the contact's address, else
+    // its company's, else the organization's region (DESIGN.md's phone-country rule).
     let region = row
         .country
         .clone()
         .or_else(|| row.extra.home_country.clone())
+        .or_else(|| {
+            row.company
+                .as_ref()
+                .and_then(|(_, norm)| env.company_countries.get(norm).cloned())
+        })
         .unwrap_or_else(|| env.region.clone());
     for (field, raw) in phones {
         let text = match &calling_code {
@@ -615,7 +625,7 @@ fn parse_row(
             }
             _ => raw,
         };
-        add_phone(&mut row, field, &text, &region, cols.format, &mut errs);
+        add_phone(&mut row, field, &text, &region);
     }
     // A contact whose only numbers are further ones gets the first (not a fax) as primary.
     if row.phone.is_none()
@@ -701,48 +711,49 @@ fn add_email(
     }
 }
 
-/// The office phone and mobile (the first of each), or a further typed phone. A number that
-/// cannot be read fails the row in a generic file; in a tool's export it is a warning and
-/// the number is kept as written in a custom field.
-fn add_phone(
-    row: &mut Row,
-    field: Field,
-    v: &str,
-    region: &str,
-    format: Format,
-    errs: &mut Vec<(String, String)>,
-) {
-    let p = match Phone::parse(v, region) {
+/// The office phone and mobile (the first of each), or a further typed phone. A phone never
+/// fails the row (it does not make the contact unusable): a number written like one that
+/// cannot be placed in the row's country is kept as written (no E.164 form) with a warning;
+/// anything else (letters, too long) is kept as written in a custom field, with a warning.
+fn add_phone(row: &mut Row, field: Field, v: &str, region: &str) {
+    let p = match Phone::read(v, region) {
         Ok(p) => p,
         Err(e) => {
-            if format == Format::Generic {
-                errs.push((field.name().to_string(), e.message().to_string()));
-            } else {
-                row.warnings.push((
-                    field.name().to_string(),
-                    format!("{}; kept as written in a custom field", e.message()),
-                ));
-                let slot = row
-                    .custom
-                    .entry(field.name().to_string())
-                    .or_insert_with(|| json!(""));
-                let joined = match slot.as_str() {
-                    Some("") | None => v.to_string(),
-                    Some(s) => format!("{s}; {v}"),
-                };
-                *slot = json!(joined);
-            }
+            row.warnings.push((
+                field.name().to_string(),
+                format!("{}; kept as written in a custom field", e.message()),
+            ));
+            let slot = row
+                .custom
+                .entry(field.name().to_string())
+                .or_insert_with(|| json!(""));
+            let joined = match slot.as_str() {
+                Some("") | None => v.to_string(),
+                Some(s) => format!("{s}; {v}"),
+            };
+            *slot = json!(joined);
             return;
         }
     };
-    let e164 = p.e164().to_string();
-    let known = row.phone.as_ref().is_some_and(|x| x.0 == e164)
-        || row.mobile.as_ref().is_some_and(|x| x.0 == e164)
-        || row.extra.phones.iter().any(|x| x.e164 == e164);
+    if let Some(w) = p.warning(region) {
+        row.warnings.push((field.name().to_string(), w));
+    }
+    let e164 = p.e164().map(str::to_string);
+    let key = |pair: &(Option<String>, String)| -> String {
+        pair.0.clone().unwrap_or_else(|| pair.1.clone())
+    };
+    let mine = e164.clone().unwrap_or_else(|| p.raw().to_string());
+    let known = row.phone.as_ref().is_some_and(|x| key(x) == mine)
+        || row.mobile.as_ref().is_some_and(|x| key(x) == mine)
+        || row
+            .extra
+            .phones
+            .iter()
+            .any(|x| x.e164.clone().unwrap_or_else(|| x.raw.clone()) == mine);
     if known {
         return;
     }
-    let pair = (e164, v.to_string());
+    let pair = (e164, p.raw().to_string());
     match field {
         Field::Phone if row.phone.is_none() => row.phone = Some(pair),
         Field::Mobile if row.mobile.is_none() => row.mobile = Some(pair),
@@ -804,7 +815,12 @@ const UPDATABLE: &[(&str, &str, Field)] = &[
     ("title", "s.title", Field::Title),
     ("job_title", "s.job_title", Field::JobTitle),
     ("department", "s.department", Field::Department),
-    ("phone", "coalesce(s.phone, s.mobile)", Field::Phone),
+    (
+        "phone",
+        "(case when s.phone_raw is not null then coalesce(s.phone, s.phone_raw) \
+          else coalesce(s.mobile, s.mobile_raw) end)",
+        Field::Phone,
+    ),
     ("city", "s.city", Field::City),
     ("street", "s.street", Field::Street),
     ("postal_code", "s.postal_code", Field::PostalCode),
@@ -952,7 +968,7 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
     errors_out: Option<Box<dyn Write + Send + 'a>>,
     mut progress: impl FnMut(Progress) + Send,
 ) -> Result<ImportSummary> {
-    let (region, actor, erased, users) = {
+    let (region, actor, erased, users, company_countries) = {
         let mut tx = scope.begin().await?;
         tx.require(Permission::Import)?;
         if opts.on_duplicate == OnDuplicate::Update {
@@ -976,12 +992,26 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
                 .await?
         };
         let users = owner_keys(&mut tx).await?;
+        let company_countries: Vec<(String, String)> = sqlx::query_as(
+            "select distinct on (name_norm) name_norm, \
+                    coalesce(billing_country, delivery_country)::text from companies \
+             where org_id = $1 and deleted_at is null \
+               and coalesce(billing_country, delivery_country) is not null \
+             order by name_norm, id",
+        )
+        .bind(tx.org())
+        .fetch_all(tx.conn())
+        .await?;
         tx.commit().await?;
         (
             region,
             actor,
             key.map(|k| (k, erased.into_iter().collect::<HashSet<Vec<u8>>>())),
             users,
+            company_countries
+                .into_iter()
+                .map(|(n, c)| (n, c.trim().to_string()))
+                .collect::<HashMap<String, String>>(),
         )
     };
     // A vCard file is read whole and turned into rows of its fields; its line numbers are
@@ -1100,7 +1130,8 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
         actor,
     };
     let max_in_flight = if opts.dry_run { 1 } else { 2 };
-    let env = RowEnv {
+    let mut env = RowEnv {
+        company_countries,
         region: region.clone(),
         tag_split: tag_split.clone(),
         keep_unknown: opts.keep_unknown,
@@ -1177,6 +1208,13 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
                     }
                 }
                 Ok(row) => {
+                    // A company this file names with a country places the numbers of the
+                    // later rows of its contacts that name none.
+                    if let (Some((_, norm)), Some(country)) = (&row.company, &row.country) {
+                        env.company_countries
+                            .entry(norm.clone())
+                            .or_insert_with(|| country.clone());
+                    }
                     for (field, message) in &row.warnings {
                         ctx.summary.warnings.push(RowError {
                             line,
@@ -1373,10 +1411,10 @@ fn stage_row(batch: &mut Batch, line: u64, r: &Row, name_norm: &str) {
         r.email2.as_ref().map(|e| e.0.clone()),
         r.email2.as_ref().map(|e| e.1.clone()),
         r.email2.as_ref().and_then(|_| id()),
-        r.phone.as_ref().map(|p| p.0.clone()),
+        r.phone.as_ref().and_then(|p| p.0.clone()),
         r.phone.as_ref().map(|p| p.1.clone()),
         r.phone.as_ref().and_then(|_| id()),
-        r.mobile.as_ref().map(|p| p.0.clone()),
+        r.mobile.as_ref().and_then(|p| p.0.clone()),
         r.mobile.as_ref().map(|p| p.1.clone()),
         r.mobile.as_ref().and_then(|_| id()),
         r.company.as_ref().map(|c| c.0.clone()),
@@ -1523,7 +1561,9 @@ async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Result<Outcome> 
             select $1, s.id, s.company_id, s.salutation, s.title, coalesce(s.first_name, ''), \
                 coalesce(s.last_name, ''), s.job_title, s.department, s.linkedin, s.birthday, \
                 coalesce(s.source, 'import'), coalesce(s.status, 'active'), s.email, s.email_norm, \
-                coalesce(s.phone, s.mobile), s.city, coalesce(s.custom, '{}'), $2 \
+                case when s.phone_raw is not null then coalesce(s.phone, s.phone_raw) \
+                     else coalesce(s.mobile, s.mobile_raw) end, \
+                s.city, coalesce(s.custom, '{}'), $2 \
             from import_stage s where s.existing_id is null \
             on conflict do nothing returning id), \
          new as (select s.* from import_stage s join ins on ins.id = s.id), \
@@ -1535,10 +1575,10 @@ async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Result<Outcome> 
             where email2 is not null and email2_norm is distinct from email_norm), \
          ph as ( \
             insert into contact_phones (org_id, id, contact_id, number_e164, number_raw, kind, is_primary) \
-            select $1, phone_id, id, phone, phone_raw, 'office', true from new where phone is not null \
+            select $1, phone_id, id, phone, phone_raw, 'office', true from new where phone_raw is not null \
             union all \
-            select $1, mobile_id, id, mobile, mobile_raw, 'mobile', phone is null from new \
-            where mobile is not null), \
+            select $1, mobile_id, id, mobile, mobile_raw, 'mobile', phone_raw is null from new \
+            where mobile_raw is not null), \
          ow as ( \
             insert into contact_owners (org_id, contact_id, user_id, role) \
             select $1, id, $3, 'owner' from ins), \
@@ -1671,10 +1711,13 @@ async fn update_existing(sh: &Shared<'_>, tx: &mut Tx, out: &mut Outcome) -> Res
     // Keep the primary phone row in step with contacts.phone.
     if present.iter().any(|(c, _, _)| *c == "phone") {
         sqlx::query(
-            "update contact_phones p set number_e164 = c.phone, number_raw = coalesce(s.phone_raw, s.mobile_raw) \
+            "update contact_phones p \
+             set number_e164 = case when s.phone_raw is not null then s.phone else s.mobile end, \
+                 number_raw = coalesce(s.phone_raw, s.mobile_raw) \
              from contacts c join import_stage s on s.existing_id = c.id \
              where p.org_id = $1 and c.org_id = $1 and p.contact_id = c.id and p.is_primary \
-               and c.id = any($2) and p.number_e164 is distinct from c.phone and c.phone is not null",
+               and c.id = any($2) and coalesce(p.number_e164, p.number_raw) is distinct from c.phone \
+               and c.phone is not null and coalesce(s.phone_raw, s.mobile_raw) is not null",
         )
         .bind(org)
         .bind(&updated)
@@ -1682,10 +1725,13 @@ async fn update_existing(sh: &Shared<'_>, tx: &mut Tx, out: &mut Outcome) -> Res
         .await?;
         sqlx::query(
             "insert into contact_phones (org_id, id, contact_id, number_e164, number_raw, kind, is_primary) \
-             select $1, coalesce(s.phone_id, s.mobile_id), c.id, c.phone, coalesce(s.phone_raw, s.mobile_raw), \
-                    case when s.phone is null then 'mobile' else 'office' end, true \
+             select $1, coalesce(s.phone_id, s.mobile_id), c.id, \
+                    case when s.phone_raw is not null then s.phone else s.mobile end, \
+                    coalesce(s.phone_raw, s.mobile_raw), \
+                    case when s.phone_raw is null then 'mobile' else 'office' end, true \
              from contacts c join import_stage s on s.existing_id = c.id \
              where c.org_id = $1 and c.id = any($2) and c.phone is not null \
+               and coalesce(s.phone_raw, s.mobile_raw) is not null \
                and not exists (select 1 from contact_phones p where p.org_id = $1 and p.contact_id = c.id and p.is_primary)",
         )
         .bind(org)
