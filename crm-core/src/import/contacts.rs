@@ -1058,29 +1058,24 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
         .filter(|c| *c as u32 != u32::from(delimiter))
         .collect();
 
-    let run = ImportRunId::new();
-    if !opts.dry_run {
-        scope
-            .run(async |tx| {
-                sqlx::query(
-                    "insert into import_runs (org_id, id, kind, file_name, actor_id, options) \
-                     values ($1, $2, 'contacts', $3, $4, $5)",
-                )
-                .bind(tx.org())
-                .bind(run)
-                .bind(&opts.file_name)
-                .bind(actor)
-                .bind(json!({
-                    "on_duplicate": opts.on_duplicate,
-                    "dry_run": opts.dry_run,
-                    "mappings": opts.mappings,
-                }))
-                .execute(tx.conn())
-                .await?;
-                Ok(())
-            })
-            .await?;
-    }
+    let run = opts.run_id.unwrap_or_else(ImportRunId::new);
+    let options = json!({
+        "on_duplicate": opts.on_duplicate,
+        "dry_run": opts.dry_run,
+        "mappings": opts.mappings,
+    });
+    let guard = super::runs::start(
+        scope,
+        run,
+        (!opts.dry_run).then(|| super::runs::NewRun {
+            kind: "contacts",
+            file_name: opts.file_name.as_deref(),
+            actor,
+            options,
+        }),
+    )
+    .await?;
+    let result = async {
     let mut ctx = Ctx {
         cols: &cols,
         summary: ImportSummary {
@@ -1351,6 +1346,15 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
             .await?;
     }
     Ok(summary)
+    }
+    .await;
+    match result {
+        Ok(summary) => {
+            guard.release().await?;
+            Ok(summary)
+        }
+        Err(e) => Err(guard.fail(scope, e).await),
+    }
 }
 
 /// Active users by normalised e-mail and by folded full name, for owner columns.
@@ -1543,6 +1547,7 @@ async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Result<Outcome> 
             "insert into tags (org_id, id, name, name_norm) \
              select distinct on (crm_fold(btrim(u.name))) $1, u.id, btrim(u.name), crm_fold(btrim(u.name)) \
              from unnest($2::uuid[], $3::text[]) as u(id, name) \
+             order by crm_fold(btrim(u.name)) \
              on conflict (org_id, name_norm) do nothing",
         )
         .bind(org)
@@ -1565,6 +1570,7 @@ async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Result<Outcome> 
                      else coalesce(s.mobile, s.mobile_raw) end, \
                 s.city, coalesce(s.custom, '{}'), $2 \
             from import_stage s where s.existing_id is null \
+            order by s.email_norm, s.id \
             on conflict do nothing returning id), \
          new as (select s.* from import_stage s join ins on ins.id = s.id), \
          em as ( \
@@ -1703,6 +1709,16 @@ async fn update_existing(sh: &Shared<'_>, tx: &mut Tx, out: &mut Outcome) -> Res
         sets.join(", "),
         differs.join(" or ")
     );
+    // Row locks in one order (by id), so that the two batches in flight never wait for each
+    // other crosswise (two keys of a file, say a source id and an e-mail, can name one
+    // contact).
+    sqlx::query(
+        "select c.id from contacts c join import_stage s on c.id = s.existing_id \
+         where c.org_id = $1 order by c.id for update of c",
+    )
+    .bind(org)
+    .execute(tx.conn())
+    .await?;
     let updated: Vec<Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(update_sql))
         .bind(org)
         .bind(sh.run)

@@ -14,6 +14,7 @@ mod extras;
 pub mod formats;
 pub mod lines;
 pub mod records;
+pub mod runs;
 pub mod source;
 
 use serde::Serialize;
@@ -74,6 +75,9 @@ pub struct ImportOptions {
     pub file_name: Option<String>,
     /// The tool the file comes from (detected from the headers when `None`).
     pub from: Option<Format>,
+    /// The id to record the run under (a new one when `None`): lets the caller mark the
+    /// run failed when it interrupts the import ([`runs::mark_failed`]).
+    pub run_id: Option<ImportRunId>,
 }
 
 impl Default for ImportOptions {
@@ -88,6 +92,7 @@ impl Default for ImportOptions {
             batch_size: 50_000,
             file_name: None,
             from: None,
+            run_id: None,
         }
     }
 }

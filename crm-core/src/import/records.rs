@@ -188,7 +188,7 @@ pub async fn import_records<'a, R: Read + Send>(
         .filter(|(_, f)| f.is_none())
         .map(|(h, _)| h.clone())
         .collect();
-    let run = ImportRunId::new();
+    let run = opts.run_id.unwrap_or_else(ImportRunId::new);
     let mut summary = ImportSummary {
         run_id: (!opts.dry_run).then_some(run),
         dry_run: opts.dry_run,
@@ -202,24 +202,18 @@ pub async fn import_records<'a, R: Read + Send>(
             .collect(),
         ..ImportSummary::default()
     };
-    if !opts.dry_run {
-        scope
-            .run(async |tx| {
-                sqlx::query(
-                    "insert into import_runs (org_id, id, kind, file_name, actor_id, options) values ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(tx.org())
-                .bind(run)
-                .bind(kind.as_str())
-                .bind(&opts.file_name)
-                .bind(tx.actor().id)
-                .bind(json!({"on_duplicate": opts.on_duplicate, "mappings": opts.mappings}))
-                .execute(tx.conn())
-                .await?;
-                Ok(())
-            })
-            .await?;
-    }
+    let guard = super::runs::start(
+        scope,
+        run,
+        (!opts.dry_run).then(|| super::runs::NewRun {
+            kind: kind.as_str(),
+            file_name: opts.file_name.as_deref(),
+            actor: scope.actor(),
+            options: json!({"on_duplicate": opts.on_duplicate, "mappings": opts.mappings}),
+        }),
+    )
+    .await?;
+    let result = async {
     let mut errors_out = errors_out
         .map(|w| crate::csv_out::CsvWriter::new(w, crate::csv_out::CsvOptions::default()))
         .transpose()
@@ -364,13 +358,13 @@ pub async fn import_records<'a, R: Read + Send>(
             bytes: reader.get_ref().bytes_read(),
         });
     }
+    let digest = reader.get_ref().digest();
     drop(reader);
     if let Some(mut w) = errors_out {
         w.flush()
             .map_err(|e| Error::Io(format!("writing the error file failed: {e}")))?;
     }
     if !opts.dry_run {
-        let digest = source.digest();
         let counts = json!({"rows": summary.rows, "created": summary.created, "updated": summary.updated,
                             "skipped": summary.skipped, "failed": summary.failed});
         scope
@@ -392,6 +386,15 @@ pub async fn import_records<'a, R: Read + Send>(
             .await?;
     }
     Ok(summary)
+    }
+    .await;
+    match result {
+        Ok(summary) => {
+            guard.release().await?;
+            Ok(summary)
+        }
+        Err(e) => Err(guard.fail(scope, e).await),
+    }
 }
 
 enum RowOutcome {
