@@ -460,6 +460,19 @@ pub(crate) fn parse_country(s: &str) -> Option<String> {
     Some(code.to_string())
 }
 
+/// The most bytes one record (row) may have; reading stops with an error at a larger one.
+pub const MAX_RECORD_BYTES: u64 = 1 << 20;
+/// The most columns a file may have.
+pub const MAX_COLUMNS: usize = 500;
+/// The most unknown columns `--keep-unknown` keeps as custom fields.
+pub const MAX_KEPT_UNKNOWN: usize = 50;
+/// The longest value of a kept unknown column, in characters.
+pub const MAX_KEPT_VALUE: usize = 500;
+/// The most tags a row may carry.
+pub const MAX_TAGS: usize = 50;
+/// The longest tag, in characters.
+pub const MAX_TAG_LEN: usize = 100;
+
 /// What every row of an import shares.
 struct RowEnv {
     /// The organization's region, for national phone numbers without an address country.
@@ -484,12 +497,40 @@ fn parse_row(
     let mut errs: Vec<(String, String)> = Vec::new();
     let mut phones: Vec<(Field, String)> = Vec::new();
     let mut calling_code: Option<String> = None;
+    // A NUL byte or another control character (other than tab and line breaks) in a column
+    // that is read fails this row alone: PostgreSQL refuses NUL in text, and terminal
+    // escapes must not reach anyone's screen.
+    for (i, raw) in rec.iter().enumerate() {
+        let used = match cols.roles.get(i) {
+            Some(Some(_)) => true,
+            Some(None) => env.keep_unknown,
+            None => false,
+        };
+        if used && raw.iter().any(|b| is_control_byte(*b)) {
+            let field = match cols.fields.get(i) {
+                Some(Some(f)) => f.name().to_string(),
+                _ => cols.headers.get(i).cloned().unwrap_or_default(),
+            };
+            errs.push((
+                field,
+                "contains a control character (such as a NUL byte); remove it".into(),
+            ));
+        }
+    }
+    if !errs.is_empty() {
+        return Err(errs);
+    }
     if env.keep_unknown {
         for &i in &cols.unknown {
             if let (Some(raw), Some(h)) = (rec.get(i), cols.headers.get(i)) {
                 let text = field_text(raw);
                 let v = text.trim();
-                if !v.is_empty() {
+                if v.chars().count() > MAX_KEPT_VALUE {
+                    errs.push((
+                        h.trim().to_string(),
+                        format!("is longer than {MAX_KEPT_VALUE} characters"),
+                    ));
+                } else if !v.is_empty() {
                     row.custom.insert(h.trim().to_string(), json!(v));
                 }
             }
@@ -549,12 +590,21 @@ fn parse_row(
                 }
             },
             Field::Tags => {
-                row.tags.extend(
-                    v.split(|c: char| env.tag_split.contains(&c))
-                        .map(str::trim)
-                        .filter(|t| !t.is_empty() && t.chars().count() <= 100)
-                        .map(str::to_string),
-                );
+                for t in v
+                    .split(|c: char| env.tag_split.contains(&c))
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                {
+                    if t.chars().count() > MAX_TAG_LEN {
+                        err(&format!("has a tag longer than {MAX_TAG_LEN} characters"));
+                        break;
+                    }
+                    if row.tags.len() >= MAX_TAGS {
+                        err(&format!("has more than {MAX_TAGS} tags"));
+                        break;
+                    }
+                    row.tags.push(t.to_string());
+                }
             }
             Field::Source => match v.parse::<ContactSource>() {
                 Ok(s) => row.source = Some(s.as_str()),
@@ -645,6 +695,12 @@ fn parse_row(
     row.extra.postal_code = row.postal_code.clone();
     row.extra.country = row.country.clone();
     if errs.is_empty() { Ok(row) } else { Err(errs) }
+}
+
+/// A byte of a C0 control character other than tab, line feed and carriage return, or DEL.
+/// (Bytes of multi-byte UTF-8 characters are all 0x80 and above.)
+fn is_control_byte(b: u8) -> bool {
+    matches!(b, 0x00..=0x08 | 0x0b | 0x0c | 0x0e..=0x1f | 0x7f)
 }
 
 /// Appends `v` to a multi-line value (a second street line).
@@ -938,7 +994,7 @@ impl Ctx<'_> {
         message: &str,
     ) -> Result<()> {
         self.summary.failed += 1;
-        self.summary.errors.push(RowError {
+        self.summary.push_error(RowError {
             line,
             field: field.into(),
             message: message.into(),
@@ -1035,15 +1091,23 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(LineCounter::new(source));
+        .from_reader(LineCounter::new(source).with_record_cap(MAX_RECORD_BYTES));
     let mut header = csv::ByteRecord::new();
     if !reader.read_byte_record(&mut header).map_err(csv_error)? {
         return Err(Error::invalid("file", "the file is empty"));
     }
+    let pos = reader.position().byte();
+    reader.get_mut().start_record(pos);
     let headers: Vec<String> = header
         .iter()
         .map(|h| field_text(h).trim().to_string())
         .collect();
+    if headers.len() > MAX_COLUMNS {
+        return Err(Error::invalid(
+            "header",
+            format!("the file has more than {MAX_COLUMNS} columns"),
+        ));
+    }
     let cols = Columns::new(
         headers.clone(),
         opts,
@@ -1053,6 +1117,17 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
             opts.from
         },
     )?;
+    if opts.keep_unknown && cols.unknown.len() > MAX_KEPT_UNKNOWN {
+        return Err(Error::invalid(
+            "keep_unknown",
+            format!(
+                "the file has {} columns that map to no field; --keep-unknown keeps at most \
+                 {MAX_KEPT_UNKNOWN}: map the ones you need with --map COLUMN=FIELD, or drop \
+                 --keep-unknown",
+                cols.unknown.len()
+            ),
+        ));
+    }
     let tag_split: Vec<char> = ['|', ';', ',']
         .into_iter()
         .filter(|c| *c as u32 != u32::from(delimiter))
@@ -1136,7 +1211,28 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
     let mut in_flight = futures_util::stream::FuturesUnordered::new();
     loop {
         let more = match reader.read_byte_record(&mut rec) {
-            Ok(more) => more,
+            Ok(more) => {
+                let pos = reader.position().byte();
+                reader.get_mut().start_record(pos);
+                more
+            }
+            Err(e)
+                if matches!(e.kind(), csv::ErrorKind::Io(io) if LineCounter::<()>::is_record_too_large(io)) =>
+            {
+                let start = reader.get_ref().record_start();
+                let line = reader.get_mut().line_at(start);
+                ctx.summary.rows += 1;
+                ctx.reject(
+                    line,
+                    None,
+                    "file",
+                    &format!(
+                        "a record here is larger than {} MiB (an unbalanced quote?); reading stopped here",
+                        MAX_RECORD_BYTES >> 20
+                    ),
+                )?;
+                false
+            }
             Err(e) => {
                 // A malformed record (e.g. an unterminated quote): report it and stop reading,
                 // keeping what was imported.
@@ -1168,38 +1264,24 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
             ctx.summary.rows += 1;
             match parse_row(&cols, &rec, &env) {
                 Err(errs) => {
-                    for (field, msg) in errs {
-                        ctx.summary.errors.push(RowError {
-                            line,
-                            field: field.clone(),
-                            message: msg.clone(),
-                        });
-                    }
                     ctx.summary.failed += 1;
                     if let Some(w) = ctx.errors_out.as_mut() {
                         let mut out: Vec<String> =
                             rec.iter().map(|f| field_text(f).into_owned()).collect();
                         out.resize(cols.headers.len(), String::new());
-                        let fields: Vec<&str> = ctx
-                            .summary
-                            .errors
-                            .iter()
-                            .rev()
-                            .take_while(|e| e.line == line)
-                            .map(|e| e.field.as_str())
-                            .collect();
-                        let msgs: Vec<&str> = ctx
-                            .summary
-                            .errors
-                            .iter()
-                            .rev()
-                            .take_while(|e| e.line == line)
-                            .map(|e| e.message.as_str())
-                            .collect();
+                        let fields: Vec<&str> = errs.iter().map(|e| e.0.as_str()).collect();
+                        let msgs: Vec<&str> = errs.iter().map(|e| e.1.as_str()).collect();
                         out.extend([line.to_string(), fields.join("; "), msgs.join("; ")]);
                         w.write_row(&out).map_err(|e| {
                             Error::Io(format!("writing the error file failed: {e}"))
                         })?;
+                    }
+                    for (field, message) in errs {
+                        ctx.summary.push_error(RowError {
+                            line,
+                            field,
+                            message,
+                        });
                     }
                 }
                 Ok(row) => {
@@ -1211,7 +1293,7 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
                             .or_insert_with(|| country.clone());
                     }
                     for (field, message) in &row.warnings {
-                        ctx.summary.warnings.push(RowError {
+                        ctx.summary.push_warning(RowError {
                             line,
                             field: field.clone(),
                             message: message.clone(),

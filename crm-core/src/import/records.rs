@@ -242,7 +242,7 @@ pub async fn import_records<'a, R: Read + Send>(
                     let line = e.position().map(|p| p.line()).unwrap_or(0);
                     summary.rows += 1;
                     summary.failed += 1;
-                    summary.errors.push(RowError {
+                    summary.push_error(RowError {
                         line,
                         field: "file".into(),
                         message: "malformed CSV (unbalanced quotes?); reading stopped here".into(),
@@ -318,7 +318,7 @@ pub async fn import_records<'a, R: Read + Send>(
                     };
                     summary.failed += 1;
                     for (field, message) in &errs {
-                        summary.errors.push(RowError {
+                        summary.push_error(RowError {
                             line,
                             field: field.clone(),
                             message: message.clone(),
