@@ -12,6 +12,9 @@ use crate::ctx::Ctx;
 use crate::exit;
 use crate::output;
 
+/// The exit code after Ctrl-C (128 + SIGINT, as shells report it).
+const INTERRUPTED: u8 = 130;
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ImportKind {
     /// People, with their company (linked or created), e-mails, phones and tags.
@@ -135,45 +138,80 @@ pub async fn run(args: ImportArgs, ctx: &Ctx) -> Result<u8> {
         batch_size: args.batch_size,
         file_name,
         from,
+        run_id: Some(crm_core::ids::ImportRunId::new()),
     };
+    let run_id = opts.run_id;
     let (_, _, scope) = ctx.scope().await?;
     let bar = progress_bar(ctx, size);
-    let summary = match args.kind {
-        ImportKind::Contacts => {
-            let b = bar.clone();
-            crm_core::import::contacts::import_contacts(
-                &scope,
-                input,
-                &opts,
-                errors_out,
-                move |p| {
-                    if let Some(b) = &b {
-                        if size.is_some() {
-                            b.set_position(p.bytes);
-                        } else {
-                            b.set_position(p.rows);
+    let work = async {
+        let summary = match args.kind {
+            ImportKind::Contacts => {
+                let b = bar.clone();
+                crm_core::import::contacts::import_contacts(
+                    &scope,
+                    input,
+                    &opts,
+                    errors_out,
+                    move |p| {
+                        if let Some(b) = &b {
+                            if size.is_some() {
+                                b.set_position(p.bytes);
+                            } else {
+                                b.set_position(p.rows);
+                            }
+                            b.set_message(format!("{} rows", p.rows));
                         }
+                    },
+                )
+                .await?
+            }
+            ImportKind::Formats => unreachable!("answered above"),
+            ImportKind::Companies | ImportKind::Deals => {
+                use crm_core::import::records::{RecordKind, import_records};
+                let kind = match args.kind {
+                    ImportKind::Companies => RecordKind::Companies,
+                    _ => RecordKind::Deals,
+                };
+                let b = bar.clone();
+                import_records(&scope, kind, input, &opts, errors_out, move |p| {
+                    if let Some(b) = &b {
+                        b.set_position(if size.is_some() { p.bytes } else { p.rows });
                         b.set_message(format!("{} rows", p.rows));
                     }
-                },
-            )
-            .await?
-        }
-        ImportKind::Formats => unreachable!("answered above"),
-        ImportKind::Companies | ImportKind::Deals => {
-            use crm_core::import::records::{RecordKind, import_records};
-            let kind = match args.kind {
-                ImportKind::Companies => RecordKind::Companies,
-                _ => RecordKind::Deals,
-            };
-            let b = bar.clone();
-            import_records(&scope, kind, input, &opts, errors_out, move |p| {
-                if let Some(b) = &b {
-                    b.set_position(if size.is_some() { p.bytes } else { p.rows });
-                    b.set_message(format!("{} rows", p.rows));
-                }
-            })
-            .await?
+                })
+                .await?
+            }
+        };
+        Ok::<_, anyhow::Error>(summary)
+    };
+    // Ctrl-C stops the import between two statements: the batches committed so far stay,
+    // the run is marked failed, and running the same import again resumes it.
+    let mut work = Box::pin(work);
+    let finished = tokio::select! {
+        r = &mut work => Some(r),
+        _ = tokio::signal::ctrl_c() => None,
+    };
+    drop(work);
+    let summary = match finished {
+        Some(r) => r?,
+        None => {
+            if let Some(b) = &bar {
+                b.abandon();
+            }
+            if let Some(run) = run_id.filter(|_| !opts.dry_run) {
+                crm_core::import::runs::mark_failed(
+                    &scope,
+                    run,
+                    "interrupted (Ctrl-C); run the same import again to resume (rows already \
+                     imported are skipped)",
+                )
+                .await?;
+            }
+            ctx.note(
+                "import interrupted: the batches committed so far are kept; run the same \
+                 command again to resume (rows already imported are skipped)",
+            );
+            return Ok(INTERRUPTED);
         }
     };
     if let Some(b) = bar {
@@ -311,11 +349,15 @@ fn report(ctx: &Ctx, s: &ImportSummary) -> Result<()> {
             for e in s.errors.iter().take(20) {
                 text.push_str(&format!("\nline {}: {}: {}", e.line, e.field, e.message));
             }
-            if s.errors.len() > 20 {
+            let more = s.errors.len().saturating_sub(20) as u64 + s.errors_omitted;
+            if more > 0 {
                 text.push_str(&format!(
-                    "\n... and {} more (use --errors FILE for all)",
-                    s.errors.len() - 20
+                    "\n... and {more} more (use --errors FILE for all)"
                 ));
+            }
+            let more = s.warnings.len().saturating_sub(20) as u64 + s.warnings_omitted;
+            if more > 0 {
+                text.push_str(&format!("\n... and {more} more warnings"));
             }
             output::text(&text)
         }

@@ -64,7 +64,14 @@ impl From<Organization> for OrgRow {
 
 impl Row for OrgRow {
     fn headers() -> Vec<&'static str> {
-        vec!["id", "name", "slug", "retention_days", "region", "created_at"]
+        vec![
+            "id",
+            "name",
+            "slug",
+            "retention_days",
+            "region",
+            "created_at",
+        ]
     }
     fn cells(&self) -> Vec<String> {
         vec![

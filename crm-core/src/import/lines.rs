@@ -73,7 +73,8 @@ impl<R> LineCounter<R> {
 
     /// Whether `e` is the error of a record past the cap.
     pub fn is_record_too_large(e: &std::io::Error) -> bool {
-        e.get_ref().is_some_and(|inner| inner.is::<RecordTooLarge>())
+        e.get_ref()
+            .is_some_and(|inner| inner.is::<RecordTooLarge>())
     }
 
     /// The 1-based line of the record the CSV reader reports at `offset` (offsets asked

@@ -86,8 +86,19 @@ fn utf16_without_bom(head: &[u8]) -> Option<TextEncoding> {
     if units < 4 {
         return None;
     }
-    let even = head.iter().step_by(2).take(units).filter(|b| **b == 0).count();
-    let odd = head.iter().skip(1).step_by(2).take(units).filter(|b| **b == 0).count();
+    let even = head
+        .iter()
+        .step_by(2)
+        .take(units)
+        .filter(|b| **b == 0)
+        .count();
+    let odd = head
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .take(units)
+        .filter(|b| **b == 0)
+        .count();
     if odd * 4 >= units * 3 && even * 4 < units {
         Some(TextEncoding::Utf16Le)
     } else if even * 4 >= units * 3 && odd * 4 < units {

@@ -61,12 +61,7 @@ pub async fn create(tx: &mut Tx, new: NewContact) -> Result<Contact> {
         fields.company_id,
     )
     .await?;
-    let phones = collect_phones(
-        &mut errors,
-        &region,
-        new.phone.as_deref(),
-        &new.phones,
-    );
+    let phones = collect_phones(&mut errors, &region, new.phone.as_deref(), &new.phones);
     let tags = check_tags(&mut errors, &new.tags);
     let owners = if new.owners.is_empty() {
         vec![Owner {

@@ -24,8 +24,7 @@ use super::{Page, PageRequest, clean, diff, double_option, stale_or_missing, tag
 use crate::auth::Permission;
 use crate::domain::{
     ContactSource, Email, EmailKind, EntityStatus, InvalidValue, OwnerRole, Phone, PhoneKind,
-    PhoneReading,
-    Website, fold_for_search, normalize_name,
+    PhoneReading, Website, fold_for_search, normalize_name,
 };
 use crate::error::{Error, FieldErrors, Result};
 use crate::ids::{CompanyId, ContactId, UserId};
