@@ -143,77 +143,76 @@ pub async fn run(args: ImportArgs, ctx: &Ctx) -> Result<u8> {
     let run_id = opts.run_id;
     let (_, _, scope) = ctx.scope().await?;
     let bar = progress_bar(ctx, size);
-    let work = async {
-        let summary = match args.kind {
-            ImportKind::Contacts => {
-                let b = bar.clone();
-                crm_core::import::contacts::import_contacts(
-                    &scope,
-                    input,
-                    &opts,
-                    errors_out,
-                    move |p| {
-                        if let Some(b) = &b {
-                            if size.is_some() {
-                                b.set_position(p.bytes);
-                            } else {
-                                b.set_position(p.rows);
-                            }
-                            b.set_message(format!("{} rows", p.rows));
-                        }
-                    },
-                )
-                .await?
+    // Ctrl-C ends the import: the batches committed so far stay, the run is marked failed,
+    // and running the same import again resumes it. A task of its own watches, so that it
+    // acts even while the import waits for input on stdin.
+    let watcher = tokio::spawn({
+        let scope = scope.clone();
+        let run = run_id.filter(|_| !opts.dry_run);
+        let bar = bar.clone();
+        async move {
+            if tokio::signal::ctrl_c().await.is_err() {
+                return;
             }
-            ImportKind::Formats => unreachable!("answered above"),
-            ImportKind::Companies | ImportKind::Deals => {
-                use crm_core::import::records::{RecordKind, import_records};
-                let kind = match args.kind {
-                    ImportKind::Companies => RecordKind::Companies,
-                    _ => RecordKind::Deals,
-                };
-                let b = bar.clone();
-                import_records(&scope, kind, input, &opts, errors_out, move |p| {
-                    if let Some(b) = &b {
-                        b.set_position(if size.is_some() { p.bytes } else { p.rows });
-                        b.set_message(format!("{} rows", p.rows));
-                    }
-                })
-                .await?
-            }
-        };
-        Ok::<_, anyhow::Error>(summary)
-    };
-    // Ctrl-C stops the import between two statements: the batches committed so far stay,
-    // the run is marked failed, and running the same import again resumes it.
-    let mut work = Box::pin(work);
-    let finished = tokio::select! {
-        r = &mut work => Some(r),
-        _ = tokio::signal::ctrl_c() => None,
-    };
-    drop(work);
-    let summary = match finished {
-        Some(r) => r?,
-        None => {
             if let Some(b) = &bar {
                 b.abandon();
             }
-            if let Some(run) = run_id.filter(|_| !opts.dry_run) {
-                crm_core::import::runs::mark_failed(
+            if let Some(run) = run {
+                // Best effort: when it cannot be marked now, the next import marks it.
+                let _ = crm_core::import::runs::mark_failed(
                     &scope,
                     run,
                     "interrupted (Ctrl-C); run the same import again to resume (rows already \
                      imported are skipped)",
                 )
-                .await?;
+                .await;
             }
-            ctx.note(
+            eprintln!(
                 "import interrupted: the batches committed so far are kept; run the same \
-                 command again to resume (rows already imported are skipped)",
+                 command again to resume (rows already imported are skipped)"
             );
-            return Ok(INTERRUPTED);
+            std::process::exit(i32::from(INTERRUPTED));
+        }
+    });
+    let summary = match args.kind {
+        ImportKind::Contacts => {
+            let b = bar.clone();
+            crm_core::import::contacts::import_contacts(
+                &scope,
+                input,
+                &opts,
+                errors_out,
+                move |p| {
+                    if let Some(b) = &b {
+                        if size.is_some() {
+                            b.set_position(p.bytes);
+                        } else {
+                            b.set_position(p.rows);
+                        }
+                        b.set_message(format!("{} rows", p.rows));
+                    }
+                },
+            )
+            .await?
+        }
+        ImportKind::Formats => unreachable!("answered above"),
+        ImportKind::Companies | ImportKind::Deals => {
+            use crm_core::import::records::{RecordKind, import_records};
+            let kind = match args.kind {
+                ImportKind::Companies => RecordKind::Companies,
+                _ => RecordKind::Deals,
+            };
+            let b = bar.clone();
+            import_records(&scope, kind, input, &opts, errors_out, move |p| {
+                if let Some(b) = &b {
+                    b.set_position(if size.is_some() { p.bytes } else { p.rows });
+                    b.set_message(format!("{} rows", p.rows));
+                }
+            })
+            .await?
         }
     };
+    watcher.abort();
     if let Some(b) = bar {
         b.finish_and_clear();
     }

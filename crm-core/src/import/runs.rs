@@ -116,6 +116,11 @@ fn reason(e: &Error) -> String {
 pub async fn mark_failed(scope: &Scope, run: ImportRunId, reason: &str) -> Result<()> {
     scope
         .run(async |tx| {
+            // A batch of the stopped import may still hold the run's row: wait a little,
+            // never forever (a later import marks the run then).
+            sqlx::query("set local lock_timeout = '3s'")
+                .execute(tx.conn())
+                .await?;
             sqlx::query(
                 "update import_runs set status = 'failed', error = $3, finished_at = now() \
                  where org_id = $1 and id = $2 and status = 'running'",
