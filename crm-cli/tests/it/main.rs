@@ -10,6 +10,7 @@ mod csv_output;
 mod deals;
 mod foundation;
 mod gdpr;
+mod hard_import;
 mod lexware;
 mod moving_in;
 mod ops;
