@@ -1133,7 +1133,7 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
         .filter(|c| *c as u32 != u32::from(delimiter))
         .collect();
 
-    let run = opts.run_id.unwrap_or_else(ImportRunId::new);
+    let run = opts.run_id.unwrap_or_default();
     let options = json!({
         "on_duplicate": opts.on_duplicate,
         "dry_run": opts.dry_run,
@@ -1142,7 +1142,7 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
     let guard = super::runs::start(
         scope,
         run,
-        (!opts.dry_run).then(|| super::runs::NewRun {
+        (!opts.dry_run).then_some(super::runs::NewRun {
             kind: "contacts",
             file_name: opts.file_name.as_deref(),
             actor,

@@ -16,7 +16,6 @@ use super::{ImportOptions, ImportSummary, OnDuplicate, Progress, RowChange, RowE
 use crate::auth::Permission;
 use crate::domain::{fold_for_search, normalize_name};
 use crate::error::{Error, Result};
-use crate::ids::ImportRunId;
 use crate::store::{company, contact, deal, diff};
 use crate::tenancy::{Scope, Tx};
 
@@ -188,7 +187,7 @@ pub async fn import_records<'a, R: Read + Send>(
         .filter(|(_, f)| f.is_none())
         .map(|(h, _)| h.clone())
         .collect();
-    let run = opts.run_id.unwrap_or_else(ImportRunId::new);
+    let run = opts.run_id.unwrap_or_default();
     let mut summary = ImportSummary {
         run_id: (!opts.dry_run).then_some(run),
         dry_run: opts.dry_run,

@@ -85,8 +85,9 @@ impl fmt::Debug for NewContactEmail {
 #[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewContactPhone {
-    /// The number as people write it; national numbers are read in the organization's
-    /// default region.
+    /// The number as people write it; national numbers are read in the contact's country
+    /// (its address, else its company's, else the organization's region). One that cannot
+    /// be placed there is kept as written ([`ContactPhone::valid`] false).
     pub number: String,
     /// What kind of line it is (default `office`).
     #[serde(default)]
