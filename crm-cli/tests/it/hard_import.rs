@@ -237,11 +237,22 @@ async fn phones_are_read_in_the_contacts_country() {
     let org = crm(&db, &["org", "show"]).expect(0).json();
     assert_eq!(org["region"], "DE");
     // A Swiss company: its contact's national number is Swiss, not German.
-    crm(
+    let co = crm(
         &db,
-        &["company", "add", "--name", "Zürich AG", "--country", "CH"],
+        &[
+            "company",
+            "add",
+            "--name",
+            "Zürich AG",
+            "--country",
+            "CH",
+            "--phone",
+            "044 668 18 00",
+        ],
     )
-    .expect(0);
+    .expect(0)
+    .json();
+    assert_eq!(co["phone"], "+41446681800", "a company's own country: {co}");
     let c = crm(
         &db,
         &[
