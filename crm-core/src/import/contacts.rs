@@ -506,7 +506,7 @@ fn parse_row(
             Some(None) => env.keep_unknown,
             None => false,
         };
-        if used && raw.iter().any(|b| is_control_byte(*b)) {
+        if used && has_control_byte(raw) {
             let field = match cols.fields.get(i) {
                 Some(Some(f)) => f.name().to_string(),
                 _ => cols.headers.get(i).cloned().unwrap_or_default(),
@@ -701,6 +701,11 @@ fn parse_row(
 /// (Bytes of multi-byte UTF-8 characters are all 0x80 and above.)
 fn is_control_byte(b: u8) -> bool {
     matches!(b, 0x00..=0x08 | 0x0b | 0x0c | 0x0e..=0x1f | 0x7f)
+}
+
+/// Whether a raw cell holds a control character (see [`is_control_byte`]).
+pub(crate) fn has_control_byte(raw: &[u8]) -> bool {
+    raw.iter().any(|b| is_control_byte(*b))
 }
 
 /// Appends `v` to a multi-line value (a second street line).

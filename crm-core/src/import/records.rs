@@ -11,6 +11,7 @@ use std::io::{Read, Write};
 
 use serde_json::{Map, Value, json};
 
+use super::lines::LineCounter;
 use super::source::{Source, field_text};
 use super::{ImportOptions, ImportSummary, OnDuplicate, Progress, RowChange, RowError};
 use crate::auth::Permission;
@@ -142,7 +143,9 @@ pub async fn import_records<'a, R: Read + Send>(
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(&mut source);
+        .from_reader(
+            LineCounter::new(&mut source).with_record_cap(super::contacts::MAX_RECORD_BYTES),
+        );
     let mut header = csv::ByteRecord::new();
     if !reader
         .read_byte_record(&mut header)
@@ -232,19 +235,30 @@ pub async fn import_records<'a, R: Read + Send>(
         let mut in_batch = 0;
         while in_batch < batch_size {
             match reader.read_byte_record(&mut rec) {
-                Ok(true) => {}
+                Ok(true) => {
+                    let pos = reader.position().byte();
+                    reader.get_mut().start_record(pos);
+                }
                 Ok(false) => {
                     done = true;
                     break;
                 }
                 Err(e) => {
                     let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    let too_large = matches!(e.kind(), csv::ErrorKind::Io(io) if LineCounter::<()>::is_record_too_large(io));
                     summary.rows += 1;
                     summary.failed += 1;
                     summary.push_error(RowError {
                         line,
                         field: "file".into(),
-                        message: "malformed CSV (unbalanced quotes?); reading stopped here".into(),
+                        message: if too_large {
+                            format!(
+                                "a record is larger than {} MiB (an unbalanced quote?); reading stopped here",
+                                super::contacts::MAX_RECORD_BYTES >> 20
+                            )
+                        } else {
+                            "malformed CSV (unbalanced quotes?); reading stopped here".into()
+                        },
                     });
                     done = true;
                     break;
@@ -256,6 +270,47 @@ pub async fn import_records<'a, R: Read + Send>(
             }
             summary.rows += 1;
             in_batch += 1;
+            // A NUL byte or another control character in a column that is read fails this
+            // row alone (PostgreSQL refuses NUL in text).
+            let bad: Vec<(String, String)> = rec
+                .iter()
+                .enumerate()
+                .filter(|(i, raw)| {
+                    (fields.get(*i).copied().flatten().is_some() || opts.keep_unknown)
+                        && super::contacts::has_control_byte(raw)
+                })
+                .map(|(i, _)| {
+                    let field = fields.get(i).copied().flatten().map_or_else(
+                        || headers.get(i).cloned().unwrap_or_default(),
+                        str::to_string,
+                    );
+                    (
+                        field,
+                        "contains a control character (such as a NUL byte); remove it".to_string(),
+                    )
+                })
+                .collect();
+            if !bad.is_empty() {
+                summary.failed += 1;
+                if let Some(w) = errors_out.as_mut() {
+                    let mut out: Vec<String> =
+                        rec.iter().map(|f| field_text(f).into_owned()).collect();
+                    out.resize(headers.len(), String::new());
+                    let fs: Vec<&str> = bad.iter().map(|e| e.0.as_str()).collect();
+                    let ms: Vec<&str> = bad.iter().map(|e| e.1.as_str()).collect();
+                    out.extend([line.to_string(), fs.join("; "), ms.join("; ")]);
+                    w.write_row(&out)
+                        .map_err(|e| Error::Io(format!("writing the error file failed: {e}")))?;
+                }
+                for (field, message) in bad {
+                    summary.push_error(RowError {
+                        line,
+                        field,
+                        message,
+                    });
+                }
+                continue;
+            }
             let mut values: Map<String, Value> = Map::new();
             let mut custom = Map::new();
             for (i, raw) in rec.iter().enumerate() {
@@ -354,10 +409,10 @@ pub async fn import_records<'a, R: Read + Send>(
         }
         progress(Progress {
             rows: summary.rows,
-            bytes: reader.get_ref().bytes_read(),
+            bytes: reader.get_ref().inner().bytes_read(),
         });
     }
-    let digest = reader.get_ref().digest();
+    let digest = reader.get_ref().inner().digest();
     drop(reader);
     if let Some(mut w) = errors_out {
         w.flush()

@@ -429,3 +429,25 @@ async fn memory_stays_bounded_with_clear_errors() {
     assert_eq!(s.errors.last().map(|e| e.line), Some(3));
     assert!(s.errors.last().unwrap().message.contains("MiB"));
 }
+
+#[tokio::test]
+async fn a_nul_byte_fails_its_company_row_alone() {
+    use crm_core::import::records::{RecordKind, import_records};
+    let db = TestDb::new().await;
+    let scope = setup(&db, "Firmen GmbH").await;
+    let data = b"Firma;Ort\nAlpha GmbH;Berlin\nBeta\0 GmbH;Bonn\nGamma GmbH;Graz\n";
+    let s = import_records(
+        &scope,
+        RecordKind::Companies,
+        &data[..],
+        &ImportOptions::default(),
+        None,
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!((s.rows, s.created, s.failed), (3, 2, 1), "{s:?}");
+    assert_eq!(s.errors[0].line, 3);
+    let status: String = scalar(&db, "select status from import_runs").await;
+    assert_eq!(status, "finished");
+}
