@@ -41,7 +41,12 @@ pub enum DuplicateMode {
 /// HubSpot, Salesforce, Pipedrive, Twenty, EspoCRM and Lexware Office and vCard files are
 /// recognised by their headers (`crm import formats`); other files by English or German
 /// column names (Vorname, Nachname, E-Mail, Firma, Telefon, Mobil, Straße, PLZ, Ort, ...).
-/// UTF-8 (with or without BOM) and Windows-1252 are detected, and so is the delimiter.
+/// UTF-8 (with or without BOM), Windows-1252 and UTF-16 are detected, and so is the
+/// delimiter. A bad row (a NUL byte, an invalid value) fails alone with its line; a phone
+/// number that cannot be placed keeps its contact (a warning). Two imports into one
+/// organization run one after the other. An import that stops (error, Ctrl-C, crash) is
+/// marked failed; run the same command again to resume. Limits: 1 MiB per record, 500
+/// columns, 50 tags per row.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// What the file holds.
@@ -72,7 +77,8 @@ pub struct ImportArgs {
     /// Write the rejected rows with their errors to this CSV file, to fix and re-import.
     #[arg(long, value_name = "FILE")]
     pub errors: Option<String>,
-    /// Keep columns that map to no field as custom fields.
+    /// Keep columns that map to no field as custom fields (at most 50 columns, values of
+    /// up to 500 characters).
     #[arg(long)]
     pub keep_unknown: bool,
     /// Rows per committed batch (a crash loses at most one batch).
