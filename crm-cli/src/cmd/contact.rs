@@ -146,7 +146,9 @@ pub struct FieldArgs {
     /// Primary e-mail address (on edit: replaces the primary address).
     #[arg(long)]
     pub email: Option<String>,
-    /// Primary phone number; national numbers are read in the organization's region.
+    /// Primary phone number; national numbers are read in the contact's country (address,
+    /// else company's, else the organization's region); one that cannot be placed is kept
+    /// as written, with a warning.
     #[arg(long)]
     pub phone: Option<String>,
     /// The company: its id or its exact name.
