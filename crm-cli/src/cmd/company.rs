@@ -203,7 +203,8 @@ pub struct FieldArgs {
     /// Primary e-mail address (on edit: becomes the primary address).
     #[arg(long)]
     pub email: Option<String>,
-    /// Primary phone number; national numbers are read in the organization's region.
+    /// Primary phone number; national numbers are read in the company's country, else the
+    /// organization's region.
     #[arg(long)]
     pub phone: Option<String>,
     /// Street and number (billing address).

@@ -146,7 +146,9 @@ pub struct FieldArgs {
     /// Primary e-mail address (on edit: replaces the primary address).
     #[arg(long)]
     pub email: Option<String>,
-    /// Primary phone number; national numbers are read in the organization's region.
+    /// Primary phone number; national numbers are read in the contact's country (address,
+    /// else company's, else the organization's region); one that cannot be placed is kept
+    /// as written, with a warning.
     #[arg(long)]
     pub phone: Option<String>,
     /// The company: its id or its exact name.
@@ -802,6 +804,7 @@ pub async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<u8> {
             };
             let c = contact::create(&mut tx, new).await?;
             tx.commit().await?;
+            warn_unplaced_phones(ctx, &c);
             print_contact(ctx.format(), &c)?;
             Ok(exit::OK)
         }
@@ -838,6 +841,7 @@ pub async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<u8> {
             };
             let c = contact::update(&mut tx, id, patch).await?;
             tx.commit().await?;
+            warn_unplaced_phones(ctx, &c);
             print_contact(ctx.format(), &c)?;
             Ok(exit::OK)
         }
@@ -1027,4 +1031,17 @@ fn address(
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Warns (on stderr) about phone numbers kept as written because they could not be read as
+/// numbers of the contact's country (DESIGN.md's phone-country rule); never quotes them.
+fn warn_unplaced_phones(ctx: &Ctx, c: &crm_core::store::contact::Contact) {
+    for (i, _) in c.phones.iter().enumerate().filter(|(_, p)| !p.valid) {
+        ctx.note(format!(
+            "warning: phone {} is not a valid number of the contact's country (its address, \
+             else its company's, else the organization's region, see `crm org show`); kept as \
+             written, without an international form: give it with its country code (+41 ...)",
+            i + 1
+        ));
+    }
 }

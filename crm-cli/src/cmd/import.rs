@@ -12,6 +12,9 @@ use crate::ctx::Ctx;
 use crate::exit;
 use crate::output;
 
+/// The exit code after Ctrl-C (128 + SIGINT, as shells report it).
+const INTERRUPTED: u8 = 130;
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ImportKind {
     /// People, with their company (linked or created), e-mails, phones and tags.
@@ -43,7 +46,12 @@ pub enum DuplicateMode {
 /// English or German column names (Vorname, Nachname, E-Mail, Firma, Telefon, Mobil,
 /// Straße, PLZ, Ort, ...). Contacts and companies imported in either order find each
 /// other by company name, the company's source id or the domain of the e-mail address.
-/// UTF-8 (with or without BOM) and Windows-1252 are detected, and so is the delimiter.
+/// UTF-8 (with or without BOM), Windows-1252 and UTF-16 are detected, and so is the
+/// delimiter. A bad row (a NUL byte, an invalid value) fails alone with its line; a phone
+/// number that cannot be placed keeps its contact (a warning). Two imports into one
+/// organization run one after the other. An import that stops (error, Ctrl-C, crash) is
+/// marked failed; run the same command again to resume. Limits: 1 MiB per record, 500
+/// columns, 50 tags per row.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// What the file holds.
@@ -74,7 +82,8 @@ pub struct ImportArgs {
     /// Write the rejected rows with their errors to this CSV file, to fix and re-import.
     #[arg(long, value_name = "FILE")]
     pub errors: Option<String>,
-    /// Keep columns that map to no field as custom fields.
+    /// Keep columns that map to no field as custom fields (at most 50 columns, values of
+    /// up to 500 characters).
     #[arg(long)]
     pub keep_unknown: bool,
     /// Rows per committed batch (a crash loses at most one batch).
@@ -140,9 +149,42 @@ pub async fn run(args: ImportArgs, ctx: &Ctx) -> Result<u8> {
         batch_size: args.batch_size,
         file_name,
         from,
+        run_id: Some(crm_core::ids::ImportRunId::new()),
     };
+    let run_id = opts.run_id;
     let (_, _, scope) = ctx.scope().await?;
     let bar = progress_bar(ctx, size);
+    // Ctrl-C ends the import: the batches committed so far stay, the run is marked failed,
+    // and running the same import again resumes it. A task of its own watches, so that it
+    // acts even while the import waits for input on stdin.
+    let watcher = tokio::spawn({
+        let scope = scope.clone();
+        let run = run_id.filter(|_| !opts.dry_run);
+        let bar = bar.clone();
+        async move {
+            if tokio::signal::ctrl_c().await.is_err() {
+                return;
+            }
+            if let Some(b) = &bar {
+                b.abandon();
+            }
+            if let Some(run) = run {
+                // Best effort: when it cannot be marked now, the next import marks it.
+                let _ = crm_core::import::runs::mark_failed(
+                    &scope,
+                    run,
+                    "interrupted (Ctrl-C); run the same import again to resume (rows already \
+                     imported are skipped)",
+                )
+                .await;
+            }
+            eprintln!(
+                "import interrupted: the batches committed so far are kept; run the same \
+                 command again to resume (rows already imported are skipped)"
+            );
+            std::process::exit(i32::from(INTERRUPTED));
+        }
+    });
     let summary = match args.kind {
         ImportKind::Contacts => {
             let b = bar.clone();
@@ -181,6 +223,7 @@ pub async fn run(args: ImportArgs, ctx: &Ctx) -> Result<u8> {
             .await?
         }
     };
+    watcher.abort();
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -322,11 +365,15 @@ fn report(ctx: &Ctx, s: &ImportSummary) -> Result<()> {
             for e in s.errors.iter().take(20) {
                 text.push_str(&format!("\nline {}: {}: {}", e.line, e.field, e.message));
             }
-            if s.errors.len() > 20 {
+            let more = s.errors.len().saturating_sub(20) as u64 + s.errors_omitted;
+            if more > 0 {
                 text.push_str(&format!(
-                    "\n... and {} more (use --errors FILE for all)",
-                    s.errors.len() - 20
+                    "\n... and {more} more (use --errors FILE for all)"
                 ));
+            }
+            let more = s.warnings.len().saturating_sub(20) as u64 + s.warnings_omitted;
+            if more > 0 {
+                text.push_str(&format!("\n... and {more} more warnings"));
             }
             output::text(&text)
         }

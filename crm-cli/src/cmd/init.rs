@@ -43,6 +43,9 @@ pub struct OrgRow {
     pub name: String,
     pub slug: String,
     pub retention_days: i32,
+    /// The country national phone numbers are read in when a contact and its company have
+    /// no address country (`crm org edit --region`).
+    pub region: String,
     pub created_at: String,
 }
 
@@ -53,6 +56,7 @@ impl From<Organization> for OrgRow {
             name: o.name,
             slug: o.slug,
             retention_days: o.retention_days,
+            region: o.default_region,
             created_at: o.created_at.to_rfc3339(),
         }
     }
@@ -60,7 +64,14 @@ impl From<Organization> for OrgRow {
 
 impl Row for OrgRow {
     fn headers() -> Vec<&'static str> {
-        vec!["id", "name", "slug", "retention_days", "created_at"]
+        vec![
+            "id",
+            "name",
+            "slug",
+            "retention_days",
+            "region",
+            "created_at",
+        ]
     }
     fn cells(&self) -> Vec<String> {
         vec![
@@ -68,6 +79,7 @@ impl Row for OrgRow {
             self.name.clone(),
             self.slug.clone(),
             self.retention_days.to_string(),
+            self.region.clone(),
             self.created_at.clone(),
         ]
     }

@@ -16,6 +16,13 @@ pub enum OrgCommand {
     Show,
     /// Create an organization (same as `crm init`).
     Create(crate::cmd::init::InitArgs),
+    /// Change the current organization's settings (admins).
+    Edit {
+        /// The country national phone numbers are read in when neither the contact nor
+        /// its company has an address country: a two-letter code such as DE, AT or CH.
+        #[arg(long, value_name = "CC")]
+        region: Option<String>,
+    },
 }
 
 pub async fn run(cmd: OrgCommand, ctx: &Ctx) -> Result<u8> {
@@ -38,5 +45,19 @@ pub async fn run(cmd: OrgCommand, ctx: &Ctx) -> Result<u8> {
             Ok(exit::OK)
         }
         OrgCommand::Create(args) => crate::cmd::init::run(args, ctx).await,
+        OrgCommand::Edit { region } => {
+            let Some(region) = region else {
+                return Err(exit::usage(
+                    "nothing to change: give --region CC (e.g. --region CH)",
+                ));
+            };
+            let (crm, _, scope) = ctx.scope().await?;
+            let mut tx = scope.begin().await?;
+            crm_core::region::set_default_region(&mut tx, &region).await?;
+            tx.commit().await?;
+            let org = ctx.organization(&crm).await?;
+            output::one(ctx.format(), &OrgRow::from(org))?;
+            Ok(exit::OK)
+        }
     }
 }

@@ -11,6 +11,7 @@ mod deals;
 mod foundation;
 mod gdpr;
 mod gdpr_precision;
+mod hard_import;
 mod lexware;
 mod moving_in;
 mod ops;

@@ -26,7 +26,7 @@ pub use deal::{DEFAULT_LOST_REASONS, DealStatus, LostReasonDefault, check_close}
 pub use email::Email;
 pub use money::{Currency, Money};
 pub use names::{fold_for_search, normalize_name};
-pub use phone::Phone;
+pub use phone::{Phone, PhoneReading};
 pub use vat::VatId;
 pub use vocab::{
     ActivityType, CompanySize, ConsentStatus, ContactSource, EmailKind, EntityStatus, OwnerRole,

@@ -70,6 +70,51 @@ impl Phone {
         })
     }
 
+    /// Reads a number as [`Phone::parse`] does, but keeps one that is written like a phone
+    /// number (digits, spaces and `+ - / ( ) .`, 3 to 17 digits, at most 40 characters) and
+    /// still cannot be placed in `region` (or in its own country, when it has a country
+    /// code) as [`PhoneReading::Unplaced`]: it is stored as written, without an E.164 form,
+    /// and never read in another country. What is not written like a phone number at all
+    /// (letters, control characters, too long or too short) is an error.
+    pub fn read(raw: &str, region: &str) -> Result<PhoneReading, InvalidValue> {
+        // A country the phone metadata does not know places no national number; an
+        // international one is read in its own country whatever the region.
+        let region = if Id::from_str(&region.trim().to_ascii_uppercase()).is_ok() {
+            region
+        } else {
+            let t = raw.trim();
+            if t.starts_with('+') || t.starts_with("00") {
+                "DE"
+            } else {
+                "ZZ"
+            }
+        };
+        match Self::parse(raw, region) {
+            Err(e) if region == "ZZ" && e.message() == "has an unknown default region" => {
+                Self::read_unplaced(raw, InvalidValue::new("is not a valid phone number"))
+            }
+            Ok(p) => Ok(PhoneReading::Placed(p)),
+            Err(e) if e.message() == "is not a valid phone number" => Self::read_unplaced(raw, e),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `raw` kept as written when it is written like a phone number, else `e`.
+    fn read_unplaced(raw: &str, e: InvalidValue) -> Result<PhoneReading, InvalidValue> {
+        let trimmed = raw.trim();
+        let digits = trimmed.chars().filter(char::is_ascii_digit).count();
+        let shaped = !trimmed.is_empty()
+            && trimmed.chars().count() <= MAX_RAW_LEN
+            && trimmed
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-/().".contains(c));
+        if shaped && (3..=17).contains(&digits) {
+            Ok(PhoneReading::Unplaced(trimmed.to_string()))
+        } else {
+            Err(e)
+        }
+    }
+
     /// Rebuilds a number read from storage, where both forms were validated when written.
     /// Only the shape of `e164` is checked (`+`, then 5 to 15 digits not starting with 0), so
     /// that numbers stay readable when the phone metadata changes.
@@ -103,6 +148,55 @@ impl Phone {
     pub fn digits_for_search(input: &str) -> String {
         let digits: String = input.chars().filter(char::is_ascii_digit).collect();
         digits.trim_start_matches('0').to_string()
+    }
+}
+
+/// What [`Phone::read`] made of a number.
+#[derive(Clone, PartialEq, Eq)]
+pub enum PhoneReading {
+    /// A valid number of a known country.
+    Placed(Phone),
+    /// Written like a phone number, but not valid in the country it was read in: kept as
+    /// written (trimmed), without an E.164 form.
+    Unplaced(String),
+}
+
+impl PhoneReading {
+    /// The number as written, trimmed.
+    pub fn raw(&self) -> &str {
+        match self {
+            Self::Placed(p) => p.raw(),
+            Self::Unplaced(raw) => raw,
+        }
+    }
+
+    /// The E.164 form, when the number could be placed.
+    pub fn e164(&self) -> Option<&str> {
+        match self {
+            Self::Placed(p) => Some(p.e164()),
+            Self::Unplaced(_) => None,
+        }
+    }
+
+    /// The warning to give for an unplaced number (never quotes the number).
+    pub fn warning(&self, region: &str) -> Option<String> {
+        match self {
+            Self::Placed(_) => None,
+            Self::Unplaced(_) => Some(format!(
+                "is not a valid phone number when read in {region} (the country of the \
+                 contact's address, else its company's, else the organization's region); \
+                 kept as written, without an international form: add the country code (+41 ...)"
+            )),
+        }
+    }
+}
+
+impl fmt::Debug for PhoneReading {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Placed(_) => f.write_str("PhoneReading::Placed(<redacted>)"),
+            Self::Unplaced(_) => f.write_str("PhoneReading::Unplaced(<redacted>)"),
+        }
     }
 }
 
@@ -203,6 +297,47 @@ mod tests {
                 Phone::parse(bad, "DE").is_err(),
                 "{bad:?} should be invalid"
             );
+        }
+    }
+
+    #[test]
+    fn messy_numbers_of_real_exports() {
+        let cases = [
+            ("0171/1234567", "DE", "+491711234567"),
+            ("+49 (0)89 123456-78", "DE", "+498912345678"),
+            ("044 123 45 67", "CH", "+41441234567"),
+            ("01 5873456-12", "AT", "+431587345612"),
+        ];
+        for (raw, region, e164) in cases {
+            let p = Phone::read(raw, region).unwrap();
+            assert_eq!(p.e164(), Some(e164), "{raw} in {region}");
+        }
+    }
+
+    #[test]
+    fn unplaced_numbers_are_kept_as_written() {
+        let r = Phone::read(" +999 1234567 ", "DE").unwrap();
+        assert_eq!(r, PhoneReading::Unplaced("+999 1234567".into()));
+        assert_eq!(r.e164(), None);
+        assert_eq!(r.raw(), "+999 1234567");
+        assert!(r.warning("DE").is_some_and(|w| !w.contains("999")));
+        assert_eq!(
+            Phone::read("044 123 45 67", "QQ").unwrap().e164(),
+            None,
+            "a national number in a country without metadata stays as written"
+        );
+        assert_eq!(
+            Phone::read("+41 44 123 45 67", "QQ").unwrap().e164(),
+            Some("+41441234567")
+        );
+        for bad in [
+            "",
+            "abc",
+            "12",
+            "030\u{0}1234567",
+            "1234567890123456789012345678901234567890123",
+        ] {
+            assert!(Phone::read(bad, "DE").is_err(), "{bad:?}");
         }
     }
 

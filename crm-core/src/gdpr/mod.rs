@@ -283,7 +283,7 @@ pub(crate) async fn needles(tx: &mut Tx, ids: &[Uuid]) -> Result<Needles> {
     .fetch_all(tx.conn())
     .await?;
     let phones: Vec<(String, String)> = sqlx::query_as(
-        "select number_e164, number_raw from contact_phones \
+        "select coalesce(number_e164, number_raw), number_raw from contact_phones \
          where org_id = $1 and contact_id = any($2)",
     )
     .bind(org)

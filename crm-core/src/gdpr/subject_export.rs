@@ -272,7 +272,7 @@ async fn collect(tx: &mut Tx, reference: &str) -> Result<SubjectExport> {
     .fetch_all(tx.conn())
     .await?;
     let phones: Vec<SubjectPhone> = sqlx::query_as(
-        "select contact_id, number_e164 as number, number_raw as raw, kind, \
+        "select contact_id, coalesce(number_e164, number_raw) as number, number_raw as raw, kind, \
                 is_primary as \"primary\", created_at \
          from contact_phones where org_id = $1 and contact_id = any($2) \
          union all \
@@ -280,7 +280,7 @@ async fn collect(tx: &mut Tx, reference: &str) -> Result<SubjectExport> {
          where c.org_id = $1 and c.id = any($2) and c.phone is not null \
            and not exists (select 1 from contact_phones p \
                            where p.org_id = c.org_id and p.contact_id = c.id \
-                             and p.number_e164 = c.phone) \
+                             and coalesce(p.number_e164, p.number_raw) = c.phone) \
          order by 1, 5 desc, 2",
     )
     .bind(org)

@@ -408,8 +408,9 @@ struct Row {
     department: Option<String>,
     email: Option<(String, String)>,
     email2: Option<(String, String)>,
-    phone: Option<(String, String)>,
-    mobile: Option<(String, String)>,
+    /// (E.164 form when the number could be placed, as written).
+    phone: Option<(Option<String>, String)>,
+    mobile: Option<(Option<String>, String)>,
     company: Option<(String, String)>,
     vat_id: Option<String>,
     website: Option<(String, String)>,
@@ -464,10 +465,26 @@ pub(crate) fn parse_country(s: &str) -> Option<String> {
     Some(code.to_string())
 }
 
+/// The most bytes one record (row) may have; reading stops with an error at a larger one.
+pub const MAX_RECORD_BYTES: u64 = 1 << 20;
+/// The most columns a file may have.
+pub const MAX_COLUMNS: usize = 500;
+/// The most unknown columns `--keep-unknown` keeps as custom fields.
+pub const MAX_KEPT_UNKNOWN: usize = 50;
+/// The longest value of a kept unknown column, in characters.
+pub const MAX_KEPT_VALUE: usize = 500;
+/// The most tags a row may carry.
+pub const MAX_TAGS: usize = 50;
+/// The longest tag, in characters.
+pub const MAX_TAG_LEN: usize = 100;
+
 /// What every row of an import shares.
 struct RowEnv {
     /// The organization's region, for national phone numbers without an address country.
     region: String,
+    /// The address country of the organization's companies by normalised name, for the
+    /// phones of contacts of a company (phone-country rule).
+    company_countries: HashMap<String, String>,
     /// Tag separators (those that are not the file's delimiter).
     tag_split: Vec<char>,
     keep_unknown: bool,
@@ -485,12 +502,40 @@ fn parse_row(
     let mut errs: Vec<(String, String)> = Vec::new();
     let mut phones: Vec<(Field, String)> = Vec::new();
     let mut calling_code: Option<String> = None;
+    // A NUL byte or another control character (other than tab and line breaks) in a column
+    // that is read fails this row alone: PostgreSQL refuses NUL in text, and terminal
+    // escapes must not reach anyone's screen.
+    for (i, raw) in rec.iter().enumerate() {
+        let used = match cols.roles.get(i) {
+            Some(Some(_)) => true,
+            Some(None) => env.keep_unknown,
+            None => false,
+        };
+        if used && has_control_byte(raw) {
+            let field = match cols.fields.get(i) {
+                Some(Some(f)) => f.name().to_string(),
+                _ => cols.headers.get(i).cloned().unwrap_or_default(),
+            };
+            errs.push((
+                field,
+                "contains a control character (such as a NUL byte); remove it".into(),
+            ));
+        }
+    }
+    if !errs.is_empty() {
+        return Err(errs);
+    }
     if env.keep_unknown {
         for &i in &cols.unknown {
             if let (Some(raw), Some(h)) = (rec.get(i), cols.headers.get(i)) {
                 let text = field_text(raw);
                 let v = text.trim();
-                if !v.is_empty() {
+                if v.chars().count() > MAX_KEPT_VALUE {
+                    errs.push((
+                        h.trim().to_string(),
+                        format!("is longer than {MAX_KEPT_VALUE} characters"),
+                    ));
+                } else if !v.is_empty() {
                     row.custom.insert(h.trim().to_string(), json!(v));
                 }
             }
@@ -550,12 +595,21 @@ fn parse_row(
                 }
             },
             Field::Tags => {
-                row.tags.extend(
-                    v.split(|c: char| env.tag_split.contains(&c))
-                        .map(str::trim)
-                        .filter(|t| !t.is_empty() && t.chars().count() <= 100)
-                        .map(str::to_string),
-                );
+                for t in v
+                    .split(|c: char| env.tag_split.contains(&c))
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                {
+                    if t.chars().count() > MAX_TAG_LEN {
+                        err(&format!("has a tag longer than {MAX_TAG_LEN} characters"));
+                        break;
+                    }
+                    if row.tags.len() >= MAX_TAGS {
+                        err(&format!("has more than {MAX_TAGS} tags"));
+                        break;
+                    }
+                    row.tags.push(t.to_string());
+                }
             }
             Field::Source => match v.parse::<ContactSource>() {
                 Ok(s) => row.source = Some(s.as_str()),
@@ -611,11 +665,17 @@ fn parse_row(
             Field::Ignore => {}
         }
     }
-    // Phones last: a national number is read in the country of the contact's address.
+    // Phones last: a national number is read in the country of the contact's address, else
+    // its company's, else the organization's region (DESIGN.md's phone-country rule).
     let region = row
         .country
         .clone()
         .or_else(|| row.extra.home_country.clone())
+        .or_else(|| {
+            row.company
+                .as_ref()
+                .and_then(|(_, norm)| env.company_countries.get(norm).cloned())
+        })
         .unwrap_or_else(|| env.region.clone());
     for (field, raw) in phones {
         let text = match &calling_code {
@@ -624,7 +684,7 @@ fn parse_row(
             }
             _ => raw,
         };
-        add_phone(&mut row, field, &text, &region, cols.format, &mut errs);
+        add_phone(&mut row, field, &text, &region);
     }
     // A contact whose only numbers are further ones gets the first (not a fax) as primary.
     if row.phone.is_none()
@@ -644,6 +704,17 @@ fn parse_row(
     row.extra.postal_code = row.postal_code.clone();
     row.extra.country = row.country.clone();
     if errs.is_empty() { Ok(row) } else { Err(errs) }
+}
+
+/// A byte of a C0 control character other than tab, line feed and carriage return, or DEL.
+/// (Bytes of multi-byte UTF-8 characters are all 0x80 and above.)
+fn is_control_byte(b: u8) -> bool {
+    matches!(b, 0x00..=0x08 | 0x0b | 0x0c | 0x0e..=0x1f | 0x7f)
+}
+
+/// Whether a raw cell holds a control character (see [`is_control_byte`]).
+pub(crate) fn has_control_byte(raw: &[u8]) -> bool {
+    raw.iter().any(|b| is_control_byte(*b))
 }
 
 /// Appends `v` to a multi-line value (a second street line).
@@ -710,48 +781,49 @@ fn add_email(
     }
 }
 
-/// The office phone and mobile (the first of each), or a further typed phone. A number that
-/// cannot be read fails the row in a generic file; in a tool's export it is a warning and
-/// the number is kept as written in a custom field.
-fn add_phone(
-    row: &mut Row,
-    field: Field,
-    v: &str,
-    region: &str,
-    format: Format,
-    errs: &mut Vec<(String, String)>,
-) {
-    let p = match Phone::parse(v, region) {
+/// The office phone and mobile (the first of each), or a further typed phone. A phone never
+/// fails the row (it does not make the contact unusable): a number written like one that
+/// cannot be placed in the row's country is kept as written (no E.164 form) with a warning;
+/// anything else (letters, too long) is kept as written in a custom field, with a warning.
+fn add_phone(row: &mut Row, field: Field, v: &str, region: &str) {
+    let p = match Phone::read(v, region) {
         Ok(p) => p,
         Err(e) => {
-            if format == Format::Generic {
-                errs.push((field.name().to_string(), e.message().to_string()));
-            } else {
-                row.warnings.push((
-                    field.name().to_string(),
-                    format!("{}; kept as written in a custom field", e.message()),
-                ));
-                let slot = row
-                    .custom
-                    .entry(field.name().to_string())
-                    .or_insert_with(|| json!(""));
-                let joined = match slot.as_str() {
-                    Some("") | None => v.to_string(),
-                    Some(s) => format!("{s}; {v}"),
-                };
-                *slot = json!(joined);
-            }
+            row.warnings.push((
+                field.name().to_string(),
+                format!("{}; kept as written in a custom field", e.message()),
+            ));
+            let slot = row
+                .custom
+                .entry(field.name().to_string())
+                .or_insert_with(|| json!(""));
+            let joined = match slot.as_str() {
+                Some("") | None => v.to_string(),
+                Some(s) => format!("{s}; {v}"),
+            };
+            *slot = json!(joined);
             return;
         }
     };
-    let e164 = p.e164().to_string();
-    let known = row.phone.as_ref().is_some_and(|x| x.0 == e164)
-        || row.mobile.as_ref().is_some_and(|x| x.0 == e164)
-        || row.extra.phones.iter().any(|x| x.e164 == e164);
+    if let Some(w) = p.warning(region) {
+        row.warnings.push((field.name().to_string(), w));
+    }
+    let e164 = p.e164().map(str::to_string);
+    let key = |pair: &(Option<String>, String)| -> String {
+        pair.0.clone().unwrap_or_else(|| pair.1.clone())
+    };
+    let mine = e164.clone().unwrap_or_else(|| p.raw().to_string());
+    let known = row.phone.as_ref().is_some_and(|x| key(x) == mine)
+        || row.mobile.as_ref().is_some_and(|x| key(x) == mine)
+        || row
+            .extra
+            .phones
+            .iter()
+            .any(|x| x.e164.clone().unwrap_or_else(|| x.raw.clone()) == mine);
     if known {
         return;
     }
-    let pair = (e164, v.to_string());
+    let pair = (e164, p.raw().to_string());
     match field {
         Field::Phone if row.phone.is_none() => row.phone = Some(pair),
         Field::Mobile if row.mobile.is_none() => row.mobile = Some(pair),
@@ -813,7 +885,12 @@ const UPDATABLE: &[(&str, &str, Field)] = &[
     ("title", "s.title", Field::Title),
     ("job_title", "s.job_title", Field::JobTitle),
     ("department", "s.department", Field::Department),
-    ("phone", "coalesce(s.phone, s.mobile)", Field::Phone),
+    (
+        "phone",
+        "(case when s.phone_raw is not null then coalesce(s.phone, s.phone_raw) \
+          else coalesce(s.mobile, s.mobile_raw) end)",
+        Field::Phone,
+    ),
     ("city", "s.city", Field::City),
     ("street", "s.street", Field::Street),
     ("postal_code", "s.postal_code", Field::PostalCode),
@@ -931,7 +1008,7 @@ impl Ctx<'_> {
         message: &str,
     ) -> Result<()> {
         self.summary.failed += 1;
-        self.summary.errors.push(RowError {
+        self.summary.push_error(RowError {
             line,
             field: field.into(),
             message: message.into(),
@@ -961,7 +1038,7 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
     errors_out: Option<Box<dyn Write + Send + 'a>>,
     mut progress: impl FnMut(Progress) + Send,
 ) -> Result<ImportSummary> {
-    let (region, actor, erased, users) = {
+    let (region, actor, erased, users, company_countries) = {
         let mut tx = scope.begin().await?;
         tx.require(Permission::Import)?;
         if opts.on_duplicate == OnDuplicate::Update {
@@ -985,12 +1062,26 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
                 .await?
         };
         let users = owner_keys(&mut tx).await?;
+        let company_countries: Vec<(String, String)> = sqlx::query_as(
+            "select distinct on (name_norm) name_norm, \
+                    coalesce(billing_country, delivery_country)::text from companies \
+             where org_id = $1 and deleted_at is null \
+               and coalesce(billing_country, delivery_country) is not null \
+             order by name_norm, id",
+        )
+        .bind(tx.org())
+        .fetch_all(tx.conn())
+        .await?;
         tx.commit().await?;
         (
             region,
             actor,
             key.map(|k| (k, erased.into_iter().collect::<HashSet<Vec<u8>>>())),
             users,
+            company_countries
+                .into_iter()
+                .map(|(n, c)| (n, c.trim().to_string()))
+                .collect::<HashMap<String, String>>(),
         )
     };
     // A vCard file is read whole and turned into rows of its fields; its line numbers are
@@ -1014,15 +1105,23 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(LineCounter::new(source));
+        .from_reader(LineCounter::new(source).with_record_cap(MAX_RECORD_BYTES));
     let mut header = csv::ByteRecord::new();
     if !reader.read_byte_record(&mut header).map_err(csv_error)? {
         return Err(Error::invalid("file", "the file is empty"));
     }
+    let pos = reader.position().byte();
+    reader.get_mut().start_record(pos);
     let headers: Vec<String> = header
         .iter()
         .map(|h| field_text(h).trim().to_string())
         .collect();
+    if headers.len() > MAX_COLUMNS {
+        return Err(Error::invalid(
+            "header",
+            format!("the file has more than {MAX_COLUMNS} columns"),
+        ));
+    }
     let cols = Columns::new(
         headers.clone(),
         opts,
@@ -1032,34 +1131,40 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
             opts.from
         },
     )?;
+    if opts.keep_unknown && cols.unknown.len() > MAX_KEPT_UNKNOWN {
+        return Err(Error::invalid(
+            "keep_unknown",
+            format!(
+                "the file has {} columns that map to no field; --keep-unknown keeps at most \
+                 {MAX_KEPT_UNKNOWN}: map the ones you need with --map COLUMN=FIELD, or drop \
+                 --keep-unknown",
+                cols.unknown.len()
+            ),
+        ));
+    }
     let tag_split: Vec<char> = ['|', ';', ',']
         .into_iter()
         .filter(|c| *c as u32 != u32::from(delimiter))
         .collect();
 
-    let run = ImportRunId::new();
-    if !opts.dry_run {
-        scope
-            .run(async |tx| {
-                sqlx::query(
-                    "insert into import_runs (org_id, id, kind, file_name, actor_id, options) \
-                     values ($1, $2, 'contacts', $3, $4, $5)",
-                )
-                .bind(tx.org())
-                .bind(run)
-                .bind(&opts.file_name)
-                .bind(actor)
-                .bind(json!({
-                    "on_duplicate": opts.on_duplicate,
-                    "dry_run": opts.dry_run,
-                    "mappings": opts.mappings,
-                }))
-                .execute(tx.conn())
-                .await?;
-                Ok(())
-            })
-            .await?;
-    }
+    let run = opts.run_id.unwrap_or_default();
+    let options = json!({
+        "on_duplicate": opts.on_duplicate,
+        "dry_run": opts.dry_run,
+        "mappings": opts.mappings,
+    });
+    let guard = super::runs::start(
+        scope,
+        run,
+        (!opts.dry_run).then_some(super::runs::NewRun {
+            kind: "contacts",
+            file_name: opts.file_name.as_deref(),
+            actor,
+            options,
+        }),
+    )
+    .await?;
+    let result = async {
     let mut ctx = Ctx {
         cols: &cols,
         summary: ImportSummary {
@@ -1109,7 +1214,8 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
         actor,
     };
     let max_in_flight = if opts.dry_run { 1 } else { 2 };
-    let env = RowEnv {
+    let mut env = RowEnv {
+        company_countries,
         region: region.clone(),
         tag_split: tag_split.clone(),
         keep_unknown: opts.keep_unknown,
@@ -1119,7 +1225,28 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
     let mut in_flight = futures_util::stream::FuturesUnordered::new();
     loop {
         let more = match reader.read_byte_record(&mut rec) {
-            Ok(more) => more,
+            Ok(more) => {
+                let pos = reader.position().byte();
+                reader.get_mut().start_record(pos);
+                more
+            }
+            Err(e)
+                if matches!(e.kind(), csv::ErrorKind::Io(io) if LineCounter::<()>::is_record_too_large(io)) =>
+            {
+                let start = reader.get_ref().record_start();
+                let line = reader.get_mut().line_at(start);
+                ctx.summary.rows += 1;
+                ctx.reject(
+                    line,
+                    None,
+                    "file",
+                    &format!(
+                        "a record here is larger than {} MiB (an unbalanced quote?); reading stopped here",
+                        MAX_RECORD_BYTES >> 20
+                    ),
+                )?;
+                false
+            }
             Err(e) => {
                 // A malformed record (e.g. an unterminated quote): report it and stop reading,
                 // keeping what was imported.
@@ -1151,43 +1278,36 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
             ctx.summary.rows += 1;
             match parse_row(&cols, &rec, &env) {
                 Err(errs) => {
-                    for (field, msg) in errs {
-                        ctx.summary.errors.push(RowError {
-                            line,
-                            field: field.clone(),
-                            message: msg.clone(),
-                        });
-                    }
                     ctx.summary.failed += 1;
                     if let Some(w) = ctx.errors_out.as_mut() {
                         let mut out: Vec<String> =
                             rec.iter().map(|f| field_text(f).into_owned()).collect();
                         out.resize(cols.headers.len(), String::new());
-                        let fields: Vec<&str> = ctx
-                            .summary
-                            .errors
-                            .iter()
-                            .rev()
-                            .take_while(|e| e.line == line)
-                            .map(|e| e.field.as_str())
-                            .collect();
-                        let msgs: Vec<&str> = ctx
-                            .summary
-                            .errors
-                            .iter()
-                            .rev()
-                            .take_while(|e| e.line == line)
-                            .map(|e| e.message.as_str())
-                            .collect();
+                        let fields: Vec<&str> = errs.iter().map(|e| e.0.as_str()).collect();
+                        let msgs: Vec<&str> = errs.iter().map(|e| e.1.as_str()).collect();
                         out.extend([line.to_string(), fields.join("; "), msgs.join("; ")]);
                         w.write_row(&out).map_err(|e| {
                             Error::Io(format!("writing the error file failed: {e}"))
                         })?;
                     }
+                    for (field, message) in errs {
+                        ctx.summary.push_error(RowError {
+                            line,
+                            field,
+                            message,
+                        });
+                    }
                 }
                 Ok(row) => {
+                    // A company this file names with a country places the numbers of the
+                    // later rows of its contacts that name none.
+                    if let (Some((_, norm)), Some(country)) = (&row.company, &row.country) {
+                        env.company_countries
+                            .entry(norm.clone())
+                            .or_insert_with(|| country.clone());
+                    }
                     for (field, message) in &row.warnings {
-                        ctx.summary.warnings.push(RowError {
+                        ctx.summary.push_warning(RowError {
                             line,
                             field: field.clone(),
                             message: message.clone(),
@@ -1322,6 +1442,15 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
             .await?;
     }
     Ok(summary)
+    }
+    .await;
+    match result {
+        Ok(summary) => {
+            guard.release().await?;
+            Ok(summary)
+        }
+        Err(e) => Err(guard.fail(scope, e).await),
+    }
 }
 
 /// Active users by normalised e-mail and by folded full name, for owner columns.
@@ -1382,10 +1511,10 @@ fn stage_row(batch: &mut Batch, line: u64, r: &Row, name_norm: &str) {
         r.email2.as_ref().map(|e| e.0.clone()),
         r.email2.as_ref().map(|e| e.1.clone()),
         r.email2.as_ref().and_then(|_| id()),
-        r.phone.as_ref().map(|p| p.0.clone()),
+        r.phone.as_ref().and_then(|p| p.0.clone()),
         r.phone.as_ref().map(|p| p.1.clone()),
         r.phone.as_ref().and_then(|_| id()),
-        r.mobile.as_ref().map(|p| p.0.clone()),
+        r.mobile.as_ref().and_then(|p| p.0.clone()),
         r.mobile.as_ref().map(|p| p.1.clone()),
         r.mobile.as_ref().and_then(|_| id()),
         r.company.as_ref().map(|c| c.0.clone()),
@@ -1514,6 +1643,7 @@ async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Result<Outcome> 
             "insert into tags (org_id, id, name, name_norm) \
              select distinct on (crm_fold(btrim(u.name))) $1, u.id, btrim(u.name), crm_fold(btrim(u.name)) \
              from unnest($2::uuid[], $3::text[]) as u(id, name) \
+             order by crm_fold(btrim(u.name)) \
              on conflict (org_id, name_norm) do nothing",
         )
         .bind(org)
@@ -1532,8 +1662,11 @@ async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Result<Outcome> 
             select $1, s.id, s.company_id, s.salutation, s.title, coalesce(s.first_name, ''), \
                 coalesce(s.last_name, ''), s.job_title, s.department, s.linkedin, s.birthday, \
                 coalesce(s.source, 'import'), coalesce(s.status, 'active'), s.email, s.email_norm, \
-                coalesce(s.phone, s.mobile), s.city, coalesce(s.custom, '{}'), $2 \
+                case when s.phone_raw is not null then coalesce(s.phone, s.phone_raw) \
+                     else coalesce(s.mobile, s.mobile_raw) end, \
+                s.city, coalesce(s.custom, '{}'), $2 \
             from import_stage s where s.existing_id is null \
+            order by s.email_norm, s.id \
             on conflict do nothing returning id), \
          new as (select s.* from import_stage s join ins on ins.id = s.id), \
          em as ( \
@@ -1544,10 +1677,10 @@ async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Result<Outcome> 
             where email2 is not null and email2_norm is distinct from email_norm), \
          ph as ( \
             insert into contact_phones (org_id, id, contact_id, number_e164, number_raw, kind, is_primary) \
-            select $1, phone_id, id, phone, phone_raw, 'office', true from new where phone is not null \
+            select $1, phone_id, id, phone, phone_raw, 'office', true from new where phone_raw is not null \
             union all \
-            select $1, mobile_id, id, mobile, mobile_raw, 'mobile', phone is null from new \
-            where mobile is not null), \
+            select $1, mobile_id, id, mobile, mobile_raw, 'mobile', phone_raw is null from new \
+            where mobile_raw is not null), \
          ow as ( \
             insert into contact_owners (org_id, contact_id, user_id, role) \
             select $1, id, $3, 'owner' from ins), \
@@ -1674,6 +1807,16 @@ async fn update_existing(sh: &Shared<'_>, tx: &mut Tx, out: &mut Outcome) -> Res
         sets.join(", "),
         differs.join(" or ")
     );
+    // Row locks in one order (by id), so that the two batches in flight never wait for each
+    // other crosswise (two keys of a file, say a source id and an e-mail, can name one
+    // contact).
+    sqlx::query(
+        "select c.id from contacts c join import_stage s on c.id = s.existing_id \
+         where c.org_id = $1 order by c.id for update of c",
+    )
+    .bind(org)
+    .execute(tx.conn())
+    .await?;
     let updated: Vec<Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(update_sql))
         .bind(org)
         .bind(sh.run)
@@ -1682,10 +1825,13 @@ async fn update_existing(sh: &Shared<'_>, tx: &mut Tx, out: &mut Outcome) -> Res
     // Keep the primary phone row in step with contacts.phone.
     if present.iter().any(|(c, _, _)| *c == "phone") {
         sqlx::query(
-            "update contact_phones p set number_e164 = c.phone, number_raw = coalesce(s.phone_raw, s.mobile_raw) \
+            "update contact_phones p \
+             set number_e164 = case when s.phone_raw is not null then s.phone else s.mobile end, \
+                 number_raw = coalesce(s.phone_raw, s.mobile_raw) \
              from contacts c join import_stage s on s.existing_id = c.id \
              where p.org_id = $1 and c.org_id = $1 and p.contact_id = c.id and p.is_primary \
-               and c.id = any($2) and p.number_e164 is distinct from c.phone and c.phone is not null",
+               and c.id = any($2) and coalesce(p.number_e164, p.number_raw) is distinct from c.phone \
+               and c.phone is not null and coalesce(s.phone_raw, s.mobile_raw) is not null",
         )
         .bind(org)
         .bind(&updated)
@@ -1693,10 +1839,13 @@ async fn update_existing(sh: &Shared<'_>, tx: &mut Tx, out: &mut Outcome) -> Res
         .await?;
         sqlx::query(
             "insert into contact_phones (org_id, id, contact_id, number_e164, number_raw, kind, is_primary) \
-             select $1, coalesce(s.phone_id, s.mobile_id), c.id, c.phone, coalesce(s.phone_raw, s.mobile_raw), \
-                    case when s.phone is null then 'mobile' else 'office' end, true \
+             select $1, coalesce(s.phone_id, s.mobile_id), c.id, \
+                    case when s.phone_raw is not null then s.phone else s.mobile end, \
+                    coalesce(s.phone_raw, s.mobile_raw), \
+                    case when s.phone_raw is null then 'mobile' else 'office' end, true \
              from contacts c join import_stage s on s.existing_id = c.id \
              where c.org_id = $1 and c.id = any($2) and c.phone is not null \
+               and coalesce(s.phone_raw, s.mobile_raw) is not null \
                and not exists (select 1 from contact_phones p where p.org_id = $1 and p.contact_id = c.id and p.is_primary)",
         )
         .bind(org)

@@ -25,7 +25,8 @@ pub(crate) struct ExtraEmail {
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct ExtraPhone {
     pub id: Uuid,
-    pub e164: String,
+    /// `None` for a number that could not be placed in a country (kept as written).
+    pub e164: Option<String>,
     pub raw: String,
     /// `office`, `mobile`, `fax` or `other`.
     pub kind: &'static str,
@@ -190,7 +191,8 @@ pub(crate) async fn apply(
          from import_stage s join contacts c on {TARGET} \
          cross join lateral jsonb_array_elements(s.extras->'phones') p \
          where s.extras ? 'phones' and not exists (select 1 from contact_phones x \
-             where x.org_id = $1 and x.contact_id = c.id and x.number_e164 = p->>'e164')"
+             where x.org_id = $1 and x.contact_id = c.id \
+               and coalesce(x.number_e164, x.number_raw) = coalesce(p->>'e164', p->>'raw'))"
     )))
     .bind(org)
     .bind(update)

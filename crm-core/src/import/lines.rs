@@ -13,7 +13,23 @@ pub struct LineCounter<R> {
     /// Offsets of line-end bytes not passed yet, and whether each is a line feed.
     pending: VecDeque<(u64, bool)>,
     before: u64,
+    /// Where the record being read starts, and how far past it reading may go.
+    record_start: u64,
+    max_record: Option<u64>,
 }
+
+/// The error [`LineCounter`] gives when a record grows past its cap (see
+/// [`LineCounter::is_record_too_large`]).
+#[derive(Debug)]
+struct RecordTooLarge;
+
+impl std::fmt::Display for RecordTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a record is larger than the cap")
+    }
+}
+
+impl std::error::Error for RecordTooLarge {}
 
 impl<R> std::fmt::Debug for LineCounter<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -32,7 +48,33 @@ impl<R> LineCounter<R> {
             offset: 0,
             pending: VecDeque::new(),
             before: 0,
+            record_start: 0,
+            max_record: None,
         }
+    }
+
+    /// Caps a record at `bytes` (plus what the CSV reader buffers): reading further than
+    /// that past the start of the current record fails, so a runaway quoted field is never
+    /// read into memory whole.
+    pub fn with_record_cap(mut self, bytes: u64) -> Self {
+        self.max_record = Some(bytes);
+        self
+    }
+
+    /// Tells where the next record starts (the CSV reader's position after a record).
+    pub fn start_record(&mut self, offset: u64) {
+        self.record_start = offset;
+    }
+
+    /// Where the record being read starts.
+    pub fn record_start(&self) -> u64 {
+        self.record_start
+    }
+
+    /// Whether `e` is the error of a record past the cap.
+    pub fn is_record_too_large(e: &std::io::Error) -> bool {
+        e.get_ref()
+            .is_some_and(|inner| inner.is::<RecordTooLarge>())
     }
 
     /// The 1-based line of the record the CSV reader reports at `offset` (offsets asked
@@ -66,6 +108,14 @@ impl<R> LineCounter<R> {
 
 impl<R: Read> Read for LineCounter<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(cap) = self.max_record
+            && self.offset.saturating_sub(self.record_start) > cap
+        {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                RecordTooLarge,
+            ));
+        }
         let n = self.inner.read(buf)?;
         for (i, b) in buf[..n].iter().enumerate() {
             if *b == b'\n' || *b == b'\r' {
@@ -93,6 +143,32 @@ mod tests {
             out.push(r.get_mut().line_at(byte));
         }
         out
+    }
+
+    #[test]
+    fn a_record_past_the_cap_stops_reading() {
+        let big = format!("h\na\n\"{}\nb\n", "x".repeat(100_000));
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(LineCounter::new(big.as_bytes()).with_record_cap(10_000));
+        let mut rec = csv::ByteRecord::new();
+        let mut read = 0;
+        let err = loop {
+            match r.read_byte_record(&mut rec) {
+                Ok(true) => {
+                    read += 1;
+                    let pos = r.position().byte();
+                    r.get_mut().start_record(pos);
+                }
+                Ok(false) => panic!("the runaway record was read whole"),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(read, 2, "the records before it are read");
+        match err.kind() {
+            csv::ErrorKind::Io(e) => assert!(LineCounter::<&[u8]>::is_record_too_large(e)),
+            k => panic!("{k:?}"),
+        }
     }
 
     #[test]

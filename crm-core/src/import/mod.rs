@@ -15,6 +15,7 @@ pub mod formats;
 pub mod lines;
 mod links;
 pub mod records;
+pub mod runs;
 pub mod source;
 
 use serde::Serialize;
@@ -75,6 +76,9 @@ pub struct ImportOptions {
     pub file_name: Option<String>,
     /// The tool the file comes from (detected from the headers when `None`).
     pub from: Option<Format>,
+    /// The id to record the run under (a new one when `None`): lets the caller mark the
+    /// run failed when it interrupts the import ([`runs::mark_failed`]).
+    pub run_id: Option<ImportRunId>,
 }
 
 impl Default for ImportOptions {
@@ -89,6 +93,7 @@ impl Default for ImportOptions {
             batch_size: 50_000,
             file_name: None,
             from: None,
+            run_id: None,
         }
     }
 }
@@ -144,11 +149,16 @@ pub struct ImportSummary {
     /// Contacts imported earlier that a company import linked to their company (by the
     /// company's source id or the domain of their e-mail address).
     pub contacts_linked: u64,
-    /// Every rejected row (all of them; the CLI can also write them to a file).
+    /// The rejected rows' problems, the first [`MAX_LISTED`] of them (the error file holds
+    /// every rejected row).
     pub errors: Vec<RowError>,
-    /// Problems that failed no row (an owner that names no user, an unreadable further
-    /// phone number kept as written).
+    /// How many problems of rejected rows are not in `errors` (past [`MAX_LISTED`]).
+    pub errors_omitted: u64,
+    /// Problems that failed no row (an owner that names no user, a phone number kept as
+    /// written), the first [`MAX_LISTED`] of them.
     pub warnings: Vec<RowError>,
+    /// How many warnings are not in `warnings` (past [`MAX_LISTED`]).
+    pub warnings_omitted: u64,
     /// The format the file was read as (detected from its headers or given).
     pub format: Option<Format>,
     /// How each column was understood.
@@ -169,6 +179,30 @@ pub struct ImportSummary {
     pub encoding: Option<TextEncoding>,
     /// The detected or given delimiter.
     pub delimiter: String,
+}
+
+/// How many errors and how many warnings a summary lists; the rest are counted (memory
+/// stays bounded however many rows fail).
+pub const MAX_LISTED: usize = 1000;
+
+impl ImportSummary {
+    /// Lists a row's problem, or counts it once [`MAX_LISTED`] are listed.
+    pub(crate) fn push_error(&mut self, e: RowError) {
+        if self.errors.len() < MAX_LISTED {
+            self.errors.push(e);
+        } else {
+            self.errors_omitted += 1;
+        }
+    }
+
+    /// Lists a warning, or counts it once [`MAX_LISTED`] are listed.
+    pub(crate) fn push_warning(&mut self, w: RowError) {
+        if self.warnings.len() < MAX_LISTED {
+            self.warnings.push(w);
+        } else {
+            self.warnings_omitted += 1;
+        }
+    }
 }
 
 /// Progress of a running import, reported after every batch.

@@ -21,7 +21,6 @@ use super::{
 use crate::auth::Permission;
 use crate::domain::{fold_for_search, normalize_name};
 use crate::error::{Error, Result};
-use crate::ids::ImportRunId;
 use crate::store::{company, contact, deal, diff};
 use crate::tenancy::{Scope, Tx};
 
@@ -148,7 +147,9 @@ pub async fn import_records<'a, R: Read + Send>(
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(LineCounter::new(&mut source));
+        .from_reader(
+            LineCounter::new(&mut source).with_record_cap(super::contacts::MAX_RECORD_BYTES),
+        );
     let mut header = csv::ByteRecord::new();
     if !reader
         .read_byte_record(&mut header)
@@ -223,7 +224,7 @@ pub async fn import_records<'a, R: Read + Send>(
         })
         .map(|(_, h)| h.clone())
         .collect();
-    let run = ImportRunId::new();
+    let run = opts.run_id.unwrap_or_default();
     let mut summary = ImportSummary {
         run_id: (!opts.dry_run).then_some(run),
         dry_run: opts.dry_run,
@@ -266,24 +267,18 @@ pub async fn import_records<'a, R: Read + Send>(
         warnings: Vec::new(),
         touched: Vec::new(),
     };
-    if !opts.dry_run {
-        scope
-            .run(async |tx| {
-                sqlx::query(
-                    "insert into import_runs (org_id, id, kind, file_name, actor_id, options) values ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(tx.org())
-                .bind(run)
-                .bind(kind.as_str())
-                .bind(&opts.file_name)
-                .bind(tx.actor().id)
-                .bind(json!({"on_duplicate": opts.on_duplicate, "mappings": opts.mappings}))
-                .execute(tx.conn())
-                .await?;
-                Ok(())
-            })
-            .await?;
-    }
+    let guard = super::runs::start(
+        scope,
+        run,
+        (!opts.dry_run).then(|| super::runs::NewRun {
+            kind: kind.as_str(),
+            file_name: opts.file_name.as_deref(),
+            actor: scope.actor(),
+            options: json!({"on_duplicate": opts.on_duplicate, "mappings": opts.mappings}),
+        }),
+    )
+    .await?;
+    let result = async {
     let mut errors_out = errors_out
         .map(|w| crate::csv_out::CsvWriter::new(w, crate::csv_out::CsvOptions::default()))
         .transpose()
@@ -303,7 +298,10 @@ pub async fn import_records<'a, R: Read + Send>(
         let mut in_batch = 0;
         while in_batch < batch_size {
             match reader.read_byte_record(&mut rec) {
-                Ok(true) => {}
+                Ok(true) => {
+                    let pos = reader.position().byte();
+                    reader.get_mut().start_record(pos);
+                }
                 Ok(false) => {
                     done = true;
                     break;
@@ -311,12 +309,20 @@ pub async fn import_records<'a, R: Read + Send>(
                 Err(e) => {
                     let byte = e.position().map(|p| p.byte());
                     let line = byte.map_or(0, |b| reader.get_mut().line_at(b));
+                    let too_large = matches!(e.kind(), csv::ErrorKind::Io(io) if LineCounter::<()>::is_record_too_large(io));
                     summary.rows += 1;
                     summary.failed += 1;
-                    summary.errors.push(RowError {
+                    summary.push_error(RowError {
                         line,
                         field: "file".into(),
-                        message: "malformed CSV (unbalanced quotes?); reading stopped here".into(),
+                        message: if too_large {
+                            format!(
+                                "a record is larger than {} MiB (an unbalanced quote?); reading stopped here",
+                                super::contacts::MAX_RECORD_BYTES >> 20
+                            )
+                        } else {
+                            "malformed CSV (unbalanced quotes?); reading stopped here".into()
+                        },
                     });
                     done = true;
                     break;
@@ -330,6 +336,47 @@ pub async fn import_records<'a, R: Read + Send>(
             }
             summary.rows += 1;
             in_batch += 1;
+            // A NUL byte or another control character in a column that is read fails this
+            // row alone (PostgreSQL refuses NUL in text).
+            let bad: Vec<(String, String)> = rec
+                .iter()
+                .enumerate()
+                .filter(|(i, raw)| {
+                    (fields.get(*i).copied().flatten().is_some() || opts.keep_unknown)
+                        && super::contacts::has_control_byte(raw)
+                })
+                .map(|(i, _)| {
+                    let field = fields.get(i).copied().flatten().map_or_else(
+                        || headers.get(i).cloned().unwrap_or_default(),
+                        str::to_string,
+                    );
+                    (
+                        field,
+                        "contains a control character (such as a NUL byte); remove it".to_string(),
+                    )
+                })
+                .collect();
+            if !bad.is_empty() {
+                summary.failed += 1;
+                if let Some(w) = errors_out.as_mut() {
+                    let mut out: Vec<String> =
+                        rec.iter().map(|f| field_text(f).into_owned()).collect();
+                    out.resize(headers.len(), String::new());
+                    let fs: Vec<&str> = bad.iter().map(|e| e.0.as_str()).collect();
+                    let ms: Vec<&str> = bad.iter().map(|e| e.1.as_str()).collect();
+                    out.extend([line.to_string(), fs.join("; "), ms.join("; ")]);
+                    w.write_row(&out)
+                        .map_err(|e| Error::Io(format!("writing the error file failed: {e}")))?;
+                }
+                for (field, message) in bad {
+                    summary.push_error(RowError {
+                        line,
+                        field,
+                        message,
+                    });
+                }
+                continue;
+            }
             let mut values: Map<String, Value> = Map::new();
             let mut custom = Map::new();
             let mut extra = CompanyExtra::default();
@@ -417,7 +464,7 @@ pub async fn import_records<'a, R: Read + Send>(
                     };
                     summary.failed += 1;
                     for (field, message) in &errs {
-                        summary.errors.push(RowError {
+                        summary.push_error(RowError {
                             line,
                             field: field.clone(),
                             message: message.clone(),
@@ -441,7 +488,7 @@ pub async fn import_records<'a, R: Read + Send>(
                 .execute(tx.conn())
                 .await?;
             for (field, message) in cctx.warnings.drain(..) {
-                summary.warnings.push(RowError {
+                summary.push_warning(RowError {
                     line,
                     field,
                     message,
@@ -468,13 +515,13 @@ pub async fn import_records<'a, R: Read + Send>(
             bytes: reader.get_ref().inner().bytes_read(),
         });
     }
+    let digest = reader.get_ref().inner().digest();
     drop(reader);
     if let Some(mut w) = errors_out {
         w.flush()
             .map_err(|e| Error::Io(format!("writing the error file failed: {e}")))?;
     }
     if !opts.dry_run {
-        let digest = source.digest();
         let counts = json!({"rows": summary.rows, "created": summary.created, "updated": summary.updated,
                             "skipped": summary.skipped, "failed": summary.failed});
         scope
@@ -496,6 +543,15 @@ pub async fn import_records<'a, R: Read + Send>(
             .await?;
     }
     Ok(summary)
+    }
+    .await;
+    match result {
+        Ok(summary) => {
+            guard.release().await?;
+            Ok(summary)
+        }
+        Err(e) => Err(guard.fail(scope, e).await),
+    }
 }
 
 enum RowOutcome {

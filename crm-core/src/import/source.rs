@@ -54,8 +54,9 @@ impl TextEncoding {
     }
 }
 
-/// Detects the encoding from the first bytes: a BOM decides; otherwise valid UTF-8 is
-/// UTF-8 and anything else is Windows-1252.
+/// Detects the encoding from the first bytes: a BOM decides; text whose every other byte is
+/// mostly zero is UTF-16 without a BOM (little endian when the zeros are the odd bytes, as
+/// Windows writes it); otherwise valid UTF-8 is UTF-8 and anything else is Windows-1252.
 pub fn detect_encoding(head: &[u8]) -> TextEncoding {
     if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
         return TextEncoding::Utf8;
@@ -66,11 +67,44 @@ pub fn detect_encoding(head: &[u8]) -> TextEncoding {
     if head.starts_with(&[0xFE, 0xFF]) {
         return TextEncoding::Utf16Be;
     }
+    if let Some(enc) = utf16_without_bom(head) {
+        return enc;
+    }
     match std::str::from_utf8(head) {
         Ok(_) => TextEncoding::Utf8,
         // Cut in the middle of a character at the end of the sample: still UTF-8.
         Err(e) if e.error_len().is_none() => TextEncoding::Utf8,
         Err(_) => TextEncoding::Windows1252,
+    }
+}
+
+/// UTF-16 without a BOM: at least 4 code units, and at least 3 in 4 of the even (big
+/// endian) or odd (little endian) bytes zero, as in text that is mostly Latin. A UTF-8 or
+/// Windows-1252 file has no such zeros (a stray NUL byte or two do not count).
+fn utf16_without_bom(head: &[u8]) -> Option<TextEncoding> {
+    let units = head.len() / 2;
+    if units < 4 {
+        return None;
+    }
+    let even = head
+        .iter()
+        .step_by(2)
+        .take(units)
+        .filter(|b| **b == 0)
+        .count();
+    let odd = head
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .take(units)
+        .filter(|b| **b == 0)
+        .count();
+    if odd * 4 >= units * 3 && even * 4 < units {
+        Some(TextEncoding::Utf16Le)
+    } else if even * 4 >= units * 3 && odd * 4 < units {
+        Some(TextEncoding::Utf16Be)
+    } else {
+        None
     }
 }
 
@@ -312,6 +346,24 @@ mod tests {
         std::io::copy(&mut s, &mut std::io::sink()).unwrap();
         assert_eq!(s.digest(), Sha256::digest(&data).to_vec());
         assert_eq!(s.bytes_read(), 300_000);
+    }
+
+    #[test]
+    fn utf16_without_bom_is_detected() {
+        let text = "Vorname;Nachname\nJürgen;Müller\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let (decoded, enc, delim) = read_all(&le);
+        assert_eq!((enc, delim), (TextEncoding::Utf16Le, b';'));
+        assert_eq!(decoded, text);
+        let (decoded, enc, _) = read_all(&be);
+        assert_eq!(enc, TextEncoding::Utf16Be);
+        assert_eq!(decoded, text);
+        // One NUL byte in a UTF-8 file does not make it UTF-16.
+        assert_eq!(
+            detect_encoding(b"Vorname;Nachname\nMax;Mu\0ster\n"),
+            TextEncoding::Utf8
+        );
     }
 
     #[test]

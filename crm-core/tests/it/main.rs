@@ -13,6 +13,7 @@ mod export;
 mod frontend;
 mod gdpr;
 mod gdpr_person;
+mod hard_import;
 mod import;
 mod import_records;
 mod lists;

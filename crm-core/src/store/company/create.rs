@@ -65,7 +65,11 @@ pub async fn create(tx: &mut Tx, new: NewCompany) -> Result<Company> {
     }
     let emails = settle_emails(emails);
 
-    let region = tx.default_region().to_string();
+    // The phone-country rule: the company's own address country, else the organization's.
+    let region = billing_country
+        .clone()
+        .or_else(|| delivery_country.clone())
+        .unwrap_or_else(|| tx.default_region().to_string());
     let mut phones = parse_phones(&mut errors, &new.phones, &region);
     if let Some(phone) = optional(&mut errors, "phone", new.phone.as_deref(), |s| {
         Phone::parse(s, &region).map_err(|e| e.to_string())

@@ -184,7 +184,11 @@ pub async fn update(tx: &mut Tx, id: CompanyId, patch: CompanyPatch) -> Result<C
             primary: p.primary,
         })
         .collect();
-    let region = tx.default_region().to_string();
+    // The phone-country rule: the company's own address country, else the organization's.
+    let region = billing_country
+        .clone()
+        .or_else(|| delivery_country.clone())
+        .unwrap_or_else(|| tx.default_region().to_string());
     let mut phones = match &patch.phones {
         Some(list) => parse_phones(&mut errors, list, &region),
         None => current_phones.clone(),

@@ -54,12 +54,14 @@ pub async fn create(tx: &mut Tx, new: NewContact) -> Result<Contact> {
     };
     check_birthday(&mut errors, new.birthday);
     let emails = collect_emails(&mut errors, new.email.as_deref(), &new.emails);
-    let phones = collect_phones(
-        &mut errors,
-        tx.default_region(),
-        new.phone.as_deref(),
-        &new.phones,
-    );
+    let region = crate::region::contact_phone_region(
+        tx,
+        fields.country.as_deref(),
+        fields.home_country.as_deref(),
+        fields.company_id,
+    )
+    .await?;
+    let phones = collect_phones(&mut errors, &region, new.phone.as_deref(), &new.phones);
     let tags = check_tags(&mut errors, &new.tags);
     let owners = if new.owners.is_empty() {
         vec![Owner {
@@ -130,10 +132,11 @@ pub async fn create(tx: &mut Tx, new: NewContact) -> Result<Contact> {
         phones: phones
             .iter()
             .map(|(_, r)| ContactPhone {
-                number: r.e164.clone(),
+                number: r.key().to_string(),
                 raw: r.raw.clone(),
                 kind: r.kind,
                 primary: r.primary,
+                valid: r.e164.is_some(),
             })
             .collect(),
         city: fields.city,
@@ -168,7 +171,7 @@ pub async fn create(tx: &mut Tx, new: NewContact) -> Result<Contact> {
     let email_kinds: Vec<_> = emails.iter().map(|(_, r)| r.kind).collect();
     let email_primary: Vec<bool> = emails.iter().map(|(_, r)| r.primary).collect();
     let phone_ids: Vec<Uuid> = phones.iter().map(|(id, _)| *id).collect();
-    let phone_e164: Vec<&str> = phones.iter().map(|(_, r)| r.e164.as_str()).collect();
+    let phone_e164: Vec<Option<&str>> = phones.iter().map(|(_, r)| r.e164.as_deref()).collect();
     let phone_raw: Vec<&str> = phones.iter().map(|(_, r)| r.raw.as_str()).collect();
     let phone_kinds: Vec<_> = phones.iter().map(|(_, r)| r.kind).collect();
     let phone_primary: Vec<bool> = phones.iter().map(|(_, r)| r.primary).collect();

@@ -89,7 +89,7 @@ pub async fn merge(tx: &mut Tx, keep: ContactId, remove: ContactId) -> Result<Co
     let mut phones = phone_rows_of(k);
     let keep_has_primary_phone = phones.iter().any(|p| p.primary);
     for p in phone_rows_of(r) {
-        if !phones.iter().any(|x| x.e164 == p.e164) {
+        if !phones.iter().any(|x| x.key() == p.key()) {
             let primary = p.primary && !keep_has_primary_phone;
             phones.push(PhoneRow { primary, ..p });
         }

@@ -24,7 +24,7 @@ use super::{Page, PageRequest, clean, diff, double_option, stale_or_missing, tag
 use crate::auth::Permission;
 use crate::domain::{
     ContactSource, Email, EmailKind, EntityStatus, InvalidValue, OwnerRole, Phone, PhoneKind,
-    Website, fold_for_search, normalize_name,
+    PhoneReading, Website, fold_for_search, normalize_name,
 };
 use crate::error::{Error, FieldErrors, Result};
 use crate::ids::{CompanyId, ContactId, UserId};
@@ -85,8 +85,9 @@ impl fmt::Debug for NewContactEmail {
 #[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewContactPhone {
-    /// The number as people write it; national numbers are read in the organization's
-    /// default region.
+    /// The number as people write it; national numbers are read in the contact's country
+    /// (its address, else its company's, else the organization's region). One that cannot
+    /// be placed there is kept as written ([`ContactPhone::valid`] false).
     pub number: String,
     /// What kind of line it is (default `office`).
     #[serde(default)]
@@ -370,7 +371,8 @@ impl fmt::Debug for ContactEmail {
 /// A phone number of a contact.
 #[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct ContactPhone {
-    /// The number in E.164 form.
+    /// The number in E.164 form; as written when it could not be placed in a country
+    /// (`valid` is then false).
     pub number: String,
     /// The number as entered.
     pub raw: String,
@@ -378,6 +380,10 @@ pub struct ContactPhone {
     pub kind: PhoneKind,
     /// Whether it is the primary number.
     pub primary: bool,
+    /// Whether the number was read as a valid number of a country (it has an E.164 form).
+    /// A number that could not be placed (issue 15: never moved to another country) is
+    /// kept as written, with a warning.
+    pub valid: bool,
 }
 
 impl fmt::Debug for ContactPhone {
@@ -562,10 +568,18 @@ struct EmailRow {
 /// One phone row as it will be written.
 #[derive(Clone, PartialEq, Eq)]
 struct PhoneRow {
-    e164: String,
+    /// `None` for a number that could not be placed in a country (kept as written).
+    e164: Option<String>,
     raw: String,
     kind: PhoneKind,
     primary: bool,
+}
+
+impl PhoneRow {
+    /// What tells two numbers apart: the E.164 form, else the text as written.
+    fn key(&self) -> &str {
+        self.e164.as_deref().unwrap_or(&self.raw)
+    }
 }
 
 /// The scalar columns of a contact as they will be written.
@@ -636,7 +650,7 @@ fn phone_rows_of(c: &Contact) -> Vec<PhoneRow> {
     c.phones
         .iter()
         .map(|p| PhoneRow {
-            e164: p.number.clone(),
+            e164: p.valid.then(|| p.number.clone()),
             raw: p.raw.clone(),
             kind: p.kind,
             primary: p.primary,

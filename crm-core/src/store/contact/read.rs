@@ -54,8 +54,9 @@ pub(super) async fn attach(tx: &mut Tx, rows: Vec<ContactRow>) -> Result<Vec<Con
     .bind(&ids)
     .fetch_all(tx.conn())
     .await?;
-    let phones: Vec<(Uuid, String, String, PhoneKind, bool)> = sqlx::query_as(
-        "select contact_id, number_e164, number_raw, kind, is_primary from contact_phones \
+    let phones: Vec<(Uuid, String, String, PhoneKind, bool, bool)> = sqlx::query_as(
+        "select contact_id, coalesce(number_e164, number_raw), number_raw, kind, is_primary, \
+                number_e164 is not null from contact_phones \
          where org_id = $1 and contact_id = any($2) order by contact_id, is_primary desc, id",
     )
     .bind(org)
@@ -91,12 +92,13 @@ pub(super) async fn attach(tx: &mut Tx, rows: Vec<ContactRow>) -> Result<Vec<Con
         });
     }
     let mut phone_map: HashMap<Uuid, Vec<ContactPhone>> = HashMap::new();
-    for (id, number, raw, kind, primary) in phones {
+    for (id, number, raw, kind, primary, valid) in phones {
         phone_map.entry(id).or_default().push(ContactPhone {
             number,
             raw,
             kind,
             primary,
+            valid,
         });
     }
     let mut tag_map: HashMap<Uuid, Vec<String>> = HashMap::new();
@@ -133,6 +135,7 @@ pub(super) async fn attach(tx: &mut Tx, rows: Vec<ContactRow>) -> Result<Vec<Con
                         raw: p.clone(),
                         kind: PhoneKind::default(),
                         primary: true,
+                        valid: crate::domain::Phone::from_stored(p.as_str(), p.as_str()).is_ok(),
                     })
                     .collect()
             });

@@ -105,7 +105,7 @@ fn phones_dedupe_by_e164() {
     );
     assert!(errors.is_empty(), "{errors}");
     assert_eq!(rows.len(), 2);
-    assert_eq!(rows[0].e164, "+49301234567");
+    assert_eq!(rows[0].e164.as_deref(), Some("+49301234567"));
     assert_eq!(rows[0].kind, PhoneKind::Mobile);
     assert!(rows[0].primary && !rows[1].primary);
 }

@@ -13,7 +13,6 @@ pub async fn update(tx: &mut Tx, id: ContactId, patch: ContactPatch) -> Result<C
     if patch.is_empty() {
         return Ok(before);
     }
-    let region = tx.default_region().to_string();
     let mut errors = FieldErrors::new();
     let mut f = Fields::of(&before);
     if let Some(v) = &patch.first_name {
@@ -79,6 +78,17 @@ pub async fn update(tx: &mut Tx, id: ContactId, patch: ContactPatch) -> Result<C
         (None, None) => email_rows_of(&before),
     };
     let phones_changed = patch.phones.is_some() || patch.phone.is_some();
+    let region = if phones_changed {
+        crate::region::contact_phone_region(
+            tx,
+            f.country.as_deref(),
+            f.home_country.as_deref(),
+            f.company_id,
+        )
+        .await?
+    } else {
+        tx.default_region().to_string()
+    };
     let phones = match (&patch.phones, &patch.phone) {
         (Some(list), phone) => collect_phones(
             &mut errors,
@@ -88,7 +98,7 @@ pub async fn update(tx: &mut Tx, id: ContactId, patch: ContactPatch) -> Result<C
         ),
         (None, Some(Some(raw))) => {
             let mut rows = phone_rows_of(&before);
-            if let Some(p) = errors.check("phone", Phone::parse(raw, &region)) {
+            if let Some(p) = errors.check("phone", Phone::read(raw, &region)) {
                 set_primary_phone(&mut rows, p);
             }
             rows

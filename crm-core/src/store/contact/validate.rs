@@ -171,13 +171,13 @@ pub(super) fn collect_phones(
     if list.len() > MAX_ADDRESSES {
         errors.add("phones", format!("has more than {MAX_ADDRESSES} numbers"));
     }
-    let primary = clean(primary).and_then(|raw| errors.check("phone", Phone::parse(&raw, region)));
+    let primary = clean(primary).and_then(|raw| errors.check("phone", Phone::read(&raw, region)));
     let mut parsed: Vec<PhoneRow> = Vec::new();
     for (i, p) in list.iter().enumerate() {
         let field = format!("phones[{i}].number");
-        if let Some(phone) = errors.check(&field, Phone::parse(&p.number, region)) {
+        if let Some(phone) = errors.check(&field, Phone::read(&p.number, region)) {
             parsed.push(PhoneRow {
-                e164: phone.e164().to_string(),
+                e164: phone.e164().map(str::to_string),
                 raw: phone.raw().to_string(),
                 kind: p.kind,
                 primary: p.primary,
@@ -187,7 +187,13 @@ pub(super) fn collect_phones(
     let mut rows: Vec<PhoneRow> = Vec::new();
     match primary {
         Some(p) => {
-            if parsed.iter().any(|r| r.primary && r.e164 != p.e164()) {
+            let first = PhoneRow {
+                e164: p.e164().map(str::to_string),
+                raw: p.raw().to_string(),
+                kind: Default::default(),
+                primary: true,
+            };
+            if parsed.iter().any(|r| r.primary && r.key() != first.key()) {
                 errors.add(
                     "phones",
                     "a number other than the primary phone is marked primary",
@@ -195,21 +201,16 @@ pub(super) fn collect_phones(
             }
             let kind = parsed
                 .iter()
-                .find(|r| r.e164 == p.e164())
+                .find(|r| r.key() == first.key())
                 .map(|r| r.kind)
                 .unwrap_or_default();
-            rows.push(PhoneRow {
-                e164: p.e164().to_string(),
-                raw: p.raw().to_string(),
-                kind,
-                primary: true,
-            });
+            rows.push(PhoneRow { kind, ..first });
         }
         None => {
             let marked: HashSet<&str> = parsed
                 .iter()
                 .filter(|r| r.primary)
-                .map(|r| r.e164.as_str())
+                .map(PhoneRow::key)
                 .collect();
             if marked.len() > 1 {
                 errors.add("phones", "more than one number is marked primary");
@@ -217,7 +218,7 @@ pub(super) fn collect_phones(
         }
     }
     for r in parsed {
-        if rows.iter().any(|x| x.e164 == r.e164) {
+        if rows.iter().any(|x| x.key() == r.key()) {
             continue;
         }
         let primary = r.primary && !rows.iter().any(|x| x.primary);
@@ -257,19 +258,20 @@ pub(super) fn set_primary_email(rows: &mut Vec<EmailRow>, new: Email) {
 }
 
 /// Replaces the primary number with `new` (promoting it if the contact has it already).
-pub(super) fn set_primary_phone(rows: &mut Vec<PhoneRow>, new: Phone) {
+pub(super) fn set_primary_phone(rows: &mut Vec<PhoneRow>, new: PhoneReading) {
     let old_kind = rows.iter().find(|r| r.primary).map(|r| r.kind);
-    rows.retain(|r| !r.primary || r.e164 == new.e164());
-    if let Some(r) = rows.iter_mut().find(|r| r.e164 == new.e164()) {
-        r.raw = new.raw().to_string();
+    let new = PhoneRow {
+        e164: new.e164().map(str::to_string),
+        raw: new.raw().to_string(),
+        kind: old_kind.unwrap_or_default(),
+        primary: true,
+    };
+    rows.retain(|r| !r.primary || r.key() == new.key());
+    if let Some(r) = rows.iter_mut().find(|r| r.key() == new.key()) {
+        r.raw = new.raw;
         r.primary = true;
     } else {
-        rows.push(PhoneRow {
-            e164: new.e164().to_string(),
-            raw: new.raw().to_string(),
-            kind: old_kind.unwrap_or_default(),
-            primary: true,
-        });
+        rows.push(new);
     }
     rows.sort_by_key(|r| !r.primary);
 }

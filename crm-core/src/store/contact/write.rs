@@ -10,7 +10,7 @@ pub(super) fn primary_email(rows: &[EmailRow]) -> (Option<&str>, Option<&str>) {
 }
 
 pub(super) fn primary_phone(rows: &[PhoneRow]) -> Option<&str> {
-    rows.iter().find(|r| r.primary).map(|r| r.e164.as_str())
+    rows.iter().find(|r| r.primary).map(PhoneRow::key)
 }
 
 /// Replaces the contact's e-mail rows (one statement each for delete and insert).
@@ -59,7 +59,7 @@ pub(super) async fn write_phones(tx: &mut Tx, id: ContactId, rows: &[PhoneRow]) 
         return Ok(());
     }
     let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
-    let e164: Vec<&str> = rows.iter().map(|r| r.e164.as_str()).collect();
+    let e164: Vec<Option<&str>> = rows.iter().map(|r| r.e164.as_deref()).collect();
     let raw: Vec<&str> = rows.iter().map(|r| r.raw.as_str()).collect();
     let kinds: Vec<_> = rows.iter().map(|r| r.kind).collect();
     let primary: Vec<bool> = rows.iter().map(|r| r.primary).collect();
