@@ -15,6 +15,7 @@ mod gdpr_person;
 mod import;
 mod import_records;
 mod lists;
+mod login;
 mod metadata;
 mod moving_in;
 mod pipelines;
