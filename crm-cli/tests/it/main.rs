@@ -15,4 +15,5 @@ mod moving_in;
 mod ops;
 mod parsing;
 mod private_files;
+mod terminal_escapes;
 mod users;

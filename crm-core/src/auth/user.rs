@@ -378,6 +378,14 @@ pub async fn add(tx: &mut Tx, new: NewUser) -> Result<User> {
     if last_name.chars().count() > MAX_NAME_LEN {
         errors.add("last_name", "must be at most 200 characters");
     }
+    errors.check(
+        "first_name",
+        crate::domain::text::check_single_line(&first_name),
+    );
+    errors.check(
+        "last_name",
+        crate::domain::text::check_single_line(&last_name),
+    );
     if let Some(p) = &new.password
         && let Err(Error::Validation(e)) = password::check_strength(p)
     {

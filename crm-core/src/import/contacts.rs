@@ -21,6 +21,8 @@ use crate::error::{Error, Result};
 use crate::ids::ImportRunId;
 use crate::tenancy::{Scope, Tx};
 
+pub mod check;
+
 /// A field a CSV column can map to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
@@ -496,8 +498,10 @@ fn parse_row(
         let v: &str = &cell.value;
         let mut err = |msg: &str| errs.push((field.name().to_string(), msg.to_string()));
         let long = v.chars().count() > 500 && field != Field::Notes;
+        let control = field != Field::Notes && crate::domain::text::check_single_line(v).is_err();
         match field {
             _ if long => err("is longer than 500 characters"),
+            _ if control => err(crate::domain::text::CONTROL_MESSAGE),
             Field::Notes if v.chars().count() > 20_000 => err("is longer than 20000 characters"),
             Field::FirstName => row.first_name = Some(v.to_string()),
             Field::LastName => row.last_name = Some(v.to_string()),

@@ -274,6 +274,9 @@ fn check_title(errors: &mut FieldErrors, title: &str) -> Option<String> {
     } else if title.chars().count() > 300 {
         errors.add("title", "must be at most 300 characters");
         None
+    } else if let Err(e) = crate::domain::text::check_single_line(title) {
+        errors.add("title", e.message().to_string());
+        None
     } else {
         Some(title.to_string())
     }
