@@ -18,6 +18,7 @@ mod lists;
 mod login;
 mod metadata;
 mod moving_in;
+mod parser_properties;
 mod pipelines;
 mod remind;
 mod replica;
