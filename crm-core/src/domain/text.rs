@@ -32,6 +32,22 @@ pub fn check_single_line(value: &str) -> Result<(), InvalidValue> {
     }
 }
 
+/// A cell of an import file for a single-line field: each run of line breaks and tabs
+/// (with the spaces around it) becomes one space, as spreadsheets put line breaks into
+/// cells (`Head of⏎Sales`). Other control characters stay, for [`check_single_line`] to
+/// refuse.
+pub fn fold_line_breaks(text: &str) -> Cow<'_, str> {
+    if !text.contains(['\r', '\n', '\t']) {
+        return Cow::Borrowed(text);
+    }
+    let parts: Vec<&str> = text
+        .split(['\r', '\n', '\t'])
+        .map(|p| p.trim_matches(' '))
+        .filter(|p| !p.is_empty())
+        .collect();
+    Cow::Owned(parts.join(" "))
+}
+
 /// `text` safe to print on a terminal: every control character (and bidirectional
 /// override) is written as a visible escape (`\n`, `\t`, `\r`, `\u{1b}`), and a backslash
 /// stays as it is. With `multi_line`, line breaks and tabs are kept as they are (for
@@ -80,6 +96,14 @@ mod tests {
         for good in ["Jürgen Müller", "O'Brien-Smith", "Zoë 🎉", "", "北京"] {
             check_single_line(good).unwrap();
         }
+    }
+
+    #[test]
+    fn line_breaks_in_import_cells_fold_to_one_space() {
+        assert_eq!(fold_line_breaks("Head of\nSales"), "Head of Sales");
+        assert_eq!(fold_line_breaks("a \r\n\t b\n"), "a b");
+        assert_eq!(fold_line_breaks("x\u{1b}y"), "x\u{1b}y");
+        assert!(matches!(fold_line_breaks("plain"), Cow::Borrowed("plain")));
     }
 
     #[test]

@@ -495,7 +495,13 @@ fn parse_row(
     }
     for cell in formats::cells(cols.format, &cols.roles, rec) {
         let field = cell.field;
-        let v: &str = &cell.value;
+        // Line breaks in a single-line cell (a spreadsheet's Alt+Enter) become spaces.
+        let folded = if field == Field::Notes {
+            std::borrow::Cow::Borrowed(cell.value.as_ref())
+        } else {
+            crate::domain::text::fold_line_breaks(&cell.value)
+        };
+        let v: &str = &folded;
         let mut err = |msg: &str| errs.push((field.name().to_string(), msg.to_string()));
         let long = v.chars().count() > 500 && field != Field::Notes;
         let control = field != Field::Notes && crate::domain::text::check_single_line(v).is_err();
