@@ -80,7 +80,7 @@ pub fn list<T: Row>(format: Format, rows: &[T]) -> Result<()> {
             let mut b = tabled::builder::Builder::default();
             b.push_record(T::headers());
             for r in rows {
-                b.push_record(r.cells());
+                b.push_record(r.cells().iter().map(|c| safe(c)));
             }
             let mut table = b.build();
             table.with(tabled::settings::Style::sharp());
@@ -110,7 +110,7 @@ pub fn one<T: Row>(format: Format, row: &T) -> Result<()> {
         Format::Table => {
             let mut b = tabled::builder::Builder::default();
             for (h, c) in T::headers().into_iter().zip(row.cells()) {
-                b.push_record([h.to_string(), c]);
+                b.push_record([h.to_string(), safe(&c).into_owned()]);
             }
             let mut table = b.build();
             table.with(tabled::settings::Style::sharp());
@@ -137,9 +137,19 @@ pub fn json<T: Serialize>(value: &T) -> Result<()> {
 pub fn text(s: &str) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    writeln!(out, "{s}")?;
+    writeln!(
+        out,
+        "{}",
+        crm_core::domain::text::escape_for_terminal(s, true)
+    )?;
     out.flush()?;
     Ok(())
+}
+
+/// A table cell safe for a terminal: control characters (a stored `ESC ] 0 ; ... BEL`, a
+/// line break) are shown as escapes, never sent raw (issue 14, item 9).
+pub fn safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    crm_core::domain::text::escape_for_terminal(cell, false)
 }
 
 /// Formats an optional value for a table cell.
@@ -192,7 +202,7 @@ pub fn write_table<W: Write>(
     let mut b = tabled::builder::Builder::default();
     b.push_record(headers.iter().copied());
     for r in rows {
-        b.push_record(r);
+        b.push_record(r.iter().map(|c| safe(c)));
     }
     let mut table = b.build();
     table.with(tabled::settings::Style::sharp());

@@ -162,16 +162,25 @@ pub async fn backup(target: &Target, out: &Path) -> Result<BackupInfo> {
     if out.is_dir() {
         return Err(Error::invalid("out", "is a directory; name a file"));
     }
+    if std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(Error::Io(format!(
+            "refusing to write {}: it is a symbolic link",
+            out.display()
+        )));
+    }
     let partial = partial_path(out);
     let taken_at = Utc::now();
     let started = Instant::now();
+    // The archive holds every person's data: the file is ours (0600, no symbolic link
+    // followed), and pg_dump only writes into it through its standard output.
+    let file = crate::private_file::create(&partial)
+        .map_err(|e| Error::Io(format!("could not write {}: {e}", partial.display())))?;
     let mut cmd = target.command("pg_dump")?;
     cmd.arg("--format=custom")
         .arg("--no-password")
-        .arg("--file")
-        .arg(&partial)
         .arg("--dbname")
-        .arg(&target.conninfo);
+        .arg(&target.conninfo)
+        .stdout(Stdio::from(file));
     let result = run(cmd, "pg_dump").await;
     if let Err(e) = result {
         let _ = std::fs::remove_file(&partial);

@@ -50,6 +50,7 @@ pub mod import;
 pub mod lexware;
 pub mod local;
 pub mod org;
+pub mod private_file;
 pub mod region;
 pub mod remind;
 pub mod report;

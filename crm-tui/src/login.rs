@@ -72,7 +72,11 @@ pub async fn login(crm: &Crm, org: OrgId) -> Result<(String, String)> {
 /// Picks one of `names` by number.
 pub fn pick(what: &str, names: &[String]) -> Result<usize> {
     for (i, n) in names.iter().enumerate() {
-        eprintln!("  {}  {n}", i + 1);
+        eprintln!(
+            "  {}  {}",
+            i + 1,
+            crm_core::domain::text::escape_for_terminal(n, false)
+        );
     }
     loop {
         let a = ask(&format!("{what} (1-{})", names.len()))?;

@@ -233,12 +233,13 @@ pub async fn run(cmd: DbCommand, ctx: &Ctx) -> Result<u8> {
             let saved_file = file.with_extension("erasures.json");
             let receipts: usize = saved.organizations.iter().map(|o| o.receipts.len()).sum();
             if receipts > 0 {
-                std::fs::write(&saved_file, serde_json::to_vec_pretty(&saved)?).map_err(|e| {
-                    refuse(format!(
-                        "cannot save the erasure receipts to {}: {e}",
-                        saved_file.display()
-                    ))
-                })?;
+                crm_core::private_file::write(&saved_file, &serde_json::to_vec_pretty(&saved)?)
+                    .map_err(|e| {
+                        refuse(format!(
+                            "cannot save the erasure receipts to {}: {e}",
+                            saved_file.display()
+                        ))
+                    })?;
             }
             let info = backup::restore(&target, &file).await?;
             ctx.note(format!(

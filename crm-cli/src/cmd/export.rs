@@ -1,6 +1,5 @@
 //! `crm export`: streamed CSV (default), JSON or NDJSON, to a file or stdout.
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 
 use anyhow::{Context as _, Result};
@@ -102,7 +101,8 @@ pub async fn run(args: ExportArgs, ctx: &Ctx) -> Result<u8> {
     let mut out: Box<dyn Write + Send> = match &args.out {
         Some(path) => Box::new(BufWriter::with_capacity(
             1 << 20,
-            File::create(path).with_context(|| format!("cannot create {path}"))?,
+            crm_core::private_file::create(path.as_ref())
+                .with_context(|| format!("cannot create {path}"))?,
         )),
         None => Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout())),
     };

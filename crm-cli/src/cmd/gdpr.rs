@@ -414,12 +414,14 @@ pub async fn run(cmd: GdprCommand, ctx: &Ctx) -> Result<u8> {
         GdprCommand::SaveErasures { out } => {
             let crm = ctx.crm().await?;
             let saved = crm.save_erasures().await?;
-            std::fs::write(&out, serde_json::to_vec_pretty(&saved)?).map_err(|e| {
-                crate::exit::coded(
-                    crate::exit::ERROR,
-                    format!("cannot write {}: {e}", out.display()),
-                )
-            })?;
+            crm_core::private_file::write(&out, &serde_json::to_vec_pretty(&saved)?).map_err(
+                |e| {
+                    crate::exit::coded(
+                        crate::exit::ERROR,
+                        format!("cannot write {}: {e}", out.display()),
+                    )
+                },
+            )?;
             let n: usize = saved.organizations.iter().map(|o| o.receipts.len()).sum();
             ctx.note(format!("saved {n} erasure receipt(s) to {}", out.display()));
             Ok(crate::exit::OK)
@@ -485,7 +487,7 @@ pub async fn run(cmd: GdprCommand, ctx: &Ctx) -> Result<u8> {
             match &out {
                 Some(path) => {
                     let mut f = std::io::BufWriter::new(
-                        std::fs::File::create(path)
+                        crm_core::private_file::create(path)
                             .with_context(|| format!("cannot write {}", path.display()))?,
                     );
                     serde_json::to_writer_pretty(&mut f, &doc)?;

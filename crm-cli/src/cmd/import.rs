@@ -131,7 +131,8 @@ pub async fn run(args: ImportArgs, ctx: &Ctx) -> Result<u8> {
         };
     let errors_out: Option<Box<dyn std::io::Write + Send>> = match &args.errors {
         Some(path) => Some(Box::new(std::io::BufWriter::new(
-            File::create(path).with_context(|| format!("cannot create {path}"))?,
+            crm_core::private_file::create(path.as_ref())
+                .with_context(|| format!("cannot create {path}"))?,
         ))),
         None => None,
     };

@@ -2,6 +2,8 @@
 //!
 //! Users are named by e-mail address. Passwords are never taken as a flag: they are asked for
 //! on a terminal (hidden) or read from the first line of stdin with `--password-stdin`.
+//! Changing one's own password also needs the current one: asked for on a terminal, or the
+//! second line of stdin.
 
 use std::io::{IsTerminal as _, Read as _};
 
@@ -39,11 +41,13 @@ pub enum UserCommand {
         /// The user's e-mail address.
         email: String,
     },
-    /// Set a user's password (anyone may set their own; admins set others').
+    /// Set a user's password (admins set others'; anyone changes their own, giving the
+    /// current one).
     Passwd {
         /// The user's e-mail address.
         email: String,
-        /// Read the password from stdin (first line) instead of asking.
+        /// Read the new password from stdin (first line) instead of asking; when changing
+        /// your own password, the current one is the second line.
         #[arg(long)]
         password_stdin: bool,
     },
@@ -176,12 +180,20 @@ impl Row for Team {
 /// Reads a new password: the first line of stdin with `--password-stdin`, else a hidden
 /// prompt (asked twice) on a terminal; `None` when there is no terminal to ask on.
 fn read_password(from_stdin: bool, allow_empty: bool) -> Result<Option<String>> {
+    Ok(read_passwords(from_stdin, allow_empty)?.map(|(p, _)| p))
+}
+
+/// The new password and, from stdin, the line after it (the current password, when a user
+/// changes their own).
+fn read_passwords(from_stdin: bool, allow_empty: bool) -> Result<Option<(String, Option<String>)>> {
     if from_stdin {
         let mut s = String::new();
         std::io::stdin()
             .read_to_string(&mut s)
             .context("reading the password from stdin")?;
-        return Ok(Some(s.lines().next().unwrap_or_default().to_string()));
+        let mut lines = s.lines();
+        let new = lines.next().unwrap_or_default().to_string();
+        return Ok(Some((new, lines.next().map(str::to_string))));
     }
     if !std::io::stdin().is_terminal() {
         return Ok(None);
@@ -197,11 +209,14 @@ fn read_password(from_stdin: bool, allow_empty: bool) -> Result<Option<String>> 
         .allow_empty_password(allow_empty)
         .interact()
         .context("reading the password")?;
-    Ok(Some(p).filter(|p| !(allow_empty && p.is_empty())))
+    Ok(Some(p)
+        .filter(|p| !(allow_empty && p.is_empty()))
+        .map(|p| (p, None)))
 }
 
 pub async fn run(cmd: UserCommand, ctx: &Ctx) -> Result<u8> {
     // Ask for a password before connecting: a prompt should not hold a transaction open.
+    let mut current = None;
     let password = match &cmd {
         UserCommand::Add(a) if !a.no_password => {
             let p = read_password(a.password_stdin, true)?;
@@ -211,8 +226,11 @@ pub async fn run(cmd: UserCommand, ctx: &Ctx) -> Result<u8> {
             p
         }
         UserCommand::Passwd { password_stdin, .. } => {
-            match read_password(*password_stdin, false)? {
-                Some(p) => Some(p),
+            match read_passwords(*password_stdin, false)? {
+                Some((p, c)) => {
+                    current = c;
+                    Some(p)
+                }
                 None => {
                     return Err(exit::usage(
                         "no terminal to ask for the password: use --password-stdin",
@@ -277,15 +295,42 @@ pub async fn run(cmd: UserCommand, ctx: &Ctx) -> Result<u8> {
                 .await?;
             output::one(format, &changed)?;
         }
-        UserCommand::Passwd { email, .. } => {
+        UserCommand::Passwd {
+            email,
+            password_stdin,
+        } => {
             let password = password.unwrap_or_default();
-            let changed = scope
-                .run(async |tx| {
-                    let u = user::by_email(tx, &email).await?;
-                    user::set_password(tx, u.id, &password).await?;
-                    user::get(tx, u.id).await
-                })
+            let target = scope
+                .run(async |tx| user::by_email(tx, &email).await)
                 .await?;
+            let changed = if target.id == scope.actor() {
+                // One's own password: the current one proves it is really them (asked
+                // between transactions; ignored while the account has none).
+                let current = match current {
+                    Some(c) => c,
+                    None if !password_stdin && std::io::stdin().is_terminal() => {
+                        dialoguer::Password::new()
+                            .with_prompt("Current password (empty if none)")
+                            .allow_empty_password(true)
+                            .interact()
+                            .context("reading the current password")?
+                    }
+                    None => String::new(),
+                };
+                scope
+                    .run(async |tx| {
+                        user::change_own_password(tx, &current, &password).await?;
+                        user::get(tx, target.id).await
+                    })
+                    .await?
+            } else {
+                scope
+                    .run(async |tx| {
+                        user::set_password(tx, target.id, &password).await?;
+                        user::get(tx, target.id).await
+                    })
+                    .await?
+            };
             ctx.note("password changed; the user's sessions were ended");
             output::one(format, &changed)?;
         }

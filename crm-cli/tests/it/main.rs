@@ -16,4 +16,6 @@ mod lexware;
 mod moving_in;
 mod ops;
 mod parsing;
+mod private_files;
+mod terminal_escapes;
 mod users;

@@ -235,6 +235,30 @@ async fn passwords_come_from_stdin_and_weak_ones_are_refused() {
         &[],
     )
     .expect(6);
+    // Changing one's own password needs the current one (second line of stdin).
+    let own = |input: &'static str| {
+        crm_with(
+            Some(&db),
+            &[
+                "--as",
+                "paul@acme.test",
+                "user",
+                "passwd",
+                "paul@acme.test",
+                "--password-stdin",
+            ],
+            input,
+            &[],
+        )
+    };
+    let run = own("mein neues Passwort\n").expect(6);
+    assert!(run.stderr.contains("current password"), "{}", run.stderr);
+    own("mein neues Passwort\nfalsch geraten\n").expect(6);
+    own("mein neues Passwort\nein langes Passwort\n").expect(0);
+    db.crm
+        .login(org.id, "paul@acme.test", "mein neues Passwort")
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

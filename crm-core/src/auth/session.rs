@@ -9,14 +9,20 @@
 //!   access token stops working too). Presenting a refresh token that was already rotated
 //!   means it was copied: every session of that login (the token *family*) is revoked and
 //!   the refresh fails.
-//! - A wrong password and an unknown e-mail address give the same error,
-//!   `PermissionDenied("invalid e-mail or password")`, after the same work (an unknown user
-//!   is verified against a dummy hash).
-//! - After [`MAX_FAILED_LOGINS`] consecutive failures the account is locked for
-//!   [`LOCK_DURATION`]. While locked, every login says `account locked; try again later` —
-//!   also with the correct password, which is not even checked (so a locked account gives
-//!   an attacker no way to test guesses). The attempt that triggers the lock already says so.
-//!   A successful login resets the count; an admin lifts a lock with
+//! - An unknown e-mail address, a wrong password and a locked account give the same error,
+//!   [`LOGIN_FAILED`] as `PermissionDenied`, after the same work: a password is always
+//!   verified, against the user's hash or, for an unknown or locked account, against a
+//!   dummy hash made with the same parameters (OWASP's authentication guidance: generic
+//!   answers, no timing difference). A password longer than [`password::MAX_LENGTH`] is
+//!   refused with that answer before any hashing.
+//! - Lockout is atomic: every attempt first claims one of the [`MAX_FAILED_LOGINS`] tries in
+//!   a single `update` of the user's row (the statement that counts it also decides the
+//!   lock), and only a claimed try is verified. Guesses sent in parallel therefore cannot
+//!   test more than [`MAX_FAILED_LOGINS`] passwords; the try that uses up the last one
+//!   locks the account for [`LOCK_DURATION`]. While locked, every login fails with the same
+//!   answer, also with the correct password (which is not checked against the user's hash,
+//!   so a locked account gives an attacker no way to test guesses). A successful login
+//!   resets the count and lifts the lock its own try set; an admin lifts a lock with
 //!   [`crate::auth::user::reactivate`] or by setting a new password.
 //! - A deactivated user cannot log in (with the right password they are told the account is
 //!   deactivated; with a wrong one they get the usual error), and their sessions stop
@@ -84,12 +90,13 @@ impl fmt::Debug for Session {
     }
 }
 
-fn invalid_credentials() -> Error {
-    Error::PermissionDenied("invalid e-mail or password".into())
-}
+/// The one answer to a failed login, whatever the reason (unknown address, wrong password,
+/// locked account, a password over the maximum length).
+pub const LOGIN_FAILED: &str =
+    "invalid e-mail or password, or too many failed attempts (try again later)";
 
-fn locked() -> Error {
-    Error::PermissionDenied("account locked; try again later".into())
+fn invalid_credentials() -> Error {
+    Error::PermissionDenied(LOGIN_FAILED.into())
 }
 
 fn invalid_token() -> Error {
@@ -199,45 +206,58 @@ async fn issue(
     })
 }
 
+/// A claimed login try (see the module documentation).
 #[derive(sqlx::FromRow)]
 struct LoginRow {
     id: UserId,
     active: bool,
     password_hash: Option<String>,
-    locked: bool,
+    /// This try used up the last one and locked the account.
+    locking: bool,
 }
 
 impl Crm {
     /// Logs a user of `org` in with e-mail address and password and starts a session.
     ///
-    /// Fails with `PermissionDenied("invalid e-mail or password")` for an unknown address
-    /// and for a wrong password alike, with `PermissionDenied("account locked; try again
-    /// later")` while the account is locked (see the module documentation), and with
-    /// `PermissionDenied` when the account is deactivated.
+    /// Fails with `PermissionDenied(`[`LOGIN_FAILED`]`)` for an unknown address, a wrong
+    /// password and a locked account alike (see the module documentation), and with
+    /// `PermissionDenied` naming the deactivation when the password is right but the account
+    /// is deactivated.
     pub async fn login(&self, org: OrgId, email: &str, password: &str) -> Result<Session> {
+        // Longer than any password we accept: refused before hashing, with the same answer.
+        if password.len() > 4 * password::MAX_LENGTH
+            || password.chars().count() > password::MAX_LENGTH
+        {
+            return Err(invalid_credentials());
+        }
         let email_norm = email.trim().to_lowercase();
         let mut tx = self.pool().begin().await?;
         enter(&mut tx, org, None).await?;
-        let row: Option<LoginRow> = sqlx::query_as(
-            "select id, active and deleted_at is null as active, password_hash, \
-                    coalesce(locked_until > now(), false) as locked \
-             from users where org_id = $1 and email_norm = $2",
+        // Claims a try: counts it as failed until the password proves right, and locks the
+        // account when it is the last one, in one statement. The row lock the update takes
+        // serialises parallel attempts, so no more than MAX_FAILED_LOGINS get through.
+        let claimed: Option<LoginRow> = sqlx::query_as(
+            "update users set \
+                 failed_logins = case when failed_logins + 1 >= $3 then 0 \
+                                      else failed_logins + 1 end, \
+                 locked_until = case when failed_logins + 1 >= $3 \
+                                     then now() + make_interval(secs => $4) end \
+             where org_id = $1 and email_norm = $2 \
+               and (locked_until is null or locked_until <= now()) \
+             returning id, active and deleted_at is null as active, password_hash, \
+                       locked_until is not null as locking",
         )
         .bind(org)
         .bind(&email_norm)
+        .bind(MAX_FAILED_LOGINS)
+        .bind(LOCK_DURATION.as_secs_f64())
         .fetch_optional(&mut *tx)
         .await?;
         tx.commit().await?;
 
-        let Some(user) = row else {
-            // Same work as for a wrong password, so timing does not tell the two apart.
-            password::verify_async(password.to_string(), password::DUMMY_HASH.to_string()).await?;
-            return Err(invalid_credentials());
-        };
-        if user.locked {
-            return Err(locked());
-        }
-        let stored = user.password_hash.clone();
+        // Unknown, locked, or without a password: the same work as a wrong password, so
+        // neither the answer nor its timing tells these apart.
+        let stored = claimed.as_ref().and_then(|c| c.password_hash.clone());
         let matches = password::verify_async(
             password.to_string(),
             stored
@@ -246,8 +266,14 @@ impl Crm {
         )
         .await?
             && stored.is_some();
+        let Some(user) = claimed else {
+            return Err(invalid_credentials());
+        };
         if !matches {
-            return Err(self.record_failure(org, user.id).await);
+            if user.locking {
+                self.record_lock(org, user.id).await;
+            }
+            return Err(invalid_credentials());
         }
         if !user.active {
             return Err(Error::PermissionDenied(
@@ -263,13 +289,14 @@ impl Crm {
 
         let mut tx = self.pool().begin().await?;
         enter(&mut tx, org, Some(user.id)).await?;
-        // Checked again under the row lock: the account may have been locked, deactivated or
-        // given a new password while the password was being verified.
+        // Checked again under the row lock: the account may have been deactivated or given a
+        // new password while the password was being verified. The lock is lifted: this try
+        // was a claimed one and proved the password.
         let role: Option<UserRole> = sqlx::query_scalar(
             "update users set failed_logins = 0, locked_until = null, last_login_at = now(), \
                               password_hash = coalesce($4, password_hash) \
              where org_id = $1 and id = $2 and active and deleted_at is null \
-               and password_hash = $3 and (locked_until is null or locked_until <= now()) \
+               and password_hash = $3 \
              returning role",
         )
         .bind(org)
@@ -279,20 +306,7 @@ impl Crm {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(role) = role else {
-            let now_locked: bool = sqlx::query_scalar(
-                "select coalesce(locked_until > now(), false) from users \
-                 where org_id = $1 and id = $2",
-            )
-            .bind(org)
-            .bind(user.id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .unwrap_or(false);
-            return Err(if now_locked {
-                locked()
-            } else {
-                invalid_credentials()
-            });
+            return Err(invalid_credentials());
         };
         // Housekeeping: sessions whose refresh token expired a day ago are of no use, not
         // even for reuse detection.
@@ -318,50 +332,26 @@ impl Crm {
         Ok(session)
     }
 
-    /// Counts a failed login and locks the account at [`MAX_FAILED_LOGINS`]; returns the
-    /// error to report.
-    async fn record_failure(&self, org: OrgId, user: UserId) -> Error {
-        let result: Result<Error> = async {
+    /// Audits that a failed try locked an account (no personal data). Best effort: the
+    /// lock itself is already in place, and the answer to the login stays the same.
+    async fn record_lock(&self, org: OrgId, user: UserId) {
+        let result: Result<()> = async {
             let mut tx = self.pool().begin().await?;
             enter(&mut tx, org, None).await?;
-            let now_locked: Option<bool> = sqlx::query_scalar(
-                "update users set \
-                     failed_logins = case when failed_logins + 1 >= $3 then 0 \
-                                          else failed_logins + 1 end, \
-                     locked_until = case when failed_logins + 1 >= $3 \
-                                         then now() + make_interval(secs => $4) \
-                                         else locked_until end \
-                 where org_id = $1 and id = $2 \
-                   and (locked_until is null or locked_until <= now()) \
-                 returning coalesce(locked_until > now(), false)",
+            record(
+                &mut tx,
+                user,
+                "lock",
+                "user.locked",
+                serde_json::json!({ "id": user }),
             )
-            .bind(org)
-            .bind(user)
-            .bind(MAX_FAILED_LOGINS)
-            .bind(LOCK_DURATION.as_secs_f64())
-            .fetch_optional(&mut *tx)
             .await?;
-            let error = match now_locked {
-                // Locked by a concurrent attempt.
-                None => locked(),
-                Some(true) => {
-                    record(
-                        &mut tx,
-                        user,
-                        "lock",
-                        "user.locked",
-                        serde_json::json!({ "id": user }),
-                    )
-                    .await?;
-                    locked()
-                }
-                Some(false) => invalid_credentials(),
-            };
             tx.commit().await?;
-            Ok(error)
+            Ok(())
         }
         .await;
-        result.unwrap_or_else(|e| e)
+        // A failure here must not change the answer (nor reveal that this try locked).
+        drop(result);
     }
 
     /// Checks an access token and returns who it stands for. Fails with

@@ -5,7 +5,7 @@
 //!   owner's account;
 //! - the organization's last active owner cannot be demoted or deactivated
 //!   ([`Error::Conflict`]);
-//! - anyone may change their own password;
+//! - anyone may change their own password, giving the current one ([`change_own_password`]);
 //! - deactivating a user (and changing a password) revokes their sessions.
 //!
 //! Passwords are hashed with Argon2id off the async runtime's worker threads, at most
@@ -378,6 +378,14 @@ pub async fn add(tx: &mut Tx, new: NewUser) -> Result<User> {
     if last_name.chars().count() > MAX_NAME_LEN {
         errors.add("last_name", "must be at most 200 characters");
     }
+    errors.check(
+        "first_name",
+        crate::domain::text::check_single_line(&first_name),
+    );
+    errors.check(
+        "last_name",
+        crate::domain::text::check_single_line(&last_name),
+    );
     if let Some(p) = &new.password
         && let Err(Error::Validation(e)) = password::check_strength(p)
     {
@@ -531,16 +539,62 @@ pub async fn reactivate(tx: &mut Tx, id: UserId) -> Result<User> {
 }
 
 /// Sets a user's password (checked against the strength rules, stored as an Argon2id hash),
-/// lifts a login lock and revokes the user's sessions. Anyone may set their own; another
-/// user's needs [`Permission::ManageUsers`] (and an owner for an owner's account).
+/// lifts a login lock and revokes the user's sessions. Another user's needs
+/// [`Permission::ManageUsers`] (and an owner for an owner's account). One's own password is
+/// changed with [`change_own_password`], which asks for the current one; here only while
+/// one's account has none yet (nothing to prove).
 pub async fn set_password(tx: &mut Tx, id: UserId, new_password: &str) -> Result<()> {
-    if id != tx.actor().id {
+    if id == tx.actor().id {
+        if stored_hash(tx, id).await?.is_some() {
+            return Err(Error::PermissionDenied(
+                "changing your own password needs the current one".into(),
+            ));
+        }
+    } else {
         tx.require(Permission::ManageUsers)?;
     }
     let target = lock(tx, id).await?;
     if id != tx.actor().id {
         guard_owner_account(tx, &target)?;
     }
+    store_password(tx, id, new_password).await
+}
+
+/// Changes the acting user's own password after checking the current one (OWASP: a
+/// password change re-authenticates). A wrong current password is `PermissionDenied`; an
+/// account without a password yet takes any `current`. Like [`set_password`], it lifts a
+/// login lock and revokes the user's sessions (the caller logs in again).
+pub async fn change_own_password(tx: &mut Tx, current: &str, new_password: &str) -> Result<()> {
+    let id = tx.actor().id;
+    lock(tx, id).await?;
+    if let Some(stored) = stored_hash(tx, id).await? {
+        let too_long = current.chars().count() > password::MAX_LENGTH;
+        // Verified even when too long (against the dummy), so the answer takes as long.
+        let hash = if too_long {
+            password::DUMMY_HASH.to_string()
+        } else {
+            stored
+        };
+        if !password::verify_async(current.to_string(), hash).await? || too_long {
+            return Err(Error::PermissionDenied(
+                "the current password is wrong".into(),
+            ));
+        }
+    }
+    store_password(tx, id, new_password).await
+}
+
+async fn stored_hash(tx: &mut Tx, id: UserId) -> Result<Option<String>> {
+    let hash: Option<Option<String>> =
+        sqlx::query_scalar("select password_hash from users where org_id = $1 and id = $2")
+            .bind(tx.org())
+            .bind(id)
+            .fetch_optional(tx.conn())
+            .await?;
+    Ok(hash.flatten())
+}
+
+async fn store_password(tx: &mut Tx, id: UserId, new_password: &str) -> Result<()> {
     let hash = password::hash_async(new_password.to_string()).await?;
     sqlx::query(
         "update users set password_hash = $3, failed_logins = 0, locked_until = null \

@@ -16,6 +16,7 @@ mod email;
 mod money;
 mod names;
 mod phone;
+pub mod text;
 mod unaccent;
 mod vat;
 mod vocab;

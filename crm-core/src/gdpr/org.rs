@@ -67,7 +67,7 @@ pub async fn org_export(tx: &mut Tx, dir: &Path) -> Result<OrgExport> {
 
 async fn export_tables(tx: &mut Tx, dir: &Path) -> Result<OrgExport> {
     let io = |e: std::io::Error| Error::Io(format!("writing the organization export failed: {e}"));
-    std::fs::create_dir_all(dir).map_err(io)?;
+    crate::private_file::create_dir(dir).map_err(io)?;
     let org = tx.org();
     let (slug, generated_at): (String, DateTime<Utc>) =
         sqlx::query_as("select slug, now() from organizations where id = $1")
@@ -122,7 +122,7 @@ async fn export_tables(tx: &mut Tx, dir: &Path) -> Result<OrgExport> {
     };
     let manifest = serde_json::to_vec_pretty(&export)
         .map_err(|e| Error::Io(format!("encoding the manifest failed: {e}")))?;
-    std::fs::write(dir.join("manifest.json"), manifest).map_err(io)?;
+    crate::private_file::write(&dir.join("manifest.json"), &manifest).map_err(io)?;
     Ok(export)
 }
 
@@ -137,7 +137,7 @@ async fn write_ndjson(
 ) -> Result<TableExport> {
     let io = |e: std::io::Error| Error::Io(format!("writing the organization export failed: {e}"));
     let file = dir.join(format!("{name}.ndjson"));
-    let mut w = std::io::BufWriter::new(std::fs::File::create(&file).map_err(io)?);
+    let mut w = std::io::BufWriter::new(crate::private_file::create(&file).map_err(io)?);
     let org = tx.org();
     let skip: Vec<String> = skip.iter().map(|s| s.to_string()).collect();
     let mut rows = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql))

@@ -578,7 +578,7 @@ pub fn write_csv_bundle(
 ) -> Result<Vec<PathBuf>> {
     let io = |e: std::io::Error| Error::Io(format!("writing the CSV bundle failed: {e}"));
     let encode = |e: serde_json::Error| Error::Io(format!("encoding the export failed: {e}"));
-    std::fs::create_dir_all(dir).map_err(io)?;
+    crate::private_file::create_dir(dir).map_err(io)?;
     let doc = serde_json::to_value(export).map_err(encode)?;
     let mut subject = doc.get("subject").cloned().unwrap_or(Value::Null);
     if let Value::Object(m) = &mut subject {
@@ -615,7 +615,7 @@ pub fn write_csv_bundle(
             }
         }
         let path = dir.join(format!("{name}.csv"));
-        let file = std::fs::File::create(&path).map_err(io)?;
+        let file = crate::private_file::create(&path).map_err(io)?;
         let csv_err = |e: std::io::Error| Error::Io(format!("writing the CSV bundle failed: {e}"));
         let mut w = crate::csv_out::CsvWriter::new(std::io::BufWriter::new(file), options)
             .map_err(csv_err)?;

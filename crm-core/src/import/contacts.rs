@@ -21,6 +21,8 @@ use crate::error::{Error, Result};
 use crate::ids::ImportRunId;
 use crate::tenancy::{Scope, Tx};
 
+pub mod check;
+
 /// A field a CSV column can map to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
@@ -543,11 +545,19 @@ fn parse_row(
     }
     for cell in formats::cells(cols.format, &cols.roles, rec) {
         let field = cell.field;
-        let v: &str = &cell.value;
+        // Line breaks in a single-line cell (a spreadsheet's Alt+Enter) become spaces.
+        let folded = if field == Field::Notes {
+            std::borrow::Cow::Borrowed(cell.value.as_ref())
+        } else {
+            crate::domain::text::fold_line_breaks(&cell.value)
+        };
+        let v: &str = &folded;
         let mut err = |msg: &str| errs.push((field.name().to_string(), msg.to_string()));
         let long = v.chars().count() > 500 && field != Field::Notes;
+        let control = field != Field::Notes && crate::domain::text::check_single_line(v).is_err();
         match field {
             _ if long => err("is longer than 500 characters"),
+            _ if control => err(crate::domain::text::CONTROL_MESSAGE),
             Field::Notes if v.chars().count() > 20_000 => err("is longer than 20000 characters"),
             Field::FirstName => row.first_name = Some(v.to_string()),
             Field::LastName => row.last_name = Some(v.to_string()),

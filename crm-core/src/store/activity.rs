@@ -254,6 +254,9 @@ fn check_texts(
     } else if subject.chars().count() > 500 {
         errors.add("subject", "must be at most 500 characters");
         None
+    } else if let Err(e) = crate::domain::text::check_single_line(subject) {
+        errors.add("subject", e.message().to_string());
+        None
     } else {
         Some(subject.to_string())
     };

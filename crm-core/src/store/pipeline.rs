@@ -68,6 +68,9 @@ fn check_name(errors: &mut FieldErrors, field: &str, name: &str) -> Option<Strin
     } else if name.chars().count() > 200 {
         errors.add(field, "must be at most 200 characters");
         None
+    } else if let Err(e) = crate::domain::text::check_single_line(name) {
+        errors.add(field, e.message().to_string());
+        None
     } else {
         Some(name.to_string())
     }

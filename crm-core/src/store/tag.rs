@@ -37,6 +37,13 @@ pub fn clean_names(names: &[String]) -> Result<Vec<String>> {
                 "a tag is longer than 100 characters",
             ));
         }
+        if crate::domain::text::check_single_line(n).is_err() {
+            return Err(Error::invalid(
+                "tags",
+                "a tag must not contain control characters (line breaks, tabs, terminal \
+                 escape sequences)",
+            ));
+        }
         if seen.insert(normalize_name(n)) {
             out.push(n.to_string());
         }

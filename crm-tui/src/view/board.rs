@@ -176,6 +176,7 @@ fn card_lines<'a>(
 }
 
 fn pad(s: &str, w: usize) -> String {
+    let s = &*crm_core::domain::text::escape_for_terminal(s, false);
     let n = s.chars().count();
     if n >= w {
         s.to_string()

@@ -16,7 +16,8 @@ use crate::fmt;
 fn field<'a>(label: &'a str, value: String, t: Theme) -> Line<'a> {
     Line::from(vec![
         Span::styled(format!("{label:<13}"), t.dim()),
-        Span::raw(value),
+        // Stored text may hold control characters: shown as escapes (issue 14, item 9).
+        Span::raw(crm_core::domain::text::escape_for_terminal(&value, false).into_owned()),
     ])
 }
 

@@ -82,8 +82,8 @@ pub fn about(a: &Activity) -> String {
     .into_iter()
     .flatten()
     .next()
-    .unwrap_or("—")
-    .to_string()
+    .map(|s| crm_core::domain::text::escape_for_terminal(s, false).into_owned())
+    .unwrap_or_else(|| "—".to_string())
 }
 
 /// A table of activities (the due list, a detail's timeline).
@@ -116,7 +116,9 @@ pub fn activity_table<'a>(
                 },
             )),
             Cell::from(label!(app, a.kind)),
-            Cell::from(a.subject.as_str()),
+            Cell::from(crm_core::domain::text::escape_for_terminal(
+                &a.subject, false,
+            )),
         ];
         if with_about {
             cells.push(Cell::from(about(a)));

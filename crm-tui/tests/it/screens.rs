@@ -335,3 +335,23 @@ fn palette() {
     });
     snap("palette", &a);
 }
+
+/// Issue 14, item 9: control characters stored in a name or subject are drawn as visible
+/// escapes, not dropped silently or sent to the terminal.
+#[test]
+fn stored_control_characters_are_drawn_as_escapes() {
+    let mut app = with_deal(app());
+    let evil = "Mal\u{1b}]0;pwned\u{7}lory";
+    let detail = app.detail.deal.as_mut().unwrap();
+    detail.deal.contact = Some(evil.into());
+    detail.activities[0].subject = evil.into();
+    let screen = render(&app, 120, 40);
+    assert!(
+        !screen.contains('\u{1b}') && !screen.contains('\u{7}'),
+        "{screen}"
+    );
+    assert!(
+        screen.matches("Mal\\u{1b}]0;pwned\\u{7}lory").count() >= 2,
+        "{screen}"
+    );
+}

@@ -86,6 +86,22 @@ pub async fn create(tx: &mut Tx, new: NewCompany) -> Result<Company> {
 
     let tags = check_tags(&mut errors, &new.tags)?;
     check_owners(tx, &mut errors, &new.owners).await?;
+    check_single_lines(
+        &mut errors,
+        [
+            (
+                "trade_register_number",
+                new.trade_register_number.as_deref(),
+            ),
+            ("trade_register_court", new.trade_register_court.as_deref()),
+            ("billing_street", new.billing_street.as_deref()),
+            ("billing_postal_code", new.billing_postal_code.as_deref()),
+            ("billing_city", new.billing_city.as_deref()),
+            ("delivery_street", new.delivery_street.as_deref()),
+            ("delivery_postal_code", new.delivery_postal_code.as_deref()),
+            ("delivery_city", new.delivery_city.as_deref()),
+        ],
+    );
     errors.into_result()?;
 
     let fields = Fields {

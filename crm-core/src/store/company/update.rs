@@ -226,6 +226,55 @@ pub async fn update(tx: &mut Tx, id: CompanyId, patch: CompanyPatch) -> Result<C
         (None, Value::Object(m)) => m.clone(),
         (None, _) => Map::new(),
     };
+    check_single_lines(
+        &mut errors,
+        [
+            (
+                "trade_register_number",
+                patch
+                    .trade_register_number
+                    .as_ref()
+                    .and_then(|v| v.as_deref()),
+            ),
+            (
+                "trade_register_court",
+                patch
+                    .trade_register_court
+                    .as_ref()
+                    .and_then(|v| v.as_deref()),
+            ),
+            (
+                "billing_street",
+                patch.billing_street.as_ref().and_then(|v| v.as_deref()),
+            ),
+            (
+                "billing_postal_code",
+                patch
+                    .billing_postal_code
+                    .as_ref()
+                    .and_then(|v| v.as_deref()),
+            ),
+            (
+                "billing_city",
+                patch.billing_city.as_ref().and_then(|v| v.as_deref()),
+            ),
+            (
+                "delivery_street",
+                patch.delivery_street.as_ref().and_then(|v| v.as_deref()),
+            ),
+            (
+                "delivery_postal_code",
+                patch
+                    .delivery_postal_code
+                    .as_ref()
+                    .and_then(|v| v.as_deref()),
+            ),
+            (
+                "delivery_city",
+                patch.delivery_city.as_ref().and_then(|v| v.as_deref()),
+            ),
+        ],
+    );
     errors.into_result()?;
 
     let fields = Fields {

@@ -27,7 +27,20 @@ pub(super) fn check_name(errors: &mut FieldErrors, raw: &str) -> String {
     } else if name.chars().count() > MAX_NAME {
         errors.add("name", "is longer than 300 characters");
     }
+    errors.check("name", crate::domain::text::check_single_line(&name));
     name
+}
+
+/// Records a control character in any of the single-line text fields given (name, value).
+pub(super) fn check_single_lines<'a>(
+    errors: &mut FieldErrors,
+    fields: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
+) {
+    for (field, value) in fields {
+        if let Some(v) = value {
+            errors.check(field, crate::domain::text::check_single_line(v));
+        }
+    }
 }
 
 /// Parses an optional validated text field, recording its error.

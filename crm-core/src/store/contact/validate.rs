@@ -8,6 +8,7 @@ pub(super) fn check_name(errors: &mut FieldErrors, field: &str, value: &str) -> 
     if v.chars().count() > MAX_NAME_LEN {
         errors.add(field, format!("is longer than {MAX_NAME_LEN} characters"));
     }
+    errors.check(field, crate::domain::text::check_single_line(v));
     v.to_string()
 }
 
@@ -20,6 +21,9 @@ pub(super) fn check_text(
     let v = clean(value);
     if v.as_ref().is_some_and(|v| v.chars().count() > MAX_TEXT_LEN) {
         errors.add(field, format!("is longer than {MAX_TEXT_LEN} characters"));
+    }
+    if let Some(v) = &v {
+        errors.check(field, crate::domain::text::check_single_line(v));
     }
     v
 }

@@ -16,6 +16,9 @@ pub(super) fn check_title(errors: &mut FieldErrors, title: &str) -> Option<Strin
     } else if title.chars().count() > 300 {
         errors.add("title", "must be at most 300 characters");
         None
+    } else if let Err(e) = crate::domain::text::check_single_line(title) {
+        errors.add("title", e.message().to_string());
+        None
     } else {
         Some(title.to_string())
     }
