@@ -160,6 +160,22 @@ impl Tx {
         }
     }
 
+    /// Clears every reference in this organization to the rows `ids` of `table` (one of
+    /// `teams`, `industries`, `account_types`, `companies`, `contacts`, `stages`, `users`),
+    /// rows the actor may not see included. Call it right before hard-deleting those rows:
+    /// the foreign keys are plain NO ACTION keys (Citus accepts no `SET NULL` action on
+    /// them), so the references are cleared here, as the keys' action did before.
+    pub(crate) async fn detach(&mut self, table: &'static str, ids: &[Uuid]) -> Result<()> {
+        if !ids.is_empty() {
+            sqlx::query("select crm_detach($1, $2)")
+                .bind(table)
+                .bind(ids)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Writes an audit entry (appended to the organization's hash chain) and, when `topic`
     /// is given, an outbox event, both in this transaction, in one round trip.
     pub async fn record(

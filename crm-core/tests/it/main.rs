@@ -4,6 +4,7 @@ mod activities;
 mod app_login;
 mod audit_integrity;
 mod chain;
+mod citus;
 mod companies;
 mod contact_create;
 mod contacts;
