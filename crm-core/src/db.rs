@@ -32,6 +32,12 @@ pub struct Crm {
     options: PgConnectOptions,
     /// A pool on a read replica for read-only work, when one is configured.
     read_pool: Option<PgPool>,
+    /// Whether the primary's URL goes through a transaction-mode pooler (PgBouncer):
+    /// no statement cache, no session state.
+    pooled: bool,
+    /// A direct (session) connection's options, for what a transaction pooler cannot keep:
+    /// LISTEN and session-level advisory locks.
+    session: Option<PgConnectOptions>,
 }
 
 impl Crm {
@@ -58,12 +64,108 @@ impl Crm {
             .close()
             .await
             .ok();
-        let pool = app_pool(&options);
+        let pool = app_pool(&options, true);
         Ok(Self {
             pool,
             options,
             read_pool: None,
+            pooled: false,
+            session: None,
         })
+    }
+
+    /// Connects through a transaction-mode pooler such as PgBouncer at `url`, where each
+    /// transaction may run on another server connection. Nothing the library relies on may
+    /// outlive a transaction there, so this handle
+    ///
+    /// - keeps no prepared statements between transactions (no statement cache; the pooler
+    ///   must clear server connections after each transaction: PgBouncer's
+    ///   `server_reset_query = DISCARD ALL` with `server_reset_query_always = 1`, or
+    ///   PgBouncer 1.21+ with `max_prepared_statements`),
+    /// - does not switch roles per connection (a session-level `SET ROLE` would stay on
+    ///   whichever server ran it): the URL's user must itself be held by row-level security,
+    ///   so a superuser or `BYPASSRLS` user is refused ([`Error::Unavailable`]); connect as
+    ///   [`APP_ROLE`] (`alter role crm_app login password '...'`),
+    /// - listens for events and takes the Lexware sync's lock only on the direct connection
+    ///   named by [`Crm::with_session_url`]; without one, event streams poll.
+    ///
+    /// The tenant is set per transaction (`set local`), so it never reaches the next client
+    /// of a server connection. Migrations, backups and `crm db` administration need the
+    /// schema owner on a direct connection.
+    pub async fn connect_pooled(url: &str) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url).map_err(|e| {
+            Error::Unavailable(format!(
+                "the database URL is not valid: {}",
+                redact_url_error(&e)
+            ))
+        })?;
+        Self::connect_pooled_with(options).await
+    }
+
+    /// [`Crm::connect_pooled`] with explicit options.
+    pub async fn connect_pooled_with(options: PgConnectOptions) -> Result<Self> {
+        let options = options
+            .disable_statement_logging()
+            .statement_cache_capacity(0);
+        let mut conn = PgConnection::connect_with(&options)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        let privileged: Option<bool> = sqlx::raw_sql(
+            "select rolsuper or rolbypassrls from pg_roles where rolname = current_user",
+        )
+        .fetch_optional(&mut conn)
+        .await?
+        .map(|row| sqlx::Row::get(&row, 0));
+        conn.close().await.ok();
+        if privileged != Some(false) {
+            return Err(Error::Unavailable(format!(
+                "through a transaction pooler the library cannot switch roles per connection, \
+                 and the configured user bypasses row-level security; connect as '{APP_ROLE}' \
+                 (or another login role without BYPASSRLS that is a member of it)"
+            )));
+        }
+        let pool = app_pool(&options, false);
+        Ok(Self {
+            pool,
+            options,
+            read_pool: None,
+            pooled: true,
+            session: None,
+        })
+    }
+
+    /// This handle with a direct (session-mode) connection at `url` for what a transaction
+    /// pooler cannot keep: LISTEN for event streams and the Lexware sync's advisory lock.
+    /// Needed only with [`Crm::connect_pooled`]; any user may be named (neither reads a
+    /// table).
+    pub fn with_session_url(self, url: &str) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| {
+                Error::Unavailable(format!(
+                    "the session URL is not valid: {}",
+                    redact_url_error(&e)
+                ))
+            })?
+            .disable_statement_logging();
+        Ok(Self {
+            session: Some(options),
+            ..self
+        })
+    }
+
+    /// Whether this handle works through a transaction pooler ([`Crm::connect_pooled`]).
+    pub fn is_pooled(&self) -> bool {
+        self.pooled
+    }
+
+    /// Options of a connection that keeps session state (LISTEN, advisory locks): the
+    /// session URL when one is set, else the primary's unless it is pooled.
+    pub(crate) fn session_options(&self) -> Option<PgConnectOptions> {
+        match (&self.session, self.pooled) {
+            (Some(o), _) => Some(o.clone()),
+            (None, false) => Some(self.options.clone()),
+            (None, true) => None,
+        }
     }
 
     /// This handle with a second pool on a read replica at `url` (a `postgres://` URL),
@@ -85,8 +187,13 @@ impl Crm {
             .close()
             .await
             .ok();
+        let options = if self.pooled {
+            options.statement_cache_capacity(0)
+        } else {
+            options
+        };
         Ok(Self {
-            read_pool: Some(app_pool(&options)),
+            read_pool: Some(app_pool(&options, !self.pooled)),
             ..self
         })
     }
@@ -293,18 +400,23 @@ pub async fn ensure_database(admin: PgConnectOptions, name: &str) -> Result<()> 
     Ok(())
 }
 
-/// A lazily connecting pool whose connections switch to the application role.
-fn app_pool(options: &PgConnectOptions) -> PgPool {
-    PgPoolOptions::new()
+/// A lazily connecting pool whose connections switch to the application role (unless
+/// `switch_role` is false: behind a transaction pooler, where the user is unprivileged).
+fn app_pool(options: &PgConnectOptions, switch_role: bool) -> PgPool {
+    let pool = PgPoolOptions::new()
         .max_connections(8)
-        .acquire_timeout(Duration::from_secs(30))
-        .after_connect(|conn, _meta| {
+        .acquire_timeout(Duration::from_secs(30));
+    let pool = if switch_role {
+        pool.after_connect(|conn, _meta| {
             Box::pin(async move {
                 conn.execute("set role crm_app").await?;
                 Ok(())
             })
         })
-        .connect_lazy_with(options.clone())
+    } else {
+        pool
+    };
+    pool.connect_lazy_with(options.clone())
 }
 
 fn unavailable(e: &sqlx::Error) -> Error {

@@ -18,6 +18,7 @@ mod import_records;
 mod lists;
 mod metadata;
 mod moving_in;
+mod pgbouncer;
 mod pipelines;
 mod remind;
 mod replica;
