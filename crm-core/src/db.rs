@@ -10,13 +10,19 @@ pub use sqlx::postgres::PgConnectOptions;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{ConnectOptions as _, Connection as _, Executor as _, PgConnection, PgPool};
 
+use std::sync::Arc;
+
 use crate::error::{Error, Result};
 use crate::ids::{OrgId, UserId};
 use crate::local::{ClusterSettings, LocalCluster};
+use crate::replica::{ReplicaState, WarningSink};
 use crate::tenancy::Scope;
 
 /// The migrations in `migrations/`, embedded at build time.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+/// How far a read replica may lag by default before reads go to the primary.
+pub const DEFAULT_MAX_LAG: Duration = Duration::from_secs(30);
 
 /// The role all CRM work runs as: it owns no table and cannot bypass row-level security.
 pub const APP_ROLE: &str = "crm_app";
@@ -38,6 +44,10 @@ pub struct Crm {
     /// A direct (session) connection's options, for what a transaction pooler cannot keep:
     /// LISTEN and session-level advisory locks.
     session: Option<PgConnectOptions>,
+    /// Read routing, read-your-writes and warnings, shared by this handle's clones.
+    replica: Arc<ReplicaState>,
+    /// How far the replica may lag before reads go to the primary.
+    max_lag: Duration,
 }
 
 impl Crm {
@@ -71,6 +81,8 @@ impl Crm {
             read_pool: None,
             pooled: false,
             session: None,
+            replica: Arc::default(),
+            max_lag: DEFAULT_MAX_LAG,
         })
     }
 
@@ -131,6 +143,8 @@ impl Crm {
             read_pool: None,
             pooled: true,
             session: None,
+            replica: Arc::default(),
+            max_lag: DEFAULT_MAX_LAG,
         })
     }
 
@@ -153,6 +167,35 @@ impl Crm {
         })
     }
 
+    /// This handle with reads leaving the replica for the primary when it lags more than
+    /// `max_lag` ([`DEFAULT_MAX_LAG`] unless set).
+    pub fn with_replica_max_lag(self, max_lag: Duration) -> Self {
+        Self { max_lag, ..self }
+    }
+
+    /// Sends the library's warnings (a read served by the primary in the replica's place)
+    /// to `sink`, for every clone of this handle. Front-ends print them on stderr.
+    pub fn on_warning(&self, sink: WarningSink) {
+        self.replica.set_sink(sink);
+    }
+
+    /// Whether a read replica is configured.
+    pub fn has_read_replica(&self) -> bool {
+        self.read_pool.is_some()
+    }
+
+    pub(crate) fn replica_state(&self) -> &ReplicaState {
+        &self.replica
+    }
+
+    pub(crate) fn replica_pool(&self) -> Option<&PgPool> {
+        self.read_pool.as_ref()
+    }
+
+    pub(crate) fn replica_max_lag(&self) -> Duration {
+        self.max_lag
+    }
+
     /// Whether this handle works through a transaction pooler ([`Crm::connect_pooled`]).
     pub fn is_pooled(&self) -> bool {
         self.pooled
@@ -170,8 +213,11 @@ impl Crm {
 
     /// This handle with a second pool on a read replica at `url` (a `postgres://` URL),
     /// which [`Scope::begin_read`] uses for read-only transactions: exports, reports and
-    /// other long reads that need not see the very latest commit. Writes always go to the
-    /// primary. Fails early when the replica cannot be reached.
+    /// search, which can then leave the primary to the writes. Writes always go to the
+    /// primary. A read goes to the primary instead, with a warning ([`Crm::on_warning`]),
+    /// when the replica is down, lags more than [`Crm::with_replica_max_lag`], or has not
+    /// yet replayed a write this handle committed (read-your-writes): see
+    /// [`crate::replica`]. Fails early when the replica cannot be reached now.
     pub async fn with_read_replica(self, url: &str) -> Result<Self> {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| {

@@ -51,6 +51,7 @@ pub mod lexware;
 pub mod local;
 pub mod org;
 pub mod remind;
+pub mod replica;
 pub mod report;
 pub mod search;
 pub mod store;

@@ -53,15 +53,19 @@ impl Scope {
     /// active. Dropping the [`Tx`] without [`Tx::commit`] rolls everything back.
     pub async fn begin(&self) -> Result<Tx> {
         let tx = self.crm.pool().begin().await?;
-        self.enter(tx).await
+        let mut tx = self.enter(tx).await?;
+        // Read-your-writes: with a replica, a commit notes how far the primary got.
+        tx.wrote_through = self.crm.has_read_replica().then(|| self.crm.clone());
+        Ok(tx)
     }
 
-    /// Begins a read-only transaction in this scope on [`Crm::read_pool`] (the read replica
-    /// when one is configured, else the primary), with the organization and actor set as in
-    /// [`Scope::begin`]. Any write in it fails (SQLSTATE `25006`), so it suits exports and
-    /// reports, which can then run on a replica and off the primary.
+    /// Begins a read-only transaction in this scope on the read replica when one is
+    /// configured and may serve it (else on the primary, see [`crate::replica`]), with the
+    /// organization and actor set as in [`Scope::begin`]. Any write in it fails (SQLSTATE
+    /// `25006`), so it suits exports, reports and search, which can then run on a replica
+    /// and off the primary. A write this handle committed before is visible in it.
     pub async fn begin_read(&self) -> Result<Tx> {
-        let mut tx = self.crm.read_pool().begin().await?;
+        let mut tx = self.crm.begin_read_tx().await?;
         sqlx::query("set transaction read only")
             .execute(&mut *tx)
             .await?;
@@ -98,6 +102,7 @@ impl Scope {
             },
             default_region: region
                 .ok_or_else(|| Error::Tenancy("the organization does not exist".into()))?,
+            wrote_through: None,
         })
     }
 
@@ -123,6 +128,9 @@ pub struct Tx {
     org: OrgId,
     actor: Actor,
     default_region: String,
+    /// The handle to note the commit on (read-your-writes), for a write transaction when a
+    /// replica is configured.
+    wrote_through: Option<Crm>,
 }
 
 impl Tx {
@@ -205,6 +213,11 @@ impl Tx {
     /// Commits.
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
+        if let Some(crm) = self.wrote_through {
+            // Committed already: failing to note it only makes a later read less sure to
+            // see it on the replica, which is no reason to report the write as failed.
+            let _ = crm.note_write().await;
+        }
         Ok(())
     }
 

@@ -27,6 +27,7 @@ mod report_forecast;
 mod report_velocity;
 mod schema;
 mod search_words;
+mod standby;
 mod tenancy;
 mod users;
 mod visibility;

@@ -96,7 +96,7 @@ fn bouncer(db: &TestDb) -> Option<&'static Bouncer> {
             Command::new("sh")
                 .arg("-c")
                 .arg(format!(
-                    "while kill -0 {me} 2>/dev/null; do sleep 1; done; kill {child}; sleep 1; \
+                    "while [ -d /proc/{me} ]; do sleep 1; done; kill {child}; sleep 1; \
                      rm -rf '{dir}'",
                     me = std::process::id(),
                     child = child.id(),
