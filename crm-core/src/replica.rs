@@ -180,3 +180,98 @@ async fn try_replica(
     }
     Ok(tx)
 }
+
+/// The connections of a handle, for operators (`crm db status`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Topology {
+    /// The primary's pool.
+    pub pool: PoolStatus,
+    /// The read replica, when one is configured.
+    pub replica: Option<ReplicaStatus>,
+}
+
+/// A pool's connections.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PoolStatus {
+    /// Whether the URL goes through a transaction pooler ([`Crm::connect_pooled`]).
+    pub transaction_pooler: bool,
+    /// The most connections the pool opens.
+    pub max_connections: u32,
+    /// Connections open now.
+    pub open: u32,
+    /// Of those, idle.
+    pub idle: u32,
+}
+
+/// A read replica's state as seen now.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReplicaStatus {
+    /// Whether a connection could be had within two seconds.
+    pub reachable: bool,
+    /// Whether it is a standby (in recovery); a primary named as replica says false.
+    pub in_recovery: Option<bool>,
+    /// WAL the primary has written that the replica has not replayed, in bytes.
+    pub lag_bytes: Option<i64>,
+    /// The replay lag in seconds (0 when it has replayed all it received).
+    pub lag_seconds: Option<f64>,
+    /// The bound beyond which reads go to the primary, in seconds.
+    pub max_lag_seconds: f64,
+    /// Where this handle's read-only transactions went so far.
+    pub routing: ReadRouting,
+}
+
+impl Crm {
+    /// The primary's pool and the replica's state (reachability, lag), for operators.
+    pub async fn topology(&self) -> Result<Topology> {
+        let pool = self.pool();
+        let status = PoolStatus {
+            transaction_pooler: self.is_pooled(),
+            max_connections: pool.options().get_max_connections(),
+            open: pool.size(),
+            idle: pool.num_idle() as u32,
+        };
+        let replica = match self.replica_pool() {
+            None => None,
+            Some(replica) => Some(self.replica_status(replica).await?),
+        };
+        Ok(Topology {
+            pool: status,
+            replica,
+        })
+    }
+
+    async fn replica_status(&self, replica: &PgPool) -> Result<ReplicaStatus> {
+        let primary_lsn: i64 =
+            sqlx::query_scalar("select (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint")
+                .fetch_one(self.pool())
+                .await?;
+        let row: Option<(bool, Option<i64>, f64)> =
+            match tokio::time::timeout(REACH_TIMEOUT, replica.acquire()).await {
+                Ok(Ok(mut conn)) => sqlx::query_as(
+                    "select pg_is_in_recovery(), \
+                        (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint, \
+                        case when pg_last_wal_receive_lsn() is null \
+                                  or pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() then 0 \
+                             else coalesce(extract(epoch from now() \
+                                                   - pg_last_xact_replay_timestamp()), \
+                                           'infinity') \
+                        end::float8",
+                )
+                .fetch_optional(&mut *conn)
+                .await
+                .ok()
+                .flatten(),
+                _ => None,
+            };
+        Ok(ReplicaStatus {
+            reachable: row.is_some(),
+            in_recovery: row.as_ref().map(|r| r.0),
+            lag_bytes: row
+                .as_ref()
+                .map(|r| r.1.map_or(0, |replayed| (primary_lsn - replayed).max(0))),
+            lag_seconds: row.as_ref().map(|r| r.2).filter(|s| s.is_finite()),
+            max_lag_seconds: self.replica_max_lag().as_secs_f64(),
+            routing: self.read_routing(),
+        })
+    }
+}

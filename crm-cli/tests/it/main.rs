@@ -14,4 +14,5 @@ mod lexware;
 mod moving_in;
 mod ops;
 mod parsing;
+mod replica_url;
 mod users;
