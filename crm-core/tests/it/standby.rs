@@ -2,6 +2,10 @@
 //! `pg_basebackup -R` and started with `pg_ctl`. Exports, reports and search read from it,
 //! writes go to the primary, a scope reads its own writes, and a standby that is down or
 //! lags beyond the bound leaves the reads to the primary with a warning, never an error.
+//!
+//! The primary is a small throwaway cluster of this module's own (a base backup of the
+//! shared test cluster would copy every other test's database), and the tests take turns:
+//! pausing replay on the one standby would disturb the others.
 
 use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::os::unix::process::CommandExt as _;
@@ -11,9 +15,9 @@ use std::str::FromStr as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crm_core::local::{ClusterSettings, DATABASE, LocalCluster, Tuning};
 use crm_core::store::contact::{self, NewContact};
-use crm_core::testing::TestDb;
-use crm_core::{Crm, Scope};
+use crm_core::{Crm, NewOrganization, OrgId, Scope, UserId};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection as _, PgConnection};
 use tokio::sync::OnceCell;
@@ -28,6 +32,57 @@ struct Standby {
 }
 
 static SHARED: OnceCell<Standby> = OnceCell::const_new();
+static PRIMARY: OnceCell<String> = OnceCell::const_new();
+static TURNS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// The URL of this module's primary: a small throwaway cluster, migrated (once per
+/// process; removed when the process exits).
+async fn primary() -> &'static str {
+    PRIMARY
+        .get_or_init(|| async {
+            let home = std::env::temp_dir().join(format!("crm-primary-{}", std::process::id()));
+            let settings = ClusterSettings {
+                memory: Tuning::small(),
+                throwaway: true,
+            };
+            let cluster = LocalCluster::new(&home, settings.clone()).unwrap();
+            let c = cluster.clone();
+            tokio::task::spawn_blocking(move || {
+                c.ensure_started().unwrap();
+                c.remove_when_process_exits(std::process::id()).unwrap();
+            })
+            .await
+            .unwrap();
+            let crm = Crm::open_local_with(&home, settings).await.unwrap();
+            crm.close().await;
+            cluster.url()
+        })
+        .await
+}
+
+/// A handle on the primary (one per test: pools belong to the test's runtime).
+async fn connect() -> Crm {
+    Crm::connect(primary().await).await.unwrap()
+}
+
+/// A new organization with its owner.
+async fn org(crm: &Crm, name: &str) -> (OrgId, UserId) {
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let slug = format!("standby-{n}");
+    let created = crm
+        .create_organization(NewOrganization {
+            name: name.into(),
+            slug: Some(slug.clone()),
+            owner_email: format!("owner@{slug}.test"),
+            owner_first_name: "Olga".into(),
+            owner_last_name: "Owner".into(),
+            owner_password_hash: None,
+        })
+        .await
+        .unwrap();
+    (created.organization.id, created.owner_id)
+}
 
 impl Standby {
     /// Makes and starts a standby of the server at `url` in a folder of its own.
@@ -207,13 +262,13 @@ fn available() -> bool {
     if !found {
         eprintln!("\n!!! pg_basebackup is not installed: the standby tests are SKIPPED !!!\n");
     }
-    found && std::env::var("CRM_TEST_DATABASE_URL").map_or(true, |u| u.is_empty())
+    found
 }
 
-async fn shared(db: &TestDb) -> &'static Standby {
+async fn shared() -> &'static Standby {
     SHARED
         .get_or_init(|| async {
-            let url = db.url();
+            let url = primary().await.to_string();
             tokio::task::spawn_blocking(move || Standby::start(&url, "shared"))
                 .await
                 .unwrap()
@@ -221,13 +276,12 @@ async fn shared(db: &TestDb) -> &'static Standby {
         .await
 }
 
-/// A handle on `db` that reads from `standby`, collecting its warnings.
-async fn with_standby(db: &TestDb, standby: &Standby) -> (Crm, Arc<Mutex<Vec<String>>>) {
-    standby.owner(&db.name).await.close().await.ok();
-    let crm = db
-        .crm
-        .clone()
-        .with_read_replica(&standby.url(&db.name))
+/// A handle on the primary that reads from `standby`, collecting its warnings.
+async fn with_standby(standby: &Standby) -> (Crm, Arc<Mutex<Vec<String>>>) {
+    standby.owner(DATABASE).await.close().await.ok();
+    let crm = connect()
+        .await
+        .with_read_replica(&standby.url(DATABASE))
         .await
         .unwrap();
     let warnings = Arc::new(Mutex::new(Vec::new()));
@@ -275,10 +329,10 @@ async fn exports_reports_and_search_read_from_the_standby_and_writes_go_to_the_p
     if !available() {
         return;
     }
-    let db = TestDb::new().await;
-    let standby = shared(&db).await;
-    let (crm, warnings) = with_standby(&db, standby).await;
-    let (org, owner) = db.org("Lesen GmbH").await;
+    let _turn = TURNS.lock().await;
+    let standby = shared().await;
+    let (crm, warnings) = with_standby(standby).await;
+    let (org, owner) = org(&crm, "Lesen GmbH").await;
     let scope = crm.scope(org, owner);
     add_contact(&scope, "Müller").await;
     // The write ran on the primary.
@@ -335,12 +389,12 @@ async fn a_scope_reads_its_own_write_while_the_standby_has_not_replayed_it() {
     if !available() {
         return;
     }
-    let db = TestDb::new().await;
-    let standby = shared(&db).await;
-    let (crm, warnings) = with_standby(&db, standby).await;
-    let (org, owner) = db.org("Eigen GmbH").await;
+    let _turn = TURNS.lock().await;
+    let standby = shared().await;
+    let (crm, warnings) = with_standby(standby).await;
+    let (org, owner) = org(&crm, "Eigen GmbH").await;
     let scope = crm.scope(org, owner);
-    let mut control = standby.owner(&db.name).await;
+    let mut control = standby.owner(DATABASE).await;
     sqlx::query("select pg_wal_replay_pause()")
         .execute(&mut control)
         .await
@@ -371,19 +425,19 @@ async fn a_lagging_standby_leaves_the_reads_to_the_primary_with_a_warning() {
     if !available() {
         return;
     }
-    let db = TestDb::new().await;
-    let standby = shared(&db).await;
-    let (crm, warnings) = with_standby(&db, standby).await;
+    let _turn = TURNS.lock().await;
+    let standby = shared().await;
+    let (crm, warnings) = with_standby(standby).await;
     let crm = crm.with_replica_max_lag(Duration::ZERO);
-    let (org, owner) = db.org("Spaet GmbH").await;
-    let mut control = standby.owner(&db.name).await;
+    let (org, owner) = org(&crm, "Spaet GmbH").await;
+    let mut control = standby.owner(DATABASE).await;
     sqlx::query("select pg_wal_replay_pause()")
         .execute(&mut control)
         .await
         .unwrap();
     // Written by another handle: only the lag, not read-your-writes, can send the read
     // elsewhere. Wait until the standby has received more than it replayed.
-    add_contact(&db.crm.scope(org, owner), "Anderswo").await;
+    add_contact(&connect().await.scope(org, owner), "Anderswo").await;
     let mut behind = false;
     for _ in 0..200 {
         behind = sqlx::query_scalar("select pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn()")
@@ -412,13 +466,13 @@ async fn a_standby_that_goes_down_leaves_the_reads_to_the_primary_with_a_warning
     if !available() {
         return;
     }
-    let db = TestDb::new().await;
-    let url = db.url();
+    let _turn = TURNS.lock().await;
+    let url = primary().await.to_string();
     let own = tokio::task::spawn_blocking(move || Standby::start(&url, "down"))
         .await
         .unwrap();
-    let (crm, warnings) = with_standby(&db, &own).await;
-    let (org, owner) = db.org("Ausfall GmbH").await;
+    let (crm, warnings) = with_standby(&own).await;
+    let (org, owner) = org(&crm, "Ausfall GmbH").await;
     let scope = crm.scope(org, owner);
     add_contact(&scope, "Bleibt").await;
     tokio::task::spawn_blocking(move || own.stop())
