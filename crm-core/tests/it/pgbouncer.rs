@@ -92,7 +92,9 @@ fn bouncer(db: &TestDb) -> Option<&'static Bouncer> {
                 }
             }
             let child = cmd.spawn().expect("start pgbouncer");
-            // Stopped (and its folder removed) when this test process exits.
+            // Stopped (and its folder removed) when this test process exits: the watcher
+            // outlives this process by design, nobody waits for it.
+            #[allow(clippy::zombie_processes)]
             Command::new("sh")
                 .arg("-c")
                 .arg(format!(
