@@ -18,7 +18,8 @@ use crate::output::{self, Row};
 pub enum DbCommand {
     /// Apply pending migrations.
     Migrate,
-    /// Show where the database is and which migrations are applied.
+    /// Show where the database is, which migrations are applied, the connection pool, and
+    /// the read replica (--replica-url) with its lag.
     Status,
     /// Create (if needed) and start the local cluster.
     Start,
