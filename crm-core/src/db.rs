@@ -252,11 +252,6 @@ impl Crm {
         self.read_pool.as_ref().unwrap_or(&self.pool)
     }
 
-    /// The pool for read-only work (see the `testing` twin).
-    #[cfg(not(feature = "testing"))]
-    pub(crate) fn read_pool(&self) -> &PgPool {
-        self.read_pool.as_ref().unwrap_or(&self.pool)
-    }
 
     /// Opens the local cluster in `home` (creating and starting it if needed), connects to
     /// its CRM database and applies pending migrations.
