@@ -252,7 +252,6 @@ impl Crm {
         self.read_pool.as_ref().unwrap_or(&self.pool)
     }
 
-
     /// Opens the local cluster in `home` (creating and starting it if needed), connects to
     /// its CRM database and applies pending migrations.
     pub async fn open_local(home: &Path) -> Result<Self> {
