@@ -33,6 +33,16 @@ pub struct Global {
         hide_env_values = true
     )]
     pub database_url: Option<String>,
+    /// A streaming replica of that server for exports, reports and search; reads go to
+    /// the primary (with a warning) while it is down or lags.
+    #[arg(
+        long,
+        env = "CRM_REPLICA_URL",
+        global = true,
+        help_heading = "Global options",
+        hide_env_values = true
+    )]
+    pub replica_url: Option<String>,
     /// Organization (slug); default: the only organization.
     #[arg(long, env = "CRM_ORG", global = true, help_heading = "Global options")]
     pub org: Option<String>,

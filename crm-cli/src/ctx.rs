@@ -55,9 +55,32 @@ impl Ctx {
     /// Connects: to --database-url when given (which must be migrated), else to the local
     /// cluster (created, started and migrated as needed).
     pub async fn crm(&self) -> Result<Crm> {
-        frontend::open_database(&self.setup_options())
+        let crm = frontend::open_database(&self.setup_options())
             .await
-            .map_err(setup_error)
+            .map_err(setup_error)?;
+        Ok(self.with_replica(crm).await)
+    }
+
+    /// `crm` reading from --replica-url / CRM_REPLICA_URL when one is given; an unreachable
+    /// replica is a warning, never an error (the primary serves the reads). The library's
+    /// warnings go to stderr unless --quiet.
+    pub async fn with_replica(&self, crm: Crm) -> Crm {
+        let Some(url) = self.global.replica_url.as_deref().filter(|u| !u.is_empty()) else {
+            return crm;
+        };
+        let quiet = self.global.quiet;
+        crm.on_warning(std::sync::Arc::new(move |w: &str| {
+            if !quiet {
+                eprintln!("warning: {w}");
+            }
+        }));
+        match crm.clone().with_read_replica(url).await {
+            Ok(with) => with,
+            Err(e) => {
+                self.note(format!("warning: {e}; reading from the primary"));
+                crm
+            }
+        }
     }
 
     /// The organization: --org / CRM_ORG, else the only one.

@@ -10,13 +10,19 @@ pub use sqlx::postgres::PgConnectOptions;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{ConnectOptions as _, Connection as _, Executor as _, PgConnection, PgPool};
 
+use std::sync::Arc;
+
 use crate::error::{Error, Result};
 use crate::ids::{OrgId, UserId};
 use crate::local::{ClusterSettings, LocalCluster};
+use crate::replica::{ReplicaState, WarningSink};
 use crate::tenancy::Scope;
 
 /// The migrations in `migrations/`, embedded at build time.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+/// How far a read replica may lag by default before reads go to the primary.
+pub const DEFAULT_MAX_LAG: Duration = Duration::from_secs(30);
 
 /// The role all CRM work runs as: it owns no table and cannot bypass row-level security.
 pub const APP_ROLE: &str = "crm_app";
@@ -32,6 +38,16 @@ pub struct Crm {
     options: PgConnectOptions,
     /// A pool on a read replica for read-only work, when one is configured.
     read_pool: Option<PgPool>,
+    /// Whether the primary's URL goes through a transaction-mode pooler (PgBouncer):
+    /// no statement cache, no session state.
+    pooled: bool,
+    /// A direct (session) connection's options, for what a transaction pooler cannot keep:
+    /// LISTEN and session-level advisory locks.
+    session: Option<PgConnectOptions>,
+    /// Read routing, read-your-writes and warnings, shared by this handle's clones.
+    replica: Arc<ReplicaState>,
+    /// How far the replica may lag before reads go to the primary.
+    max_lag: Duration,
 }
 
 impl Crm {
@@ -58,18 +74,150 @@ impl Crm {
             .close()
             .await
             .ok();
-        let pool = app_pool(&options);
+        let pool = app_pool(&options, true);
         Ok(Self {
             pool,
             options,
             read_pool: None,
+            pooled: false,
+            session: None,
+            replica: Arc::default(),
+            max_lag: DEFAULT_MAX_LAG,
         })
+    }
+
+    /// Connects through a transaction-mode pooler such as PgBouncer at `url`, where each
+    /// transaction may run on another server connection. Nothing the library relies on may
+    /// outlive a transaction there, so this handle
+    ///
+    /// - keeps no prepared statements between transactions (no statement cache; the pooler
+    ///   must clear server connections after each transaction: PgBouncer's
+    ///   `server_reset_query = DISCARD ALL` with `server_reset_query_always = 1`, or
+    ///   PgBouncer 1.21+ with `max_prepared_statements`),
+    /// - does not switch roles per connection (a session-level `SET ROLE` would stay on
+    ///   whichever server ran it): the URL's user must itself be held by row-level security,
+    ///   so a superuser or `BYPASSRLS` user is refused ([`Error::Unavailable`]); connect as
+    ///   [`APP_ROLE`] (`alter role crm_app login password '...'`),
+    /// - listens for events and takes the Lexware sync's lock only on the direct connection
+    ///   named by [`Crm::with_session_url`]; without one, event streams poll.
+    ///
+    /// The tenant is set per transaction (`set local`), so it never reaches the next client
+    /// of a server connection. Migrations, backups and `crm db` administration need the
+    /// schema owner on a direct connection.
+    pub async fn connect_pooled(url: &str) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url).map_err(|e| {
+            Error::Unavailable(format!(
+                "the database URL is not valid: {}",
+                redact_url_error(&e)
+            ))
+        })?;
+        Self::connect_pooled_with(options).await
+    }
+
+    /// [`Crm::connect_pooled`] with explicit options.
+    pub async fn connect_pooled_with(options: PgConnectOptions) -> Result<Self> {
+        let options = options
+            .disable_statement_logging()
+            .statement_cache_capacity(0);
+        let mut conn = PgConnection::connect_with(&options)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        let privileged: Option<bool> = sqlx::raw_sql(
+            "select rolsuper or rolbypassrls from pg_roles where rolname = current_user",
+        )
+        .fetch_optional(&mut conn)
+        .await?
+        .map(|row| sqlx::Row::get(&row, 0));
+        conn.close().await.ok();
+        if privileged != Some(false) {
+            return Err(Error::Unavailable(format!(
+                "through a transaction pooler the library cannot switch roles per connection, \
+                 and the configured user bypasses row-level security; connect as '{APP_ROLE}' \
+                 (or another login role without BYPASSRLS that is a member of it)"
+            )));
+        }
+        let pool = app_pool(&options, false);
+        Ok(Self {
+            pool,
+            options,
+            read_pool: None,
+            pooled: true,
+            session: None,
+            replica: Arc::default(),
+            max_lag: DEFAULT_MAX_LAG,
+        })
+    }
+
+    /// This handle with a direct (session-mode) connection at `url` for what a transaction
+    /// pooler cannot keep: LISTEN for event streams and the Lexware sync's advisory lock.
+    /// Needed only with [`Crm::connect_pooled`]; any user may be named (neither reads a
+    /// table).
+    pub fn with_session_url(self, url: &str) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| {
+                Error::Unavailable(format!(
+                    "the session URL is not valid: {}",
+                    redact_url_error(&e)
+                ))
+            })?
+            .disable_statement_logging();
+        Ok(Self {
+            session: Some(options),
+            ..self
+        })
+    }
+
+    /// This handle with reads leaving the replica for the primary when it lags more than
+    /// `max_lag` ([`DEFAULT_MAX_LAG`] unless set).
+    pub fn with_replica_max_lag(self, max_lag: Duration) -> Self {
+        Self { max_lag, ..self }
+    }
+
+    /// Sends the library's warnings (a read served by the primary in the replica's place)
+    /// to `sink`, for every clone of this handle. Front-ends print them on stderr.
+    pub fn on_warning(&self, sink: WarningSink) {
+        self.replica.set_sink(sink);
+    }
+
+    /// Whether a read replica is configured.
+    pub fn has_read_replica(&self) -> bool {
+        self.read_pool.is_some()
+    }
+
+    pub(crate) fn replica_state(&self) -> &ReplicaState {
+        &self.replica
+    }
+
+    pub(crate) fn replica_pool(&self) -> Option<&PgPool> {
+        self.read_pool.as_ref()
+    }
+
+    pub(crate) fn replica_max_lag(&self) -> Duration {
+        self.max_lag
+    }
+
+    /// Whether this handle works through a transaction pooler ([`Crm::connect_pooled`]).
+    pub fn is_pooled(&self) -> bool {
+        self.pooled
+    }
+
+    /// Options of a connection that keeps session state (LISTEN, advisory locks): the
+    /// session URL when one is set, else the primary's unless it is pooled.
+    pub(crate) fn session_options(&self) -> Option<PgConnectOptions> {
+        match (&self.session, self.pooled) {
+            (Some(o), _) => Some(o.clone()),
+            (None, false) => Some(self.options.clone()),
+            (None, true) => None,
+        }
     }
 
     /// This handle with a second pool on a read replica at `url` (a `postgres://` URL),
     /// which [`Scope::begin_read`] uses for read-only transactions: exports, reports and
-    /// other long reads that need not see the very latest commit. Writes always go to the
-    /// primary. Fails early when the replica cannot be reached.
+    /// search, which can then leave the primary to the writes. Writes always go to the
+    /// primary. A read goes to the primary instead, with a warning ([`Crm::on_warning`]),
+    /// when the replica is down, lags more than [`Crm::with_replica_max_lag`], or has not
+    /// yet replayed a write this handle committed (read-your-writes): see
+    /// [`crate::replica`]. Fails early when the replica cannot be reached now.
     pub async fn with_read_replica(self, url: &str) -> Result<Self> {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| {
@@ -85,8 +233,13 @@ impl Crm {
             .close()
             .await
             .ok();
+        let options = if self.pooled {
+            options.statement_cache_capacity(0)
+        } else {
+            options
+        };
         Ok(Self {
-            read_pool: Some(app_pool(&options)),
+            read_pool: Some(app_pool(&options, !self.pooled)),
             ..self
         })
     }
@@ -96,12 +249,6 @@ impl Crm {
     /// feature: embedders work through scopes.
     #[cfg(feature = "testing")]
     pub fn read_pool(&self) -> &PgPool {
-        self.read_pool.as_ref().unwrap_or(&self.pool)
-    }
-
-    /// The pool for read-only work (see the `testing` twin).
-    #[cfg(not(feature = "testing"))]
-    pub(crate) fn read_pool(&self) -> &PgPool {
         self.read_pool.as_ref().unwrap_or(&self.pool)
     }
 
@@ -303,18 +450,23 @@ pub async fn ensure_database(admin: PgConnectOptions, name: &str) -> Result<()> 
     Ok(())
 }
 
-/// A lazily connecting pool whose connections switch to the application role.
-fn app_pool(options: &PgConnectOptions) -> PgPool {
-    PgPoolOptions::new()
+/// A lazily connecting pool whose connections switch to the application role (unless
+/// `switch_role` is false: behind a transaction pooler, where the user is unprivileged).
+fn app_pool(options: &PgConnectOptions, switch_role: bool) -> PgPool {
+    let pool = PgPoolOptions::new()
         .max_connections(8)
-        .acquire_timeout(Duration::from_secs(30))
-        .after_connect(|conn, _meta| {
+        .acquire_timeout(Duration::from_secs(30));
+    let pool = if switch_role {
+        pool.after_connect(|conn, _meta| {
             Box::pin(async move {
                 conn.execute("set role crm_app").await?;
                 Ok(())
             })
         })
-        .connect_lazy_with(options.clone())
+    } else {
+        pool
+    };
+    pool.connect_lazy_with(options.clone())
 }
 
 fn unavailable(e: &sqlx::Error) -> Error {

@@ -87,7 +87,8 @@ pub async fn save_cursor(tx: &mut Tx, consumer: &str, seq: i64) -> Result<()> {
 #[derive(Debug)]
 pub struct EventStream {
     scope: Scope,
-    listener: PgListener,
+    /// None behind a transaction pooler without a session URL: the stream then polls.
+    listener: Option<PgListener>,
     last_seq: i64,
     batch: u32,
 }
@@ -95,8 +96,19 @@ pub struct EventStream {
 impl EventStream {
     /// Starts after `after_seq` (0: from the beginning).
     pub async fn open(scope: Scope, after_seq: i64) -> Result<Self> {
-        let mut listener = PgListener::connect_with(scope.crm().pool()).await?;
-        listener.listen("crm_events").await?;
+        // LISTEN needs a session of its own: on a direct connection (the session URL behind
+        // a transaction pooler, which would drop it after one transaction).
+        let listener = match scope.crm().session_options() {
+            Some(options) => {
+                let pool = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect_lazy_with(options);
+                let mut listener = PgListener::connect_with(&pool).await?;
+                listener.listen("crm_events").await?;
+                Some(listener)
+            }
+            None => None,
+        };
         Ok(Self {
             scope,
             listener,
@@ -128,9 +140,16 @@ impl EventStream {
             if now >= deadline {
                 return Ok(Vec::new());
             }
-            let slice = (deadline - now).min(Duration::from_secs(5));
             // Any notification (or the poll interval) triggers a new look.
-            let _ = tokio::time::timeout(slice, self.listener.recv()).await;
+            match &mut self.listener {
+                Some(listener) => {
+                    let slice = (deadline - now).min(Duration::from_secs(5));
+                    let _ = tokio::time::timeout(slice, listener.recv()).await;
+                }
+                None => {
+                    tokio::time::sleep((deadline - now).min(Duration::from_secs(1))).await;
+                }
+            }
         }
     }
 }

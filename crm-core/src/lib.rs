@@ -53,6 +53,7 @@ pub mod org;
 pub mod private_file;
 pub mod region;
 pub mod remind;
+pub mod replica;
 pub mod report;
 pub mod search;
 pub mod store;

@@ -168,7 +168,7 @@ impl Crm {
         .bind(&slug)
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query("select set_config('crm.org_id', $1::text, true), set_config('crm.actor_id', $2::text, true)")
+        sqlx::query("select crm_set_tenant($1, $2)")
             .bind(org_id)
             .bind(owner_id)
             .execute(&mut *tx)
@@ -319,10 +319,14 @@ impl Crm {
 }
 
 pub(crate) async fn set_org(conn: &mut PgConnection, org: OrgId) -> Result<()> {
-    sqlx::query("select set_config('crm.org_id', $1::text, true)")
-        .bind(org)
-        .execute(conn)
-        .await?;
+    // `set local` (through crm_set_tenant), which Citus forwards to its workers; the actor
+    // already named for the transaction, if any, stays.
+    sqlx::query(
+        "select crm_set_tenant($1, nullif(current_setting('crm.actor_id', true), '')::uuid)",
+    )
+    .bind(org)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

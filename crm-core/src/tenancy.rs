@@ -53,15 +53,19 @@ impl Scope {
     /// active. Dropping the [`Tx`] without [`Tx::commit`] rolls everything back.
     pub async fn begin(&self) -> Result<Tx> {
         let tx = self.crm.pool().begin().await?;
-        self.enter(tx).await
+        let mut tx = self.enter(tx).await?;
+        // Read-your-writes: with a replica, a commit notes how far the primary got.
+        tx.wrote_through = self.crm.has_read_replica().then(|| self.crm.clone());
+        Ok(tx)
     }
 
-    /// Begins a read-only transaction in this scope on [`Crm::read_pool`] (the read replica
-    /// when one is configured, else the primary), with the organization and actor set as in
-    /// [`Scope::begin`]. Any write in it fails (SQLSTATE `25006`), so it suits exports and
-    /// reports, which can then run on a replica and off the primary.
+    /// Begins a read-only transaction in this scope on the read replica when one is
+    /// configured and may serve it (else on the primary, see [`crate::replica`]), with the
+    /// organization and actor set as in [`Scope::begin`]. Any write in it fails (SQLSTATE
+    /// `25006`), so it suits exports, reports and search, which can then run on a replica
+    /// and off the primary. A write this handle committed before is visible in it.
     pub async fn begin_read(&self) -> Result<Tx> {
-        let mut tx = self.crm.read_pool().begin().await?;
+        let mut tx = self.crm.begin_read_tx().await?;
         sqlx::query("set transaction read only")
             .execute(&mut *tx)
             .await?;
@@ -99,6 +103,7 @@ impl Scope {
             default_region: region
                 .ok_or_else(|| Error::Tenancy("the organization does not exist".into()))?,
             system: false,
+            wrote_through: None,
         })
     }
 
@@ -126,6 +131,9 @@ pub struct Tx {
     default_region: String,
     /// Housekeeping run by no user ([`Tx::system`]).
     system: bool,
+    /// The handle to note the commit on (read-your-writes), for a write transaction when a
+    /// replica is configured.
+    wrote_through: Option<Crm>,
 }
 
 impl Tx {
@@ -135,14 +143,14 @@ impl Tx {
     /// (audit entries and receipts carry none; permission checks pass as for an owner),
     /// and the whole organization is in reach (visibility `all`), whoever its users are.
     pub(crate) async fn system(mut tx: Transaction<'static, Postgres>, org: OrgId) -> Result<Tx> {
-        sqlx::query(
-            "select set_config('crm.org_id', $1::text, true), \
-                    set_config('crm.actor_id', '', true), \
-                    set_config('crm.visibility', 'all', true), \
-                    set_config('crm.team_id', '', true), \
-                    set_config('jit', 'off', true)",
+        // The tenant with `set local` (crm_set_tenant), as every transaction sets it.
+        sqlx::query("select crm_set_tenant($1, null)")
+            .bind(org)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::raw_sql(
+            "set local crm.visibility = 'all'; set local crm.team_id = ''; set local jit = off",
         )
-        .bind(org)
         .execute(&mut *tx)
         .await?;
         let region: Option<String> =
@@ -160,6 +168,7 @@ impl Tx {
             default_region: region
                 .ok_or_else(|| Error::Tenancy("the organization does not exist".into()))?,
             system: true,
+            wrote_through: None,
         })
     }
 
@@ -207,6 +216,22 @@ impl Tx {
         }
     }
 
+    /// Clears every reference in this organization to the rows `ids` of `table` (one of
+    /// `teams`, `industries`, `account_types`, `companies`, `contacts`, `stages`, `users`),
+    /// rows the actor may not see included. Call it right before hard-deleting those rows:
+    /// the foreign keys are plain NO ACTION keys (Citus accepts no `SET NULL` action on
+    /// them), so the references are cleared here, as the keys' action did before.
+    pub(crate) async fn detach(&mut self, table: &'static str, ids: &[Uuid]) -> Result<()> {
+        if !ids.is_empty() {
+            sqlx::query("select crm_detach($1, $2)")
+                .bind(table)
+                .bind(ids)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Writes an audit entry (appended to the organization's hash chain) and, when `topic`
     /// is given, an outbox event, both in this transaction, in one round trip.
     pub async fn record(
@@ -236,6 +261,11 @@ impl Tx {
     /// Commits.
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
+        if let Some(crm) = self.wrote_through {
+            // Committed already: failing to note it only makes a later read less sure to
+            // see it on the replica, which is no reason to report the write as failed.
+            let _ = crm.note_write().await;
+        }
         Ok(())
     }
 

@@ -18,7 +18,8 @@ use crate::output::{self, Row};
 pub enum DbCommand {
     /// Apply pending migrations.
     Migrate,
-    /// Show where the database is and which migrations are applied.
+    /// Show where the database is, which migrations are applied, the connection pool, and
+    /// the read replica (--replica-url) with its lag.
     Status,
     /// Create (if needed) and start the local cluster.
     Start,
@@ -123,9 +124,10 @@ pub async fn run(cmd: DbCommand, ctx: &Ctx) -> Result<u8> {
         }
         DbCommand::Status => {
             let crm = match ctx.global.database_url.as_deref().filter(|u| !u.is_empty()) {
-                Some(url) => crm_core::Crm::connect(url).await?,
+                Some(url) => ctx.with_replica(crm_core::Crm::connect(url).await?).await,
                 None => ctx.crm().await?,
             };
+            let topology = crm.topology().await?;
             let rows: Vec<MigrationRow> = crm
                 .migration_status()
                 .await?
@@ -148,8 +150,15 @@ pub async fn run(cmd: DbCommand, ctx: &Ctx) -> Result<u8> {
                     "database": if uses_url { "url" } else { "local" },
                     "pending": pending,
                     "migrations": rows,
+                    "pool": topology.pool,
+                    "replica": topology.replica,
                 }))?,
-                f => output::list(f, &rows)?,
+                f => {
+                    output::list(f, &rows)?;
+                    for line in topology_lines(&topology) {
+                        ctx.note(line);
+                    }
+                }
             }
             Ok(exit::OK)
         }
@@ -393,4 +402,39 @@ async fn target(ctx: &Ctx) -> Result<Target> {
             Ok(Target::local(&cluster))
         }
     }
+}
+
+/// `crm db status` in words: the pool, and the replica with its lag.
+fn topology_lines(t: &crm_core::replica::Topology) -> Vec<String> {
+    let p = &t.pool;
+    let mut lines = vec![format!(
+        "pool: {} of at most {} connections open ({} idle){}",
+        p.open,
+        p.max_connections,
+        p.idle,
+        if p.transaction_pooler {
+            ", through a transaction pooler"
+        } else {
+            ""
+        }
+    )];
+    lines.push(match &t.replica {
+        None => "replica: none (--replica-url / CRM_REPLICA_URL)".into(),
+        Some(r) if !r.reachable => "replica: unreachable; reads go to the primary".into(),
+        Some(r) => format!(
+            "replica: {}, lag {} bytes, {} (bound {} s)",
+            if r.in_recovery == Some(true) {
+                "standby"
+            } else {
+                "not in recovery (a primary?)"
+            },
+            r.lag_bytes.unwrap_or(0),
+            r.lag_seconds
+                .map_or("replayed nothing since it started".into(), |s| format!(
+                    "{s:.1} s"
+                )),
+            r.max_lag_seconds
+        ),
+    });
+    lines
 }

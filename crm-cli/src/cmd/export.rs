@@ -106,9 +106,10 @@ pub async fn run(args: ExportArgs, ctx: &Ctx) -> Result<u8> {
         )),
         None => Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout())),
     };
-    let n = scope
-        .run(async |tx| export(tx, kind, format, &filter, &mut out).await)
-        .await?;
+    // Read-only: on the replica when one is configured (--replica-url).
+    let mut tx = scope.begin_read().await?;
+    let n = export(&mut tx, kind, format, &filter, &mut out).await?;
+    tx.commit().await?;
     if args.out.is_some() {
         ctx.note(format!("exported {n} records"));
     }

@@ -407,7 +407,20 @@ fn print_forecast(format: Format, f: &Forecast) -> Result<()> {
 
 pub async fn run(cmd: PipelineCommand, ctx: &Ctx) -> Result<u8> {
     let (_, _, scope) = ctx.scope().await?;
-    let mut tx = scope.begin().await?;
+    // Reports and listings read only: on the replica when one is configured.
+    let read_only = matches!(
+        cmd,
+        PipelineCommand::List
+            | PipelineCommand::Show { .. }
+            | PipelineCommand::Board { .. }
+            | PipelineCommand::Forecast { .. }
+            | PipelineCommand::Velocity { .. }
+    );
+    let mut tx = if read_only {
+        scope.begin_read().await?
+    } else {
+        scope.begin().await?
+    };
     let format = ctx.format();
     match cmd {
         PipelineCommand::List => {

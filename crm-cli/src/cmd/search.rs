@@ -35,9 +35,10 @@ impl Row for Hit {
 
 pub async fn run(args: SearchArgs, ctx: &Ctx) -> Result<u8> {
     let (_, _, scope) = ctx.scope().await?;
-    let hits = scope
-        .run(async |tx| search(tx, &args.query, args.limit).await)
-        .await?;
+    // Read-only: on the replica when one is configured (--replica-url).
+    let mut tx = scope.begin_read().await?;
+    let hits = search(&mut tx, &args.query, args.limit).await?;
+    tx.commit().await?;
     output::list(ctx.format(), &hits)?;
     Ok(exit::OK)
 }

@@ -1,8 +1,7 @@
 //! The `crm` binary driven as a process against a real PostgreSQL.
 
-mod support;
-
 mod analytics;
+
 mod bulk;
 mod companies;
 mod contacts;
@@ -17,5 +16,7 @@ mod moving_in;
 mod ops;
 mod parsing;
 mod private_files;
+mod replica_url;
+mod support;
 mod terminal_escapes;
 mod users;

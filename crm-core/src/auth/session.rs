@@ -139,14 +139,11 @@ fn decode_token(token: &str) -> Option<(OrgId, [u8; SECRET_LEN])> {
 
 /// Names the organization (and actor, for the audit log) of a transaction without a scope.
 async fn enter(conn: &mut PgConnection, org: OrgId, actor: Option<UserId>) -> Result<()> {
-    sqlx::query(
-        "select set_config('crm.org_id', $1::text, true), \
-                set_config('crm.actor_id', coalesce($2::text, ''), true)",
-    )
-    .bind(org)
-    .bind(actor)
-    .execute(conn)
-    .await?;
+    sqlx::query("select crm_set_tenant($1, $2)")
+        .bind(org)
+        .bind(actor)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

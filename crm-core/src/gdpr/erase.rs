@@ -301,6 +301,7 @@ async fn erase_person(tx: &mut Tx, person: &Person) -> Result<ErasureReceipt> {
             .rows_affected() as i64;
 
     // The records themselves (e-mails, phones, tags, owners and search columns go with them).
+    tx.detach("contacts", ids).await?;
     let deleted = sqlx::query("delete from contacts where org_id = $1 and id = any($2)")
         .bind(org)
         .bind(ids)

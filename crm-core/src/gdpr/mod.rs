@@ -218,7 +218,7 @@ pub(crate) async fn isolated<T>(
     sqlx::raw_sql("savepoint crm_gdpr")
         .execute(tx.conn())
         .await?;
-    sqlx::query("select set_config('crm.visibility', 'all', true)")
+    sqlx::raw_sql("set local crm.visibility = 'all'")
         .execute(tx.conn())
         .await?;
     let out = f(tx).await;
@@ -236,10 +236,14 @@ pub(crate) async fn isolated<T>(
         (Err(e), _) => return Err(e),
         (Ok(_), Err(e)) => return Err(e.into()),
     };
-    sqlx::query("select set_config('crm.visibility', $1, true)")
-        .bind(before.unwrap_or_default())
-        .execute(tx.conn())
-        .await?;
+    // `set local` (which Citus forwards to its workers) takes no parameter: the value is
+    // one of the fixed visibility keys, anything else restores the narrowest.
+    let restore = match before.as_deref() {
+        Some("all") => "set local crm.visibility = 'all'",
+        Some("team") => "set local crm.visibility = 'team'",
+        _ => "set local crm.visibility = 'own'",
+    };
+    sqlx::raw_sql(restore).execute(tx.conn()).await?;
     Ok(out)
 }
 

@@ -240,7 +240,7 @@ pub async fn reapply(tx: &mut Tx) -> Result<ReapplySummary> {
     tx.require(Permission::Erase)?;
     let org = tx.org();
     // An organization-level duty: every record, whatever the actor's visibility.
-    sqlx::query("select set_config('crm.visibility', 'all', true)")
+    sqlx::raw_sql("set local crm.visibility = 'all'")
         .execute(tx.conn())
         .await?;
     let receipts: Vec<(Uuid, Vec<Vec<u8>>)> =

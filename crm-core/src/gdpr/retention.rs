@@ -201,6 +201,8 @@ async fn purge(tx: &mut Tx, older_than: Option<TimeDelta>) -> Result<RetentionSu
         &deals,
     )
     .await?;
+    tx.detach("contacts", &contacts).await?;
+    tx.detach("companies", &companies).await?;
     let contacts_n = delete(
         tx,
         "delete from contacts where org_id = $1 and id = any($2)",

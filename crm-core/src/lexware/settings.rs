@@ -135,7 +135,16 @@ pub struct SyncLock {
 impl SyncLock {
     /// Takes the lock of `org` if no other sync holds it; `None` when one does.
     pub async fn try_acquire(crm: &Crm, org: OrgId) -> Result<Option<SyncLock>> {
-        let mut conn = crm.pool().acquire().await?.detach();
+        // A session-level lock needs a session that outlives transactions: a direct
+        // connection (the session URL behind a transaction pooler).
+        let options = crm.session_options().ok_or_else(|| {
+            Error::Unavailable(
+                "the Lexware sync holds a lock for its whole run, which a transaction pooler \
+                 cannot keep; name a direct connection (Crm::with_session_url)"
+                    .into(),
+            )
+        })?;
+        let mut conn = sqlx::PgConnection::connect_with(&options).await?;
         let key = format!("crm-lexware-sync:{org}");
         let got: bool = sqlx::query_scalar("select pg_try_advisory_lock(hashtextextended($1, 0))")
             .bind(&key)

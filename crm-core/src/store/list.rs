@@ -443,6 +443,9 @@ pub async fn remove(tx: &mut Tx, kind: ListKind, id: ListEntryId) -> Result<()> 
             kind.entity()
         )));
     }
+    if matches!(kind, ListKind::Industry | ListKind::AccountType) {
+        tx.detach(kind.table(), &[id.uuid()]).await?;
+    }
     let sql = format!("delete from {} where org_id = $1 and id = $2", kind.table());
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(tx.org())

@@ -740,6 +740,7 @@ pub async fn remove_stage(
         .execute(tx.conn())
         .await?;
     }
+    tx.detach("stages", &[stage.uuid()]).await?;
     let deleted = sqlx::query("delete from stages where org_id = $1 and id = $2")
         .bind(org)
         .bind(stage)
