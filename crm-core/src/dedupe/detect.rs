@@ -68,8 +68,8 @@ where not exists (select 1 from duplicate_dismissals d where d.org_id = $1 \
 
 /// The candidate pairs of companies and their features. Keys: `v` the VAT id (letters and
 /// digits), `w` the web domain (from `domain`, else the website's host, without `www.`),
-/// `n` the name without legal form (`crm_company_key`), `t` its first four letters (for
-/// typos, scored by trigram similarity).
+/// `n` the name without legal form (`crm_company_key`), `t` its first four letters and each
+/// of its words of five letters or more (for typos, scored by trigram similarity).
 const COMPANY_PAIRS: &str = "\
 with c as materialized ( \
     select id, coalesce(crm_company_key(name), '') as nk, \
@@ -81,7 +81,9 @@ keys as ( \
     select id, 'v' as k, vat as key from c where vat is not null \
     union all select id, 'w', dom from c where dom is not null \
     union all select id, 'n', nk from c where nk <> '' \
-    union all select id, 't', left(nk, 4) from c where length(nk) >= 4), \
+    union all select id, 't', left(nk, 4) from c where length(nk) >= 4 \
+    union all select distinct c.id, 't', w from c, unnest(string_to_array(c.nk, ' ')) w \
+              where length(w) >= 5), \
 blocks as ( \
     select k, array_agg(distinct id) as ids from keys group by k, key \
     having count(distinct id) between 2 and $2), \
@@ -187,8 +189,8 @@ pub struct CompanyFeatures {
 /// The score and reasons of a company pair, or `None`.
 ///
 /// The same VAT id is near certain (0.99); the same domain with a similar name 0.97, alone
-/// 0.85; the same name without legal form 0.92; a similar one (similarity ≥ 0.75)
-/// 0.83–0.90.
+/// 0.85; the same name without legal form 0.92; a similar one (similarity ≥ 0.6)
+/// 0.76–0.90.
 pub fn score_company_pair(f: &CompanyFeatures) -> Option<(f64, Vec<Reason>)> {
     let mut reasons = Vec::new();
     if f.vat {
@@ -199,7 +201,7 @@ pub fn score_company_pair(f: &CompanyFeatures) -> Option<(f64, Vec<Reason>)> {
     }
     if f.same_name {
         reasons.push(Reason::SameName);
-    } else if f.similarity >= 0.75 {
+    } else if f.similarity >= 0.6 {
         reasons.push(Reason::SimilarName);
     }
     let score = if f.vat {
@@ -210,8 +212,8 @@ pub fn score_company_pair(f: &CompanyFeatures) -> Option<(f64, Vec<Reason>)> {
         0.92
     } else if f.domain {
         0.85
-    } else if f.similarity >= 0.75 {
-        0.6 + 0.3 * f.similarity
+    } else if f.similarity >= 0.6 {
+        0.55 + 0.35 * f.similarity
     } else {
         return None;
     };

@@ -8,6 +8,7 @@ mod companies;
 mod contact_create;
 mod contacts;
 mod deals;
+mod dedupe;
 mod export;
 mod frontend;
 mod gdpr;
