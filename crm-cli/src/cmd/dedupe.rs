@@ -187,8 +187,17 @@ pub async fn merge(kind: Kind, args: MergeArgs, ctx: &Ctx) -> Result<u8> {
                 short_id(ids[1])
             )));
         };
+        let field = field.trim();
+        let known = dedupe::fields(kind);
+        if !known.iter().any(|(name, _)| *name == field) {
+            let names: Vec<&str> = known.iter().map(|(name, _)| *name).collect();
+            return Err(exit::usage(format!(
+                "--take {field}=...: unknown field; one of {}",
+                names.join(", ")
+            )));
+        }
         let id = resolve(&mut tx, kind, reference.trim()).await?;
-        take.insert(field.trim().to_string(), id);
+        take.insert(field.to_string(), id);
     }
     let mut request = MergeRequest {
         ids,

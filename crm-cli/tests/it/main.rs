@@ -8,6 +8,7 @@ mod companies;
 mod contacts;
 mod csv_output;
 mod deals;
+mod dedupe;
 mod foundation;
 mod gdpr;
 mod lexware;

@@ -15,8 +15,8 @@ use crate::tenancy::Tx;
 const MAX_BLOCK: i64 = 100;
 
 /// The candidate pairs of contacts and their features. Keys: `e` the e-mail address,
-/// `p` the phone number, `c` company plus a name-word prefix, `d` e-mail domain plus a
-/// name-word prefix. Names are compared as `crm_name_key` (German spellings folded,
+/// `p` the phone number, `n` the normalised full name (in either order), `c` company plus a
+/// name-word prefix, `d` e-mail domain plus a name-word prefix. Names are compared as `crm_name_key` (German spellings folded,
 /// accents and punctuation removed) with pg_trgm's `similarity`, also first and last name
 /// swapped.
 const CONTACT_PAIRS: &str = "\
@@ -43,6 +43,8 @@ tok as materialized ( \
 keys as ( \
     select id, 'e' as k, norm as key from em \
     union all select id, 'p', num from ph \
+    union all select id, 'n', least(fn, ln) || ' ' || greatest(fn, ln) from c \
+              where fn <> '' and ln <> '' \
     union all select id, 'c', company_id::text || ' ' || t from tok where company_id is not null \
     union all select distinct em.id, 'd', split_part(em.norm, '@', 2) || ' ' || tok.t \
               from em join tok on tok.id = em.id), \
@@ -121,7 +123,8 @@ pub struct ContactFeatures {
 ///
 /// A shared e-mail is near certain (0.98); a shared phone with a similar name 0.95; a
 /// similar name (similarity ≥ 0.55, initials or swapped) at the same company 0.80–0.95, with
-/// the same e-mail domain 0.70–0.80; a shared phone alone 0.70.
+/// the same e-mail domain 0.70–0.80; a shared phone alone 0.70; the same full name with
+/// nothing else in common 0.60 (namesakes: below the default threshold).
 pub fn score_contact_pair(f: &ContactFeatures) -> Option<(f64, Vec<Reason>)> {
     let name_match = f.same_name || f.initials || f.swapped || f.similarity >= 0.55;
     let name_strength = if f.same_name || f.swapped {
@@ -167,6 +170,8 @@ pub fn score_contact_pair(f: &ContactFeatures) -> Option<(f64, Vec<Reason>)> {
         0.70 + 0.10 * name_strength
     } else if f.phone {
         0.70
+    } else if f.same_name || f.swapped {
+        0.60
     } else {
         return None;
     };
