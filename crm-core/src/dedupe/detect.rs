@@ -18,12 +18,11 @@ const MAX_BLOCK: i64 = 100;
 /// `p` the phone number, `n` the normalised full name (in either order), `c` company plus a
 /// name-word prefix, `d` e-mail domain plus a name-word prefix. Names are compared as `crm_name_key` (German spellings folded,
 /// accents and punctuation removed) with pg_trgm's `similarity`, also first and last name
-/// swapped.
+/// swapped. The names come from `contacts.name_key` (`crm_person_key`, kept by the database).
 const CONTACT_PAIRS: &str = "\
 with c as materialized ( \
     select id, company_id, \
-           coalesce(crm_name_key(first_name), '') as fn, \
-           coalesce(crm_name_key(last_name), '') as ln \
+           btrim(split_part(name_key, '|', 1)) as fn, btrim(split_part(name_key, '|', 2)) as ln \
     from contacts where org_id = $1 and deleted_at is null), \
 em as materialized ( \
     select x.id, x.email_norm as norm from contacts x \
@@ -49,16 +48,20 @@ keys as ( \
     union all select distinct em.id, 'd', split_part(em.norm, '@', 2) || ' ' || tok.t \
               from em join tok on tok.id = em.id), \
 blocks as ( \
-    select k, array_agg(distinct id) as ids from keys group by k, key \
+    select k, array_agg(distinct id) as ids from keys group by k, key collate \"C\" \
     having count(distinct id) between 2 and $2), \
 pairs as ( \
     select a, b, bool_or(k = 'e') as email, bool_or(k = 'p') as phone, \
            bool_or(k = 'd') as domain \
     from blocks, unnest(ids) a, unnest(ids) b where a < b group by a, b) \
 select p.a, p.b, p.email, p.phone, p.domain, \
-       (x.company_id is not null and x.company_id = y.company_id) as same_company, \
+       coalesce(x.company_id = y.company_id, false) as same_company, \
        greatest(similarity(x.fn || ' ' || x.ln, y.fn || ' ' || y.ln), \
                 similarity(x.fn || ' ' || x.ln, y.ln || ' ' || y.fn))::float8 as sim, \
+       (case when x.fn = '' or y.fn = '' then similarity(x.ln, y.ln) \
+             else greatest(least(similarity(x.fn, y.fn), similarity(x.ln, y.ln)), \
+                           least(similarity(x.fn, y.ln), similarity(x.ln, y.fn))) end)::float8 \
+           as parts, \
        (x.fn || ' ' || x.ln) = (y.fn || ' ' || y.ln) and x.ln <> '' as same_name, \
        (x.ln <> '' and x.ln = y.ln and x.fn <> y.fn \
         and ((length(x.fn) = 1 and left(y.fn, 1) = x.fn) \
@@ -70,11 +73,11 @@ where not exists (select 1 from duplicate_dismissals d where d.org_id = $1 \
 
 /// The candidate pairs of companies and their features. Keys: `v` the VAT id (letters and
 /// digits), `w` the web domain (from `domain`, else the website's host, without `www.`),
-/// `n` the name without legal form (`crm_company_key`), `t` its first four letters and each
+/// `n` the name without legal form (`companies.name_key`, `crm_company_key`), `t` its first four letters and each
 /// of its words of five letters or more (for typos, scored by trigram similarity).
 const COMPANY_PAIRS: &str = "\
 with c as materialized ( \
-    select id, coalesce(crm_company_key(name), '') as nk, \
+    select id, coalesce(name_key, '') as nk, \
            nullif(upper(regexp_replace(coalesce(vat_id, ''), '[^A-Za-z0-9]', '', 'g')), '') as vat, \
            nullif(regexp_replace(lower(btrim(coalesce(domain, \
                   substring(website from '^(?:[A-Za-z]+://)?([^/:?#]+)')))), '^www\\.', ''), '') as dom \
@@ -87,13 +90,15 @@ keys as ( \
     union all select distinct c.id, 't', w from c, unnest(string_to_array(c.nk, ' ')) w \
               where length(w) >= 5), \
 blocks as ( \
-    select k, array_agg(distinct id) as ids from keys group by k, key \
+    select k, array_agg(distinct id) as ids from keys group by k, key collate \"C\" \
     having count(distinct id) between 2 and $2), \
 pairs as ( \
     select a, b, bool_or(k = 'v') as vat, bool_or(k = 'w') as domain, \
            bool_or(k = 'n') as same_name \
     from blocks, unnest(ids) a, unnest(ids) b where a < b group by a, b) \
-select p.a, p.b, p.vat, p.domain, p.same_name, similarity(x.nk, y.nk)::float8 as sim \
+select p.a, p.b, p.vat, p.domain, p.same_name, similarity(x.nk, y.nk)::float8 as sim, \
+       least(similarity(split_part(x.nk, ' ', 1), split_part(y.nk, ' ', 1)), \
+             similarity(split_part(x.nk, ' ', -1), split_part(y.nk, ' ', -1)))::float8 as words \
 from pairs p join c x on x.id = p.a join c y on y.id = p.b \
 where not exists (select 1 from duplicate_dismissals d where d.org_id = $1 \
                   and d.company_id = p.a and d.other_company_id = p.b)";
@@ -111,6 +116,9 @@ pub struct ContactFeatures {
     pub same_company: bool,
     /// Trigram similarity of the normalised full names (the better of both orders), 0–1.
     pub similarity: f64,
+    /// The lower similarity of first names and of last names (the better of both orders):
+    /// a shared long last name alone does not make Josef and Jonas the same person.
+    pub part_similarity: f64,
     /// The normalised full names are equal.
     pub same_name: bool,
     /// Same last name, and one first name is the initial of the other.
@@ -122,11 +130,14 @@ pub struct ContactFeatures {
 /// The score and reasons of a contact pair, or `None` when the features say nothing.
 ///
 /// A shared e-mail is near certain (0.98); a shared phone with a similar name 0.95; a
-/// similar name (similarity ≥ 0.55, initials or swapped) at the same company 0.80–0.95, with
+/// similar name (similarity ≥ 0.55 with first and last names alike, initials or swapped) at the same company 0.80–0.95, with
 /// the same e-mail domain 0.70–0.80; a shared phone alone 0.70; the same full name with
 /// nothing else in common 0.60 (namesakes: below the default threshold).
 pub fn score_contact_pair(f: &ContactFeatures) -> Option<(f64, Vec<Reason>)> {
-    let name_match = f.same_name || f.initials || f.swapped || f.similarity >= 0.55;
+    let name_match = f.same_name
+        || f.initials
+        || f.swapped
+        || (f.similarity >= 0.55 && f.part_similarity >= 0.35);
     let name_strength = if f.same_name || f.swapped {
         1.0
     } else if f.initials {
@@ -189,14 +200,18 @@ pub struct CompanyFeatures {
     pub same_name: bool,
     /// Trigram similarity of the names without legal form, 0–1.
     pub similarity: f64,
+    /// The lower trigram similarity of their first words and of their last words: a shared
+    /// long trade word (`... Kunststofftechnik`) alone does not make two names similar.
+    pub word_similarity: f64,
 }
 
 /// The score and reasons of a company pair, or `None`.
 ///
 /// The same VAT id is near certain (0.99); the same domain with a similar name 0.97, alone
-/// 0.85; the same name without legal form 0.92; a similar one (similarity ≥ 0.6)
-/// 0.76–0.90.
+/// 0.85; the same name without legal form 0.92; a similar one (similarity ≥ 0.6, and their
+/// first words and last words alike too) 0.76–0.90.
 pub fn score_company_pair(f: &CompanyFeatures) -> Option<(f64, Vec<Reason>)> {
+    let similar = f.similarity >= 0.6 && f.word_similarity >= 0.35;
     let mut reasons = Vec::new();
     if f.vat {
         reasons.push(Reason::VatId);
@@ -206,7 +221,7 @@ pub fn score_company_pair(f: &CompanyFeatures) -> Option<(f64, Vec<Reason>)> {
     }
     if f.same_name {
         reasons.push(Reason::SameName);
-    } else if f.similarity >= 0.6 {
+    } else if similar {
         reasons.push(Reason::SimilarName);
     }
     let score = if f.vat {
@@ -217,7 +232,7 @@ pub fn score_company_pair(f: &CompanyFeatures) -> Option<(f64, Vec<Reason>)> {
         0.92
     } else if f.domain {
         0.85
-    } else if f.similarity >= 0.6 {
+    } else if similar {
         0.55 + 0.35 * f.similarity
     } else {
         return None;
@@ -237,6 +252,16 @@ pub async fn detect(tx: &mut Tx, kind: Kind, opts: &DetectOptions) -> Result<Vec
         return Err(Error::invalid("min_score", "a score is between 0 and 1"));
     }
     let org = tx.org();
+    // The CTEs' row estimates are poor (functions of the tenant setting): without this the
+    // planner picks nested loops over them, quadratic in the organization's records. Hash
+    // joins over whole-tenant scans are what a detection run needs.
+    let (nestloop, work_mem): (String, String) = sqlx::query_as(
+        "select current_setting('enable_nestloop'), current_setting('work_mem'), \
+                set_config('enable_nestloop', 'off', true), set_config('work_mem', '64MB', true)",
+    )
+    .fetch_one(tx.conn())
+    .await
+    .map(|(n, w, _, _): (String, String, String, String)| (n, w))?;
     let mut pairs: Vec<Pair> = Vec::new();
     let keep = |pairs: &mut Vec<Pair>, a: Uuid, b: Uuid, scored: Option<(f64, Vec<Reason>)>| {
         if let Some((score, reasons)) = scored
@@ -252,14 +277,14 @@ pub async fn detect(tx: &mut Tx, kind: Kind, opts: &DetectOptions) -> Result<Vec
     };
     match kind {
         Kind::Contact => {
-            type R = (Uuid, Uuid, bool, bool, bool, bool, f64, bool, bool, bool);
+            type R = (Uuid, Uuid, bool, bool, bool, bool, f64, f64, bool, bool, bool);
             let rows: Vec<R> = sqlx::query_as(CONTACT_PAIRS)
                 .bind(org)
                 .bind(MAX_BLOCK)
                 .fetch_all(tx.conn())
                 .await?;
-            for (a, b, email, phone, domain, same_company, similarity, same_name, initials, swapped) in
-                rows
+            for (a, b, email, phone, domain, same_company, similarity, parts, same_name, initials,
+                swapped) in rows
             {
                 let f = ContactFeatures {
                     email,
@@ -267,6 +292,7 @@ pub async fn detect(tx: &mut Tx, kind: Kind, opts: &DetectOptions) -> Result<Vec
                     domain,
                     same_company,
                     similarity,
+                    part_similarity: parts,
                     same_name,
                     initials,
                     swapped,
@@ -275,22 +301,29 @@ pub async fn detect(tx: &mut Tx, kind: Kind, opts: &DetectOptions) -> Result<Vec
             }
         }
         Kind::Company => {
-            let rows: Vec<(Uuid, Uuid, bool, bool, bool, f64)> = sqlx::query_as(COMPANY_PAIRS)
-                .bind(org)
-                .bind(MAX_BLOCK)
-                .fetch_all(tx.conn())
-                .await?;
-            for (a, b, vat, domain, same_name, similarity) in rows {
+            let rows: Vec<(Uuid, Uuid, bool, bool, bool, f64, f64)> =
+                sqlx::query_as(COMPANY_PAIRS)
+                    .bind(org)
+                    .bind(MAX_BLOCK)
+                    .fetch_all(tx.conn())
+                    .await?;
+            for (a, b, vat, domain, same_name, similarity, word_similarity) in rows {
                 let f = CompanyFeatures {
                     vat,
                     domain,
                     same_name,
                     similarity,
+                    word_similarity,
                 };
                 keep(&mut pairs, a, b, score_company_pair(&f));
             }
         }
     }
+    sqlx::query("select set_config('enable_nestloop', $1, true), set_config('work_mem', $2, true)")
+        .bind(&nestloop)
+        .bind(&work_mem)
+        .execute(tx.conn())
+        .await?;
     let mut groups = group(kind, pairs);
     groups.truncate(opts.limit.clamp(1, 100_000) as usize);
     fill_members(tx, kind, &mut groups).await?;
@@ -406,6 +439,7 @@ mod tests {
         let typo_at_company = ContactFeatures {
             same_company: true,
             similarity: 0.6,
+            part_similarity: 0.45,
             ..Default::default()
         };
         let (s, r) = score_contact_pair(&typo_at_company).unwrap();

@@ -153,6 +153,7 @@ async fn planted_contact_duplicates_are_found_with_high_precision_and_recall() {
     let hits = found.intersection(&truth).count() as f64;
     let precision = hits / found.len().max(1) as f64;
     let recall = hits / truth.len() as f64;
+    eprintln!("planted contacts: precision {precision:.2}, recall {recall:.2}");
     assert!(
         precision >= 0.95 && recall >= 0.9,
         "precision {precision:.2}, recall {recall:.2}; groups: {groups:?}"
