@@ -10,9 +10,9 @@ use std::io::Write;
 use anyhow::Result;
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
+use crm_core::dedupe::Kind;
 use crm_core::domain::DayEnd;
 use crm_core::domain::{ContactSource, EntityStatus};
-use crm_core::dedupe::Kind;
 use crm_core::store::contact::{self, Contact, ContactFilter, ContactPatch, NewContact};
 use crm_core::store::{Cursor, PageRequest};
 use crm_core::{Error, FieldErrors, Tx};
@@ -20,8 +20,8 @@ use serde::ser::{SerializeSeq as _, Serializer as _};
 use serde_json::{Map, Value};
 
 use crate::cli::Format;
-use crate::confirm::{confirm, needs_terminal_or_yes};
 use crate::cmd::dedupe;
+use crate::confirm::{confirm, needs_terminal_or_yes};
 use crate::ctx::Ctx;
 use crate::exit;
 use crate::input::{read_json, redact};
@@ -871,9 +871,7 @@ pub async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<u8> {
         ContactCommand::Merge(args) => dedupe::merge(Kind::Contact, args, ctx).await,
         ContactCommand::Unmerge(args) => dedupe::unmerge(Kind::Contact, args, ctx).await,
         ContactCommand::Duplicates(args) => dedupe::duplicates(Kind::Contact, args, ctx).await,
-        ContactCommand::NotDuplicate(args) => {
-            dedupe::not_duplicate(Kind::Contact, args, ctx).await
-        }
+        ContactCommand::NotDuplicate(args) => dedupe::not_duplicate(Kind::Contact, args, ctx).await,
     }
 }
 

@@ -119,7 +119,11 @@ pub async fn duplicates(kind: Kind, args: DuplicatesArgs, ctx: &Ctx) -> Result<u
             .iter()
             .map(|m| format!("{} ({})", m.name, short_id(m.id)))
             .collect();
-        vec![format!("{:.2}", g.score), reasons(&g.reasons), names.join(" | ")]
+        vec![
+            format!("{:.2}", g.score),
+            reasons(&g.reasons),
+            names.join(" | "),
+        ]
     };
     match ctx.format() {
         Format::Json => print_json(Format::Json, &groups)?,
@@ -134,7 +138,11 @@ pub async fn duplicates(kind: Kind, args: DuplicatesArgs, ctx: &Ctx) -> Result<u
             w.write_row(["score", "reasons", "ids"])?;
             for g in &groups {
                 let ids: Vec<String> = g.ids.iter().map(Uuid::to_string).collect();
-                w.write_row([format!("{:.3}", g.score), reasons(&g.reasons), ids.join(" ")])?;
+                w.write_row([
+                    format!("{:.3}", g.score),
+                    reasons(&g.reasons),
+                    ids.join(" "),
+                ])?;
             }
             w.flush()?;
         }

@@ -657,7 +657,12 @@ async fn duplicates_are_found_and_merged() {
         .expect(0)
         .json();
     assert_eq!(groups.as_array().unwrap().len(), 1, "{groups}");
-    assert!(groups[0]["reasons"].as_array().unwrap().contains(&json!("same_name")));
+    assert!(
+        groups[0]["reasons"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("same_name"))
+    );
     assert_eq!(groups[0]["ids"], json!([keep_id, remove_id]));
 
     contact(&db, &["merge", &keep_id, &remove_id]).expect(2);
@@ -697,7 +702,9 @@ async fn duplicates_are_found_and_merged() {
         keep_id.as_str()
     );
     assert_eq!(
-        contact(&db, &["duplicates", "--min-score", "0"]).expect(0).json(),
+        contact(&db, &["duplicates", "--min-score", "0"])
+            .expect(0)
+            .json(),
         json!([])
     );
     // Undo: both contacts are back as they were.
@@ -711,7 +718,9 @@ async fn duplicates_are_found_and_merged() {
     // Marked as not the same person, the pair is no longer proposed.
     contact(&db, &["not-duplicate", &keep_id, &remove_id]).expect(0);
     assert_eq!(
-        contact(&db, &["duplicates", "--min-score", "0.5"]).expect(0).json(),
+        contact(&db, &["duplicates", "--min-score", "0.5"])
+            .expect(0)
+            .json(),
         json!([])
     );
     contact(&db, &["unmerge", &merge_id, "--yes"]).expect(4);

@@ -56,7 +56,14 @@ async fn company_duplicates_merge_and_unmerge_end_to_end() {
     crm(
         &db,
         &[
-            "contact", "add", "--first-name", "Kai", "--last-name", "Wendt", "--company", &b,
+            "contact",
+            "add",
+            "--first-name",
+            "Kai",
+            "--last-name",
+            "Wendt",
+            "--company",
+            &b,
         ],
     )
     .expect(0);
@@ -68,16 +75,25 @@ async fn company_duplicates_merge_and_unmerge_end_to_end() {
     assert!(groups[0]["score"].as_f64().unwrap() >= 0.75);
     // Filters and usage errors.
     assert_eq!(
-        company(&db, &["duplicates", "--reason", "vat_id"]).expect(0).json(),
+        company(&db, &["duplicates", "--reason", "vat_id"])
+            .expect(0)
+            .json(),
         json!([])
     );
     company(&db, &["duplicates", "--reason", "colour"]).expect(2);
     company(&db, &["merge", &a, &b, "--take", "colour=1", "--yes"]).expect(2);
-    company(&db, &["merge", &a, &b, "--take", &format!("website{b}"), "--yes"]).expect(2);
+    company(
+        &db,
+        &["merge", &a, &b, "--take", &format!("website{b}"), "--yes"],
+    )
+    .expect(2);
 
-    let out = company(&db, &["merge", &a, &b, "--take", &format!("website={b}"), "--yes"])
-        .expect(0)
-        .json();
+    let out = company(
+        &db,
+        &["merge", &a, &b, "--take", &format!("website={b}"), "--yes"],
+    )
+    .expect(0)
+    .json();
     let merge_id = out["merge_id"].as_str().expect("merge_id").to_string();
     assert_eq!(out["survivor_id"], a.as_str());
     assert_eq!(out["merged_ids"], json!([b]));
@@ -94,21 +110,41 @@ async fn company_duplicates_merge_and_unmerge_end_to_end() {
     let version = shown["version"].to_string();
     company(&db, &["edit", &a, "--version", &version, "--city", "Köln"]).expect(0);
     let refused = company(&db, &["unmerge", &merge_id, "--yes"]).expect(4);
-    assert!(refused.stderr.contains("records themselves"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("records themselves"),
+        "{}",
+        refused.stderr
+    );
 }
 
 #[tokio::test]
 async fn a_company_merge_undone_brings_everything_back() {
     let db = org().await;
-    let a = id_of(&company(&db, &["add", "--name", "Eins GmbH"]).expect(0).json());
-    let b = id_of(&company(&db, &["add", "--name", "Eins AG", "--city", "Bonn"]).expect(0).json());
+    let a = id_of(
+        &company(&db, &["add", "--name", "Eins GmbH"])
+            .expect(0)
+            .json(),
+    );
+    let b = id_of(
+        &company(&db, &["add", "--name", "Eins AG", "--city", "Bonn"])
+            .expect(0)
+            .json(),
+    );
     let out = company(&db, &["merge", &a, &b, "--yes"]).expect(0).json();
     assert_eq!(out["record"]["billing_city"], "Bonn");
     let merge_id = out["merge_id"].as_str().unwrap().to_string();
-    let undone = company(&db, &["unmerge", &merge_id, "--yes"]).expect(0).json();
+    let undone = company(&db, &["unmerge", &merge_id, "--yes"])
+        .expect(0)
+        .json();
     assert_eq!(undone["restored_ids"], json!([b]));
-    assert_eq!(company(&db, &["show", &a]).expect(0).json()["billing_city"], Value::Null);
-    assert_eq!(company(&db, &["show", &b]).expect(0).json()["billing_city"], "Bonn");
+    assert_eq!(
+        company(&db, &["show", &a]).expect(0).json()["billing_city"],
+        Value::Null
+    );
+    assert_eq!(
+        company(&db, &["show", &b]).expect(0).json()["billing_city"],
+        "Bonn"
+    );
     // A merge id is not reusable, and an unknown one is not found.
     company(&db, &["unmerge", &merge_id, "--yes"]).expect(4);
     company(

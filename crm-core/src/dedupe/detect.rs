@@ -277,14 +277,37 @@ pub async fn detect(tx: &mut Tx, kind: Kind, opts: &DetectOptions) -> Result<Vec
     };
     match kind {
         Kind::Contact => {
-            type R = (Uuid, Uuid, bool, bool, bool, bool, f64, f64, bool, bool, bool);
+            type R = (
+                Uuid,
+                Uuid,
+                bool,
+                bool,
+                bool,
+                bool,
+                f64,
+                f64,
+                bool,
+                bool,
+                bool,
+            );
             let rows: Vec<R> = sqlx::query_as(CONTACT_PAIRS)
                 .bind(org)
                 .bind(MAX_BLOCK)
                 .fetch_all(tx.conn())
                 .await?;
-            for (a, b, email, phone, domain, same_company, similarity, parts, same_name, initials,
-                swapped) in rows
+            for (
+                a,
+                b,
+                email,
+                phone,
+                domain,
+                same_company,
+                similarity,
+                parts,
+                same_name,
+                initials,
+                swapped,
+            ) in rows
             {
                 let f = ContactFeatures {
                     email,
@@ -301,12 +324,11 @@ pub async fn detect(tx: &mut Tx, kind: Kind, opts: &DetectOptions) -> Result<Vec
             }
         }
         Kind::Company => {
-            let rows: Vec<(Uuid, Uuid, bool, bool, bool, f64, f64)> =
-                sqlx::query_as(COMPANY_PAIRS)
-                    .bind(org)
-                    .bind(MAX_BLOCK)
-                    .fetch_all(tx.conn())
-                    .await?;
+            let rows: Vec<(Uuid, Uuid, bool, bool, bool, f64, f64)> = sqlx::query_as(COMPANY_PAIRS)
+                .bind(org)
+                .bind(MAX_BLOCK)
+                .fetch_all(tx.conn())
+                .await?;
             for (a, b, vat, domain, same_name, similarity, word_similarity) in rows {
                 let f = CompanyFeatures {
                     vat,
@@ -369,8 +391,10 @@ fn group(kind: Kind, pairs: Vec<Pair>) -> Vec<Group> {
         .map(|mut pairs| {
             pairs.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.ids.cmp(&b.ids)));
             let ids: BTreeSet<Uuid> = pairs.iter().flat_map(|p| p.ids).collect();
-            let reasons: BTreeSet<Reason> =
-                pairs.iter().flat_map(|p| p.reasons.iter().copied()).collect();
+            let reasons: BTreeSet<Reason> = pairs
+                .iter()
+                .flat_map(|p| p.reasons.iter().copied())
+                .collect();
             Group {
                 kind,
                 score: pairs.first().map_or(0.0, |p| p.score),
@@ -490,7 +514,10 @@ mod tests {
             score: s,
             reasons: vec![Reason::Email],
         };
-        let groups = group(Kind::Contact, vec![p(1, 2, 0.8), p(5, 6, 0.99), p(2, 3, 0.9)]);
+        let groups = group(
+            Kind::Contact,
+            vec![p(1, 2, 0.8), p(5, 6, 0.99), p(2, 3, 0.9)],
+        );
         assert_eq!(groups.len(), 2);
         assert_eq!(groups[0].ids, [id(5), id(6)]);
         assert_eq!(groups[1].ids, [id(1), id(2), id(3)]);

@@ -91,7 +91,10 @@ pub async fn merge(tx: &mut Tx, kind: Kind, req: &MergeRequest) -> Result<MergeO
 
 fn validate(spec: &Spec, req: &MergeRequest) -> Result<()> {
     if req.ids.len() < 2 {
-        return Err(Error::invalid("ids", "name the survivor and at least one other record"));
+        return Err(Error::invalid(
+            "ids",
+            "name the survivor and at least one other record",
+        ));
     }
     if req.ids.len() > MAX_RECORDS {
         return Err(Error::invalid(
@@ -127,12 +130,21 @@ fn validate(spec: &Spec, req: &MergeRequest) -> Result<()> {
 
 /// Locks the records in id order (no deadlock with a concurrent merge of the same records)
 /// and returns them in the order of `ids`. `deleted`: the merged-away tombstones too.
-pub(super) async fn lock(tx: &mut Tx, spec: &Spec, ids: &[Uuid], deleted: bool) -> Result<Vec<Row>> {
+pub(super) async fn lock(
+    tx: &mut Tx,
+    spec: &Spec,
+    ids: &[Uuid],
+    deleted: bool,
+) -> Result<Vec<Row>> {
     let rows: Vec<(Uuid, i32, DateTime<Utc>, Value)> = sqlx::query_as(AssertSqlSafe(format!(
         "select id, version, updated_at, to_jsonb(t) from {table} t \
          where org_id = $1 and id = any($2) {live} order by id for update",
         table = spec.table,
-        live = if deleted { "" } else { "and deleted_at is null" }
+        live = if deleted {
+            ""
+        } else {
+            "and deleted_at is null"
+        }
     )))
     .bind(tx.org())
     .bind(ids)
@@ -168,7 +180,10 @@ pub(super) fn child_where(table: &str, fk: &str) -> String {
 /// rows, and which rows of related tables point at the records merged away.
 async fn snapshot(tx: &mut Tx, spec: &Spec, members: &[Row]) -> Result<Value> {
     let ids: Vec<Uuid> = members.iter().map(|m| m.id).collect();
-    let records: Vec<Value> = members.iter().map(|m| Value::Object(m.data.clone())).collect();
+    let records: Vec<Value> = members
+        .iter()
+        .map(|m| Value::Object(m.data.clone()))
+        .collect();
     let mut children = Map::new();
     for table in child_tables(spec) {
         let rows: Value = sqlx::query_scalar(AssertSqlSafe(format!(
@@ -605,12 +620,10 @@ async fn materialize_mirrors(
 ) -> Result<()> {
     let org = tx.org();
     let has_rows = |table: &str, id: Uuid| -> bool {
-        before["children"][table]
-            .as_array()
-            .is_some_and(|rows| {
-                rows.iter()
-                    .any(|r| r[spec.fk].as_str() == Some(id.to_string().as_str()))
-            })
+        before["children"][table].as_array().is_some_and(|rows| {
+            rows.iter()
+                .any(|r| r[spec.fk].as_str() == Some(id.to_string().as_str()))
+        })
     };
     for m in members {
         if let Some(email) = m.data.get("email").and_then(Value::as_str)
@@ -660,12 +673,8 @@ async fn materialize_mirrors(
 /// The survivor as `contact show` / `company show` print it.
 async fn survivor_json(tx: &mut Tx, kind: Kind, id: Uuid) -> Result<Value> {
     let v = match kind {
-        Kind::Contact => {
-            serde_json::to_value(crate::store::contact::get(tx, id.into()).await?)
-        }
-        Kind::Company => {
-            serde_json::to_value(crate::store::company::get(tx, id.into()).await?)
-        }
+        Kind::Contact => serde_json::to_value(crate::store::contact::get(tx, id.into()).await?),
+        Kind::Company => serde_json::to_value(crate::store::company::get(tx, id.into()).await?),
     };
     v.map_err(|_| Error::Database("a record could not be serialised".into()))
 }
@@ -712,12 +721,24 @@ mod tests {
     fn survivor_wins_else_newest_non_empty_else_taken() {
         let spec = Spec::of(Kind::Contact);
         let members = [
-            row(1, 0, json!({"first_name": "Jörg", "last_name": "", "job_title": null,
-                             "city": null, "street": null, "custom": {"a": 1}})),
-            row(2, 5, json!({"first_name": "J.", "last_name": "Müller", "job_title": "CTO",
-                             "city": "Köln", "street": "Ring 1", "custom": {"a": 2, "b": 2}})),
-            row(3, 9, json!({"first_name": "Joerg", "last_name": "Mueller", "job_title": null,
-                             "city": "Bonn", "custom": {"c": 3}})),
+            row(
+                1,
+                0,
+                json!({"first_name": "Jörg", "last_name": "", "job_title": null,
+                             "city": null, "street": null, "custom": {"a": 1}}),
+            ),
+            row(
+                2,
+                5,
+                json!({"first_name": "J.", "last_name": "Müller", "job_title": "CTO",
+                             "city": "Köln", "street": "Ring 1", "custom": {"a": 2, "b": 2}}),
+            ),
+            row(
+                3,
+                9,
+                json!({"first_name": "Joerg", "last_name": "Mueller", "job_title": null,
+                             "city": "Bonn", "custom": {"c": 3}}),
+            ),
         ];
         let (patch, taken) = choose(spec, &members, &BTreeMap::new());
         assert!(!patch.contains_key("first_name"));
@@ -745,7 +766,11 @@ mod tests {
         let spec = Spec::of(Kind::Company);
         let members = [
             row(1, 0, json!({"name": "A", "size": "unknown", "custom": {}})),
-            row(2, 1, json!({"name": "A GmbH", "size": "small", "custom": {}})),
+            row(
+                2,
+                1,
+                json!({"name": "A GmbH", "size": "small", "custom": {}}),
+            ),
         ];
         let (patch, _) = choose(spec, &members, &BTreeMap::new());
         assert_eq!(patch["size"], json!("small"));

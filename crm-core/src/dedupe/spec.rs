@@ -63,7 +63,12 @@ const CONTACT_FIELDS: &[Field] = &[
     field!(
         "home_address",
         "private address (street, postal code, city, country)",
-        ["home_street", "home_postal_code", "home_city", "home_country"]
+        [
+            "home_street",
+            "home_postal_code",
+            "home_city",
+            "home_country"
+        ]
     ),
     field!(
         "external_id",

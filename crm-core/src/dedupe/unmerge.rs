@@ -38,7 +38,8 @@ pub async fn unmerge(tx: &mut Tx, kind: Kind, merge_id: Uuid) -> Result<UnmergeO
     tx.require(Permission::Delete)?;
     let spec = Spec::of(kind);
     let org = tx.org();
-    let row: Option<(Option<Uuid>, Option<Uuid>, Vec<Uuid>, Value, Value, bool)> = sqlx::query_as(
+    type MergeRow = (Option<Uuid>, Option<Uuid>, Vec<Uuid>, Value, Value, bool);
+    let row: Option<MergeRow> = sqlx::query_as(
         "select contact_id, company_id, merged_ids, before, after, undone_at is not null \
          from record_merges where org_id = $1 and id = $2 for update",
     )

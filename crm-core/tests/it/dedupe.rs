@@ -101,7 +101,12 @@ async fn planted_contact_duplicates_are_found_with_high_precision_and_recall() {
     // Umlaut spellings at the same company.
     plant(
         person("Jürgen", "Müller", Some("jm@acme.example"), Some(acme)),
-        person("Juergen", "Mueller", Some("juergen@elsewhere.example"), Some(acme)),
+        person(
+            "Juergen",
+            "Mueller",
+            Some("juergen@elsewhere.example"),
+            Some(acme),
+        ),
     )
     .await;
     // A typo at the same company.
@@ -112,7 +117,12 @@ async fn planted_contact_duplicates_are_found_with_high_precision_and_recall() {
     .await;
     // Initials with the same e-mail domain.
     plant(
-        person("Johann", "Weber", Some("johann.weber@weber-partner.example"), None),
+        person(
+            "Johann",
+            "Weber",
+            Some("johann.weber@weber-partner.example"),
+            None,
+        ),
         person("J.", "Weber", Some("jw@weber-partner.example"), None),
     )
     .await;
@@ -136,14 +146,39 @@ async fn planted_contact_duplicates_are_found_with_high_precision_and_recall() {
     .await;
 
     // Traps: colleagues, namesakes without any shared context, a shared switchboard.
-    for (f, l) in [("Anna", "Becker"), ("Tom", "Wagner"), ("Eva", "Fischer"), ("Max", "Wolf")] {
+    for (f, l) in [
+        ("Anna", "Becker"),
+        ("Tom", "Wagner"),
+        ("Eva", "Fischer"),
+        ("Max", "Wolf"),
+    ] {
         add(&s, person(f, l, None, Some(acme))).await;
     }
-    add(&s, person("Jürgen", "Müller", Some("jm@other.example"), None)).await;
-    add(&s, with_phone(person("Otto", "Zentrale", None, Some(bau)), "+49 89 555000")).await;
-    add(&s, with_phone(person("Ida", "Klein", None, Some(bau)), "+49 89 555000")).await;
-    add(&s, person("Paul", "Schmidt", Some("paul@acme.example"), Some(acme))).await;
-    add(&s, person("Paula", "Schmitz", Some("paula@acme.example"), Some(acme))).await;
+    add(
+        &s,
+        person("Jürgen", "Müller", Some("jm@other.example"), None),
+    )
+    .await;
+    add(
+        &s,
+        with_phone(person("Otto", "Zentrale", None, Some(bau)), "+49 89 555000"),
+    )
+    .await;
+    add(
+        &s,
+        with_phone(person("Ida", "Klein", None, Some(bau)), "+49 89 555000"),
+    )
+    .await;
+    add(
+        &s,
+        person("Paul", "Schmidt", Some("paul@acme.example"), Some(acme)),
+    )
+    .await;
+    add(
+        &s,
+        person("Paula", "Schmitz", Some("paula@acme.example"), Some(acme)),
+    )
+    .await;
 
     let groups = detect(&s, Kind::Contact, DetectOptions::default()).await;
     let found: HashSet<(Uuid, Uuid)> = groups
@@ -449,11 +484,19 @@ async fn merging_three_contacts_moves_everything_and_unmerge_restores_it_exactly
     assert_eq!(merged.custom, json!({"size": "M"}));
     // Multi-value fields united without duplicates, the survivor's primary kept.
     assert_eq!(merged.email.as_deref(), Some("jana@acme.example"));
-    let mut emails: Vec<String> = merged.emails.iter().map(|e| e.email.to_lowercase()).collect();
+    let mut emails: Vec<String> = merged
+        .emails
+        .iter()
+        .map(|e| e.email.to_lowercase())
+        .collect();
     emails.sort();
     assert_eq!(
         emails,
-        ["j.jung@privat.example", "jana@acme.example", "jj@other.example"]
+        [
+            "j.jung@privat.example",
+            "jana@acme.example",
+            "jj@other.example"
+        ]
     );
     assert_eq!(merged.emails.iter().filter(|e| e.primary).count(), 1);
     assert_eq!(merged.phone.as_deref(), Some("+49301234567"));
@@ -669,11 +712,12 @@ async fn merging_companies_moves_contacts_and_relationships_and_unmerge_restores
     let worker = add(&s, person("Kai", "Wendt", None, Some(other))).await;
     let mut owner = s.db.owner().await;
     let org = s.org.uuid();
-    let ty: Uuid = sqlx::query_scalar("select id from relationship_types where org_id = $1 limit 1")
-        .bind(org)
-        .fetch_one(&mut owner)
-        .await
-        .unwrap();
+    let ty: Uuid =
+        sqlx::query_scalar("select id from relationship_types where org_id = $1 limit 1")
+            .bind(org)
+            .fetch_one(&mut owner)
+            .await
+            .unwrap();
     // The same relationship from both (one is dropped as a duplicate), and one between them
     // (it would point at the survivor itself).
     for from in [keep, other] {
@@ -705,7 +749,10 @@ async fn merging_companies_moves_contacts_and_relationships_and_unmerge_restores
     )
     .await
     .unwrap();
-    assert_eq!(out.record["name"], json!("Mueller Maschinenbau GmbH & Co. KG"));
+    assert_eq!(
+        out.record["name"],
+        json!("Mueller Maschinenbau GmbH & Co. KG")
+    );
     assert_eq!(out.moved["contacts"], 1);
     let (company_of_worker, rels): (Uuid, i64) = sqlx::query_as(
         "select (select company_id from contacts where id = $2), \
