@@ -320,3 +320,22 @@ begin
 end
 $$;
 grant execute on function crm_merge_apply(regclass, uuid, jsonb) to crm_app;
+
+-- A merge record holds a snapshot of the records it merged away. When one of them is deleted
+-- for good (retention purge, erasure), the record goes with it: no copy of a purged record's
+-- data stays behind, and that merge can no longer be undone. (The survivor's own deletion
+-- removes its merge records through the foreign key.)
+create function crm_forget_merges_of() returns trigger
+language plpgsql security definer
+set search_path = public, pg_temp
+as $$
+begin
+    delete from record_merges where org_id = old.org_id and merged_ids @> array[old.id];
+    return old;
+end
+$$;
+revoke all on function crm_forget_merges_of() from public;
+create trigger contacts_forget_merges after delete on contacts
+    for each row execute function crm_forget_merges_of();
+create trigger companies_forget_merges after delete on companies
+    for each row execute function crm_forget_merges_of();

@@ -806,3 +806,31 @@ async fn the_merge_column_of_companies_is_written_by_a_merge_only() {
         .unwrap_err();
     assert!(matches!(err, Error::PermissionDenied(_)), "{err:?}");
 }
+
+#[tokio::test]
+async fn purging_a_merged_away_record_takes_its_snapshot_with_it() {
+    let s = setup().await;
+    let a = add(&s, person("Ina", "Vogt", Some("ina@x.example"), None)).await;
+    let b = add(&s, person("Ina", "Vogt", Some("ina.vogt@y.example"), None)).await;
+    let out = merge(
+        &s,
+        Kind::Contact,
+        MergeRequest {
+            ids: vec![a, b],
+            ..MergeRequest::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut owner = s.db.owner().await;
+    let count = async |conn: &mut PgConnection| -> i64 {
+        sqlx::query_scalar("select count(*) from record_merges where id = $1")
+            .bind(out.merge_id.unwrap())
+            .fetch_one(conn)
+            .await
+            .unwrap()
+    };
+    assert_eq!(count(&mut owner).await, 1);
+    exec(&mut owner, "delete from contacts where id = $1", &[b]).await;
+    assert_eq!(count(&mut owner).await, 0);
+}
