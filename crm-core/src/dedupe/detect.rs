@@ -62,11 +62,7 @@ select p.a, p.b, p.email, p.phone, p.domain, \
              else greatest(least(similarity(x.fn, y.fn), similarity(x.ln, y.ln)), \
                            least(similarity(x.fn, y.ln), similarity(x.ln, y.fn))) end)::float8 \
            as parts, \
-       (x.fn || ' ' || x.ln) = (y.fn || ' ' || y.ln) and x.ln <> '' as same_name, \
-       (x.ln <> '' and x.ln = y.ln and x.fn <> y.fn \
-        and ((length(x.fn) = 1 and left(y.fn, 1) = x.fn) \
-             or (length(y.fn) = 1 and left(x.fn, 1) = y.fn))) as initials, \
-       (x.fn <> '' and x.fn <> x.ln and x.fn = y.ln and x.ln = y.fn) as swapped \
+       x.fn, x.ln, y.fn, y.ln \
 from pairs p join c x on x.id = p.a join c y on y.id = p.b \
 where not exists (select 1 from duplicate_dismissals d where d.org_id = $1 \
                   and d.contact_id = p.a and d.other_contact_id = p.b)";
@@ -125,6 +121,86 @@ pub struct ContactFeatures {
     pub initials: bool,
     /// First and last name swapped.
     pub swapped: bool,
+    /// First and last name each equal or one typo apart (a letter wrong, missing, extra, or
+    /// two neighbours swapped; two such for names of eight letters or more).
+    pub close: bool,
+}
+
+/// What two normalised names (`crm_name_key` parts) have in common.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NameFeatures {
+    /// The full names are equal.
+    pub same: bool,
+    /// Same last name, and one first name is the other's initial (`j` / `juergen`; an
+    /// umlaut initial folds to two letters: `oe` / `oezlem`).
+    pub initials: bool,
+    /// First and last name swapped.
+    pub swapped: bool,
+    /// Each part equal or a typo apart.
+    pub close: bool,
+}
+
+impl NameFeatures {
+    /// Compares first name `fa`, last name `la` with `fb`, `lb`.
+    pub fn of(fa: &str, la: &str, fb: &str, lb: &str) -> Self {
+        let same = !la.is_empty() && fa == fb && la == lb;
+        let initial = |short: &str, long: &str| {
+            !short.is_empty()
+                && short.chars().count() <= 2
+                && long.chars().count() > short.chars().count()
+                && long.starts_with(short)
+        };
+        let initials =
+            !la.is_empty() && la == lb && fa != fb && (initial(fa, fb) || initial(fb, fa));
+        let swapped = !fa.is_empty() && fa != la && fa == lb && la == fb;
+        let near = |x: &str, y: &str| {
+            let limit = if x.chars().count().min(y.chars().count()) >= 8 {
+                2
+            } else {
+                1
+            };
+            x == y || (!x.is_empty() && !y.is_empty() && osa_distance(x, y) <= limit)
+        };
+        let close = !la.is_empty()
+            && !lb.is_empty()
+            && !same
+            && near(la, lb)
+            && (near(fa, fb) || fa.is_empty() || fb.is_empty());
+        Self {
+            same,
+            initials,
+            swapped,
+            close,
+        }
+    }
+}
+
+/// Edit distance counting a swap of two neighbouring letters as one edit (optimal string
+/// alignment).
+pub fn osa_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let (n, m) = (a.len(), b.len());
+    let mut d = vec![vec![0usize; m + 1]; n + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=n {
+        for j in 1..=m {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[n][m]
 }
 
 /// The score and reasons of a contact pair, or `None` when the features say nothing.
@@ -137,10 +213,11 @@ pub fn score_contact_pair(f: &ContactFeatures) -> Option<(f64, Vec<Reason>)> {
     let name_match = f.same_name
         || f.initials
         || f.swapped
+        || f.close
         || (f.similarity >= 0.55 && f.part_similarity >= 0.35);
     let name_strength = if f.same_name || f.swapped {
         1.0
-    } else if f.initials {
+    } else if f.initials || f.close {
         0.9
     } else {
         f.similarity
@@ -286,29 +363,20 @@ pub async fn detect(tx: &mut Tx, kind: Kind, opts: &DetectOptions) -> Result<Vec
                 bool,
                 f64,
                 f64,
-                bool,
-                bool,
-                bool,
+                String,
+                String,
+                String,
+                String,
             );
             let rows: Vec<R> = sqlx::query_as(CONTACT_PAIRS)
                 .bind(org)
                 .bind(MAX_BLOCK)
                 .fetch_all(tx.conn())
                 .await?;
-            for (
-                a,
-                b,
-                email,
-                phone,
-                domain,
-                same_company,
-                similarity,
-                parts,
-                same_name,
-                initials,
-                swapped,
-            ) in rows
+            for (a, b, email, phone, domain, same_company, similarity, parts, fa, la, fb, lb) in
+                rows
             {
+                let names = NameFeatures::of(&fa, &la, &fb, &lb);
                 let f = ContactFeatures {
                     email,
                     phone,
@@ -316,9 +384,10 @@ pub async fn detect(tx: &mut Tx, kind: Kind, opts: &DetectOptions) -> Result<Vec
                     same_company,
                     similarity,
                     part_similarity: parts,
-                    same_name,
-                    initials,
-                    swapped,
+                    same_name: names.same,
+                    initials: names.initials,
+                    swapped: names.swapped,
+                    close: names.close,
                 };
                 keep(&mut pairs, a, b, score_contact_pair(&f));
             }
@@ -490,6 +559,22 @@ mod tests {
             ..Default::default()
         };
         assert!(score_contact_pair(&phone).unwrap().0 < crate::dedupe::DEFAULT_MIN_SCORE);
+    }
+
+    #[test]
+    fn names_compare_typos_initials_and_swaps() {
+        assert_eq!(osa_distance("moser", "moesr"), 1);
+        assert_eq!(osa_distance("josef", "jonas"), 3);
+        assert!(NameFeatures::of("oezlem", "moser", "oezlem", "moesr").close);
+        assert!(!NameFeatures::of("josef", "baumgartner", "jonas", "baumgartner").close);
+        assert!(NameFeatures::of("oe", "moser", "oezlem", "moser").initials);
+        assert!(NameFeatures::of("j", "weber", "johann", "weber").initials);
+        assert!(NameFeatures::of("lukas", "hartmann", "hartmann", "lukas").swapped);
+        assert!(NameFeatures::of("anna", "becker", "anna", "becker").same);
+        assert_eq!(
+            NameFeatures::of("anna", "becker", "tom", "wagner"),
+            NameFeatures::default()
+        );
     }
 
     #[test]

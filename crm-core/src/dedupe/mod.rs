@@ -30,7 +30,8 @@ mod spec;
 mod unmerge;
 
 pub use detect::{
-    CompanyFeatures, ContactFeatures, detect, score_company_pair, score_contact_pair,
+    CompanyFeatures, ContactFeatures, NameFeatures, detect, osa_distance, score_company_pair,
+    score_contact_pair,
 };
 pub use dismiss::{dismiss, undismiss};
 pub use merge::merge;
