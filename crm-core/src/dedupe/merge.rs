@@ -579,6 +579,7 @@ async fn apply(
     if let Value::Object(m) = &mut changes {
         m.remove("search_text");
         m.remove("name_norm");
+        m.remove("name_key");
     }
     tx.record(
         spec.kind.as_str(),
