@@ -39,6 +39,7 @@ pub mod backup;
 pub mod console;
 pub mod csv_out;
 pub mod db;
+pub mod dedupe;
 pub mod domain;
 pub mod error;
 pub mod events;

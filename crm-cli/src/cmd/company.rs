@@ -12,6 +12,7 @@ use std::io::Write;
 
 use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
+use crm_core::dedupe::Kind as DedupeKind;
 use crm_core::domain::DayEnd;
 use crm_core::domain::{CompanySize, EntityStatus};
 use crm_core::store::company::{
@@ -113,6 +114,22 @@ pub enum CompanyCommand {
         #[arg(value_name = REF_HELP)]
         company: String,
     },
+    /// Groups of companies that are probably the same, best first, with a score (0-1) and
+    /// the reasons: same VAT id, same web domain, same or similar name ignoring the legal
+    /// form (GmbH, AG, GmbH & Co. KG, e.K., ...). JSON: a list of `{kind, score, reasons,
+    /// ids, members, pairs}`.
+    Duplicates(crate::cmd::dedupe::DuplicatesArgs),
+    /// Merge one or more companies into KEEP, in one transaction: per-field choice with
+    /// `--take field=ID`, otherwise KEEP's value, else the newest non-empty one; e-mails,
+    /// phones, tags, owners united; contacts, deals, activities, relationships and a Lexware
+    /// link move to KEEP. The others become tombstones pointing at KEEP. `--dry-run` changes
+    /// nothing. JSON: `{merge_id, ...}`; `company unmerge MERGE_ID` undoes it.
+    Merge(crate::cmd::dedupe::MergeArgs),
+    /// Undo a company merge exactly, unless something it touched changed since (exit 4,
+    /// naming what changed).
+    Unmerge(crate::cmd::dedupe::UnmergeArgs),
+    /// Mark two companies as not the same: `duplicates` no longer proposes the pair.
+    NotDuplicate(crate::cmd::dedupe::NotDuplicateArgs),
 }
 
 /// Filters and paging of `company list`.
@@ -1047,6 +1064,18 @@ pub async fn run(cmd: CompanyCommand, ctx: &Ctx) -> Result<u8> {
             tx.commit().await?;
             output::list(ctx.format(), &rels)?;
             Ok(exit::OK)
+        }
+        CompanyCommand::Duplicates(args) => {
+            crate::cmd::dedupe::duplicates(DedupeKind::Company, args, ctx).await
+        }
+        CompanyCommand::Merge(args) => {
+            crate::cmd::dedupe::merge(DedupeKind::Company, args, ctx).await
+        }
+        CompanyCommand::Unmerge(args) => {
+            crate::cmd::dedupe::unmerge(DedupeKind::Company, args, ctx).await
+        }
+        CompanyCommand::NotDuplicate(args) => {
+            crate::cmd::dedupe::not_duplicate(DedupeKind::Company, args, ctx).await
         }
     }
 }

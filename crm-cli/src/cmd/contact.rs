@@ -10,17 +10,17 @@ use std::io::Write;
 use anyhow::Result;
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
+use crm_core::dedupe::Kind;
 use crm_core::domain::DayEnd;
 use crm_core::domain::{ContactSource, EntityStatus};
-use crm_core::store::contact::{
-    self, Contact, ContactFilter, ContactPatch, DuplicateGroup, DuplicateReason, NewContact,
-};
+use crm_core::store::contact::{self, Contact, ContactFilter, ContactPatch, NewContact};
 use crm_core::store::{Cursor, PageRequest};
 use crm_core::{Error, FieldErrors, Tx};
 use serde::ser::{SerializeSeq as _, Serializer as _};
 use serde_json::{Map, Value};
 
 use crate::cli::Format;
+use crate::cmd::dedupe;
 use crate::confirm::{confirm, needs_terminal_or_yes};
 use crate::ctx::Ctx;
 use crate::exit;
@@ -68,26 +68,25 @@ pub enum ContactCommand {
         #[arg(value_name = "ID")]
         contact: String,
     },
-    /// Merge REMOVE into KEEP: addresses, tags, owners, deals, activities and consents move
-    /// to KEEP, KEEP's empty fields are filled, and REMOVE is deleted.
-    Merge {
-        /// The contact that stays.
-        #[arg(value_name = "KEEP")]
-        keep: String,
-        /// The contact merged into KEEP and then deleted.
-        #[arg(value_name = "REMOVE")]
-        remove: String,
-        /// Do not ask.
-        #[arg(long, short = 'y')]
-        yes: bool,
-    },
-    /// Groups of contacts that are probably the same person (shared e-mail address, or same
-    /// name and company); `contact merge` joins them.
-    Duplicates {
-        /// At most this many groups.
-        #[arg(long, default_value_t = 20)]
-        limit: u32,
-    },
+    /// Merge one or more contacts into KEEP, in one transaction: per-field choice with
+    /// `--take field=ID`, otherwise KEEP's value, else the newest non-empty one; e-mails,
+    /// phones, tags, owners united; deals, activities, consents and a Lexware link move to
+    /// KEEP. The others become tombstones pointing at KEEP. Two contacts linked to different
+    /// Lexware contacts are refused (exit 4). `--dry-run` shows the result and changes
+    /// nothing. JSON: `{merge_id, kind, survivor_id, merged_ids, taken, moved, versions,
+    /// dry_run, record}`; `contact unmerge MERGE_ID` undoes it.
+    Merge(dedupe::MergeArgs),
+    /// Undo a merge: the merged contacts come back, KEEP gets its values back, every moved
+    /// record points at its contact again. Refused (exit 4) naming what changed when
+    /// anything the merge touched was changed since.
+    Unmerge(dedupe::UnmergeArgs),
+    /// Groups of contacts that are probably the same person, best first, with a score
+    /// (0-1) and the reasons: same e-mail (ignoring case and spaces), same phone (E.164),
+    /// similar name (Müller/Mueller, typos, initials, swapped names) at the same company or
+    /// e-mail domain. JSON: a list of `{kind, score, reasons, ids, members, pairs}`.
+    Duplicates(dedupe::DuplicatesArgs),
+    /// Mark two contacts as not the same person: `duplicates` no longer proposes the pair.
+    NotDuplicate(dedupe::NotDuplicateArgs),
 }
 
 /// Filters and paging of `contact list`.
@@ -760,19 +759,6 @@ async fn print_pages(format: Format, mut pages: Pages<'_>) -> Result<Option<Curs
     Ok(pages.more)
 }
 
-struct DuplicateRow<'a>(&'a DuplicateGroup);
-
-impl DuplicateRow<'_> {
-    fn cells(&self) -> Vec<String> {
-        let reason = match self.0.reason {
-            DuplicateReason::Email => "email",
-            DuplicateReason::NameAndCompany => "name_and_company",
-        };
-        let ids: Vec<String> = self.0.contact_ids.iter().map(|i| i.to_string()).collect();
-        vec![reason.to_string(), ids.join(" ")]
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // Commands
 // ---------------------------------------------------------------------------------------
@@ -886,76 +872,10 @@ pub async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<u8> {
             print_contact(ctx.format(), &c)?;
             Ok(exit::OK)
         }
-        ContactCommand::Merge { keep, remove, yes } => {
-            needs_terminal_or_yes(yes)?;
-            let (_, _, scope) = ctx.scope().await?;
-            let mut tx = scope.begin().await?;
-            let keep = resolve_contact(&mut tx, &keep).await?;
-            let remove = resolve_contact(&mut tx, &remove).await?;
-            if keep == remove {
-                return Err(exit::usage("KEEP and REMOVE name the same contact"));
-            }
-            let (k, r) = (
-                contact::get(&mut tx, keep).await?,
-                contact::get(&mut tx, remove).await?,
-            );
-            tx.commit().await?;
-            if !confirm(
-                yes,
-                format!(
-                    "Merge {} ({}) into {} ({}) and delete the former?",
-                    full_name(&r),
-                    short_id(remove),
-                    full_name(&k),
-                    short_id(keep)
-                ),
-            )? {
-                ctx.note("nothing merged");
-                return Ok(exit::OK);
-            }
-            let merged = scope
-                .run(async |tx| contact::merge(tx, keep, remove).await)
-                .await?;
-            print_contact(ctx.format(), &merged)?;
-            Ok(exit::OK)
-        }
-        ContactCommand::Duplicates { limit } => {
-            let (_, _, scope) = ctx.scope().await?;
-            let groups = scope
-                .run(async |tx| contact::duplicates(tx, limit).await)
-                .await?;
-            match ctx.format() {
-                Format::Json => print_json(Format::Json, &groups)?,
-                Format::Ndjson => {
-                    for g in &groups {
-                        print_json(Format::Ndjson, g)?;
-                    }
-                }
-                Format::Csv => {
-                    let stdout = std::io::stdout();
-                    let mut w = crate::output::csv_writer(stdout.lock())?;
-                    w.write_row(["reason", "contact_ids"])?;
-                    for g in &groups {
-                        w.write_row(DuplicateRow(g).cells())?;
-                    }
-                    w.flush()?;
-                }
-                Format::Table => {
-                    let stdout = std::io::stdout();
-                    let mut out = stdout.lock();
-                    write_table(
-                        &mut out,
-                        &["reason", "contacts"],
-                        groups.iter().map(|g| DuplicateRow(g).cells()),
-                    )?;
-                    out.flush()?;
-                    if !groups.is_empty() {
-                        ctx.note("join two with `crm contact merge KEEP REMOVE`");
-                    }
-                }
-            }
-            Ok(exit::OK)
-        }
+        ContactCommand::Merge(args) => dedupe::merge(Kind::Contact, args, ctx).await,
+        ContactCommand::Unmerge(args) => dedupe::unmerge(Kind::Contact, args, ctx).await,
+        ContactCommand::Duplicates(args) => dedupe::duplicates(Kind::Contact, args, ctx).await,
+        ContactCommand::NotDuplicate(args) => dedupe::not_duplicate(Kind::Contact, args, ctx).await,
     }
 }
 

@@ -8,6 +8,7 @@ pub mod company;
 pub mod contact;
 pub mod db;
 pub mod deal;
+pub mod dedupe;
 pub mod demo;
 pub mod events;
 pub mod export;

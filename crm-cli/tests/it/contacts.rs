@@ -650,16 +650,35 @@ async fn duplicates_are_found_and_merged() {
     add(&db, "Other", "Person", "other@example.de");
     let (keep_id, remove_id) = (id_of(&keep), id_of(&remove));
 
-    let groups = contact(&db, &["duplicates"]).expect(0).json();
+    // The same name with nothing else in common scores below the default threshold
+    // (issue 17): namesakes are shown only when asked for.
+    assert_eq!(contact(&db, &["duplicates"]).expect(0).json(), json!([]));
+    let groups = contact(&db, &["duplicates", "--min-score", "0.5"])
+        .expect(0)
+        .json();
     assert_eq!(groups.as_array().unwrap().len(), 1, "{groups}");
-    assert_eq!(groups[0]["reason"], "name_and_company");
-    assert_eq!(groups[0]["contact_ids"], json!([keep_id, remove_id]));
+    assert!(
+        groups[0]["reasons"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("same_name"))
+    );
+    assert_eq!(groups[0]["ids"], json!([keep_id, remove_id]));
 
     contact(&db, &["merge", &keep_id, &remove_id]).expect(2);
     contact(&db, &["merge", &keep_id, "karl@kuehn.de", "--yes"]).expect(2);
-    let merged = contact(&db, &["merge", &keep_id, "k.kuehn@privat.de", "--yes"])
+    // A dry run shows the result and changes nothing.
+    let preview = contact(&db, &["merge", &keep_id, &remove_id, "--dry-run"])
         .expect(0)
         .json();
+    assert_eq!(preview["merge_id"], Value::Null);
+    assert_eq!(preview["record"]["city"], "Hamburg");
+    contact(&db, &["show", &remove_id]).expect(0);
+    let out = contact(&db, &["merge", &keep_id, "k.kuehn@privat.de", "--yes"])
+        .expect(0)
+        .json();
+    let merge_id = out["merge_id"].as_str().expect("a merge id").to_string();
+    let merged = &out["record"];
     assert_eq!(merged["id"], keep_id.as_str());
     assert_eq!(
         merged["email"], "karl@kuehn.de",
@@ -682,5 +701,27 @@ async fn duplicates_are_found_and_merged() {
             .json()["id"],
         keep_id.as_str()
     );
-    assert_eq!(contact(&db, &["duplicates"]).expect(0).json(), json!([]));
+    assert_eq!(
+        contact(&db, &["duplicates", "--min-score", "0"])
+            .expect(0)
+            .json(),
+        json!([])
+    );
+    // Undo: both contacts are back as they were.
+    contact(&db, &["unmerge", &merge_id, "--yes"]).expect(0);
+    let back = contact(&db, &["show", &remove_id]).expect(0).json();
+    assert_eq!(back["city"], "Hamburg");
+    assert_eq!(back["email"], "k.kuehn@privat.de");
+    let kept = contact(&db, &["show", &keep_id]).expect(0).json();
+    assert_eq!(kept["city"], Value::Null);
+    assert_eq!(kept["tags"], json!([]));
+    // Marked as not the same person, the pair is no longer proposed.
+    contact(&db, &["not-duplicate", &keep_id, &remove_id]).expect(0);
+    assert_eq!(
+        contact(&db, &["duplicates", "--min-score", "0.5"])
+            .expect(0)
+            .json(),
+        json!([])
+    );
+    contact(&db, &["unmerge", &merge_id, "--yes"]).expect(4);
 }

@@ -7,6 +7,7 @@ mod companies;
 mod contacts;
 mod csv_output;
 mod deals;
+mod dedupe;
 mod foundation;
 mod gdpr;
 mod gdpr_precision;

@@ -9,6 +9,7 @@ mod companies;
 mod contact_create;
 mod contacts;
 mod deals;
+mod dedupe;
 mod erasure_reach;
 mod export;
 mod frontend;

@@ -301,6 +301,40 @@ async fn world() -> World {
             "insert into deal_vouchers (org_id, deal_id, voucher_id) values ($1, $2, $3)",
             vec![o, hd, voucher],
         ),
+        // Merge records and "not a duplicate" marks (issue 17): the hidden records on either
+        // side of a pair (ids below and above theirs).
+        (
+            "insert into record_merges (org_id, id, contact_id, merged_ids, before, after) \
+             values ($1, $2, $3, array[$2], '{}', '{}')",
+            vec![o, Uuid::now_v7(), hc],
+        ),
+        (
+            "insert into record_merges (org_id, id, company_id, merged_ids, before, after) \
+             values ($1, $2, $3, array[$2], '{}', '{}')",
+            vec![o, Uuid::now_v7(), hco],
+        ),
+        (
+            "insert into contacts (org_id, id, first_name) values ($1, $2, 'Unter'), ($1, $3, 'Ueber')",
+            vec![o, Uuid::from_u128(1), Uuid::now_v7()],
+        ),
+        (
+            "insert into companies (org_id, id, name) values ($1, $2, 'Unter AG'), ($1, $3, 'Ueber AG')",
+            vec![o, Uuid::from_u128(1), Uuid::now_v7()],
+        ),
+        (
+            "insert into duplicate_dismissals (org_id, id, contact_id, other_contact_id) \
+             select $1, gen_random_uuid(), id, $2 from contacts where org_id = $1 and id < $2 \
+             union all \
+             select $1, gen_random_uuid(), $2, id from contacts where org_id = $1 and id > $2",
+            vec![o, hc],
+        ),
+        (
+            "insert into duplicate_dismissals (org_id, id, company_id, other_company_id) \
+             select $1, gen_random_uuid(), id, $2 from companies where org_id = $1 and id < $2 \
+             union all \
+             select $1, gen_random_uuid(), $2, id from companies where org_id = $1 and id > $2",
+            vec![o, hco],
+        ),
     ];
     for (sql, binds) in statements {
         exec(&mut c, sql, binds).await;

@@ -1,0 +1,611 @@
+//! Finding likely duplicates: blocking keys in SQL, scoring per candidate pair, groups.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{DetectOptions, Group, Kind, Member, Pair, Reason};
+use crate::auth::Permission;
+use crate::error::{Error, Result};
+use crate::tenancy::Tx;
+
+/// Records sharing one blocking key beyond this many are not paired by it (a company
+/// switchboard number, a shared team address): the key says nothing about them.
+const MAX_BLOCK: i64 = 100;
+
+/// The candidate pairs of contacts and their features. Keys: `e` the e-mail address,
+/// `p` the phone number, `n` the normalised full name (in either order), `c` company plus a
+/// name-word prefix, `d` e-mail domain plus a name-word prefix. Names are compared as `crm_name_key` (German spellings folded,
+/// accents and punctuation removed) with pg_trgm's `similarity`, also first and last name
+/// swapped. The names come from `contacts.name_key` (`crm_person_key`, kept by the database).
+const CONTACT_PAIRS: &str = "\
+with c as materialized ( \
+    select id, company_id, \
+           btrim(split_part(name_key, '|', 1)) as fn, btrim(split_part(name_key, '|', 2)) as ln \
+    from contacts where org_id = $1 and deleted_at is null), \
+em as materialized ( \
+    select x.id, x.email_norm as norm from contacts x \
+    where x.org_id = $1 and x.deleted_at is null and x.email_norm is not null \
+    union \
+    select e.contact_id, lower(btrim(e.email_norm)) from contact_emails e \
+    join c on c.id = e.contact_id where e.org_id = $1), \
+ph as materialized ( \
+    select x.id, x.phone as num from contacts x \
+    where x.org_id = $1 and x.deleted_at is null and x.phone is not null \
+    union \
+    select p.contact_id, p.number_e164 from contact_phones p \
+    join c on c.id = p.contact_id where p.org_id = $1 and p.number_e164 is not null), \
+tok as materialized ( \
+    select distinct c.id, c.company_id, left(w, 3) as t \
+    from c, unnest(string_to_array(c.fn || ' ' || c.ln, ' ')) w where length(w) >= 2), \
+keys as ( \
+    select id, 'e' as k, norm as key from em \
+    union all select id, 'p', num from ph \
+    union all select id, 'n', least(fn, ln) || ' ' || greatest(fn, ln) from c \
+              where fn <> '' and ln <> '' \
+    union all select id, 'c', company_id::text || ' ' || t from tok where company_id is not null \
+    union all select distinct em.id, 'd', split_part(em.norm, '@', 2) || ' ' || tok.t \
+              from em join tok on tok.id = em.id), \
+blocks as ( \
+    select k, array_agg(distinct id) as ids from keys group by k, key collate \"C\" \
+    having count(distinct id) between 2 and $2), \
+pairs as ( \
+    select a, b, bool_or(k = 'e') as email, bool_or(k = 'p') as phone, \
+           bool_or(k = 'd') as domain \
+    from blocks, unnest(ids) a, unnest(ids) b where a < b group by a, b) \
+select p.a, p.b, p.email, p.phone, p.domain, \
+       coalesce(x.company_id = y.company_id, false) as same_company, \
+       greatest(similarity(x.fn || ' ' || x.ln, y.fn || ' ' || y.ln), \
+                similarity(x.fn || ' ' || x.ln, y.ln || ' ' || y.fn))::float8 as sim, \
+       (case when x.fn = '' or y.fn = '' then similarity(x.ln, y.ln) \
+             else greatest(least(similarity(x.fn, y.fn), similarity(x.ln, y.ln)), \
+                           least(similarity(x.fn, y.ln), similarity(x.ln, y.fn))) end)::float8 \
+           as parts, \
+       x.fn, x.ln, y.fn, y.ln \
+from pairs p join c x on x.id = p.a join c y on y.id = p.b \
+where not exists (select 1 from duplicate_dismissals d where d.org_id = $1 \
+                  and d.contact_id = p.a and d.other_contact_id = p.b)";
+
+/// The candidate pairs of companies and their features. Keys: `v` the VAT id (letters and
+/// digits), `w` the web domain (from `domain`, else the website's host, without `www.`),
+/// `n` the name without legal form (`companies.name_key`, `crm_company_key`), `t` its first four letters and each
+/// of its words of five letters or more (for typos, scored by trigram similarity).
+const COMPANY_PAIRS: &str = "\
+with c as materialized ( \
+    select id, coalesce(name_key, '') as nk, \
+           nullif(upper(regexp_replace(coalesce(vat_id, ''), '[^A-Za-z0-9]', '', 'g')), '') as vat, \
+           nullif(regexp_replace(lower(btrim(coalesce(domain, \
+                  substring(website from '^(?:[A-Za-z]+://)?([^/:?#]+)')))), '^www\\.', ''), '') as dom \
+    from companies where org_id = $1 and deleted_at is null), \
+keys as ( \
+    select id, 'v' as k, vat as key from c where vat is not null \
+    union all select id, 'w', dom from c where dom is not null \
+    union all select id, 'n', nk from c where nk <> '' \
+    union all select id, 't', left(nk, 4) from c where length(nk) >= 4 \
+    union all select distinct c.id, 't', w from c, unnest(string_to_array(c.nk, ' ')) w \
+              where length(w) >= 5), \
+blocks as ( \
+    select k, array_agg(distinct id) as ids from keys group by k, key collate \"C\" \
+    having count(distinct id) between 2 and $2), \
+pairs as ( \
+    select a, b, bool_or(k = 'v') as vat, bool_or(k = 'w') as domain, \
+           bool_or(k = 'n') as same_name \
+    from blocks, unnest(ids) a, unnest(ids) b where a < b group by a, b) \
+select p.a, p.b, p.vat, p.domain, p.same_name, similarity(x.nk, y.nk)::float8 as sim, \
+       least(similarity(split_part(x.nk, ' ', 1), split_part(y.nk, ' ', 1)), \
+             similarity(split_part(x.nk, ' ', -1), split_part(y.nk, ' ', -1)))::float8 as words \
+from pairs p join c x on x.id = p.a join c y on y.id = p.b \
+where not exists (select 1 from duplicate_dismissals d where d.org_id = $1 \
+                  and d.company_id = p.a and d.other_company_id = p.b)";
+
+/// What a contact pair has in common.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ContactFeatures {
+    /// They share an e-mail address.
+    pub email: bool,
+    /// They share a phone number.
+    pub phone: bool,
+    /// Their e-mail addresses share a domain.
+    pub domain: bool,
+    /// They work for the same company.
+    pub same_company: bool,
+    /// Trigram similarity of the normalised full names (the better of both orders), 0–1.
+    pub similarity: f64,
+    /// The lower similarity of first names and of last names (the better of both orders):
+    /// a shared long last name alone does not make Josef and Jonas the same person.
+    pub part_similarity: f64,
+    /// The normalised full names are equal.
+    pub same_name: bool,
+    /// Same last name, and one first name is the initial of the other.
+    pub initials: bool,
+    /// First and last name swapped.
+    pub swapped: bool,
+    /// First and last name each equal or one typo apart (a letter wrong, missing, extra, or
+    /// two neighbours swapped; two such for names of eight letters or more).
+    pub close: bool,
+}
+
+/// What two normalised names (`crm_name_key` parts) have in common.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NameFeatures {
+    /// The full names are equal.
+    pub same: bool,
+    /// Same last name, and one first name is the other's initial (`j` / `juergen`; an
+    /// umlaut initial folds to two letters: `oe` / `oezlem`).
+    pub initials: bool,
+    /// First and last name swapped.
+    pub swapped: bool,
+    /// Each part equal or a typo apart.
+    pub close: bool,
+}
+
+impl NameFeatures {
+    /// Compares first name `fa`, last name `la` with `fb`, `lb`.
+    pub fn of(fa: &str, la: &str, fb: &str, lb: &str) -> Self {
+        let same = !la.is_empty() && fa == fb && la == lb;
+        let initial = |short: &str, long: &str| {
+            !short.is_empty()
+                && short.chars().count() <= 2
+                && long.chars().count() > short.chars().count()
+                && long.starts_with(short)
+        };
+        let initials =
+            !la.is_empty() && la == lb && fa != fb && (initial(fa, fb) || initial(fb, fa));
+        let swapped = !fa.is_empty() && fa != la && fa == lb && la == fb;
+        let near = |x: &str, y: &str| {
+            let limit = if x.chars().count().min(y.chars().count()) >= 8 {
+                2
+            } else {
+                1
+            };
+            x == y || (!x.is_empty() && !y.is_empty() && osa_distance(x, y) <= limit)
+        };
+        let close = !la.is_empty()
+            && !lb.is_empty()
+            && !same
+            && near(la, lb)
+            && (near(fa, fb) || fa.is_empty() || fb.is_empty());
+        Self {
+            same,
+            initials,
+            swapped,
+            close,
+        }
+    }
+}
+
+/// Edit distance counting a swap of two neighbouring letters as one edit (optimal string
+/// alignment).
+pub fn osa_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let (n, m) = (a.len(), b.len());
+    let mut d = vec![vec![0usize; m + 1]; n + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=n {
+        for j in 1..=m {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[n][m]
+}
+
+/// The score and reasons of a contact pair, or `None` when the features say nothing.
+///
+/// A shared e-mail is near certain (0.98); a shared phone with a similar name 0.95; a
+/// similar name (similarity ≥ 0.55 with first and last names alike, initials or swapped) at the same company 0.80–0.95, with
+/// the same e-mail domain 0.70–0.80; a shared phone alone 0.70; the same full name with
+/// nothing else in common 0.60 (namesakes: below the default threshold).
+pub fn score_contact_pair(f: &ContactFeatures) -> Option<(f64, Vec<Reason>)> {
+    let name_match = f.same_name
+        || f.initials
+        || f.swapped
+        || f.close
+        || (f.similarity >= 0.55 && f.part_similarity >= 0.35);
+    let name_strength = if f.same_name || f.swapped {
+        1.0
+    } else if f.initials || f.close {
+        0.9
+    } else {
+        f.similarity
+    };
+    let mut reasons = Vec::new();
+    if f.email {
+        reasons.push(Reason::Email);
+    }
+    if f.phone {
+        reasons.push(Reason::Phone);
+    }
+    if name_match {
+        reasons.push(if f.same_name {
+            Reason::SameName
+        } else {
+            Reason::SimilarName
+        });
+        if f.initials {
+            reasons.push(Reason::Initials);
+        }
+        if f.swapped {
+            reasons.push(Reason::SwappedName);
+        }
+    }
+    if f.same_company {
+        reasons.push(Reason::SameCompany);
+    }
+    if f.domain {
+        reasons.push(Reason::SameEmailDomain);
+    }
+    let score = if f.email {
+        if name_match { 0.99 } else { 0.98 }
+    } else if f.phone && name_match {
+        0.95
+    } else if name_match && f.same_company {
+        0.80 + 0.15 * name_strength
+    } else if name_match && f.domain {
+        0.70 + 0.10 * name_strength
+    } else if f.phone {
+        0.70
+    } else if f.same_name || f.swapped {
+        0.60
+    } else {
+        return None;
+    };
+    Some((round(score), reasons))
+}
+
+/// What a company pair has in common.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CompanyFeatures {
+    /// Same VAT id.
+    pub vat: bool,
+    /// Same web domain.
+    pub domain: bool,
+    /// Same name without legal form.
+    pub same_name: bool,
+    /// Trigram similarity of the names without legal form, 0–1.
+    pub similarity: f64,
+    /// The lower trigram similarity of their first words and of their last words: a shared
+    /// long trade word (`... Kunststofftechnik`) alone does not make two names similar.
+    pub word_similarity: f64,
+}
+
+/// The score and reasons of a company pair, or `None`.
+///
+/// The same VAT id is near certain (0.99); the same domain with a similar name 0.97, alone
+/// 0.85; the same name without legal form 0.92; a similar one (similarity ≥ 0.6, and their
+/// first words and last words alike too) 0.76–0.90.
+pub fn score_company_pair(f: &CompanyFeatures) -> Option<(f64, Vec<Reason>)> {
+    let similar = f.similarity >= 0.6 && f.word_similarity >= 0.35;
+    let mut reasons = Vec::new();
+    if f.vat {
+        reasons.push(Reason::VatId);
+    }
+    if f.domain {
+        reasons.push(Reason::Domain);
+    }
+    if f.same_name {
+        reasons.push(Reason::SameName);
+    } else if similar {
+        reasons.push(Reason::SimilarName);
+    }
+    let score = if f.vat {
+        0.99
+    } else if f.domain && (f.same_name || f.similarity >= 0.5) {
+        0.97
+    } else if f.same_name {
+        0.92
+    } else if f.domain {
+        0.85
+    } else if similar {
+        0.55 + 0.35 * f.similarity
+    } else {
+        return None;
+    };
+    Some((round(score), reasons))
+}
+
+fn round(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// Candidate duplicate groups of `kind` among the live records, best first (see the module
+/// documentation of [`super`] for how they are found).
+pub async fn detect(tx: &mut Tx, kind: Kind, opts: &DetectOptions) -> Result<Vec<Group>> {
+    tx.require(Permission::Read)?;
+    if !(0.0..=1.0).contains(&opts.min_score) {
+        return Err(Error::invalid("min_score", "a score is between 0 and 1"));
+    }
+    let org = tx.org();
+    // The CTEs' row estimates are poor (functions of the tenant setting): without this the
+    // planner picks nested loops over them, quadratic in the organization's records. Hash
+    // joins over whole-tenant scans are what a detection run needs.
+    let (nestloop, work_mem): (String, String) = sqlx::query_as(
+        "select current_setting('enable_nestloop'), current_setting('work_mem'), \
+                set_config('enable_nestloop', 'off', true), set_config('work_mem', '64MB', true)",
+    )
+    .fetch_one(tx.conn())
+    .await
+    .map(|(n, w, _, _): (String, String, String, String)| (n, w))?;
+    let mut pairs: Vec<Pair> = Vec::new();
+    let keep = |pairs: &mut Vec<Pair>, a: Uuid, b: Uuid, scored: Option<(f64, Vec<Reason>)>| {
+        if let Some((score, reasons)) = scored
+            && score >= opts.min_score
+            && opts.reason.is_none_or(|r| reasons.contains(&r))
+        {
+            pairs.push(Pair {
+                ids: [a, b],
+                score,
+                reasons,
+            });
+        }
+    };
+    match kind {
+        Kind::Contact => {
+            type R = (
+                Uuid,
+                Uuid,
+                bool,
+                bool,
+                bool,
+                bool,
+                f64,
+                f64,
+                String,
+                String,
+                String,
+                String,
+            );
+            let rows: Vec<R> = sqlx::query_as(CONTACT_PAIRS)
+                .bind(org)
+                .bind(MAX_BLOCK)
+                .fetch_all(tx.conn())
+                .await?;
+            for (a, b, email, phone, domain, same_company, similarity, parts, fa, la, fb, lb) in
+                rows
+            {
+                let names = NameFeatures::of(&fa, &la, &fb, &lb);
+                let f = ContactFeatures {
+                    email,
+                    phone,
+                    domain,
+                    same_company,
+                    similarity,
+                    part_similarity: parts,
+                    same_name: names.same,
+                    initials: names.initials,
+                    swapped: names.swapped,
+                    close: names.close,
+                };
+                keep(&mut pairs, a, b, score_contact_pair(&f));
+            }
+        }
+        Kind::Company => {
+            let rows: Vec<(Uuid, Uuid, bool, bool, bool, f64, f64)> = sqlx::query_as(COMPANY_PAIRS)
+                .bind(org)
+                .bind(MAX_BLOCK)
+                .fetch_all(tx.conn())
+                .await?;
+            for (a, b, vat, domain, same_name, similarity, word_similarity) in rows {
+                let f = CompanyFeatures {
+                    vat,
+                    domain,
+                    same_name,
+                    similarity,
+                    word_similarity,
+                };
+                keep(&mut pairs, a, b, score_company_pair(&f));
+            }
+        }
+    }
+    sqlx::query("select set_config('enable_nestloop', $1, true), set_config('work_mem', $2, true)")
+        .bind(&nestloop)
+        .bind(&work_mem)
+        .execute(tx.conn())
+        .await?;
+    let mut groups = group(kind, pairs);
+    groups.truncate(opts.limit.clamp(1, 100_000) as usize);
+    fill_members(tx, kind, &mut groups).await?;
+    Ok(groups)
+}
+
+/// Joins pairs into connected groups, best score first.
+fn group(kind: Kind, pairs: Vec<Pair>) -> Vec<Group> {
+    let mut parent: HashMap<Uuid, Uuid> = HashMap::new();
+    fn find(parent: &mut HashMap<Uuid, Uuid>, x: Uuid) -> Uuid {
+        let mut root = x;
+        while let Some(&p) = parent.get(&root) {
+            if p == root {
+                break;
+            }
+            root = p;
+        }
+        let mut cur = x;
+        while cur != root {
+            let next = parent[&cur];
+            parent.insert(cur, root);
+            cur = next;
+        }
+        root
+    }
+    for p in &pairs {
+        for id in p.ids {
+            parent.entry(id).or_insert(id);
+        }
+        let (ra, rb) = (find(&mut parent, p.ids[0]), find(&mut parent, p.ids[1]));
+        if ra != rb {
+            let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            parent.insert(hi, lo);
+        }
+    }
+    let mut by_root: BTreeMap<Uuid, Vec<Pair>> = BTreeMap::new();
+    for p in pairs {
+        let r = find(&mut parent, p.ids[0]);
+        by_root.entry(r).or_default().push(p);
+    }
+    let mut groups: Vec<Group> = by_root
+        .into_values()
+        .map(|mut pairs| {
+            pairs.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.ids.cmp(&b.ids)));
+            let ids: BTreeSet<Uuid> = pairs.iter().flat_map(|p| p.ids).collect();
+            let reasons: BTreeSet<Reason> = pairs
+                .iter()
+                .flat_map(|p| p.reasons.iter().copied())
+                .collect();
+            Group {
+                kind,
+                score: pairs.first().map_or(0.0, |p| p.score),
+                reasons: reasons.into_iter().collect(),
+                ids: ids.into_iter().collect(),
+                members: Vec::new(),
+                pairs,
+            }
+        })
+        .collect();
+    groups.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.ids.cmp(&b.ids)));
+    groups
+}
+
+/// Loads names for the groups' records and orders each group's ids oldest first.
+async fn fill_members(tx: &mut Tx, kind: Kind, groups: &mut [Group]) -> Result<()> {
+    let ids: Vec<Uuid> = groups.iter().flat_map(|g| g.ids.iter().copied()).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let sql = match kind {
+        Kind::Contact => {
+            "select id, btrim(first_name || ' ' || last_name), email, created_at, updated_at \
+             from contacts where org_id = $1 and id = any($2)"
+        }
+        Kind::Company => {
+            "select id, name, coalesce(domain, vat_id), created_at, updated_at \
+             from companies where org_id = $1 and id = any($2)"
+        }
+    };
+    type R = (Uuid, String, Option<String>, DateTime<Utc>, DateTime<Utc>);
+    let rows: Vec<R> = sqlx::query_as(sql)
+        .bind(tx.org())
+        .bind(&ids)
+        .fetch_all(tx.conn())
+        .await?;
+    let by_id: HashMap<Uuid, &R> = rows.iter().map(|r| (r.0, r)).collect();
+    for g in groups.iter_mut() {
+        g.ids.sort_by_key(|id| by_id.get(id).map(|r| (r.3, *id)));
+        g.members = g
+            .ids
+            .iter()
+            .filter_map(|id| by_id.get(id))
+            .map(|r| Member {
+                id: r.0,
+                name: r.1.clone(),
+                detail: r.2.clone(),
+                updated_at: r.4,
+            })
+            .collect();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contact_scores_follow_the_signals() {
+        let email = ContactFeatures {
+            email: true,
+            ..Default::default()
+        };
+        assert_eq!(score_contact_pair(&email).unwrap().0, 0.98);
+        let typo_at_company = ContactFeatures {
+            same_company: true,
+            similarity: 0.6,
+            part_similarity: 0.45,
+            ..Default::default()
+        };
+        let (s, r) = score_contact_pair(&typo_at_company).unwrap();
+        assert!(s >= 0.75, "{s}");
+        assert!(r.contains(&Reason::SimilarName) && r.contains(&Reason::SameCompany));
+        // Colleagues with different names are no duplicates.
+        let colleagues = ContactFeatures {
+            same_company: true,
+            similarity: 0.2,
+            ..Default::default()
+        };
+        assert_eq!(score_contact_pair(&colleagues), None);
+        let initials = ContactFeatures {
+            domain: true,
+            initials: true,
+            similarity: 0.4,
+            ..Default::default()
+        };
+        let (s, r) = score_contact_pair(&initials).unwrap();
+        assert!(s >= 0.75 && r.contains(&Reason::Initials), "{s}");
+        // A shared phone alone stays under the default threshold.
+        let phone = ContactFeatures {
+            phone: true,
+            ..Default::default()
+        };
+        assert!(score_contact_pair(&phone).unwrap().0 < crate::dedupe::DEFAULT_MIN_SCORE);
+    }
+
+    #[test]
+    fn names_compare_typos_initials_and_swaps() {
+        assert_eq!(osa_distance("moser", "moesr"), 1);
+        assert_eq!(osa_distance("josef", "jonas"), 3);
+        assert!(NameFeatures::of("oezlem", "moser", "oezlem", "moesr").close);
+        assert!(!NameFeatures::of("josef", "baumgartner", "jonas", "baumgartner").close);
+        assert!(NameFeatures::of("oe", "moser", "oezlem", "moser").initials);
+        assert!(NameFeatures::of("j", "weber", "johann", "weber").initials);
+        assert!(NameFeatures::of("lukas", "hartmann", "hartmann", "lukas").swapped);
+        assert!(NameFeatures::of("anna", "becker", "anna", "becker").same);
+        assert_eq!(
+            NameFeatures::of("anna", "becker", "tom", "wagner"),
+            NameFeatures::default()
+        );
+    }
+
+    #[test]
+    fn company_scores_follow_the_signals() {
+        let vat = CompanyFeatures {
+            vat: true,
+            ..Default::default()
+        };
+        assert_eq!(score_company_pair(&vat).unwrap().0, 0.99);
+        let unrelated = CompanyFeatures {
+            similarity: 0.4,
+            ..Default::default()
+        };
+        assert_eq!(score_company_pair(&unrelated), None);
+    }
+
+    #[test]
+    fn pairs_join_into_groups() {
+        let id = Uuid::from_u128;
+        let p = |a, b, s| Pair {
+            ids: [id(a), id(b)],
+            score: s,
+            reasons: vec![Reason::Email],
+        };
+        let groups = group(
+            Kind::Contact,
+            vec![p(1, 2, 0.8), p(5, 6, 0.99), p(2, 3, 0.9)],
+        );
+        assert_eq!(groups.len(), 2);
+        assert_eq!(groups[0].ids, [id(5), id(6)]);
+        assert_eq!(groups[1].ids, [id(1), id(2), id(3)]);
+        assert_eq!(groups[1].score, 0.9);
+    }
+}
