@@ -55,7 +55,7 @@ pub trait Row: Serialize {
 
 /// Prints a list.
 pub fn list<T: Row>(format: Format, rows: &[T]) -> Result<()> {
-    let stdout = std::io::stdout();
+    let stdout = crate::pipe::stdout();
     let mut out = stdout.lock();
     match format {
         Format::Json => {
@@ -95,7 +95,7 @@ pub fn list<T: Row>(format: Format, rows: &[T]) -> Result<()> {
 pub fn one<T: Row>(format: Format, row: &T) -> Result<()> {
     match format {
         Format::Json | Format::Ndjson => {
-            let stdout = std::io::stdout();
+            let stdout = crate::pipe::stdout();
             let mut out = stdout.lock();
             if format == Format::Json {
                 serde_json::to_writer_pretty(&mut out, row)?;
@@ -114,7 +114,7 @@ pub fn one<T: Row>(format: Format, row: &T) -> Result<()> {
             }
             let mut table = b.build();
             table.with(tabled::settings::Style::sharp());
-            let stdout = std::io::stdout();
+            let stdout = crate::pipe::stdout();
             let mut out = stdout.lock();
             writeln!(out, "{table}")?;
             out.flush()?;
@@ -125,7 +125,7 @@ pub fn one<T: Row>(format: Format, row: &T) -> Result<()> {
 
 /// Prints any serialisable value as JSON (for summaries without a table form).
 pub fn json<T: Serialize>(value: &T) -> Result<()> {
-    let stdout = std::io::stdout();
+    let stdout = crate::pipe::stdout();
     let mut out = stdout.lock();
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
@@ -135,7 +135,7 @@ pub fn json<T: Serialize>(value: &T) -> Result<()> {
 
 /// Prints plain text lines.
 pub fn text(s: &str) -> Result<()> {
-    let stdout = std::io::stdout();
+    let stdout = crate::pipe::stdout();
     let mut out = stdout.lock();
     writeln!(out, "{s}")?;
     out.flush()?;
@@ -202,7 +202,7 @@ pub fn write_table<W: Write>(
 
 /// Prints one JSON value: pretty, or on one line for NDJSON.
 pub fn print_json<T: Serialize>(format: Format, value: &T) -> Result<()> {
-    let stdout = std::io::stdout();
+    let stdout = crate::pipe::stdout();
     let mut out = BufWriter::new(stdout.lock());
     if format == Format::Ndjson {
         serde_json::to_writer(&mut out, value).map_err(io)?;
@@ -262,7 +262,7 @@ impl Pager {
         T: Listed,
         F: AsyncFnMut(PageRequest) -> crm_core::Result<Page<T>>,
     {
-        let stdout = std::io::stdout();
+        let stdout = crate::pipe::stdout();
         let mut out = BufWriter::new(stdout.lock());
         match format {
             Format::Json => {

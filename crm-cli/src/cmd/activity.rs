@@ -203,7 +203,7 @@ fn print_activity(format: Format, a: &Activity) -> Result<()> {
         Format::Json | Format::Ndjson => print_json(format, a),
         Format::Csv => output::list(Format::Csv, std::slice::from_ref(a)),
         Format::Table => {
-            let stdout = std::io::stdout();
+            let stdout = crate::pipe::stdout();
             let mut out = stdout.lock();
             let rows = Activity::table_headers()
                 .into_iter()
@@ -219,7 +219,7 @@ fn print_activity(format: Format, a: &Activity) -> Result<()> {
 fn print_activities(format: Format, list: &[Activity]) -> Result<()> {
     match format {
         Format::Table => {
-            let stdout = std::io::stdout();
+            let stdout = crate::pipe::stdout();
             let mut out = stdout.lock();
             crate::output::write_table(
                 &mut out,

@@ -634,7 +634,7 @@ fn print_company(format: Format, c: &Company, rels: &[Relationship]) -> Result<(
             },
         ),
         Format::Csv => {
-            let stdout = std::io::stdout();
+            let stdout = crate::pipe::stdout();
             let mut w = crate::output::csv_writer(stdout.lock())?;
             w.write_row(CSV_HEADERS)?;
             w.write_row(csv_cells(c))?;
@@ -744,7 +744,7 @@ fn print_company(format: Format, c: &Company, rels: &[Relationship]) -> Result<(
             if let Some(d) = &c.deleted_at {
                 rows.push(vec!["deleted".into(), time(d)]);
             }
-            let stdout = std::io::stdout();
+            let stdout = crate::pipe::stdout();
             let mut out = stdout.lock();
             write_table(&mut out, &["field", "value"], rows)?;
             out.flush()?;
@@ -809,7 +809,7 @@ impl Pages<'_> {
 /// Prints the pages as they arrive (memory stays at one page); returns the cursor of the
 /// following page when there is one and not every page was asked for.
 async fn print_pages(format: Format, mut pages: Pages<'_>) -> Result<Option<Cursor>> {
-    let stdout = std::io::stdout();
+    let stdout = crate::pipe::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match format {
         Format::Json => {

@@ -596,7 +596,7 @@ fn print_contact(format: Format, c: &Contact) -> Result<()> {
     match format {
         Format::Json | Format::Ndjson => print_json(format, c),
         Format::Csv => {
-            let stdout = std::io::stdout();
+            let stdout = crate::pipe::stdout();
             let mut w = crate::output::csv_writer(stdout.lock())?;
             w.write_row(CSV_HEADERS)?;
             w.write_row(csv_cells(c))?;
@@ -674,7 +674,7 @@ fn print_contact(format: Format, c: &Contact) -> Result<()> {
             if let Some(d) = &c.deleted_at {
                 rows.push(vec!["deleted".into(), time(d)]);
             }
-            let stdout = std::io::stdout();
+            let stdout = crate::pipe::stdout();
             let mut out = stdout.lock();
             write_table(&mut out, &["field", "value"], rows)?;
             out.flush()?;
@@ -714,7 +714,7 @@ impl Pages<'_> {
 /// Prints the pages as they arrive (memory stays at one page); returns the cursor of the
 /// following page when there is one and not every page was asked for.
 async fn print_pages(format: Format, mut pages: Pages<'_>) -> Result<Option<Cursor>> {
-    let stdout = std::io::stdout();
+    let stdout = crate::pipe::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match format {
         Format::Json => {
@@ -928,7 +928,7 @@ pub async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<u8> {
                     }
                 }
                 Format::Csv => {
-                    let stdout = std::io::stdout();
+                    let stdout = crate::pipe::stdout();
                     let mut w = crate::output::csv_writer(stdout.lock())?;
                     w.write_row(["reason", "contact_ids"])?;
                     for g in &groups {
@@ -937,7 +937,7 @@ pub async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<u8> {
                     w.flush()?;
                 }
                 Format::Table => {
-                    let stdout = std::io::stdout();
+                    let stdout = crate::pipe::stdout();
                     let mut out = stdout.lock();
                     write_table(
                         &mut out,

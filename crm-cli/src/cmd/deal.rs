@@ -596,7 +596,7 @@ fn print_deal(format: Format, d: &Deal, history: Option<&[StageChange]>) -> Resu
                 vec!["created".into(), local_time(&d.created_at)],
                 vec!["updated".into(), local_time(&d.updated_at)],
             ]);
-            let stdout = std::io::stdout();
+            let stdout = crate::pipe::stdout();
             let mut out = stdout.lock();
             write_table(&mut out, &["field", "value"], rows)?;
             if let Some(h) = history {

@@ -99,7 +99,7 @@ pub async fn run(args: ExportArgs, ctx: &Ctx) -> Result<u8> {
             1 << 20,
             File::create(path).with_context(|| format!("cannot create {path}"))?,
         )),
-        None => Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout())),
+        None => Box::new(BufWriter::with_capacity(1 << 16, crate::pipe::stdout())),
     };
     let n = scope
         .run(async |tx| export(tx, kind, format, &filter, &mut out).await)

@@ -14,8 +14,19 @@ pub enum OrgCommand {
     List,
     /// Show the current organization (--org, or the only one).
     Show,
-    /// Create an organization (same as `crm init`).
-    Create(crate::cmd::init::InitArgs),
+    /// Create an organization and its first owner: `crm org create --name NAME
+    /// --admin-email EMAIL` (like `crm init`; CRM_ORG is never read as the new name).
+    Create(OrgCreateArgs),
+}
+
+/// `crm org create`: the new organization's name, then what `crm init` takes.
+#[derive(Debug, clap::Args)]
+pub struct OrgCreateArgs {
+    /// The new organization's name.
+    #[arg(long)]
+    pub name: String,
+    #[command(flatten)]
+    pub init: crate::cmd::init::InitArgs,
 }
 
 pub async fn run(cmd: OrgCommand, ctx: &Ctx) -> Result<u8> {
@@ -37,6 +48,10 @@ pub async fn run(cmd: OrgCommand, ctx: &Ctx) -> Result<u8> {
             output::one(ctx.format(), &OrgRow::from(org))?;
             Ok(exit::OK)
         }
-        OrgCommand::Create(args) => crate::cmd::init::run(args, ctx).await,
+        OrgCommand::Create(args) => {
+            let mut init = args.init;
+            init.name = Some(args.name);
+            crate::cmd::init::run(init, ctx).await
+        }
     }
 }

@@ -276,7 +276,7 @@ fn print_pipeline(format: Format, p: &Pipeline) -> Result<()> {
     match format {
         Format::Json | Format::Ndjson => print_json(format, p),
         Format::Csv => {
-            let stdout = std::io::stdout();
+            let stdout = crate::pipe::stdout();
             let mut w = crate::output::csv_writer(stdout.lock())?;
             w.write_row(["position", "name", "probability", "id"])?;
             for r in stage_rows() {
@@ -286,7 +286,7 @@ fn print_pipeline(format: Format, p: &Pipeline) -> Result<()> {
             Ok(())
         }
         Format::Table => {
-            let stdout = std::io::stdout();
+            let stdout = crate::pipe::stdout();
             let mut out = stdout.lock();
             writeln!(
                 out,
@@ -348,7 +348,7 @@ fn print_board(format: Format, columns: &[BoardColumn]) -> Result<()> {
             });
         }
     }
-    let stdout = std::io::stdout();
+    let stdout = crate::pipe::stdout();
     let mut out = stdout.lock();
     if csv {
         let mut w = crate::output::csv_writer(&mut out)?;
