@@ -144,7 +144,8 @@ pub enum Command {
     /// Pipelines and stages, the board and the weighted forecast.
     #[command(subcommand)]
     Pipeline(cmd::pipeline::PipelineCommand),
-    /// Activities (notes, calls, meetings, tasks, ...): list, add, done, due.
+    /// Activities (notes, calls, meetings, tasks, ...): list, add, edit, done, due, delete,
+    /// restore.
     #[command(subcommand)]
     Activity(cmd::activity::ActivityCommand),
     /// Ranked search across contacts and companies.
