@@ -143,12 +143,16 @@ pub struct FieldArgs {
     /// Last (family) name.
     #[arg(long)]
     pub last_name: Option<String>,
-    /// Primary e-mail address (on edit: replaces the primary address).
-    #[arg(long)]
-    pub email: Option<String>,
-    /// Primary phone number; national numbers are read in the organization's region.
-    #[arg(long)]
-    pub phone: Option<String>,
+    /// E-mail address, optionally with its kind: `--email work:a@b.de` (work, personal,
+    /// other; default work). Repeatable: the first is primary. On edit one address replaces
+    /// the primary address; several (or a kind) replace every address.
+    #[arg(long, value_name = "[KIND:]EMAIL")]
+    pub email: Vec<String>,
+    /// Phone number, optionally with its kind: `--phone mobile:+49 170 1234567` (office,
+    /// mobile, fax, other; default office). Repeatable: the first is primary; on edit as
+    /// --email. National numbers are read in the organization's region.
+    #[arg(long, value_name = "[KIND:]NUMBER")]
+    pub phone: Vec<String>,
     /// The company: its id or its exact name.
     #[arg(long, value_name = "ID|NAME")]
     pub company: Option<String>,
@@ -210,8 +214,8 @@ impl FieldArgs {
     fn any(&self) -> bool {
         self.first_name.is_some()
             || self.last_name.is_some()
-            || self.email.is_some()
-            || self.phone.is_some()
+            || !self.email.is_empty()
+            || !self.phone.is_empty()
             || self.company.is_some()
             || self.job_title.is_some()
             || self.city.is_some()
@@ -383,8 +387,8 @@ async fn new_from_flags(tx: &mut Tx, f: FieldArgs) -> Result<NewContact> {
         source: f.source.unwrap_or_default(),
         status: f.status.unwrap_or_default(),
         company_id,
-        email: f.email,
-        phone: f.phone,
+        emails: super::channels::emails(&f.email)?,
+        phones: super::channels::phones(&f.phone)?,
         city: f.city,
         street: f.street,
         postal_code: f.postal_code,
@@ -425,8 +429,8 @@ async fn patch_from_flags(
 ) -> Result<ContactPatch> {
     let cleared = |c: Clearable| clear.contains(&c);
     let given = [
-        (Clearable::Email, f.email.is_some()),
-        (Clearable::Phone, f.phone.is_some()),
+        (Clearable::Email, !f.email.is_empty()),
+        (Clearable::Phone, !f.phone.is_empty()),
         (Clearable::Company, f.company.is_some()),
         (Clearable::JobTitle, f.job_title.is_some()),
         (Clearable::City, f.city.is_some()),
@@ -473,8 +477,24 @@ async fn patch_from_flags(
         source: f.source,
         status: f.status,
         company_id: set(company_id, cleared(Clearable::Company)),
-        email: set(f.email, cleared(Clearable::Email)),
-        phone: set(f.phone, cleared(Clearable::Phone)),
+        email: match f.email.as_slice() {
+            [one] if !super::channels::any_kind_prefix(&f.email) => Some(Some(one.clone())),
+            _ => set(None, cleared(Clearable::Email)),
+        },
+        emails: if f.email.len() > 1 || super::channels::any_kind_prefix(&f.email) {
+            Some(super::channels::emails(&f.email)?)
+        } else {
+            None
+        },
+        phone: match f.phone.as_slice() {
+            [one] if !super::channels::any_kind_prefix(&f.phone) => Some(Some(one.clone())),
+            _ => set(None, cleared(Clearable::Phone)),
+        },
+        phones: if f.phone.len() > 1 || super::channels::any_kind_prefix(&f.phone) {
+            Some(super::channels::phones(&f.phone)?)
+        } else {
+            None
+        },
         city: set(f.city, cleared(Clearable::City)),
         street: set(f.street, cleared(Clearable::Street)),
         postal_code: set(f.postal_code, cleared(Clearable::PostalCode)),

@@ -4,6 +4,7 @@ pub mod activity;
 pub mod analytics;
 pub mod audit;
 pub mod bench;
+pub mod channels;
 pub mod company;
 pub mod contact;
 pub mod db;
