@@ -346,12 +346,9 @@ pub async fn run(cmd: ActivityCommand, ctx: &Ctx) -> Result<u8> {
             let a = activity::get(&mut tx, id).await?;
             tx.commit().await?;
             let what = format!("activity '{}' ({})", a.subject, output::short_id(id));
-            if dry_run {
-                ctx.note(format!("dry run: would delete {what}; nothing changed"));
-                return Ok(exit::OK);
-            }
-            if !crate::confirm::confirm(yes, format!("Delete {what}?"))? {
-                ctx.note("nothing deleted");
+            let nothing = crm_core::store::dependents::Dependents::default();
+            crate::confirm::needs_terminal_or_yes(yes || dry_run)?;
+            if !crate::confirm::before_destroying(ctx, yes, dry_run, "delete", &what, &nothing)? {
                 return Ok(exit::OK);
             }
             scope.run(async |tx| activity::delete(tx, id).await).await?;

@@ -24,7 +24,7 @@ use serde::ser::{SerializeSeq as _, Serializer as _};
 use serde_json::{Map, Value};
 
 use crate::cli::Format;
-use crate::confirm::{confirm, needs_terminal_or_yes};
+use crate::confirm::needs_terminal_or_yes;
 use crate::ctx::Ctx;
 use crate::exit;
 use crate::input::{read_json, redact};
@@ -77,6 +77,10 @@ pub enum CompanyCommand {
         /// Do not ask.
         #[arg(long, short = 'y')]
         yes: bool,
+        /// Show what would be deleted and what depends on it (contacts, deals with their
+        /// sums, activities); change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Restore a deleted company (`company list --deleted` shows them). Refused (exit 4)
     /// when another company has taken its VAT id in the meantime.
@@ -959,20 +963,19 @@ pub async fn run(cmd: CompanyCommand, ctx: &Ctx) -> Result<u8> {
             company: reference,
             at_version,
             yes,
+            dry_run,
         } => {
-            needs_terminal_or_yes(yes)?;
+            needs_terminal_or_yes(yes || dry_run)?;
             let (_, _, scope) = ctx.scope().await?;
             let mut tx = scope.begin().await?;
             let id = resolve_company(&mut tx, &reference).await?;
             let c = company::get(&mut tx, id).await?;
+            let dependents = crm_core::store::dependents::of_company(&mut tx, id).await?;
             tx.commit().await?;
             // The confirmed state is the one deleted: a change in between is a conflict.
             let version = at_version.or(if yes { None } else { Some(c.version) });
-            if !confirm(
-                yes,
-                format!("Delete company {} ({})?", c.name, short_id(id)),
-            )? {
-                ctx.note("nothing deleted");
+            let target = format!("company {} ({})", c.name, short_id(id));
+            if !crate::confirm::before_destroying(ctx, yes, dry_run, "delete", &target, &dependents)? {
                 return Ok(exit::OK);
             }
             scope

@@ -21,7 +21,7 @@ use serde::ser::{SerializeSeq as _, Serializer as _};
 use serde_json::{Map, Value};
 
 use crate::cli::Format;
-use crate::confirm::{confirm, needs_terminal_or_yes};
+use crate::confirm::needs_terminal_or_yes;
 use crate::ctx::Ctx;
 use crate::exit;
 use crate::input::{read_json, redact};
@@ -61,6 +61,9 @@ pub enum ContactCommand {
         /// Do not ask.
         #[arg(long, short = 'y')]
         yes: bool,
+        /// Show what would be deleted and what depends on it; change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Restore a deleted contact (`contact list --deleted` shows them).
     Restore {
@@ -80,6 +83,9 @@ pub enum ContactCommand {
         /// Do not ask.
         #[arg(long, short = 'y')]
         yes: bool,
+        /// Show what would be merged and what moves; change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Groups of contacts that are probably the same person (shared e-mail address, or same
     /// name and company); `contact merge` joins them.
@@ -865,20 +871,19 @@ pub async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<u8> {
             contact: reference,
             at_version,
             yes,
+            dry_run,
         } => {
-            needs_terminal_or_yes(yes)?;
+            needs_terminal_or_yes(yes || dry_run)?;
             let (_, _, scope) = ctx.scope().await?;
             let mut tx = scope.begin().await?;
             let id = resolve_contact(&mut tx, &reference).await?;
             let c = contact::get(&mut tx, id).await?;
+            let dependents = crm_core::store::dependents::of_contact(&mut tx, id).await?;
             tx.commit().await?;
             // The confirmed state is the one deleted: a change in between is a conflict.
             let version = at_version.or(if yes { None } else { Some(c.version) });
-            if !confirm(
-                yes,
-                format!("Delete contact {} ({})?", full_name(&c), short_id(id)),
-            )? {
-                ctx.note("nothing deleted");
+            let target = format!("contact {} ({})", full_name(&c), short_id(id));
+            if !crate::confirm::before_destroying(ctx, yes, dry_run, "delete", &target, &dependents)? {
                 return Ok(exit::OK);
             }
             scope
@@ -902,8 +907,13 @@ pub async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<u8> {
             print_contact(ctx.format(), &c)?;
             Ok(exit::OK)
         }
-        ContactCommand::Merge { keep, remove, yes } => {
-            needs_terminal_or_yes(yes)?;
+        ContactCommand::Merge {
+            keep,
+            remove,
+            yes,
+            dry_run,
+        } => {
+            needs_terminal_or_yes(yes || dry_run)?;
             let (_, _, scope) = ctx.scope().await?;
             let mut tx = scope.begin().await?;
             let keep = resolve_contact(&mut tx, &keep).await?;
@@ -915,18 +925,16 @@ pub async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<u8> {
                 contact::get(&mut tx, keep).await?,
                 contact::get(&mut tx, remove).await?,
             );
+            let moving = crm_core::store::dependents::of_contact(&mut tx, remove).await?;
             tx.commit().await?;
-            if !confirm(
-                yes,
-                format!(
-                    "Merge {} ({}) into {} ({}) and delete the former?",
-                    full_name(&r),
-                    short_id(remove),
-                    full_name(&k),
-                    short_id(keep)
-                ),
-            )? {
-                ctx.note("nothing merged");
+            let target = format!(
+                "{} ({}) into {} ({}), deleting the former",
+                full_name(&r),
+                short_id(remove),
+                full_name(&k),
+                short_id(keep)
+            );
+            if !crate::confirm::before_destroying(ctx, yes, dry_run, "merge", &target, &moving)? {
                 return Ok(exit::OK);
             }
             let merged = scope

@@ -22,7 +22,6 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::cli::Format;
-use crate::confirm::confirm;
 use crate::ctx::Ctx;
 use crate::exit;
 use crate::input::{read_json, redact};
@@ -112,6 +111,9 @@ pub enum DealCommand {
         /// Do not ask.
         #[arg(long, short = 'y')]
         yes: bool,
+        /// Show what would be deleted (with its value and activities); change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -778,22 +780,28 @@ pub async fn run(cmd: DealCommand, ctx: &Ctx) -> Result<u8> {
         DealCommand::Delete {
             deal: reference,
             yes,
+            dry_run,
         } => {
-            if !yes && !std::io::stdin().is_terminal() {
+            if !yes && !dry_run && !std::io::stdin().is_terminal() {
                 return Err(exit::usage(
-                    "not asking without a terminal: pass --yes to confirm",
+                    "not asking without a terminal: pass --yes to confirm (or --dry-run)",
                 ));
             }
             let (_, _, scope) = ctx.scope().await?;
             let mut tx = scope.begin().await?;
             let id = resolve_deal(&mut tx, &reference).await?;
             let d = deal::get(&mut tx, id).await?;
+            let dependents = crm_core::store::dependents::of_deal(&mut tx, id).await?;
             tx.commit().await?;
-            if !confirm(
-                yes,
-                format!("Delete deal '{}' ({})?", d.title, short_id(id)),
-            )? {
-                ctx.note("nothing deleted");
+            let target = format!(
+                "{} deal '{}' ({} {}, {})",
+                d.status,
+                d.title,
+                crm_core::store::dependents::grouped(d.value),
+                d.currency,
+                short_id(id)
+            );
+            if !crate::confirm::before_destroying(ctx, yes, dry_run, "delete", &target, &dependents)? {
                 return Ok(exit::OK);
             }
             scope.run(async |tx| deal::delete(tx, id).await).await?;
