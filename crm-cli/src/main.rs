@@ -47,7 +47,13 @@ fn main() -> ExitCode {
     };
     output::set_csv_options(cli.global.csv_options());
     let quiet = cli.global.quiet;
-    match runtime.block_on(cmd::run(cli)) {
+    let verbose = cli.global.verbose;
+    let started = std::time::Instant::now();
+    let result = runtime.block_on(cmd::run(cli));
+    if verbose {
+        eprintln!("crm: took {} ms", started.elapsed().as_millis());
+    }
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             if crate::pipe::closed() || exit::is_broken_pipe(&e) {

@@ -77,14 +77,10 @@ pub fn list<T: Row>(format: Format, rows: &[T]) -> Result<()> {
             w.flush()?;
         }
         Format::Table => {
-            let mut b = tabled::builder::Builder::default();
-            b.push_record(T::headers());
-            for r in rows {
-                b.push_record(r.cells());
+            write_table(&mut out, &T::headers(), rows.iter().map(Row::cells))?;
+            if rows.is_empty() {
+                write_none(&mut out, "records")?;
             }
-            let mut table = b.build();
-            table.with(tabled::settings::Style::sharp());
-            writeln!(out, "{table}")?;
         }
     }
     out.flush()?;
@@ -181,6 +177,16 @@ pub trait Listed: Row {
     fn table_cells(&self) -> Vec<String> {
         self.cells()
     }
+    /// What the records are called in "no … match" (default: records).
+    fn noun() -> &'static str {
+        "records"
+    }
+}
+
+/// The line under an empty table: "no contacts match".
+pub fn write_none<W: Write>(out: &mut W, noun: &str) -> Result<()> {
+    writeln!(out, "no {noun} match")?;
+    Ok(())
 }
 
 /// Writes an aligned table.
@@ -191,11 +197,18 @@ pub fn write_table<W: Write>(
 ) -> Result<()> {
     let mut b = tabled::builder::Builder::default();
     b.push_record(headers.iter().copied());
+    let mut empty = true;
     for r in rows {
         b.push_record(r);
+        empty = false;
     }
     let mut table = b.build();
-    table.with(tabled::settings::Style::sharp());
+    if empty {
+        // The header's underline would be the last line: close the box instead.
+        table.with(tabled::settings::Style::sharp().remove_horizontals());
+    } else {
+        table.with(tabled::settings::Style::sharp());
+    }
     writeln!(out, "{table}")?;
     Ok(())
 }
@@ -296,13 +309,21 @@ impl Pager {
                 w.flush()?;
             }
             Format::Table => {
+                let mut shown = 0;
                 while let Some(items) = self.next(&mut fetch).await? {
+                    if items.is_empty() && shown > 0 {
+                        continue;
+                    }
+                    shown += items.len();
                     write_table(
                         &mut out,
                         &T::table_headers(),
                         items.iter().map(Listed::table_cells),
                     )?;
                     out.flush()?;
+                }
+                if shown == 0 {
+                    write_none(&mut out, T::noun())?;
                 }
             }
         }

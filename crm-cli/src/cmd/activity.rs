@@ -218,6 +218,9 @@ impl Row for Activity {
 }
 
 impl Listed for Activity {
+    fn noun() -> &'static str {
+        "activities"
+    }
     fn table_headers() -> Vec<&'static str> {
         vec![
             "id", "type", "subject", "due", "done", "contact", "company", "deal", "assignee",

@@ -849,7 +849,12 @@ async fn print_pages(format: Format, mut pages: Pages<'_>) -> Result<Option<Curs
         }
         Format::Table => {
             let mut first = true;
+            let mut shown = 0;
             while let Some(items) = pages.next().await? {
+                if items.is_empty() && shown > 0 {
+                    continue;
+                }
+                shown += items.len();
                 if items.is_empty() && !first {
                     break;
                 }
@@ -858,6 +863,9 @@ async fn print_pages(format: Format, mut pages: Pages<'_>) -> Result<Option<Curs
                 first = false;
                 write_table(&mut out, headers, items.iter().map(table_cells))?;
                 out.flush()?;
+            }
+            if shown == 0 {
+                crate::output::write_none(&mut out, "companies")?;
             }
         }
     }

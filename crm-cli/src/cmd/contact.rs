@@ -774,9 +774,17 @@ async fn print_pages(format: Format, mut pages: Pages<'_>) -> Result<Option<Curs
             w.flush()?;
         }
         Format::Table => {
+            let mut shown = 0;
             while let Some(items) = pages.next().await? {
+                if items.is_empty() && shown > 0 {
+                    continue;
+                }
+                shown += items.len();
                 write_table(&mut out, &TABLE_HEADERS, items.iter().map(table_cells))?;
                 out.flush()?;
+            }
+            if shown == 0 {
+                crate::output::write_none(&mut out, "contacts")?;
             }
         }
     }

@@ -518,6 +518,9 @@ impl Row for Deal {
 }
 
 impl Listed for Deal {
+    fn noun() -> &'static str {
+        "deals"
+    }
     fn table_headers() -> Vec<&'static str> {
         vec![
             "id", "title", "value", "stage", "status", "company", "contact", "close",
