@@ -117,6 +117,12 @@ pub enum CompanyCommand {
         #[arg(value_name = REF_HELP)]
         company: String,
     },
+    /// Change many companies at once: select them by the filters of `list` (every match, not
+    /// one page) or by ids on stdin (--stdin), then --add-tag, --remove-tag and --set
+    /// FIELD=VALUE. Each record changes through the same rules as a single edit (one audit
+    /// entry each), --batch-size records per transaction; a record that fails is reported
+    /// and skipped. Prints a summary; exit 5 when any record failed. Try --dry-run first.
+    BulkEdit(BulkEditArgs),
 }
 
 /// Filters and paging of `company list`.
@@ -887,6 +893,7 @@ async fn load_shown(tx: &mut Tx, id: CompanyId) -> crm_core::Result<(Company, Ve
 pub async fn run(cmd: CompanyCommand, ctx: &Ctx) -> Result<u8> {
     match cmd {
         CompanyCommand::List(args) => list(args, ctx).await,
+        CompanyCommand::BulkEdit(args) => bulk_edit(args, ctx).await,
         CompanyCommand::Show { company: reference } => {
             let (_, _, scope) = ctx.scope().await?;
             let mut tx = scope.begin().await?;
@@ -1064,32 +1071,7 @@ pub async fn run(cmd: CompanyCommand, ctx: &Ctx) -> Result<u8> {
 async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
     let (crm, org, scope) = ctx.scope().await?;
     let zone = crate::time::zone_of(&scope).await?;
-    let owner = match &args.owner {
-        Some(email) => match crm.user_by_email(org.id, email).await {
-            Ok((id, _)) => Some(id),
-            Err(Error::NotFound { .. }) => {
-                return Err(exit::coded(
-                    exit::NOT_FOUND,
-                    "--owner: no user with that e-mail in this organization (`crm user list`)",
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        },
-        None => None,
-    };
-    let filter = CompanyFilter {
-        owner,
-        status: args.status,
-        tag: args.tag,
-        industry: args.industry,
-        account_type: args.account_type,
-        size: args.size,
-        text: args.text,
-        created_after: crate::time::opt_time(&args.created_after, zone, DayEnd::Start)?,
-        created_before: crate::time::opt_time(&args.created_before, zone, DayEnd::End)?,
-        only_deleted: args.deleted,
-        ..CompanyFilter::default()
-    };
+    let filter = list_filter(&args, &crm, &org, zone).await?;
     let mut tx = scope.begin().await?;
     let mut pages = Pages {
         tx: &mut tx,
@@ -1117,6 +1099,41 @@ async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
     Ok(exit::OK)
 }
 
+/// The filter of `company list` (and `company bulk-edit`) from its flags.
+async fn list_filter(
+    args: &ListArgs,
+    crm: &crm_core::Crm,
+    org: &crm_core::Organization,
+    zone: crm_core::domain::Zone,
+) -> Result<CompanyFilter> {
+    let owner = match &args.owner {
+        Some(email) => match crm.user_by_email(org.id, email).await {
+            Ok((id, _)) => Some(id),
+            Err(Error::NotFound { .. }) => {
+                return Err(exit::coded(
+                    exit::NOT_FOUND,
+                    "--owner: no user with that e-mail in this organization (`crm user list`)",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    Ok(CompanyFilter {
+        owner,
+        status: args.status,
+        tag: args.tag.clone(),
+        industry: args.industry.clone(),
+        account_type: args.account_type.clone(),
+        size: args.size,
+        text: args.text.clone(),
+        created_after: crate::time::opt_time(&args.created_after, zone, DayEnd::Start)?,
+        created_before: crate::time::opt_time(&args.created_before, zone, DayEnd::End)?,
+        only_deleted: args.deleted,
+        ..CompanyFilter::default()
+    })
+}
+
 /// An unknown industry or account type in a list filter gets a hint where to look.
 fn list_filter_error(e: Error) -> anyhow::Error {
     match e {
@@ -1132,4 +1149,47 @@ fn list_filter_error(e: Error) -> anyhow::Error {
         ),
         e => e.into(),
     }
+}
+
+/// Arguments of `company bulk-edit`: the selection (the list filters) and the edit.
+#[derive(Debug, Args)]
+pub struct BulkEditArgs {
+    #[command(flatten)]
+    pub filters: ListArgs,
+    #[command(flatten)]
+    pub edit: crate::cmd::bulk_edit::EditArgs,
+}
+
+async fn bulk_edit(args: BulkEditArgs, ctx: &Ctx) -> Result<u8> {
+    use crm_core::bulk::BulkKind;
+    let kind = BulkKind::Companies;
+    let edit = args.edit.edit(kind)?;
+    let (crm, org, scope) = ctx.scope().await?;
+    let mut tx = scope.begin().await?;
+    let ids = if args.edit.stdin {
+        let refs = crate::cmd::bulk_edit::stdin_references()?;
+        crate::cmd::bulk_edit::resolve_all(&mut tx, refs, async |tx, r| {
+            Ok(crate::resolve::resolve_company(tx, r).await?.uuid())
+        })
+        .await?
+    } else {
+        let zone = crate::time::zone_of(&scope).await?;
+        let filter = list_filter(&args.filters, &crm, &org, zone).await?;
+        let mut ids = Vec::new();
+        let mut request = crm_core::store::PageRequest {
+            limit: crate::output::STREAM_PAGE,
+            after: None,
+        };
+        loop {
+            let page = company::list(&mut tx, &filter, request).await.map_err(list_filter_error)?;
+            ids.extend(page.items.iter().map(|r| r.id.uuid()));
+            match page.next {
+                Some(next) => request.after = Some(next),
+                None => break,
+            }
+        }
+        ids
+    };
+    tx.commit().await?;
+    crate::cmd::bulk_edit::run(ctx, &scope, kind, ids, &args.edit, edit).await
 }

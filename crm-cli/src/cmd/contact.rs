@@ -94,6 +94,12 @@ pub enum ContactCommand {
         #[arg(long, default_value_t = 20)]
         limit: u32,
     },
+    /// Change many contacts at once: select them by the filters of `list` (every match, not
+    /// one page) or by ids on stdin (--stdin), then --add-tag, --remove-tag and --set
+    /// FIELD=VALUE. Each record changes through the same rules as a single edit (one audit
+    /// entry each), --batch-size records per transaction; a record that fails is reported
+    /// and skipped. Prints a summary; exit 5 when any record failed. Try --dry-run first.
+    BulkEdit(BulkEditArgs),
 }
 
 /// Filters and paging of `contact list`.
@@ -812,6 +818,7 @@ impl DuplicateRow<'_> {
 pub async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<u8> {
     match cmd {
         ContactCommand::List(args) => list(args, ctx).await,
+        ContactCommand::BulkEdit(args) => bulk_edit(args, ctx).await,
         ContactCommand::Show { contact: reference } => {
             let (_, _, scope) = ctx.scope().await?;
             let mut tx = scope.begin().await?;
@@ -994,36 +1001,8 @@ pub async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<u8> {
 async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
     let (crm, org, scope) = ctx.scope().await?;
     let zone = crate::time::zone_of(&scope).await?;
-    let owner = match &args.owner {
-        Some(email) => match crm.user_by_email(org.id, email).await {
-            Ok((id, _)) => Some(id),
-            Err(Error::NotFound { .. }) => {
-                return Err(exit::coded(
-                    exit::NOT_FOUND,
-                    "--owner: no user with that e-mail in this organization (`crm user list`)",
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        },
-        None => None,
-    };
     let mut tx = scope.begin().await?;
-    let company_id = match &args.company {
-        Some(c) => Some(crate::resolve::resolve_company(&mut tx, c).await?),
-        None => None,
-    };
-    let filter = ContactFilter {
-        owner,
-        status: args.status,
-        tag: args.tag,
-        company_id,
-        created_after: crate::time::opt_time(&args.created_after, zone, DayEnd::Start)?,
-        created_before: crate::time::opt_time(&args.created_before, zone, DayEnd::End)?,
-        source: args.source,
-        text: args.text,
-        only_deleted: args.deleted,
-        ..ContactFilter::default()
-    };
+    let filter = list_filter(&args, &crm, &org, zone, &mut tx).await?;
     let pages = Pages {
         tx: &mut tx,
         filter,
@@ -1045,6 +1024,45 @@ async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
     Ok(exit::OK)
 }
 
+/// The filter of `contact list` (and `contact bulk-edit`) from its flags.
+async fn list_filter(
+    args: &ListArgs,
+    crm: &crm_core::Crm,
+    org: &crm_core::Organization,
+    zone: crm_core::domain::Zone,
+    tx: &mut Tx,
+) -> Result<ContactFilter> {
+    let owner = match &args.owner {
+        Some(email) => match crm.user_by_email(org.id, email).await {
+            Ok((id, _)) => Some(id),
+            Err(Error::NotFound { .. }) => {
+                return Err(exit::coded(
+                    exit::NOT_FOUND,
+                    "--owner: no user with that e-mail in this organization (`crm user list`)",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let company_id = match &args.company {
+        Some(c) => Some(crate::resolve::resolve_company(tx, c).await?),
+        None => None,
+    };
+    Ok(ContactFilter {
+        owner,
+        status: args.status,
+        tag: args.tag.clone(),
+        company_id,
+        created_after: crate::time::opt_time(&args.created_after, zone, DayEnd::Start)?,
+        created_before: crate::time::opt_time(&args.created_before, zone, DayEnd::End)?,
+        source: args.source,
+        text: args.text.clone(),
+        only_deleted: args.deleted,
+        ..ContactFilter::default()
+    })
+}
+
 /// A postal address on one line: `Hauptstraße 1, 10115 Berlin, DE`.
 fn address(
     street: &Option<String>,
@@ -1063,4 +1081,47 @@ fn address(
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Arguments of `contact bulk-edit`: the selection (the list filters) and the edit.
+#[derive(Debug, Args)]
+pub struct BulkEditArgs {
+    #[command(flatten)]
+    pub filters: ListArgs,
+    #[command(flatten)]
+    pub edit: crate::cmd::bulk_edit::EditArgs,
+}
+
+async fn bulk_edit(args: BulkEditArgs, ctx: &Ctx) -> Result<u8> {
+    use crm_core::bulk::BulkKind;
+    let kind = BulkKind::Contacts;
+    let edit = args.edit.edit(kind)?;
+    let (crm, org, scope) = ctx.scope().await?;
+    let mut tx = scope.begin().await?;
+    let ids = if args.edit.stdin {
+        let refs = crate::cmd::bulk_edit::stdin_references()?;
+        crate::cmd::bulk_edit::resolve_all(&mut tx, refs, async |tx, r| {
+            Ok(resolve_contact(tx, r).await?.uuid())
+        })
+        .await?
+    } else {
+        let zone = crate::time::zone_of(&scope).await?;
+        let filter = list_filter(&args.filters, &crm, &org, zone, &mut tx).await?;
+        let mut ids = Vec::new();
+        let mut request = crm_core::store::PageRequest {
+            limit: crate::output::STREAM_PAGE,
+            after: None,
+        };
+        loop {
+            let page = contact::list(&mut tx, &filter, request).await?;
+            ids.extend(page.items.iter().map(|r| r.id.uuid()));
+            match page.next {
+                Some(next) => request.after = Some(next),
+                None => break,
+            }
+        }
+        ids
+    };
+    tx.commit().await?;
+    crate::cmd::bulk_edit::run(ctx, &scope, kind, ids, &args.edit, edit).await
 }

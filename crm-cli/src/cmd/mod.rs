@@ -4,6 +4,7 @@ pub mod activity;
 pub mod analytics;
 pub mod audit;
 pub mod bench;
+pub mod bulk_edit;
 pub mod channels;
 pub mod company;
 pub mod contact;
