@@ -148,7 +148,7 @@ pub enum Command {
     /// restore.
     #[command(subcommand)]
     Activity(cmd::activity::ActivityCommand),
-    /// Ranked search across contacts and companies.
+    /// Ranked search across contacts, companies and deals (by title).
     Search(cmd::search::SearchArgs),
     /// Read the audit log and verify its hash chains.
     #[command(subcommand)]
