@@ -160,6 +160,9 @@ mod tests {
             super::redact_url("postgres://crm:geheim@db.example:5432/crm?sslmode=require"),
             "postgres://crm:***@db.example:5432/crm"
         );
-        assert_eq!(super::redact_url("postgres:///crm?host=/tmp"), "postgres:///crm");
+        assert_eq!(
+            super::redact_url("postgres:///crm?host=/tmp"),
+            "postgres:///crm"
+        );
     }
 }

@@ -121,7 +121,11 @@ impl BulkEdit {
                 .collect();
             return Err(Error::invalid(
                 field,
-                format!("is not a field of {}; fields: {}", kind.as_str(), known.join(", ")),
+                format!(
+                    "is not a field of {}; fields: {}",
+                    kind.as_str(),
+                    known.join(", ")
+                ),
             ));
         }
         let mut candidates = Vec::new();
@@ -144,7 +148,10 @@ impl BulkEdit {
                 return Ok(());
             }
         }
-        Err(Error::invalid(field, "the value does not have the field's form"))
+        Err(Error::invalid(
+            field,
+            "the value does not have the field's form",
+        ))
     }
 }
 
@@ -164,7 +171,10 @@ impl BulkKind {
 pub fn check(kind: BulkKind, edit: &BulkEdit) -> Result<()> {
     let mut errors = FieldErrors::new();
     if edit.add_tags.is_empty() && edit.remove_tags.is_empty() && edit.set.is_empty() {
-        errors.add("edit", "nothing to change: give --add-tag, --remove-tag or --set");
+        errors.add(
+            "edit",
+            "nothing to change: give --add-tag, --remove-tag or --set",
+        );
     }
     if !kind.has_tags() && !(edit.add_tags.is_empty() && edit.remove_tags.is_empty()) {
         errors.add("tags", format!("{} have no tags", kind.as_str()));
@@ -178,7 +188,11 @@ pub fn check(kind: BulkKind, edit: &BulkEdit) -> Result<()> {
 /// The tag list after the edit: `current` with `add` appended (once, ignoring case) and
 /// `remove` taken out (ignoring case).
 fn edited_tags(current: &[String], edit: &BulkEdit) -> Vec<String> {
-    let removed = |t: &str| edit.remove_tags.iter().any(|r| r.trim().eq_ignore_ascii_case(t));
+    let removed = |t: &str| {
+        edit.remove_tags
+            .iter()
+            .any(|r| r.trim().eq_ignore_ascii_case(t))
+    };
     let mut out: Vec<String> = current.iter().filter(|t| !removed(t)).cloned().collect();
     for t in &edit.add_tags {
         let t = t.trim();
@@ -295,7 +309,10 @@ fn field_names<T: DeserializeOwned>() -> &'static [&'static str] {
     struct Names<'a>(&'a mut &'static [&'static str]);
     impl<'de> de::Deserializer<'de> for Names<'_> {
         type Error = de::value::Error;
-        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> std::result::Result<V::Value, Self::Error> {
+        fn deserialize_any<V: Visitor<'de>>(
+            self,
+            _: V,
+        ) -> std::result::Result<V::Value, Self::Error> {
             Err(de::Error::custom("not a struct"))
         }
         fn deserialize_struct<V: Visitor<'de>>(
@@ -329,7 +346,10 @@ mod tests {
         e.set(BulkKind::Contacts, "job_title", "").unwrap();
         assert_eq!(e.set["status"], "inactive");
         assert_eq!(e.set["job_title"], Value::Null);
-        let err = e.set(BulkKind::Companies, "colour", "red").unwrap_err().to_string();
+        let err = e
+            .set(BulkKind::Companies, "colour", "red")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not a field of companies"), "{err}");
         assert!(e.set(BulkKind::Contacts, "version", "3").is_err());
         assert!(e.set(BulkKind::Contacts, "status", "sleepy").is_err());

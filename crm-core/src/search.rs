@@ -66,7 +66,11 @@ pub async fn search(tx: &mut Tx, query: &str, limit: u32) -> Result<Vec<Hit>> {
                 .await?;
         if !deals.is_empty() {
             hits.extend(deals);
-            hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.name.cmp(&b.name)));
+            hits.sort_by(|a, b| {
+                b.score
+                    .total_cmp(&a.score)
+                    .then_with(|| a.name.cmp(&b.name))
+            });
             hits.truncate(limit as usize);
         }
     }

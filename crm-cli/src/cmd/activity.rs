@@ -361,7 +361,9 @@ pub async fn run(cmd: ActivityCommand, ctx: &Ctx) -> Result<u8> {
                     &serde_json::json!({ "id": id, "deleted": true }),
                 )?;
             } else {
-                ctx.note(format!("deleted {what}; `crm activity restore` brings it back"));
+                ctx.note(format!(
+                    "deleted {what}; `crm activity restore` brings it back"
+                ));
             }
             Ok(exit::OK)
         }

@@ -50,7 +50,9 @@ impl EditArgs {
         };
         for pair in &self.set {
             let Some((field, value)) = pair.split_once('=') else {
-                return Err(exit::usage("--set takes FIELD=VALUE (an empty VALUE clears it)"));
+                return Err(exit::usage(
+                    "--set takes FIELD=VALUE (an empty VALUE clears it)",
+                ));
             };
             edit.set(kind, field, value)?;
         }
@@ -82,7 +84,11 @@ pub fn stdin_references() -> Result<Vec<(usize, String)>> {
 
 /// Resolves every stdin reference with `resolve` before anything changes; any that does not
 /// resolve stops the run (exit 3, or 2 when malformed) naming the lines.
-pub async fn resolve_all<F>(tx: &mut Tx, refs: Vec<(usize, String)>, mut resolve: F) -> Result<Vec<Uuid>>
+pub async fn resolve_all<F>(
+    tx: &mut Tx,
+    refs: Vec<(usize, String)>,
+    mut resolve: F,
+) -> Result<Vec<Uuid>>
 where
     F: AsyncFnMut(&mut Tx, &str) -> Result<Uuid>,
 {
@@ -107,7 +113,10 @@ where
     if !bad.is_empty() {
         return Err(exit::coded(
             code,
-            format!("nothing changed; stdin names records that cannot be found:\n  {}", bad.join("\n  ")),
+            format!(
+                "nothing changed; stdin names records that cannot be found:\n  {}",
+                bad.join("\n  ")
+            ),
         ));
     }
     Ok(ids)
@@ -122,7 +131,15 @@ pub async fn run(
     args: &EditArgs,
     edit: BulkEdit,
 ) -> Result<u8> {
-    let summary = bulk::run(scope, kind, &ids, &edit, args.dry_run, args.batch_size as usize).await?;
+    let summary = bulk::run(
+        scope,
+        kind,
+        &ids,
+        &edit,
+        args.dry_run,
+        args.batch_size as usize,
+    )
+    .await?;
     print(ctx, &summary)?;
     Ok(if summary.failed > 0 {
         exit::VALIDATION
@@ -145,10 +162,18 @@ fn print(ctx: &Ctx, s: &BulkSummary) -> Result<()> {
                 s.unchanged,
                 s.failed,
                 s.batches,
-                if s.batches == 1 { "transaction" } else { "transactions" },
+                if s.batches == 1 {
+                    "transaction"
+                } else {
+                    "transactions"
+                },
             );
             for e in &s.errors {
-                text.push_str(&format!("\n  {}: {}", crate::output::short_id(e.id), e.message));
+                text.push_str(&format!(
+                    "\n  {}: {}",
+                    crate::output::short_id(e.id),
+                    e.message
+                ));
             }
             crate::output::text(&text)
         }

@@ -2,9 +2,9 @@
 //! `--phone mobile:+49 170 1234567`), turned into the same lists JSON input gives
 //! (`emails: [{email, kind, primary}]`): the first one given is primary.
 
+use crm_core::FieldErrors;
 use crm_core::domain::{EmailKind, PhoneKind};
 use crm_core::store::contact::{NewContactEmail, NewContactPhone};
-use crm_core::FieldErrors;
 
 /// Splits `kind:value` when the part before the first `:` is a kind `K`; `Ok(None)` kind
 /// when there is no prefix. A prefix that is no kind is an error that names the kinds
@@ -13,7 +13,9 @@ fn split_kind<K: std::str::FromStr>(raw: &str) -> Result<(Option<K>, &str), ()> 
     match raw.split_once(':') {
         Some((prefix, rest))
             if !prefix.is_empty()
-                && prefix.chars().all(|c| c.is_alphabetic() || c == '_' || c == '-') =>
+                && prefix
+                    .chars()
+                    .all(|c| c.is_alphabetic() || c == '_' || c == '-') =>
         {
             match prefix.trim().parse::<K>() {
                 Ok(k) => Ok((Some(k), rest.trim())),
@@ -80,8 +82,12 @@ mod tests {
 
     #[test]
     fn the_first_is_primary_and_a_kind_prefix_is_read() {
-        let e = emails(&["work:a@b.de".into(), "personal:c@d.de".into(), "e@f.de".into()])
-            .unwrap();
+        let e = emails(&[
+            "work:a@b.de".into(),
+            "personal:c@d.de".into(),
+            "e@f.de".into(),
+        ])
+        .unwrap();
         assert_eq!(
             e.iter()
                 .map(|e| (e.email.as_str(), e.kind, e.primary))

@@ -990,7 +990,14 @@ pub async fn run(cmd: CompanyCommand, ctx: &Ctx) -> Result<u8> {
             // The confirmed state is the one deleted: a change in between is a conflict.
             let version = at_version.or(if yes { None } else { Some(c.version) });
             let target = format!("company {} ({})", c.name, short_id(id));
-            if !crate::confirm::before_destroying(ctx, yes, dry_run, "delete", &target, &dependents)? {
+            if !crate::confirm::before_destroying(
+                ctx,
+                yes,
+                dry_run,
+                "delete",
+                &target,
+                &dependents,
+            )? {
                 return Ok(exit::OK);
             }
             scope
@@ -1181,7 +1188,9 @@ async fn bulk_edit(args: BulkEditArgs, ctx: &Ctx) -> Result<u8> {
             after: None,
         };
         loop {
-            let page = company::list(&mut tx, &filter, request).await.map_err(list_filter_error)?;
+            let page = company::list(&mut tx, &filter, request)
+                .await
+                .map_err(list_filter_error)?;
             ids.extend(page.items.iter().map(|r| r.id.uuid()));
             match page.next {
                 Some(next) => request.after = Some(next),

@@ -898,7 +898,14 @@ pub async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<u8> {
             // The confirmed state is the one deleted: a change in between is a conflict.
             let version = at_version.or(if yes { None } else { Some(c.version) });
             let target = format!("contact {} ({})", full_name(&c), short_id(id));
-            if !crate::confirm::before_destroying(ctx, yes, dry_run, "delete", &target, &dependents)? {
+            if !crate::confirm::before_destroying(
+                ctx,
+                yes,
+                dry_run,
+                "delete",
+                &target,
+                &dependents,
+            )? {
                 return Ok(exit::OK);
             }
             scope

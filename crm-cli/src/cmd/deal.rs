@@ -811,7 +811,14 @@ pub async fn run(cmd: DealCommand, ctx: &Ctx) -> Result<u8> {
                 d.currency,
                 short_id(id)
             );
-            if !crate::confirm::before_destroying(ctx, yes, dry_run, "delete", &target, &dependents)? {
+            if !crate::confirm::before_destroying(
+                ctx,
+                yes,
+                dry_run,
+                "delete",
+                &target,
+                &dependents,
+            )? {
                 return Ok(exit::OK);
             }
             scope.run(async |tx| deal::delete(tx, id).await).await?;

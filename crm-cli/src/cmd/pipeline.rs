@@ -470,7 +470,14 @@ pub async fn run(cmd: PipelineCommand, ctx: &Ctx) -> Result<u8> {
             let dependents = crm_core::store::dependents::of_pipeline(&mut tx, p.id).await?;
             tx.commit().await?;
             let target = format!("pipeline '{}'", p.name);
-            if !crate::confirm::before_destroying(ctx, yes, dry_run, "delete", &target, &dependents)? {
+            if !crate::confirm::before_destroying(
+                ctx,
+                yes,
+                dry_run,
+                "delete",
+                &target,
+                &dependents,
+            )? {
                 return Ok(exit::OK);
             }
             scope
@@ -507,7 +514,8 @@ pub async fn run(cmd: PipelineCommand, ctx: &Ctx) -> Result<u8> {
             if let Some(t) = target {
                 what.push_str(&format!(" (its deals move to '{}')", stage_name(t)));
             }
-            if !crate::confirm::before_destroying(ctx, yes, dry_run, "remove", &what, &dependents)? {
+            if !crate::confirm::before_destroying(ctx, yes, dry_run, "remove", &what, &dependents)?
+            {
                 return Ok(exit::OK);
             }
             let p = scope

@@ -8,6 +8,7 @@ mod companies;
 mod contacts;
 mod csv_output;
 mod deals;
+mod first_week;
 mod foundation;
 mod gdpr;
 mod lexware;

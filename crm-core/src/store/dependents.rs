@@ -106,7 +106,12 @@ impl fmt::Display for Dependents {
 }
 
 /// Deals where `column = id`, open ones summed per currency.
-async fn deals(tx: &mut Tx, column: &'static str, id: uuid::Uuid, d: &mut Dependents) -> Result<()> {
+async fn deals(
+    tx: &mut Tx,
+    column: &'static str,
+    id: uuid::Uuid,
+    d: &mut Dependents,
+) -> Result<()> {
     let sql = format!(
         "select status = 'open', currency, count(*), coalesce(sum(value), 0) from deals \
          where org_id = $1 and {column} = $2 and deleted_at is null \
