@@ -203,16 +203,37 @@ fn edited_tags(current: &[String], edit: &BulkEdit) -> Vec<String> {
     out
 }
 
-/// The patch for one record read at `version` with `tags`.
-fn patch<P: DeserializeOwned>(edit: &BulkEdit, version: i32, tags: Option<&[String]>) -> Result<P> {
+/// Whether two tag lists hold the same tags (order and case aside).
+fn same_tags(a: &[String], b: &[String]) -> bool {
+    let norm = |v: &[String]| {
+        let mut v: Vec<String> = v.iter().map(|t| t.trim().to_lowercase()).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    norm(a) == norm(b)
+}
+
+/// The patch for one record read at `version` with `tags`; `None` when the edit leaves the
+/// record as it is (tags already so, nothing to set).
+fn patch<P: DeserializeOwned>(
+    edit: &BulkEdit,
+    version: i32,
+    tags: Option<&[String]>,
+) -> Result<Option<P>> {
     let mut obj = edit.set.clone();
-    obj.insert("version".into(), Value::from(version));
-    if let Some(current) = tags
-        && !(edit.add_tags.is_empty() && edit.remove_tags.is_empty())
-    {
-        obj.insert("tags".into(), Value::from(edited_tags(current, edit)));
+    if let Some(current) = tags {
+        let edited = edited_tags(current, edit);
+        if !same_tags(current, &edited) {
+            obj.insert("tags".into(), Value::from(edited));
+        }
     }
+    if obj.is_empty() {
+        return Ok(None);
+    }
+    obj.insert("version".into(), Value::from(version));
     serde_json::from_value(Value::Object(obj))
+        .map(Some)
         .map_err(|_| Error::invalid("set", "the values do not fit the record"))
 }
 
@@ -221,18 +242,24 @@ async fn edit_one(tx: &mut Tx, kind: BulkKind, id: Uuid, edit: &BulkEdit) -> Res
     Ok(match kind {
         BulkKind::Contacts => {
             let c = contact::get(tx, ContactId(id)).await?;
-            let p = patch(edit, c.version, Some(&c.tags))?;
-            contact::update(tx, ContactId(id), p).await?.version != c.version
+            match patch(edit, c.version, Some(&c.tags))? {
+                Some(p) => contact::update(tx, ContactId(id), p).await?.version != c.version,
+                None => false,
+            }
         }
         BulkKind::Companies => {
             let c = company::get(tx, CompanyId(id)).await?;
-            let p = patch(edit, c.version, Some(&c.tags))?;
-            company::update(tx, CompanyId(id), p).await?.version != c.version
+            match patch(edit, c.version, Some(&c.tags))? {
+                Some(p) => company::update(tx, CompanyId(id), p).await?.version != c.version,
+                None => false,
+            }
         }
         BulkKind::Deals => {
             let d = deal::get(tx, DealId(id)).await?;
-            let p = patch(edit, d.version, None)?;
-            deal::update(tx, DealId(id), p).await?.version != d.version
+            match patch(edit, d.version, None)? {
+                Some(p) => deal::update(tx, DealId(id), p).await?.version != d.version,
+                None => false,
+            }
         }
     })
 }
