@@ -176,7 +176,8 @@ pub fn check(kind: BulkKind, edit: &BulkEdit) -> Result<()> {
             "nothing to change: give --add-tag, --remove-tag or --set",
         );
     }
-    if !kind.has_tags() && !(edit.add_tags.is_empty() && edit.remove_tags.is_empty()) {
+    let tags_given = !edit.add_tags.is_empty() || !edit.remove_tags.is_empty();
+    if !kind.has_tags() && tags_given {
         errors.add("tags", format!("{} have no tags", kind.as_str()));
     }
     if let Err(Error::Validation(e)) = tag::clean_names(&edit.add_tags) {

@@ -863,7 +863,7 @@ async fn list_filter(
     tx: &mut crm_core::Tx,
 ) -> Result<DealFilter> {
     let owner = match &args.owner {
-        Some(email) => Some(resolve_user(&crm, org.id, email, "--owner").await?),
+        Some(email) => Some(resolve_user(crm, org.id, email, "--owner").await?),
         None => None,
     };
     let (pipeline_id, stage) = match (&args.pipeline, &args.stage) {

@@ -184,15 +184,17 @@ pub async fn of_contact(tx: &mut Tx, id: ContactId) -> Result<Dependents> {
 /// What depends on a deal: its activities.
 pub async fn of_deal(tx: &mut Tx, id: DealId) -> Result<Dependents> {
     tx.require(Permission::Read)?;
-    let mut d = Dependents::default();
-    d.activities = count(
+    let activities = count(
         tx,
         "select count(*) from activities where org_id = $1 and deal_id = $2 \
          and deleted_at is null",
         id.uuid(),
     )
     .await?;
-    Ok(d)
+    Ok(Dependents {
+        activities,
+        ..Dependents::default()
+    })
 }
 
 /// The deals in a pipeline.
