@@ -271,8 +271,9 @@ async fn savepoint(tx: &mut Tx, sql: &'static str) -> Result<()> {
 }
 
 /// Applies `edit` to the records `ids` of `kind`, `batch` records per transaction (a dry
-/// run rolls each batch back). Fails only when the database does; refused records are in
-/// the summary.
+/// run rolls each batch back). Fails when the database does or the actor may not write
+/// (batches committed before stay); records refused for their own reasons (validation, a
+/// concurrent change, gone) are in the summary.
 pub async fn run(
     scope: &Scope,
     kind: BulkKind,
@@ -309,7 +310,12 @@ pub async fn run(
                     }
                     savepoint(&mut tx, "release savepoint crm_bulk_record").await?;
                 }
-                Err(e @ (Error::Database(_) | Error::Unavailable(_))) => return Err(e),
+                // Not about this record: the whole run stops (nothing of this batch stays).
+                Err(
+                    e @ (Error::Database(_) | Error::Unavailable(_) | Error::PermissionDenied(_)),
+                ) => {
+                    return Err(e);
+                }
                 Err(e) => {
                     savepoint(&mut tx, "rollback to savepoint crm_bulk_record").await?;
                     savepoint(&mut tx, "release savepoint crm_bulk_record").await?;

@@ -979,3 +979,42 @@ async fn readme_walkthrough_runs_top_to_bottom_as_written() {
     assert!(section("gdpr was-erased anna@example.de").contains("true"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test]
+async fn bulk_edit_by_a_read_only_user_is_refused_with_exit_6() {
+    let db = TestDb::new().await;
+    org(&db).await;
+    crm(
+        &db,
+        &["contact", "add", "--first-name", "Anna", "--tag", "A"],
+    )
+    .expect(0);
+    crm(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "ro@woche.test",
+            "--role",
+            "read_only",
+            "--no-password",
+        ],
+    )
+    .expect(0);
+    crm(
+        &db,
+        &[
+            "--as",
+            "ro@woche.test",
+            "contact",
+            "bulk-edit",
+            "--tag",
+            "A",
+            "--add-tag",
+            "B",
+        ],
+    )
+    .expect(6);
+    assert_eq!(tags_of(&db, "B"), 0);
+}
