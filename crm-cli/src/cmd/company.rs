@@ -105,11 +105,18 @@ pub enum CompanyCommand {
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
     },
-    /// Remove a relationship (`company relationships` shows the ids).
+    /// Remove a relationship (`company relationships` shows the ids). Asks on a terminal;
+    /// scripts pass --yes.
     Unrelate {
         /// The relationship's id.
         #[arg(value_name = "RELATIONSHIP_ID")]
         relationship: uuid::Uuid,
+        /// Do not ask.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Check that it can be removed, change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// A company's relationships in both directions, seen from it.
     Relationships {
@@ -1039,12 +1046,32 @@ pub async fn run(cmd: CompanyCommand, ctx: &Ctx) -> Result<u8> {
             output::one(ctx.format(), &rel)?;
             Ok(exit::OK)
         }
-        CompanyCommand::Unrelate { relationship } => {
+        CompanyCommand::Unrelate {
+            relationship,
+            yes,
+            dry_run,
+        } => {
+            needs_terminal_or_yes(yes || dry_run)?;
             let (_, _, scope) = ctx.scope().await?;
-            match scope
-                .run(async |tx| company::unrelate(tx, relationship).await)
-                .await
+            let target = format!("relationship {relationship}");
+            let nothing = crm_core::store::dependents::Dependents::default();
+            if !dry_run
+                && !crate::confirm::before_destroying(ctx, yes, false, "remove", &target, &nothing)?
             {
+                return Ok(exit::OK);
+            }
+            let mut tx = scope.begin().await?;
+            let removed = company::unrelate(&mut tx, relationship).await;
+            if removed.is_ok() && dry_run {
+                tx.rollback().await?;
+                crate::confirm::before_destroying(ctx, yes, true, "remove", &target, &nothing)?;
+                return Ok(exit::OK);
+            }
+            let removed = match removed {
+                Ok(()) => tx.commit().await,
+                Err(e) => Err(e),
+            };
+            match removed {
                 Err(Error::NotFound { .. }) => {
                     return Err(exit::coded(
                         exit::NOT_FOUND,
