@@ -906,8 +906,15 @@ async fn list_filter(
     })
 }
 
-/// Arguments of `deal bulk-edit`: the selection (the list filters) and the edit.
+/// Arguments of `deal bulk-edit`: the selection (the list filters, every match: the paging
+/// flags are hidden and not used) and the edit.
 #[derive(Debug, Args)]
+#[command(
+    mut_arg("limit", |a| a.hide(true)),
+    mut_arg("after", |a| a.hide(true)),
+    mut_arg("all", |a| a.hide(true)),
+    mut_arg("stuck", |a| a.hide(true))
+)]
 pub struct BulkEditArgs {
     #[command(flatten)]
     pub filters: ListArgs,
