@@ -502,6 +502,22 @@ async fn deleting_names_the_dependent_records_and_sums_and_dry_run_changes_nothi
     );
     crm(&db, &["contact", "delete", "max@muster.de", "--dry-run"]).expect(0);
     crm(&db, &["contact", "show", "max@muster.de"]).expect(0);
+    // Deleting the organization names what it holds.
+    let dry = crm(&db, &["gdpr", "delete-org", "--dry-run"])
+        .expect(0)
+        .json();
+    assert_eq!(
+        dry["summary"], "1 open deal (87,400.50 EUR), 1 contact",
+        "{dry}"
+    );
+    crm(&db, &["org", "show"]).expect(0);
+    let gone = crm(&db, &["gdpr", "delete-org", "--yes"]).expect(0);
+    assert!(
+        gone.stderr
+            .contains("It has 1 open deal (87,400.50 EUR), 1 contact."),
+        "{}",
+        gone.stderr
+    );
 }
 
 // --- 11: empty results, man pages, -v, team add ---------------------------------------------

@@ -26,7 +26,9 @@ pub struct Sum {
 /// The live records that depend on one record.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Dependents {
-    /// Contacts (of a company).
+    /// Companies (of an organization).
+    pub companies: i64,
+    /// Contacts (of a company or an organization).
     pub contacts: i64,
     /// Open deals.
     pub open_deals: i64,
@@ -41,7 +43,11 @@ pub struct Dependents {
 impl Dependents {
     /// Whether nothing depends on the record.
     pub fn is_empty(&self) -> bool {
-        self.contacts == 0 && self.open_deals == 0 && self.closed_deals == 0 && self.activities == 0
+        self.companies == 0
+            && self.contacts == 0
+            && self.open_deals == 0
+            && self.closed_deals == 0
+            && self.activities == 0
     }
 }
 
@@ -90,6 +96,9 @@ impl fmt::Display for Dependents {
         }
         if self.closed_deals > 0 {
             parts.push(plural(self.closed_deals, "closed deal", "closed deals"));
+        }
+        if self.companies > 0 {
+            parts.push(plural(self.companies, "company", "companies"));
         }
         if self.contacts > 0 {
             parts.push(plural(self.contacts, "contact", "contacts"));
@@ -163,6 +172,29 @@ pub async fn of_company(tx: &mut Tx, id: CompanyId) -> Result<Dependents> {
         id.uuid(),
     )
     .await?;
+    Ok(d)
+}
+
+/// What an organization holds: its companies, contacts, deals (open ones summed) and
+/// activities (as far as the actor sees them; owners see everything).
+pub async fn of_organization(tx: &mut Tx) -> Result<Dependents> {
+    tx.require(Permission::Read)?;
+    let org = tx.org();
+    let (companies, contacts, activities): (i64, i64, i64) = sqlx::query_as(
+        "select (select count(*) from companies where org_id = $1 and deleted_at is null), \
+                (select count(*) from contacts where org_id = $1 and deleted_at is null), \
+                (select count(*) from activities where org_id = $1 and deleted_at is null)",
+    )
+    .bind(org)
+    .fetch_one(tx.conn())
+    .await?;
+    let mut d = Dependents {
+        companies,
+        contacts,
+        activities,
+        ..Dependents::default()
+    };
+    deals(tx, "org_id", org.uuid(), &mut d).await?;
     Ok(d)
 }
 
