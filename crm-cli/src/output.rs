@@ -51,6 +51,10 @@ pub trait Row: Serialize {
     fn headers() -> Vec<&'static str>;
     /// This record's cells, in header order.
     fn cells(&self) -> Vec<String>;
+    /// What the records are called in "no … match" under an empty table (default: records).
+    fn noun() -> &'static str {
+        "records"
+    }
 }
 
 /// Prints a list.
@@ -79,7 +83,7 @@ pub fn list<T: Row>(format: Format, rows: &[T]) -> Result<()> {
         Format::Table => {
             write_table(&mut out, &T::headers(), rows.iter().map(Row::cells))?;
             if rows.is_empty() {
-                write_none(&mut out, "records")?;
+                write_none(&mut out, T::noun())?;
             }
         }
     }
@@ -176,10 +180,6 @@ pub trait Listed: Row {
     /// The table's cells, in header order; default: the CSV's.
     fn table_cells(&self) -> Vec<String> {
         self.cells()
-    }
-    /// What the records are called in "no … match" (default: records).
-    fn noun() -> &'static str {
-        "records"
     }
 }
 

@@ -177,6 +177,9 @@ fn opt(v: &Option<String>) -> String {
 }
 
 impl Row for Activity {
+    fn noun() -> &'static str {
+        "activities"
+    }
     fn headers() -> Vec<&'static str> {
         vec![
             "id",
@@ -218,9 +221,6 @@ impl Row for Activity {
 }
 
 impl Listed for Activity {
-    fn noun() -> &'static str {
-        "activities"
-    }
     fn table_headers() -> Vec<&'static str> {
         vec![
             "id", "type", "subject", "due", "done", "contact", "company", "deal", "assignee",

@@ -479,6 +479,9 @@ fn date(d: &Option<NaiveDate>) -> String {
 }
 
 impl Row for Deal {
+    fn noun() -> &'static str {
+        "deals"
+    }
     fn headers() -> Vec<&'static str> {
         vec![
             "id",
@@ -524,9 +527,6 @@ impl Row for Deal {
 }
 
 impl Listed for Deal {
-    fn noun() -> &'static str {
-        "deals"
-    }
     fn table_headers() -> Vec<&'static str> {
         vec![
             "id", "title", "value", "stage", "status", "company", "contact", "close",

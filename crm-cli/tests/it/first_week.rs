@@ -542,6 +542,19 @@ async fn empty_lists_close_the_table_and_say_so() {
         assert!(!lines.iter().any(|l| l.starts_with('├')), "{}", run.stdout);
         assert_eq!(lines.last().copied(), Some(noun), "{}", run.stdout);
     }
+    let due = crm_with(
+        Some(&db),
+        &["--format", "table", "activity", "due"],
+        "",
+        &[],
+    )
+    .expect(0);
+    assert_eq!(
+        due.stdout.lines().last(),
+        Some("no activities match"),
+        "{}",
+        due.stdout
+    );
 }
 
 #[test]
