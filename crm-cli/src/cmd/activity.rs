@@ -274,7 +274,11 @@ fn print_activities(format: Format, list: &[Activity]) -> Result<()> {
                 &mut out,
                 &Activity::table_headers(),
                 list.iter().map(Listed::table_cells),
-            )
+            )?;
+            if list.is_empty() {
+                crate::output::write_none(&mut out, Activity::noun())?;
+            }
+            Ok(())
         }
         Format::Ndjson => {
             for a in list {
