@@ -43,9 +43,13 @@ pub struct Global {
         hide_env_values = true
     )]
     pub replica_url: Option<String>,
-    /// Organization (slug); default: the only organization.
+    /// Organization to work in (its slug); default: the only organization. For `crm init`
+    /// only: the name of the organization to create (CRM_ORG is never read as one).
     #[arg(long, env = "CRM_ORG", global = true, help_heading = "Global options")]
     pub org: Option<String>,
+    /// Whether --org was typed on the command line (not taken from CRM_ORG).
+    #[arg(skip)]
+    pub org_typed: bool,
     /// Acting user's e-mail (audit, permissions); default: the organization's first owner.
     #[arg(
         long = "as",
@@ -123,7 +127,8 @@ pub enum Format {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create an organization and its first owner.
+    /// Create an organization and its first owner (`crm init --org NAME`: here --org is
+    /// the new organization's name).
     Init(cmd::init::InitArgs),
     /// Create a demo organization with realistic German / Swiss B2B data and print its
     /// pipeline summary.
@@ -149,10 +154,11 @@ pub enum Command {
     /// Pipelines and stages, the board and the weighted forecast.
     #[command(subcommand)]
     Pipeline(cmd::pipeline::PipelineCommand),
-    /// Activities (notes, calls, meetings, tasks, ...): list, add, done, due.
+    /// Activities (notes, calls, meetings, tasks, ...): list, add, edit, done, due, delete,
+    /// restore.
     #[command(subcommand)]
     Activity(cmd::activity::ActivityCommand),
-    /// Ranked search across contacts and companies.
+    /// Ranked search across contacts, companies and deals (by title).
     Search(cmd::search::SearchArgs),
     /// Read the audit log and verify its hash chains.
     #[command(subcommand)]
@@ -186,7 +192,7 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff).
-    #[command(hide = true)]
-    Man,
+    /// Manual pages: `crm man` prints crm(1), `crm man --out DIR` writes a page per
+    /// subcommand.
+    Man(cmd::man::ManArgs),
 }

@@ -33,3 +33,56 @@ pub fn needs_terminal_or_yes(yes: bool) -> Result<()> {
     }
     Ok(())
 }
+
+/// Before destroying `target` (`"company Muster GmbH (1a2b3c4d)"`): with `dry_run`, prints
+/// what would go and what depends on it (a JSON object for `--format json`, else a line) and
+/// returns `false`; otherwise asks, naming the dependent records and the sums of open deals
+/// ("Delete company …? It has 1 open deal (87,400.50 EUR), 1 contact."), or with `yes` says
+/// so on stderr and returns `true`. Without a terminal, `yes` or `dry_run` is required.
+pub fn before_destroying(
+    ctx: &crate::ctx::Ctx,
+    yes: bool,
+    dry_run: bool,
+    verb: &str,
+    target: &str,
+    dependents: &crm_core::store::dependents::Dependents,
+) -> Result<bool> {
+    let has = if dependents.is_empty() {
+        String::new()
+    } else {
+        format!(" It has {dependents}.")
+    };
+    if dry_run {
+        match ctx.format() {
+            crate::cli::Format::Json | crate::cli::Format::Ndjson => {
+                crate::output::print_json(
+                    ctx.format(),
+                    &serde_json::json!({
+                        "dry_run": true,
+                        "action": verb,
+                        "target": target,
+                        "dependents": dependents,
+                        "summary": dependents.to_string(),
+                    }),
+                )?;
+            }
+            _ => crate::output::text(&format!(
+                "dry run: would {verb} {target}.{has} Nothing changed."
+            ))?,
+        }
+        return Ok(false);
+    }
+    let mut verb_cap = verb.to_string();
+    if let Some(first) = verb_cap.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    if yes {
+        ctx.note(format!("{verb_cap} {target}.{has}"));
+        return Ok(true);
+    }
+    let go = confirm(false, format!("{verb_cap} {target}?{has}"))?;
+    if !go {
+        ctx.note("nothing changed");
+    }
+    Ok(go)
+}

@@ -32,6 +32,25 @@ impl Ctx {
         }
     }
 
+    /// What `-v` shows on stderr: the database, organization, actor and timings.
+    pub fn verbose(&self, msg: impl std::fmt::Display) {
+        if self.global.verbose {
+            eprintln!("crm: {msg}");
+        }
+    }
+
+    /// The database as `-v` names it: the server without its password, or the local
+    /// cluster's folder.
+    fn database_label(&self) -> String {
+        match &self.global.database_url {
+            Some(url) => redact_url(url),
+            None => format!(
+                "local cluster in {}",
+                crm_core::local::LocalCluster::default_home().display()
+            ),
+        }
+    }
+
     /// Progress and notes on stderr, unless --quiet.
     pub fn note(&self, msg: impl std::fmt::Display) {
         if !self.global.quiet {
@@ -55,9 +74,15 @@ impl Ctx {
     /// Connects: to --database-url when given (which must be migrated), else to the local
     /// cluster (created, started and migrated as needed).
     pub async fn crm(&self) -> Result<Crm> {
+        let started = std::time::Instant::now();
         let crm = frontend::open_database(&self.setup_options())
             .await
             .map_err(setup_error)?;
+        self.verbose(format_args!(
+            "database: {} (ready in {} ms)",
+            self.database_label(),
+            started.elapsed().as_millis()
+        ));
         Ok(self.with_replica(crm).await)
     }
 
@@ -85,9 +110,11 @@ impl Ctx {
 
     /// The organization: --org / CRM_ORG, else the only one.
     pub async fn organization(&self, crm: &Crm) -> Result<Organization> {
-        frontend::choose_organization(crm, self.global.org.as_deref())
+        let org = frontend::choose_organization(crm, self.global.org.as_deref())
             .await
-            .map_err(setup_error)
+            .map_err(setup_error)?;
+        self.verbose(format_args!("organization: {} ({})", org.slug, org.id));
+        Ok(org)
     }
 
     /// The scope: organization and acting user (--as / CRM_USER, else the first owner).
@@ -97,6 +124,16 @@ impl Ctx {
         let actor = frontend::choose_actor(&crm, &org, &self.setup_options().actor)
             .await
             .map_err(setup_error)?;
+        self.verbose(format_args!(
+            "actor: user {} ({}, {})",
+            actor.id,
+            actor.role.as_str(),
+            if self.global.as_user.is_some() {
+                "--as / CRM_USER"
+            } else {
+                "the organization's first owner"
+            }
+        ));
         let scope = crm.scope(org.id, actor.id);
         Ok((crm, org, scope))
     }
@@ -118,5 +155,36 @@ fn setup_error(e: SetupError) -> anyhow::Error {
         }
         SetupError::Core(e) => e.into(),
         e => e.into(),
+    }
+}
+
+/// A database URL without its password (`postgres://crm:***@host/db`).
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "a database server (--database-url)".into();
+    };
+    match rest.rsplit_once('@') {
+        Some((user_info, host)) => {
+            let user = user_info.split(':').next().unwrap_or_default();
+            let hidden = if user_info.contains(':') { ":***" } else { "" };
+            let host = host.split('?').next().unwrap_or_default();
+            format!("{scheme}://{user}{hidden}@{host}")
+        }
+        None => format!("{scheme}://{}", rest.split('?').next().unwrap_or_default()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_password_never_shows() {
+        assert_eq!(
+            super::redact_url("postgres://crm:geheim@db.example:5432/crm?sslmode=require"),
+            "postgres://crm:***@db.example:5432/crm"
+        );
+        assert_eq!(
+            super::redact_url("postgres:///crm?host=/tmp"),
+            "postgres:///crm"
+        );
     }
 }

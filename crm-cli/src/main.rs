@@ -7,15 +7,22 @@ mod ctx;
 mod exit;
 mod input;
 mod output;
+mod pipe;
 mod resolve;
 mod time;
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
+use clap::{CommandFactory as _, FromArgMatches as _};
 
 fn main() -> ExitCode {
-    let cli = match cli::Cli::try_parse() {
+    let parsed = cli::Cli::command().try_get_matches().and_then(|m| {
+        let mut cli = cli::Cli::from_arg_matches(&m)?;
+        cli.global.org_typed =
+            m.value_source("org") == Some(clap::parser::ValueSource::CommandLine);
+        Ok(cli)
+    });
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() {
@@ -40,10 +47,16 @@ fn main() -> ExitCode {
     };
     output::set_csv_options(cli.global.csv_options());
     let quiet = cli.global.quiet;
-    match runtime.block_on(cmd::run(cli)) {
+    let verbose = cli.global.verbose;
+    let started = std::time::Instant::now();
+    let result = runtime.block_on(cmd::run(cli));
+    if verbose {
+        eprintln!("crm: took {} ms", started.elapsed().as_millis());
+    }
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            if exit::is_broken_pipe(&e) {
+            if crate::pipe::closed() || exit::is_broken_pipe(&e) {
                 return ExitCode::from(exit::OK);
             }
             let code = exit::code_for(&e);

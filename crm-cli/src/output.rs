@@ -51,11 +51,15 @@ pub trait Row: Serialize {
     fn headers() -> Vec<&'static str>;
     /// This record's cells, in header order.
     fn cells(&self) -> Vec<String>;
+    /// What the records are called in "no … match" under an empty table (default: records).
+    fn noun() -> &'static str {
+        "records"
+    }
 }
 
 /// Prints a list.
 pub fn list<T: Row>(format: Format, rows: &[T]) -> Result<()> {
-    let stdout = std::io::stdout();
+    let stdout = crate::pipe::stdout();
     let mut out = stdout.lock();
     match format {
         Format::Json => {
@@ -77,14 +81,10 @@ pub fn list<T: Row>(format: Format, rows: &[T]) -> Result<()> {
             w.flush()?;
         }
         Format::Table => {
-            let mut b = tabled::builder::Builder::default();
-            b.push_record(T::headers());
-            for r in rows {
-                b.push_record(r.cells().iter().map(|c| safe(c)));
+            write_table(&mut out, &T::headers(), rows.iter().map(Row::cells))?;
+            if rows.is_empty() {
+                write_none(&mut out, T::noun())?;
             }
-            let mut table = b.build();
-            table.with(tabled::settings::Style::sharp());
-            writeln!(out, "{table}")?;
         }
     }
     out.flush()?;
@@ -95,7 +95,7 @@ pub fn list<T: Row>(format: Format, rows: &[T]) -> Result<()> {
 pub fn one<T: Row>(format: Format, row: &T) -> Result<()> {
     match format {
         Format::Json | Format::Ndjson => {
-            let stdout = std::io::stdout();
+            let stdout = crate::pipe::stdout();
             let mut out = stdout.lock();
             if format == Format::Json {
                 serde_json::to_writer_pretty(&mut out, row)?;
@@ -114,7 +114,7 @@ pub fn one<T: Row>(format: Format, row: &T) -> Result<()> {
             }
             let mut table = b.build();
             table.with(tabled::settings::Style::sharp());
-            let stdout = std::io::stdout();
+            let stdout = crate::pipe::stdout();
             let mut out = stdout.lock();
             writeln!(out, "{table}")?;
             out.flush()?;
@@ -125,7 +125,7 @@ pub fn one<T: Row>(format: Format, row: &T) -> Result<()> {
 
 /// Prints any serialisable value as JSON (for summaries without a table form).
 pub fn json<T: Serialize>(value: &T) -> Result<()> {
-    let stdout = std::io::stdout();
+    let stdout = crate::pipe::stdout();
     let mut out = stdout.lock();
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
@@ -135,7 +135,7 @@ pub fn json<T: Serialize>(value: &T) -> Result<()> {
 
 /// Prints plain text lines.
 pub fn text(s: &str) -> Result<()> {
-    let stdout = std::io::stdout();
+    let stdout = crate::pipe::stdout();
     let mut out = stdout.lock();
     writeln!(
         out,
@@ -193,6 +193,12 @@ pub trait Listed: Row {
     }
 }
 
+/// The line under an empty table: "no contacts match".
+pub fn write_none<W: Write>(out: &mut W, noun: &str) -> Result<()> {
+    writeln!(out, "no {noun} match")?;
+    Ok(())
+}
+
 /// Writes an aligned table.
 pub fn write_table<W: Write>(
     out: &mut W,
@@ -201,18 +207,25 @@ pub fn write_table<W: Write>(
 ) -> Result<()> {
     let mut b = tabled::builder::Builder::default();
     b.push_record(headers.iter().copied());
+    let mut empty = true;
     for r in rows {
         b.push_record(r.iter().map(|c| safe(c)));
+        empty = false;
     }
     let mut table = b.build();
-    table.with(tabled::settings::Style::sharp());
+    if empty {
+        // The header's underline would be the last line: close the box instead.
+        table.with(tabled::settings::Style::sharp().remove_horizontals());
+    } else {
+        table.with(tabled::settings::Style::sharp());
+    }
     writeln!(out, "{table}")?;
     Ok(())
 }
 
 /// Prints one JSON value: pretty, or on one line for NDJSON.
 pub fn print_json<T: Serialize>(format: Format, value: &T) -> Result<()> {
-    let stdout = std::io::stdout();
+    let stdout = crate::pipe::stdout();
     let mut out = BufWriter::new(stdout.lock());
     if format == Format::Ndjson {
         serde_json::to_writer(&mut out, value).map_err(io)?;
@@ -272,7 +285,7 @@ impl Pager {
         T: Listed,
         F: AsyncFnMut(PageRequest) -> crm_core::Result<Page<T>>,
     {
-        let stdout = std::io::stdout();
+        let stdout = crate::pipe::stdout();
         let mut out = BufWriter::new(stdout.lock());
         match format {
             Format::Json => {
@@ -306,13 +319,21 @@ impl Pager {
                 w.flush()?;
             }
             Format::Table => {
+                let mut shown = 0;
                 while let Some(items) = self.next(&mut fetch).await? {
+                    if items.is_empty() && shown > 0 {
+                        continue;
+                    }
+                    shown += items.len();
                     write_table(
                         &mut out,
                         &T::table_headers(),
                         items.iter().map(Listed::table_cells),
                     )?;
                     out.flush()?;
+                }
+                if shown == 0 {
+                    write_none(&mut out, T::noun())?;
                 }
             }
         }

@@ -2,11 +2,12 @@
 //! the exit codes of CLI.md: malformed or ambiguous is a usage error (2), no match is 3.
 
 use anyhow::Result;
+use crm_core::store::activity;
 use crm_core::store::company;
 use crm_core::store::contact;
 use crm_core::store::deal;
 use crm_core::store::pipeline::{self, Pipeline};
-use crm_core::{CompanyId, ContactId, Crm, DealId, Error, OrgId, StageId, Tx, UserId};
+use crm_core::{ActivityId, CompanyId, ContactId, Crm, DealId, Error, OrgId, StageId, Tx, UserId};
 
 use crate::exit;
 
@@ -60,6 +61,23 @@ pub async fn resolve_deal(tx: &mut Tx, reference: &str) -> Result<DealId> {
         Err(Error::NotFound { .. }) => Err(exit::coded(
             exit::NOT_FOUND,
             "deal not found; `crm deal list` shows the deals and their ids",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The activity named by `reference` (full id, or at least 4 hex digits of it: a prefix or
+/// the last 8 as lists print them). Ambiguous or malformed references are usage errors
+/// (exit 2); no match is exit 3.
+pub async fn resolve_activity(tx: &mut Tx, reference: &str) -> Result<ActivityId> {
+    match activity::resolve(tx, reference).await {
+        Ok(id) => Ok(id),
+        Err(Error::Validation(e)) => Err(exit::usage(format!(
+            "activity {e} (`crm activity list` shows the activities)"
+        ))),
+        Err(Error::NotFound { .. }) => Err(exit::coded(
+            exit::NOT_FOUND,
+            "activity not found; `crm activity list` shows the activities and their ids",
         )),
         Err(e) => Err(e.into()),
     }

@@ -36,6 +36,7 @@
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod bulk;
 pub mod console;
 pub mod csv_out;
 pub mod db;

@@ -1,8 +1,10 @@
-//! Ranked search across contacts and companies: name, e-mail, phone, company, tolerant of
-//! case, accents, German spellings (Müller = Mueller = MÜLLER) and small typos.
+//! Ranked search across contacts, companies and deals: name, e-mail, phone, company, deal
+//! title, tolerant of case, accents, German spellings (Müller = Mueller = MÜLLER) and small
+//! typos.
 //!
-//! Goes through the `crm_search` SQL function (`SECURITY DEFINER`), which reads the tenant
-//! from the transaction, so the trigram indexes stay usable under row-level security.
+//! Goes through the `crm_search` and `crm_search_deals` SQL functions (`SECURITY DEFINER`),
+//! which read the tenant from the transaction, so the trigram indexes stay usable under
+//! row-level security.
 
 use serde::Serialize;
 use uuid::Uuid;
@@ -15,11 +17,11 @@ use crate::tenancy::Tx;
 /// One search hit.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Hit {
-    /// `contact` or `company`.
+    /// `contact`, `company` or `deal`.
     pub kind: String,
     /// The record's id.
     pub id: Uuid,
-    /// Display name.
+    /// Display name (a deal's title).
     pub name: String,
     /// Primary e-mail, where there is one.
     pub email: Option<String>,
@@ -48,11 +50,29 @@ pub async fn search(tx: &mut Tx, query: &str, limit: u32) -> Result<Vec<Hit>> {
         q.to_string()
     };
     let limit = limit.clamp(1, 200) as i32;
-    Ok(
+    let mut hits: Vec<Hit> =
         sqlx::query_as("select kind, id, name, email, score from crm_search($1, $2)")
             .bind(&q)
             .bind(limit)
             .fetch_all(tx.conn())
-            .await?,
-    )
+            .await?;
+    // Deals by title (a phone number names no deal).
+    if !looks_like_phone {
+        let deals: Vec<Hit> =
+            sqlx::query_as("select kind, id, name, email, score from crm_search_deals($1, $2)")
+                .bind(&q)
+                .bind(limit)
+                .fetch_all(tx.conn())
+                .await?;
+        if !deals.is_empty() {
+            hits.extend(deals);
+            hits.sort_by(|a, b| {
+                b.score
+                    .total_cmp(&a.score)
+                    .then_with(|| a.name.cmp(&b.name))
+            });
+            hits.truncate(limit as usize);
+        }
+    }
+    Ok(hits)
 }

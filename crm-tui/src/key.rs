@@ -405,6 +405,8 @@ fn open_hit(app: &mut App) -> Vec<Command> {
     app.search.editing = false;
     if hit.kind == "company" {
         open(app, View::Company, Command::LoadCompany(id.into()))
+    } else if hit.kind == "deal" {
+        open(app, View::Deal, Command::LoadDeal(id.into()))
     } else {
         open(app, View::Contact, Command::LoadContact(id.into()))
     }

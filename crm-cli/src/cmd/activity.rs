@@ -7,16 +7,18 @@
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use crm_core::ActivityId;
 use crm_core::domain::{ActivityType, DayEnd};
 use crm_core::store::Cursor;
-use crm_core::store::activity::{self, Activity, ActivityFilter, ActivityState, NewActivity};
+use crm_core::store::activity::{
+    self, Activity, ActivityFilter, ActivityPatch, ActivityState, NewActivity,
+};
 
 use crate::cli::Format;
 use crate::ctx::Ctx;
 use crate::exit;
 use crate::output::{self, Row};
 use crate::output::{Listed, Pager, local_time, print_json, time};
+use crate::resolve::resolve_activity;
 use crate::resolve::resolve_company;
 use crate::resolve::resolve_contact;
 use crate::resolve::{resolve_deal, resolve_user};
@@ -29,7 +31,29 @@ pub enum ActivityCommand {
     Add(AddArgs),
     /// Mark an activity done.
     Done {
-        /// The activity's id (as `activity list` prints it).
+        /// The activity: its id, or at least 4 digits of it (the last 8 as lists print them).
+        #[arg(value_name = "ID")]
+        activity: String,
+    },
+    /// Change an activity read at `--version` (`activity list --format json` shows it; if
+    /// someone changed it since, exit 4 and nothing is written).
+    #[command(disable_version_flag = true)]
+    Edit(EditArgs),
+    /// Delete an activity (soft: `activity restore` brings it back).
+    Delete {
+        /// The activity: its id, or at least 4 digits of it.
+        #[arg(value_name = "ID")]
+        activity: String,
+        /// Do not ask.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Show what would be deleted, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Restore a deleted activity.
+    Restore {
+        /// The activity: its id, or at least 4 digits of it.
         #[arg(value_name = "ID")]
         activity: String,
     },
@@ -118,12 +142,34 @@ pub struct AddArgs {
     pub assignee: Option<String>,
 }
 
-/// The activity named by its full id.
-fn activity_id(reference: &str) -> Result<ActivityId> {
-    reference
-        .trim()
-        .parse::<ActivityId>()
-        .map_err(|_| exit::usage("give the activity's full id, as `crm activity list` prints it"))
+/// Arguments of `activity edit`: only what is given changes.
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// The activity: its id, or at least 4 digits of it.
+    #[arg(value_name = "ID")]
+    pub activity: String,
+    /// The version you read (`activity list --format json`).
+    #[arg(long = "version", value_name = "N")]
+    pub at_version: i32,
+    /// New kind: note, call, email, meeting, task, followup.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kind: Option<ActivityType>,
+    /// New subject.
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// New longer text (empty clears it).
+    #[arg(long, value_name = "TEXT")]
+    pub body: Option<String>,
+    /// New due time (same forms as `activity add --due`).
+    #[arg(long, value_name = "TIME", value_parser = crate::time::time_arg,
+          conflicts_with = "no_due")]
+    pub due: Option<crate::time::TimeArg>,
+    /// Clear the due time.
+    #[arg(long)]
+    pub no_due: bool,
+    /// New assignee (e-mail).
+    #[arg(long, value_name = "EMAIL")]
+    pub assignee: Option<String>,
 }
 
 fn opt(v: &Option<String>) -> String {
@@ -131,6 +177,9 @@ fn opt(v: &Option<String>) -> String {
 }
 
 impl Row for Activity {
+    fn noun() -> &'static str {
+        "activities"
+    }
     fn headers() -> Vec<&'static str> {
         vec![
             "id",
@@ -203,7 +252,7 @@ fn print_activity(format: Format, a: &Activity) -> Result<()> {
         Format::Json | Format::Ndjson => print_json(format, a),
         Format::Csv => output::list(Format::Csv, std::slice::from_ref(a)),
         Format::Table => {
-            let stdout = std::io::stdout();
+            let stdout = crate::pipe::stdout();
             let mut out = stdout.lock();
             let rows = Activity::table_headers()
                 .into_iter()
@@ -219,13 +268,17 @@ fn print_activity(format: Format, a: &Activity) -> Result<()> {
 fn print_activities(format: Format, list: &[Activity]) -> Result<()> {
     match format {
         Format::Table => {
-            let stdout = std::io::stdout();
+            let stdout = crate::pipe::stdout();
             let mut out = stdout.lock();
             crate::output::write_table(
                 &mut out,
                 &Activity::table_headers(),
                 list.iter().map(Listed::table_cells),
-            )
+            )?;
+            if list.is_empty() {
+                crate::output::write_none(&mut out, Activity::noun())?;
+            }
+            Ok(())
         }
         Format::Ndjson => {
             for a in list {
@@ -280,11 +333,52 @@ pub async fn run(cmd: ActivityCommand, ctx: &Ctx) -> Result<u8> {
         ActivityCommand::Done {
             activity: reference,
         } => {
-            let id = activity_id(&reference)?;
             let (_, _, scope) = ctx.scope().await?;
-            let a = scope
-                .run(async |tx| activity::complete(tx, id).await)
-                .await?;
+            let mut tx = scope.begin().await?;
+            let id = resolve_activity(&mut tx, &reference).await?;
+            let a = activity::complete(&mut tx, id).await?;
+            tx.commit().await?;
+            print_activity(ctx.format(), &a)?;
+            Ok(exit::OK)
+        }
+        ActivityCommand::Edit(args) => edit(args, ctx).await,
+        ActivityCommand::Delete {
+            activity: reference,
+            yes,
+            dry_run,
+        } => {
+            let (_, _, scope) = ctx.scope().await?;
+            let mut tx = scope.begin().await?;
+            let id = resolve_activity(&mut tx, &reference).await?;
+            let a = activity::get(&mut tx, id).await?;
+            tx.commit().await?;
+            let what = format!("activity '{}' ({})", a.subject, output::short_id(id));
+            let nothing = crm_core::store::dependents::Dependents::default();
+            crate::confirm::needs_terminal_or_yes(yes || dry_run)?;
+            if !crate::confirm::before_destroying(ctx, yes, dry_run, "delete", &what, &nothing)? {
+                return Ok(exit::OK);
+            }
+            scope.run(async |tx| activity::delete(tx, id).await).await?;
+            if matches!(ctx.format(), Format::Json | Format::Ndjson) {
+                print_json(
+                    ctx.format(),
+                    &serde_json::json!({ "id": id, "deleted": true }),
+                )?;
+            } else {
+                ctx.note(format!(
+                    "deleted {what}; `crm activity restore` brings it back"
+                ));
+            }
+            Ok(exit::OK)
+        }
+        ActivityCommand::Restore {
+            activity: reference,
+        } => {
+            let (_, _, scope) = ctx.scope().await?;
+            let mut tx = scope.begin().await?;
+            let id = resolve_activity(&mut tx, &reference).await?;
+            let a = activity::restore(&mut tx, id).await?;
+            tx.commit().await?;
             print_activity(ctx.format(), &a)?;
             Ok(exit::OK)
         }
@@ -359,5 +453,36 @@ async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
             "more activities: continue with --after {cursor} (or --all for every page)"
         ));
     }
+    Ok(exit::OK)
+}
+
+async fn edit(args: EditArgs, ctx: &Ctx) -> Result<u8> {
+    let (crm, org, scope) = ctx.scope().await?;
+    let assignee_id = match &args.assignee {
+        Some(email) => Some(Some(resolve_user(&crm, org.id, email, "--assignee").await?)),
+        None => None,
+    };
+    let mut tx = scope.begin().await?;
+    let zone = crm_core::auth::zone::acting(&mut tx).await?;
+    let id = resolve_activity(&mut tx, &args.activity).await?;
+    let due_at = if args.no_due {
+        Some(None)
+    } else {
+        crate::time::opt_time(&args.due, zone, DayEnd::End)?.map(Some)
+    };
+    let patch = ActivityPatch {
+        version: args.at_version,
+        kind: args.kind,
+        subject: args.subject,
+        body: args
+            .body
+            .map(|b| if b.trim().is_empty() { None } else { Some(b) }),
+        due_at,
+        assignee_id,
+        ..ActivityPatch::default()
+    };
+    let a = activity::update(&mut tx, id, patch).await?;
+    tx.commit().await?;
+    print_activity(ctx.format(), &a)?;
     Ok(exit::OK)
 }

@@ -146,7 +146,7 @@ fn print_forecast(format: Format, f: &ForecastReport) -> Result<()> {
                     r.won_value.to_string(),
                 ]
             });
-            let stdout = std::io::stdout();
+            let stdout = crate::pipe::stdout();
             let mut out = stdout.lock();
             write_table(
                 &mut out,
@@ -298,7 +298,7 @@ pub(crate) async fn stuck(ctx: &Ctx, pipeline: Option<&str>, days: u32) -> Resul
                     d.days_in_stage.to_string(),
                 ]
             });
-            let stdout = std::io::stdout();
+            let stdout = crate::pipe::stdout();
             let mut out = stdout.lock();
             write_table(
                 &mut out,

@@ -25,7 +25,7 @@ use serde::ser::{SerializeSeq as _, Serializer as _};
 use serde_json::{Map, Value};
 
 use crate::cli::Format;
-use crate::confirm::{confirm, needs_terminal_or_yes};
+use crate::confirm::needs_terminal_or_yes;
 use crate::ctx::Ctx;
 use crate::exit;
 use crate::input::{read_json, redact};
@@ -78,6 +78,10 @@ pub enum CompanyCommand {
         /// Do not ask.
         #[arg(long, short = 'y')]
         yes: bool,
+        /// Show what would be deleted and what depends on it (contacts, deals with their
+        /// sums, activities); change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Restore a deleted company (`company list --deleted` shows them). Refused (exit 4)
     /// when another company has taken its VAT id in the meantime.
@@ -102,11 +106,18 @@ pub enum CompanyCommand {
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
     },
-    /// Remove a relationship (`company relationships` shows the ids).
+    /// Remove a relationship (`company relationships` shows the ids). Asks on a terminal;
+    /// scripts pass --yes.
     Unrelate {
         /// The relationship's id.
         #[arg(value_name = "RELATIONSHIP_ID")]
         relationship: uuid::Uuid,
+        /// Do not ask.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Check that it can be removed, change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// A company's relationships in both directions, seen from it.
     Relationships {
@@ -130,6 +141,12 @@ pub enum CompanyCommand {
     Unmerge(crate::cmd::dedupe::UnmergeArgs),
     /// Mark two companies as not the same: `duplicates` no longer proposes the pair.
     NotDuplicate(crate::cmd::dedupe::NotDuplicateArgs),
+    /// Change many companies at once: select them by the filters of `list` (every match, not
+    /// one page) or by ids on stdin (--stdin), then --add-tag, --remove-tag and --set
+    /// FIELD=VALUE. Each record changes through the same rules as a single edit (one audit
+    /// entry each), --batch-size records per transaction; a record that fails is reported
+    /// and skipped. Prints a summary; exit 5 when any record failed. Try --dry-run first.
+    BulkEdit(BulkEditArgs),
 }
 
 /// Filters and paging of `company list`.
@@ -652,7 +669,7 @@ fn print_company(format: Format, c: &Company, rels: &[Relationship]) -> Result<(
             },
         ),
         Format::Csv => {
-            let stdout = std::io::stdout();
+            let stdout = crate::pipe::stdout();
             let mut w = crate::output::csv_writer(stdout.lock())?;
             w.write_row(CSV_HEADERS)?;
             w.write_row(csv_cells(c))?;
@@ -762,7 +779,7 @@ fn print_company(format: Format, c: &Company, rels: &[Relationship]) -> Result<(
             if let Some(d) = &c.deleted_at {
                 rows.push(vec!["deleted".into(), time(d)]);
             }
-            let stdout = std::io::stdout();
+            let stdout = crate::pipe::stdout();
             let mut out = stdout.lock();
             write_table(&mut out, &["field", "value"], rows)?;
             out.flush()?;
@@ -827,7 +844,7 @@ impl Pages<'_> {
 /// Prints the pages as they arrive (memory stays at one page); returns the cursor of the
 /// following page when there is one and not every page was asked for.
 async fn print_pages(format: Format, mut pages: Pages<'_>) -> Result<Option<Cursor>> {
-    let stdout = std::io::stdout();
+    let stdout = crate::pipe::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match format {
         Format::Json => {
@@ -863,7 +880,12 @@ async fn print_pages(format: Format, mut pages: Pages<'_>) -> Result<Option<Curs
         }
         Format::Table => {
             let mut first = true;
+            let mut shown = 0;
             while let Some(items) = pages.next().await? {
+                if items.is_empty() && shown > 0 {
+                    continue;
+                }
+                shown += items.len();
                 if items.is_empty() && !first {
                     break;
                 }
@@ -872,6 +894,9 @@ async fn print_pages(format: Format, mut pages: Pages<'_>) -> Result<Option<Curs
                 first = false;
                 write_table(&mut out, headers, items.iter().map(table_cells))?;
                 out.flush()?;
+            }
+            if shown == 0 {
+                crate::output::write_none(&mut out, "companies")?;
             }
         }
     }
@@ -893,6 +918,7 @@ async fn load_shown(tx: &mut Tx, id: CompanyId) -> crm_core::Result<(Company, Ve
 pub async fn run(cmd: CompanyCommand, ctx: &Ctx) -> Result<u8> {
     match cmd {
         CompanyCommand::List(args) => list(args, ctx).await,
+        CompanyCommand::BulkEdit(args) => bulk_edit(args, ctx).await,
         CompanyCommand::Show { company: reference } => {
             let (_, _, scope) = ctx.scope().await?;
             let mut tx = scope.begin().await?;
@@ -977,20 +1003,26 @@ pub async fn run(cmd: CompanyCommand, ctx: &Ctx) -> Result<u8> {
             company: reference,
             at_version,
             yes,
+            dry_run,
         } => {
-            needs_terminal_or_yes(yes)?;
+            needs_terminal_or_yes(yes || dry_run)?;
             let (_, _, scope) = ctx.scope().await?;
             let mut tx = scope.begin().await?;
             let id = resolve_company(&mut tx, &reference).await?;
             let c = company::get(&mut tx, id).await?;
+            let dependents = crm_core::store::dependents::of_company(&mut tx, id).await?;
             tx.commit().await?;
             // The confirmed state is the one deleted: a change in between is a conflict.
             let version = at_version.or(if yes { None } else { Some(c.version) });
-            if !confirm(
+            let target = format!("company {} ({})", c.name, short_id(id));
+            if !crate::confirm::before_destroying(
+                ctx,
                 yes,
-                format!("Delete company {} ({})?", c.name, short_id(id)),
+                dry_run,
+                "delete",
+                &target,
+                &dependents,
             )? {
-                ctx.note("nothing deleted");
                 return Ok(exit::OK);
             }
             scope
@@ -1032,12 +1064,32 @@ pub async fn run(cmd: CompanyCommand, ctx: &Ctx) -> Result<u8> {
             output::one(ctx.format(), &rel)?;
             Ok(exit::OK)
         }
-        CompanyCommand::Unrelate { relationship } => {
+        CompanyCommand::Unrelate {
+            relationship,
+            yes,
+            dry_run,
+        } => {
+            needs_terminal_or_yes(yes || dry_run)?;
             let (_, _, scope) = ctx.scope().await?;
-            match scope
-                .run(async |tx| company::unrelate(tx, relationship).await)
-                .await
+            let target = format!("relationship {relationship}");
+            let nothing = crm_core::store::dependents::Dependents::default();
+            if !dry_run
+                && !crate::confirm::before_destroying(ctx, yes, false, "remove", &target, &nothing)?
             {
+                return Ok(exit::OK);
+            }
+            let mut tx = scope.begin().await?;
+            let removed = company::unrelate(&mut tx, relationship).await;
+            if removed.is_ok() && dry_run {
+                tx.rollback().await?;
+                crate::confirm::before_destroying(ctx, yes, true, "remove", &target, &nothing)?;
+                return Ok(exit::OK);
+            }
+            let removed = match removed {
+                Ok(()) => tx.commit().await,
+                Err(e) => Err(e),
+            };
+            match removed {
                 Err(Error::NotFound { .. }) => {
                     return Err(exit::coded(
                         exit::NOT_FOUND,
@@ -1083,32 +1135,7 @@ pub async fn run(cmd: CompanyCommand, ctx: &Ctx) -> Result<u8> {
 async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
     let (crm, org, scope) = ctx.scope().await?;
     let zone = crate::time::zone_of(&scope).await?;
-    let owner = match &args.owner {
-        Some(email) => match crm.user_by_email(org.id, email).await {
-            Ok((id, _)) => Some(id),
-            Err(Error::NotFound { .. }) => {
-                return Err(exit::coded(
-                    exit::NOT_FOUND,
-                    "--owner: no user with that e-mail in this organization (`crm user list`)",
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        },
-        None => None,
-    };
-    let filter = CompanyFilter {
-        owner,
-        status: args.status,
-        tag: args.tag,
-        industry: args.industry,
-        account_type: args.account_type,
-        size: args.size,
-        text: args.text,
-        created_after: crate::time::opt_time(&args.created_after, zone, DayEnd::Start)?,
-        created_before: crate::time::opt_time(&args.created_before, zone, DayEnd::End)?,
-        only_deleted: args.deleted,
-        ..CompanyFilter::default()
-    };
+    let filter = list_filter(&args, &crm, &org, zone).await?;
     let mut tx = scope.begin().await?;
     let mut pages = Pages {
         tx: &mut tx,
@@ -1136,6 +1163,41 @@ async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
     Ok(exit::OK)
 }
 
+/// The filter of `company list` (and `company bulk-edit`) from its flags.
+async fn list_filter(
+    args: &ListArgs,
+    crm: &crm_core::Crm,
+    org: &crm_core::Organization,
+    zone: crm_core::domain::Zone,
+) -> Result<CompanyFilter> {
+    let owner = match &args.owner {
+        Some(email) => match crm.user_by_email(org.id, email).await {
+            Ok((id, _)) => Some(id),
+            Err(Error::NotFound { .. }) => {
+                return Err(exit::coded(
+                    exit::NOT_FOUND,
+                    "--owner: no user with that e-mail in this organization (`crm user list`)",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    Ok(CompanyFilter {
+        owner,
+        status: args.status,
+        tag: args.tag.clone(),
+        industry: args.industry.clone(),
+        account_type: args.account_type.clone(),
+        size: args.size,
+        text: args.text.clone(),
+        created_after: crate::time::opt_time(&args.created_after, zone, DayEnd::Start)?,
+        created_before: crate::time::opt_time(&args.created_before, zone, DayEnd::End)?,
+        only_deleted: args.deleted,
+        ..CompanyFilter::default()
+    })
+}
+
 /// An unknown industry or account type in a list filter gets a hint where to look.
 fn list_filter_error(e: Error) -> anyhow::Error {
     match e {
@@ -1151,4 +1213,55 @@ fn list_filter_error(e: Error) -> anyhow::Error {
         ),
         e => e.into(),
     }
+}
+
+/// Arguments of `company bulk-edit`: the selection (the list filters, every match: the paging
+/// flags are hidden and not used) and the edit.
+#[derive(Debug, Args)]
+#[command(
+    mut_arg("limit", |a| a.hide(true)),
+    mut_arg("after", |a| a.hide(true)),
+    mut_arg("all", |a| a.hide(true))
+)]
+pub struct BulkEditArgs {
+    #[command(flatten)]
+    pub filters: ListArgs,
+    #[command(flatten)]
+    pub edit: crate::cmd::bulk_edit::EditArgs,
+}
+
+async fn bulk_edit(args: BulkEditArgs, ctx: &Ctx) -> Result<u8> {
+    use crm_core::bulk::BulkKind;
+    let kind = BulkKind::Companies;
+    let edit = args.edit.edit(kind)?;
+    let (crm, org, scope) = ctx.scope().await?;
+    let mut tx = scope.begin().await?;
+    let ids = if args.edit.stdin {
+        let refs = crate::cmd::bulk_edit::stdin_references()?;
+        crate::cmd::bulk_edit::resolve_all(&mut tx, refs, async |tx, r| {
+            Ok(crate::resolve::resolve_company(tx, r).await?.uuid())
+        })
+        .await?
+    } else {
+        let zone = crate::time::zone_of(&scope).await?;
+        let filter = list_filter(&args.filters, &crm, &org, zone).await?;
+        let mut ids = Vec::new();
+        let mut request = crm_core::store::PageRequest {
+            limit: crate::output::STREAM_PAGE,
+            after: None,
+        };
+        loop {
+            let page = company::list(&mut tx, &filter, request)
+                .await
+                .map_err(list_filter_error)?;
+            ids.extend(page.items.iter().map(|r| r.id.uuid()));
+            match page.next {
+                Some(next) => request.after = Some(next),
+                None => break,
+            }
+        }
+        ids
+    };
+    tx.commit().await?;
+    crate::cmd::bulk_edit::run(ctx, &scope, kind, ids, &args.edit, edit).await
 }

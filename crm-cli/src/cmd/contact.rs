@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 
 use crate::cli::Format;
 use crate::cmd::dedupe;
-use crate::confirm::{confirm, needs_terminal_or_yes};
+use crate::confirm::needs_terminal_or_yes;
 use crate::ctx::Ctx;
 use crate::exit;
 use crate::input::{read_json, redact};
@@ -61,6 +61,9 @@ pub enum ContactCommand {
         /// Do not ask.
         #[arg(long, short = 'y')]
         yes: bool,
+        /// Show what would be deleted and what depends on it; change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Restore a deleted contact (`contact list --deleted` shows them).
     Restore {
@@ -87,6 +90,12 @@ pub enum ContactCommand {
     Duplicates(dedupe::DuplicatesArgs),
     /// Mark two contacts as not the same person: `duplicates` no longer proposes the pair.
     NotDuplicate(dedupe::NotDuplicateArgs),
+    /// Change many contacts at once: select them by the filters of `list` (every match, not
+    /// one page) or by ids on stdin (--stdin), then --add-tag, --remove-tag and --set
+    /// FIELD=VALUE. Each record changes through the same rules as a single edit (one audit
+    /// entry each), --batch-size records per transaction; a record that fails is reported
+    /// and skipped. Prints a summary; exit 5 when any record failed. Try --dry-run first.
+    BulkEdit(BulkEditArgs),
 }
 
 /// Filters and paging of `contact list`.
@@ -142,14 +151,18 @@ pub struct FieldArgs {
     /// Last (family) name.
     #[arg(long)]
     pub last_name: Option<String>,
-    /// Primary e-mail address (on edit: replaces the primary address).
-    #[arg(long)]
-    pub email: Option<String>,
-    /// Primary phone number; national numbers are read in the contact's country (address,
-    /// else company's, else the organization's region); one that cannot be placed is kept
-    /// as written, with a warning.
-    #[arg(long)]
-    pub phone: Option<String>,
+    /// E-mail address, optionally with its kind: `--email work:a@b.de` (work, personal,
+    /// other; default work). Repeatable: the first is primary. On edit one address replaces
+    /// the primary address; several (or a kind) replace every address.
+    #[arg(long, value_name = "[KIND:]EMAIL")]
+    pub email: Vec<String>,
+    /// Phone number, optionally with its kind: `--phone mobile:+49 170 1234567` (office,
+    /// mobile, fax, other; default office). Repeatable: the first is primary; on edit as
+    /// --email. National numbers are read in the contact's country (address, else its
+    /// company's, else the organization's region); one that cannot be placed is kept as
+    /// written, with a warning.
+    #[arg(long, value_name = "[KIND:]NUMBER")]
+    pub phone: Vec<String>,
     /// The company: its id or its exact name.
     #[arg(long, value_name = "ID|NAME")]
     pub company: Option<String>,
@@ -211,8 +224,8 @@ impl FieldArgs {
     fn any(&self) -> bool {
         self.first_name.is_some()
             || self.last_name.is_some()
-            || self.email.is_some()
-            || self.phone.is_some()
+            || !self.email.is_empty()
+            || !self.phone.is_empty()
             || self.company.is_some()
             || self.job_title.is_some()
             || self.city.is_some()
@@ -384,8 +397,8 @@ async fn new_from_flags(tx: &mut Tx, f: FieldArgs) -> Result<NewContact> {
         source: f.source.unwrap_or_default(),
         status: f.status.unwrap_or_default(),
         company_id,
-        email: f.email,
-        phone: f.phone,
+        emails: super::channels::emails(&f.email)?,
+        phones: super::channels::phones(&f.phone)?,
         city: f.city,
         street: f.street,
         postal_code: f.postal_code,
@@ -426,8 +439,8 @@ async fn patch_from_flags(
 ) -> Result<ContactPatch> {
     let cleared = |c: Clearable| clear.contains(&c);
     let given = [
-        (Clearable::Email, f.email.is_some()),
-        (Clearable::Phone, f.phone.is_some()),
+        (Clearable::Email, !f.email.is_empty()),
+        (Clearable::Phone, !f.phone.is_empty()),
         (Clearable::Company, f.company.is_some()),
         (Clearable::JobTitle, f.job_title.is_some()),
         (Clearable::City, f.city.is_some()),
@@ -474,8 +487,24 @@ async fn patch_from_flags(
         source: f.source,
         status: f.status,
         company_id: set(company_id, cleared(Clearable::Company)),
-        email: set(f.email, cleared(Clearable::Email)),
-        phone: set(f.phone, cleared(Clearable::Phone)),
+        email: match f.email.as_slice() {
+            [one] if !super::channels::any_kind_prefix(&f.email) => Some(Some(one.clone())),
+            _ => set(None, cleared(Clearable::Email)),
+        },
+        emails: if f.email.len() > 1 || super::channels::any_kind_prefix(&f.email) {
+            Some(super::channels::emails(&f.email)?)
+        } else {
+            None
+        },
+        phone: match f.phone.as_slice() {
+            [one] if !super::channels::any_kind_prefix(&f.phone) => Some(Some(one.clone())),
+            _ => set(None, cleared(Clearable::Phone)),
+        },
+        phones: if f.phone.len() > 1 || super::channels::any_kind_prefix(&f.phone) {
+            Some(super::channels::phones(&f.phone)?)
+        } else {
+            None
+        },
         city: set(f.city, cleared(Clearable::City)),
         street: set(f.street, cleared(Clearable::Street)),
         postal_code: set(f.postal_code, cleared(Clearable::PostalCode)),
@@ -597,7 +626,7 @@ fn print_contact(format: Format, c: &Contact) -> Result<()> {
     match format {
         Format::Json | Format::Ndjson => print_json(format, c),
         Format::Csv => {
-            let stdout = std::io::stdout();
+            let stdout = crate::pipe::stdout();
             let mut w = crate::output::csv_writer(stdout.lock())?;
             w.write_row(CSV_HEADERS)?;
             w.write_row(csv_cells(c))?;
@@ -675,7 +704,7 @@ fn print_contact(format: Format, c: &Contact) -> Result<()> {
             if let Some(d) = &c.deleted_at {
                 rows.push(vec!["deleted".into(), time(d)]);
             }
-            let stdout = std::io::stdout();
+            let stdout = crate::pipe::stdout();
             let mut out = stdout.lock();
             write_table(&mut out, &["field", "value"], rows)?;
             out.flush()?;
@@ -715,7 +744,7 @@ impl Pages<'_> {
 /// Prints the pages as they arrive (memory stays at one page); returns the cursor of the
 /// following page when there is one and not every page was asked for.
 async fn print_pages(format: Format, mut pages: Pages<'_>) -> Result<Option<Cursor>> {
-    let stdout = std::io::stdout();
+    let stdout = crate::pipe::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match format {
         Format::Json => {
@@ -749,9 +778,17 @@ async fn print_pages(format: Format, mut pages: Pages<'_>) -> Result<Option<Curs
             w.flush()?;
         }
         Format::Table => {
+            let mut shown = 0;
             while let Some(items) = pages.next().await? {
+                if items.is_empty() && shown > 0 {
+                    continue;
+                }
+                shown += items.len();
                 write_table(&mut out, &TABLE_HEADERS, items.iter().map(table_cells))?;
                 out.flush()?;
+            }
+            if shown == 0 {
+                crate::output::write_none(&mut out, "contacts")?;
             }
         }
     }
@@ -766,6 +803,7 @@ async fn print_pages(format: Format, mut pages: Pages<'_>) -> Result<Option<Curs
 pub async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<u8> {
     match cmd {
         ContactCommand::List(args) => list(args, ctx).await,
+        ContactCommand::BulkEdit(args) => bulk_edit(args, ctx).await,
         ContactCommand::Show { contact: reference } => {
             let (_, _, scope) = ctx.scope().await?;
             let mut tx = scope.begin().await?;
@@ -835,20 +873,26 @@ pub async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<u8> {
             contact: reference,
             at_version,
             yes,
+            dry_run,
         } => {
-            needs_terminal_or_yes(yes)?;
+            needs_terminal_or_yes(yes || dry_run)?;
             let (_, _, scope) = ctx.scope().await?;
             let mut tx = scope.begin().await?;
             let id = resolve_contact(&mut tx, &reference).await?;
             let c = contact::get(&mut tx, id).await?;
+            let dependents = crm_core::store::dependents::of_contact(&mut tx, id).await?;
             tx.commit().await?;
             // The confirmed state is the one deleted: a change in between is a conflict.
             let version = at_version.or(if yes { None } else { Some(c.version) });
-            if !confirm(
+            let target = format!("contact {} ({})", full_name(&c), short_id(id));
+            if !crate::confirm::before_destroying(
+                ctx,
                 yes,
-                format!("Delete contact {} ({})?", full_name(&c), short_id(id)),
+                dry_run,
+                "delete",
+                &target,
+                &dependents,
             )? {
-                ctx.note("nothing deleted");
                 return Ok(exit::OK);
             }
             scope
@@ -882,36 +926,8 @@ pub async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<u8> {
 async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
     let (crm, org, scope) = ctx.scope().await?;
     let zone = crate::time::zone_of(&scope).await?;
-    let owner = match &args.owner {
-        Some(email) => match crm.user_by_email(org.id, email).await {
-            Ok((id, _)) => Some(id),
-            Err(Error::NotFound { .. }) => {
-                return Err(exit::coded(
-                    exit::NOT_FOUND,
-                    "--owner: no user with that e-mail in this organization (`crm user list`)",
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        },
-        None => None,
-    };
     let mut tx = scope.begin().await?;
-    let company_id = match &args.company {
-        Some(c) => Some(crate::resolve::resolve_company(&mut tx, c).await?),
-        None => None,
-    };
-    let filter = ContactFilter {
-        owner,
-        status: args.status,
-        tag: args.tag,
-        company_id,
-        created_after: crate::time::opt_time(&args.created_after, zone, DayEnd::Start)?,
-        created_before: crate::time::opt_time(&args.created_before, zone, DayEnd::End)?,
-        source: args.source,
-        text: args.text,
-        only_deleted: args.deleted,
-        ..ContactFilter::default()
-    };
+    let filter = list_filter(&args, &crm, &org, zone, &mut tx).await?;
     let pages = Pages {
         tx: &mut tx,
         filter,
@@ -931,6 +947,45 @@ async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
         ));
     }
     Ok(exit::OK)
+}
+
+/// The filter of `contact list` (and `contact bulk-edit`) from its flags.
+async fn list_filter(
+    args: &ListArgs,
+    crm: &crm_core::Crm,
+    org: &crm_core::Organization,
+    zone: crm_core::domain::Zone,
+    tx: &mut Tx,
+) -> Result<ContactFilter> {
+    let owner = match &args.owner {
+        Some(email) => match crm.user_by_email(org.id, email).await {
+            Ok((id, _)) => Some(id),
+            Err(Error::NotFound { .. }) => {
+                return Err(exit::coded(
+                    exit::NOT_FOUND,
+                    "--owner: no user with that e-mail in this organization (`crm user list`)",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let company_id = match &args.company {
+        Some(c) => Some(crate::resolve::resolve_company(tx, c).await?),
+        None => None,
+    };
+    Ok(ContactFilter {
+        owner,
+        status: args.status,
+        tag: args.tag.clone(),
+        company_id,
+        created_after: crate::time::opt_time(&args.created_after, zone, DayEnd::Start)?,
+        created_before: crate::time::opt_time(&args.created_before, zone, DayEnd::End)?,
+        source: args.source,
+        text: args.text.clone(),
+        only_deleted: args.deleted,
+        ..ContactFilter::default()
+    })
 }
 
 /// A postal address on one line: `Hauptstraße 1, 10115 Berlin, DE`.
@@ -964,4 +1019,53 @@ fn warn_unplaced_phones(ctx: &Ctx, c: &crm_core::store::contact::Contact) {
             i + 1
         ));
     }
+}
+
+/// Arguments of `contact bulk-edit`: the selection (the list filters, every match: the paging
+/// flags are hidden and not used) and the edit.
+#[derive(Debug, Args)]
+#[command(
+    mut_arg("limit", |a| a.hide(true)),
+    mut_arg("after", |a| a.hide(true)),
+    mut_arg("all", |a| a.hide(true))
+)]
+pub struct BulkEditArgs {
+    #[command(flatten)]
+    pub filters: ListArgs,
+    #[command(flatten)]
+    pub edit: crate::cmd::bulk_edit::EditArgs,
+}
+
+async fn bulk_edit(args: BulkEditArgs, ctx: &Ctx) -> Result<u8> {
+    use crm_core::bulk::BulkKind;
+    let kind = BulkKind::Contacts;
+    let edit = args.edit.edit(kind)?;
+    let (crm, org, scope) = ctx.scope().await?;
+    let mut tx = scope.begin().await?;
+    let ids = if args.edit.stdin {
+        let refs = crate::cmd::bulk_edit::stdin_references()?;
+        crate::cmd::bulk_edit::resolve_all(&mut tx, refs, async |tx, r| {
+            Ok(resolve_contact(tx, r).await?.uuid())
+        })
+        .await?
+    } else {
+        let zone = crate::time::zone_of(&scope).await?;
+        let filter = list_filter(&args.filters, &crm, &org, zone, &mut tx).await?;
+        let mut ids = Vec::new();
+        let mut request = crm_core::store::PageRequest {
+            limit: crate::output::STREAM_PAGE,
+            after: None,
+        };
+        loop {
+            let page = contact::list(&mut tx, &filter, request).await?;
+            ids.extend(page.items.iter().map(|r| r.id.uuid()));
+            match page.next {
+                Some(next) => request.after = Some(next),
+                None => break,
+            }
+        }
+        ids
+    };
+    tx.commit().await?;
+    crate::cmd::bulk_edit::run(ctx, &scope, kind, ids, &args.edit, edit).await
 }

@@ -22,7 +22,6 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::cli::Format;
-use crate::confirm::confirm;
 use crate::ctx::Ctx;
 use crate::exit;
 use crate::input::{read_json, redact};
@@ -112,7 +111,16 @@ pub enum DealCommand {
         /// Do not ask.
         #[arg(long, short = 'y')]
         yes: bool,
+        /// Show what would be deleted (with its value and activities); change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
+    /// Change many deals at once: select them by the filters of `list` (every match, not
+    /// one page) or by ids on stdin (--stdin), then --add-tag, --remove-tag and --set
+    /// FIELD=VALUE. Each record changes through the same rules as a single edit (one audit
+    /// entry each), --batch-size records per transaction; a record that fails is reported
+    /// and skipped. Prints a summary; exit 5 when any record failed. Try --dry-run first.
+    BulkEdit(BulkEditArgs),
 }
 
 /// Filters and paging of `deal list`.
@@ -471,6 +479,9 @@ fn date(d: &Option<NaiveDate>) -> String {
 }
 
 impl Row for Deal {
+    fn noun() -> &'static str {
+        "deals"
+    }
     fn headers() -> Vec<&'static str> {
         vec![
             "id",
@@ -596,7 +607,7 @@ fn print_deal(format: Format, d: &Deal, history: Option<&[StageChange]>) -> Resu
                 vec!["created".into(), local_time(&d.created_at)],
                 vec!["updated".into(), local_time(&d.updated_at)],
             ]);
-            let stdout = std::io::stdout();
+            let stdout = crate::pipe::stdout();
             let mut out = stdout.lock();
             write_table(&mut out, &["field", "value"], rows)?;
             if let Some(h) = history {
@@ -626,6 +637,7 @@ fn print_deal(format: Format, d: &Deal, history: Option<&[StageChange]>) -> Resu
 pub async fn run(cmd: DealCommand, ctx: &Ctx) -> Result<u8> {
     match cmd {
         DealCommand::List(args) => list(args, ctx).await,
+        DealCommand::BulkEdit(args) => bulk_edit(args, ctx).await,
         DealCommand::Show { deal: reference } => {
             let (_, _, scope) = ctx.scope().await?;
             let mut tx = scope.begin().await?;
@@ -778,22 +790,35 @@ pub async fn run(cmd: DealCommand, ctx: &Ctx) -> Result<u8> {
         DealCommand::Delete {
             deal: reference,
             yes,
+            dry_run,
         } => {
-            if !yes && !std::io::stdin().is_terminal() {
+            if !yes && !dry_run && !std::io::stdin().is_terminal() {
                 return Err(exit::usage(
-                    "not asking without a terminal: pass --yes to confirm",
+                    "not asking without a terminal: pass --yes to confirm (or --dry-run)",
                 ));
             }
             let (_, _, scope) = ctx.scope().await?;
             let mut tx = scope.begin().await?;
             let id = resolve_deal(&mut tx, &reference).await?;
             let d = deal::get(&mut tx, id).await?;
+            let dependents = crm_core::store::dependents::of_deal(&mut tx, id).await?;
             tx.commit().await?;
-            if !confirm(
+            let target = format!(
+                "{} deal '{}' ({} {}, {})",
+                d.status,
+                d.title,
+                crm_core::store::dependents::grouped(d.value),
+                d.currency,
+                short_id(id)
+            );
+            if !crate::confirm::before_destroying(
+                ctx,
                 yes,
-                format!("Delete deal '{}' ({})?", d.title, short_id(id)),
+                dry_run,
+                "delete",
+                &target,
+                &dependents,
             )? {
-                ctx.note("nothing deleted");
                 return Ok(exit::OK);
             }
             scope.run(async |tx| deal::delete(tx, id).await).await?;
@@ -814,49 +839,8 @@ async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
         return crate::cmd::analytics::stuck(ctx, args.pipeline.as_deref(), days).await;
     }
     let (crm, org, scope) = ctx.scope().await?;
-    let owner = match &args.owner {
-        Some(email) => Some(resolve_user(&crm, org.id, email, "--owner").await?),
-        None => None,
-    };
     let mut tx = scope.begin().await?;
-    let (pipeline_id, stage) = match (&args.pipeline, &args.stage) {
-        (None, None) => (None, None),
-        (p, s) => {
-            let by_id = s.as_deref().and_then(|s| s.trim().parse::<StageId>().ok());
-            match (p, by_id) {
-                // A stage id alone needs no pipeline.
-                (None, Some(id)) => (None, Some(id)),
-                _ => {
-                    let p = resolve_pipeline(&mut tx, p.as_deref()).await?;
-                    let stage = match s {
-                        Some(s) => Some(stage_in(&p, s)?),
-                        None => None,
-                    };
-                    (Some(p.id), stage)
-                }
-            }
-        }
-    };
-    let contact_id = match &args.contact {
-        Some(c) => Some(resolve_contact(&mut tx, c).await?),
-        None => None,
-    };
-    let company_id = match &args.company {
-        Some(c) => Some(crate::resolve::resolve_company(&mut tx, c).await?),
-        None => None,
-    };
-    let filter = DealFilter {
-        pipeline: pipeline_id,
-        stage,
-        status: args.status,
-        owner,
-        company_id,
-        contact_id,
-        expected_close_from: crate::time::opt_date(&args.close_from, zone::acting(&mut tx).await?)?,
-        expected_close_to: crate::time::opt_date(&args.close_to, zone::acting(&mut tx).await?)?,
-        text: args.text,
-        ..DealFilter::default()
-    };
+    let filter = list_filter(&args, &crm, &org, &mut tx).await?;
     let more = Pager::new(args.limit, args.after, args.all)
         .print(ctx.format(), async |request| {
             deal::list(&mut tx, &filter, request).await
@@ -869,4 +853,104 @@ async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
         ));
     }
     Ok(exit::OK)
+}
+
+/// The filter of `deal list` (and `deal bulk-edit`) from its flags.
+async fn list_filter(
+    args: &ListArgs,
+    crm: &crm_core::Crm,
+    org: &crm_core::Organization,
+    tx: &mut crm_core::Tx,
+) -> Result<DealFilter> {
+    let owner = match &args.owner {
+        Some(email) => Some(resolve_user(crm, org.id, email, "--owner").await?),
+        None => None,
+    };
+    let (pipeline_id, stage) = match (&args.pipeline, &args.stage) {
+        (None, None) => (None, None),
+        (p, s) => {
+            let by_id = s.as_deref().and_then(|s| s.trim().parse::<StageId>().ok());
+            match (p, by_id) {
+                // A stage id alone needs no pipeline.
+                (None, Some(id)) => (None, Some(id)),
+                _ => {
+                    let p = resolve_pipeline(tx, p.as_deref()).await?;
+                    let stage = match s {
+                        Some(s) => Some(stage_in(&p, s)?),
+                        None => None,
+                    };
+                    (Some(p.id), stage)
+                }
+            }
+        }
+    };
+    let contact_id = match &args.contact {
+        Some(c) => Some(resolve_contact(tx, c).await?),
+        None => None,
+    };
+    let company_id = match &args.company {
+        Some(c) => Some(crate::resolve::resolve_company(tx, c).await?),
+        None => None,
+    };
+    Ok(DealFilter {
+        pipeline: pipeline_id,
+        stage,
+        status: args.status,
+        owner,
+        company_id,
+        contact_id,
+        expected_close_from: crate::time::opt_date(&args.close_from, zone::acting(tx).await?)?,
+        expected_close_to: crate::time::opt_date(&args.close_to, zone::acting(tx).await?)?,
+        text: args.text.clone(),
+        ..DealFilter::default()
+    })
+}
+
+/// Arguments of `deal bulk-edit`: the selection (the list filters, every match: the paging
+/// flags are hidden and not used) and the edit.
+#[derive(Debug, Args)]
+#[command(
+    mut_arg("limit", |a| a.hide(true)),
+    mut_arg("after", |a| a.hide(true)),
+    mut_arg("all", |a| a.hide(true)),
+    mut_arg("stuck", |a| a.hide(true))
+)]
+pub struct BulkEditArgs {
+    #[command(flatten)]
+    pub filters: ListArgs,
+    #[command(flatten)]
+    pub edit: crate::cmd::bulk_edit::EditArgs,
+}
+
+async fn bulk_edit(args: BulkEditArgs, ctx: &Ctx) -> Result<u8> {
+    use crm_core::bulk::BulkKind;
+    let kind = BulkKind::Deals;
+    let edit = args.edit.edit(kind)?;
+    let (crm, org, scope) = ctx.scope().await?;
+    let mut tx = scope.begin().await?;
+    let ids = if args.edit.stdin {
+        let refs = crate::cmd::bulk_edit::stdin_references()?;
+        crate::cmd::bulk_edit::resolve_all(&mut tx, refs, async |tx, r| {
+            Ok(resolve_deal(tx, r).await?.uuid())
+        })
+        .await?
+    } else {
+        let filter = list_filter(&args.filters, &crm, &org, &mut tx).await?;
+        let mut ids = Vec::new();
+        let mut request = crm_core::store::PageRequest {
+            limit: crate::output::STREAM_PAGE,
+            after: None,
+        };
+        loop {
+            let page = deal::list(&mut tx, &filter, request).await?;
+            ids.extend(page.items.iter().map(|r| r.id.uuid()));
+            match page.next {
+                Some(next) => request.after = Some(next),
+                None => break,
+            }
+        }
+        ids
+    };
+    tx.commit().await?;
+    crate::cmd::bulk_edit::run(ctx, &scope, kind, ids, &args.edit, edit).await
 }

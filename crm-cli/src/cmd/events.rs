@@ -38,7 +38,7 @@ pub async fn run(cmd: EventsCommand, ctx: &Ctx) -> Result<u8> {
         if batch.is_empty() && !follow {
             return Ok(exit::OK);
         }
-        let stdout = std::io::stdout();
+        let stdout = crate::pipe::stdout();
         let mut out = stdout.lock();
         for e in &batch {
             serde_json::to_writer(&mut out, e)?;

@@ -104,7 +104,7 @@ pub async fn run(args: ExportArgs, ctx: &Ctx) -> Result<u8> {
             crm_core::private_file::create(path.as_ref())
                 .with_context(|| format!("cannot create {path}"))?,
         )),
-        None => Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout())),
+        None => Box::new(BufWriter::with_capacity(1 << 16, crate::pipe::stdout())),
     };
     // Read-only: on the replica when one is configured (--replica-url).
     let mut tx = scope.begin_read().await?;

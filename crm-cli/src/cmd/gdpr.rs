@@ -147,12 +147,16 @@ pub enum GdprCommand {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
-    /// Delete the organization and everything it holds, for good. Owners only; asks for
-    /// the slug on a terminal, scripts pass --yes.
+    /// Delete the organization and everything it holds, for good. Owners only; names what
+    /// it holds and asks for the slug on a terminal, scripts pass --yes.
     DeleteOrg {
         /// Do not ask.
         #[arg(long, short = 'y')]
         yes: bool,
+        /// Show what would be deleted (companies, contacts, deals with their sums,
+        /// activities); change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -687,13 +691,23 @@ pub async fn run(cmd: GdprCommand, ctx: &Ctx) -> Result<u8> {
             ));
             Ok(exit::OK)
         }
-        GdprCommand::DeleteOrg { yes } => {
-            needs_terminal_or_yes(yes)?;
+        GdprCommand::DeleteOrg { yes, dry_run } => {
+            needs_terminal_or_yes(yes || dry_run)?;
             let (_, org, scope) = ctx.scope().await?;
-            if !yes {
+            let holds = scope
+                .run(async |tx| crm_core::store::dependents::of_organization(tx).await)
+                .await?;
+            let target = format!("organization '{}' ({})", org.slug, org.name);
+            if dry_run {
+                crate::confirm::before_destroying(ctx, yes, true, "delete", &target, &holds)?;
+                return Ok(exit::OK);
+            }
+            if yes {
+                ctx.note(format!("Deleting {target}. It has {holds}."));
+            } else {
                 eprintln!(
-                    "This deletes organization '{}' ({}) with all its records, users, audit log \
-                     and receipts, for good.",
+                    "This deletes organization '{}' ({}) with all its records ({holds}), users, \
+                     audit log and receipts, for good.",
                     org.slug, org.name
                 );
                 let typed: String = dialoguer::Input::new()

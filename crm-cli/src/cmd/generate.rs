@@ -53,7 +53,7 @@ pub async fn run(args: GenerateArgs, ctx: &Ctx) -> Result<u8> {
         )),
         None => Box::new(std::io::BufWriter::with_capacity(
             1 << 16,
-            std::io::stdout(),
+            crate::pipe::stdout(),
         )),
     };
     let rows = match args.kind {

@@ -261,7 +261,7 @@ fn formats(ctx: &Ctx) -> Result<u8> {
     match ctx.format() {
         Format_::Json | Format_::Ndjson => output::json(&list)?,
         Format_::Csv => {
-            let stdout = std::io::stdout();
+            let stdout = crate::pipe::stdout();
             let mut w = csv::Writer::from_writer(stdout.lock());
             w.write_record(["name", "description"])?;
             for f in &list {
@@ -304,7 +304,7 @@ fn report(ctx: &Ctx, s: &ImportSummary) -> Result<()> {
     match ctx.format() {
         Format_::Json | Format_::Ndjson => output::json(s),
         Format_::Csv => {
-            let stdout = std::io::stdout();
+            let stdout = crate::pipe::stdout();
             let mut w = crate::output::csv_writer(stdout.lock())?;
             w.write_row([
                 "rows",

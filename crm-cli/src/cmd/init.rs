@@ -11,10 +11,13 @@ use crate::ctx::Ctx;
 use crate::exit;
 use crate::output::{self, Row};
 
+/// Creates an organization and its first owner. `--org NAME` is the new organization's name
+/// here (not the slug of an existing one, as for every other command); the environment's
+/// CRM_ORG is never read as a new name.
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// The organization's name (given with the global `--org NAME`; here it names the
-    /// organization to create, not one to use).
+    /// The organization's name (`crm init`: the global `--org NAME` typed on the command
+    /// line; `crm org create`: `--name`).
     #[arg(skip)]
     pub name: Option<String>,
     /// Short name for --org / CRM_ORG (default: derived from the name).
@@ -86,12 +89,15 @@ impl Row for OrgRow {
 }
 
 pub async fn run(args: InitArgs, ctx: &Ctx) -> Result<u8> {
-    // The global --org names an organization to use; here it is the name to create.
-    let name = match args.name.clone().or_else(|| ctx.global.org.clone()) {
+    // The global --org names an organization to use; here, typed on the command line, it is
+    // the name to create. CRM_ORG (an existing organization's slug) is never a new name.
+    let typed_org = ctx.global.org.clone().filter(|_| ctx.global.org_typed);
+    let name = match args.name.clone().or(typed_org) {
         Some(n) if !n.trim().is_empty() => n,
         _ => {
             return Err(exit::usage(
-                "--org NAME is required: the name of the organization to create",
+                "--org NAME is required: the name of the organization to create \
+                 (`crm org create --name NAME`; CRM_ORG is not read as a new name)",
             ));
         }
     };

@@ -117,13 +117,19 @@ pub enum ListCommand {
         key: String,
     },
     /// Remove an entry no record uses; one in use is refused (exit 4): deactivate it
-    /// instead.
+    /// instead. Asks on a terminal; scripts pass --yes.
     Remove {
         /// industries, account-types, relationship-types or lost-reasons.
         #[arg(value_enum)]
         kind: Kind,
         /// The entry: its key (or a label).
         key: String,
+        /// Do not ask.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Check that it can be removed (exit 4 when in use), change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -208,9 +214,26 @@ pub async fn run(cmd: ListCommand, ctx: &Ctx) -> Result<u8> {
             tx.commit().await?;
             output::one(ctx.format(), &entry)?;
         }
-        ListCommand::Remove { kind, key } => {
+        ListCommand::Remove {
+            kind,
+            key,
+            yes,
+            dry_run,
+        } => {
+            crate::confirm::needs_terminal_or_yes(yes || dry_run)?;
             let current = find(&mut tx, kind, &key).await?;
+            let target = format!("'{}' from the {} list", current.key, kind.list().plural());
+            let nothing = crm_core::store::dependents::Dependents::default();
             list::remove(&mut tx, kind.list(), current.id).await?;
+            if dry_run {
+                tx.rollback().await?;
+                crate::confirm::before_destroying(ctx, yes, true, "remove", &target, &nothing)?;
+                return Ok(exit::OK);
+            }
+            if !crate::confirm::before_destroying(ctx, yes, false, "remove", &target, &nothing)? {
+                tx.rollback().await?;
+                return Ok(exit::OK);
+            }
             tx.commit().await?;
             if matches!(
                 ctx.format(),

@@ -4,6 +4,8 @@ pub mod activity;
 pub mod analytics;
 pub mod audit;
 pub mod bench;
+pub mod bulk_edit;
+pub mod channels;
 pub mod company;
 pub mod contact;
 pub mod db;
@@ -18,6 +20,7 @@ pub mod import;
 pub mod init;
 pub mod lexware;
 pub mod lists;
+pub mod man;
 pub mod org;
 pub mod pipeline;
 pub mod remind;
@@ -57,14 +60,13 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::User(c) => user::run(c, &ctx).await,
         Command::Lexware(c) => lexware::run(c, &ctx).await,
         Command::Completions { shell } => {
+            // Generated whole first: clap_complete panics on a write error (a closed pipe).
             let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "crm", &mut std::io::stdout().lock());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "crm", &mut script);
+            crate::pipe::write_all(&script)?;
             Ok(exit::OK)
         }
-        Command::Man => {
-            let man = clap_mangen::Man::new(Cli::command());
-            man.render(&mut std::io::stdout().lock())?;
-            Ok(exit::OK)
-        }
+        Command::Man(args) => man::run(args, &ctx),
     }
 }

@@ -14,8 +14,9 @@ pub enum OrgCommand {
     List,
     /// Show the current organization (--org, or the only one).
     Show,
-    /// Create an organization (same as `crm init`).
-    Create(crate::cmd::init::InitArgs),
+    /// Create an organization and its first owner: `crm org create --name NAME
+    /// --admin-email EMAIL` (like `crm init`; CRM_ORG is never read as the new name).
+    Create(OrgCreateArgs),
     /// Change the current organization's settings (admins).
     Edit {
         /// The country national phone numbers are read in when neither the contact nor
@@ -23,6 +24,16 @@ pub enum OrgCommand {
         #[arg(long, value_name = "CC")]
         region: Option<String>,
     },
+}
+
+/// `crm org create`: the new organization's name, then what `crm init` takes.
+#[derive(Debug, clap::Args)]
+pub struct OrgCreateArgs {
+    /// The new organization's name.
+    #[arg(long)]
+    pub name: String,
+    #[command(flatten)]
+    pub init: crate::cmd::init::InitArgs,
 }
 
 pub async fn run(cmd: OrgCommand, ctx: &Ctx) -> Result<u8> {
@@ -44,7 +55,11 @@ pub async fn run(cmd: OrgCommand, ctx: &Ctx) -> Result<u8> {
             output::one(ctx.format(), &OrgRow::from(org))?;
             Ok(exit::OK)
         }
-        OrgCommand::Create(args) => crate::cmd::init::run(args, ctx).await,
+        OrgCommand::Create(args) => {
+            let mut init = args.init;
+            init.name = Some(args.name);
+            crate::cmd::init::run(init, ctx).await
+        }
         OrgCommand::Edit { region } => {
             let Some(region) = region else {
                 return Err(exit::usage(

@@ -17,7 +17,6 @@ use rust_decimal::Decimal;
 
 use crate::cli::Format;
 use crate::cmd::analytics;
-use crate::confirm::confirm;
 use crate::ctx::Ctx;
 use crate::exit;
 use crate::output::{self, Row};
@@ -74,6 +73,9 @@ pub enum PipelineCommand {
         /// Do not ask.
         #[arg(long, short = 'y')]
         yes: bool,
+        /// Show what would be deleted and the deals in it; change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Add, rename, reorder or remove stages, or change their win probability.
     #[command(subcommand)]
@@ -183,13 +185,20 @@ pub enum StageCommand {
         #[command(flatten)]
         pipeline: PipelineArg,
     },
-    /// Remove a stage; its deals move to --move-to (required when it holds deals).
+    /// Remove a stage; its deals move to --move-to (required when it holds deals). Asks,
+    /// naming the deals and their sums, on a terminal; scripts pass --yes.
     Remove {
         /// The stage: its name or id.
         stage: String,
         /// Move the stage's deals to this stage of the same pipeline (name or id).
         #[arg(long, value_name = "STAGE")]
         move_to: Option<String>,
+        /// Do not ask.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Show what would be removed and the deals in the stage; change nothing.
+        #[arg(long)]
+        dry_run: bool,
         #[command(flatten)]
         pipeline: PipelineArg,
     },
@@ -276,7 +285,7 @@ fn print_pipeline(format: Format, p: &Pipeline) -> Result<()> {
     match format {
         Format::Json | Format::Ndjson => print_json(format, p),
         Format::Csv => {
-            let stdout = std::io::stdout();
+            let stdout = crate::pipe::stdout();
             let mut w = crate::output::csv_writer(stdout.lock())?;
             w.write_row(["position", "name", "probability", "id"])?;
             for r in stage_rows() {
@@ -286,7 +295,7 @@ fn print_pipeline(format: Format, p: &Pipeline) -> Result<()> {
             Ok(())
         }
         Format::Table => {
-            let stdout = std::io::stdout();
+            let stdout = crate::pipe::stdout();
             let mut out = stdout.lock();
             writeln!(
                 out,
@@ -348,7 +357,7 @@ fn print_board(format: Format, columns: &[BoardColumn]) -> Result<()> {
             });
         }
     }
-    let stdout = std::io::stdout();
+    let stdout = crate::pipe::stdout();
     let mut out = stdout.lock();
     if csv {
         let mut w = crate::output::csv_writer(&mut out)?;
@@ -467,11 +476,21 @@ pub async fn run(cmd: PipelineCommand, ctx: &Ctx) -> Result<u8> {
         PipelineCommand::Delete {
             pipeline: reference,
             yes,
+            dry_run,
         } => {
+            crate::confirm::needs_terminal_or_yes(yes || dry_run)?;
             let p = resolve_pipeline(&mut tx, Some(&reference)).await?;
+            let dependents = crm_core::store::dependents::of_pipeline(&mut tx, p.id).await?;
             tx.commit().await?;
-            if !confirm(yes, format!("Delete pipeline '{}'?", p.name))? {
-                ctx.note("nothing deleted");
+            let target = format!("pipeline '{}'", p.name);
+            if !crate::confirm::before_destroying(
+                ctx,
+                yes,
+                dry_run,
+                "delete",
+                &target,
+                &dependents,
+            )? {
                 return Ok(exit::OK);
             }
             scope
@@ -481,6 +500,44 @@ pub async fn run(cmd: PipelineCommand, ctx: &Ctx) -> Result<u8> {
                 print_json(format, &serde_json::json!({ "id": p.id, "deleted": true }))?;
             }
             ctx.note("pipeline deleted");
+        }
+        PipelineCommand::Stage(StageCommand::Remove {
+            stage: name,
+            move_to,
+            yes,
+            dry_run,
+            pipeline: PipelineArg { pipeline },
+        }) => {
+            crate::confirm::needs_terminal_or_yes(yes || dry_run)?;
+            let (p, id) = pipeline_and_stage(&mut tx, pipeline.as_deref(), &name).await?;
+            let target = match &move_to {
+                Some(t) => Some(stage_in(&p, t)?),
+                None => None,
+            };
+            let dependents = crm_core::store::dependents::of_stage(&mut tx, id).await?;
+            tx.commit().await?;
+            let stage_name = |sid: StageId| {
+                p.stages
+                    .iter()
+                    .find(|s| s.id == sid)
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default()
+            };
+            let mut what = format!("stage '{}' of pipeline '{}'", stage_name(id), p.name);
+            if let Some(t) = target {
+                what.push_str(&format!(" (its deals move to '{}')", stage_name(t)));
+            }
+            if !crate::confirm::before_destroying(ctx, yes, dry_run, "remove", &what, &dependents)?
+            {
+                return Ok(exit::OK);
+            }
+            let p = scope
+                .run(async |tx| {
+                    pipeline::remove_stage(tx, id, target).await?;
+                    pipeline::get(tx, p.id).await
+                })
+                .await?;
+            print_pipeline(format, &p)?;
         }
         PipelineCommand::Stage(cmd) => {
             let p = stage(&mut tx, cmd).await?;
@@ -589,6 +646,7 @@ async fn stage(tx: &mut Tx, cmd: StageCommand) -> Result<Pipeline> {
             stage,
             move_to,
             pipeline: PipelineArg { pipeline },
+            ..
         } => {
             let (p, id) = pipeline_and_stage(tx, pipeline.as_deref(), &stage).await?;
             let target = match &move_to {

@@ -1,4 +1,4 @@
-//! `crm search`: ranked search across contacts and companies.
+//! `crm search`: ranked search across contacts, companies and deals.
 
 use anyhow::Result;
 use clap::Args;
@@ -10,8 +10,8 @@ use crate::output::{self, Row};
 
 #[derive(Debug, Args)]
 pub struct SearchArgs {
-    /// What to look for: a name, e-mail, phone number or company (case, accents and German
-    /// spellings do not matter: Müller = Mueller = MÜLLER).
+    /// What to look for: a name, e-mail, phone number, company or deal title (case, accents
+    /// and German spellings do not matter: Müller = Mueller = MÜLLER).
     pub query: String,
     /// At most this many hits.
     #[arg(long, default_value_t = 20)]

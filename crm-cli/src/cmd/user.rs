@@ -51,7 +51,7 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Teams: list, create, and put users in them.
+    /// Teams: list, add, and put users in them.
     #[command(subcommand)]
     Team(TeamCommand),
     /// Set which contacts, companies and deals a user sees: all, team (records owned by
@@ -99,8 +99,9 @@ pub struct AddArgs {
 pub enum TeamCommand {
     /// List teams with their member counts.
     List,
-    /// Create a team.
-    Create {
+    /// Add a team (`create` is an alias).
+    #[command(visible_alias = "create")]
+    Add {
         /// Its name (unique in the organization).
         name: String,
     },
@@ -338,7 +339,7 @@ pub async fn run(cmd: UserCommand, ctx: &Ctx) -> Result<u8> {
             let teams = scope.run(async |tx| user::list_teams(tx).await).await?;
             output::list(format, &teams)?;
         }
-        UserCommand::Team(TeamCommand::Create { name }) => {
+        UserCommand::Team(TeamCommand::Add { name }) => {
             let team = scope
                 .run(async |tx| user::create_team(tx, &name).await)
                 .await?;

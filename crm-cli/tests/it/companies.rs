@@ -409,15 +409,17 @@ async fn relationships_are_seen_from_both_sides_and_self_relation_is_refused() {
     .expect(5);
     assert!(bad_type.stderr.contains("type"), "{}", bad_type.stderr);
 
-    crm(&db, &["company", "unrelate", &rel_id]).expect(0);
+    crm(&db, &["company", "unrelate", &rel_id]).expect(2);
+    crm(&db, &["company", "unrelate", &rel_id, "--dry-run"]).expect(0);
+    crm(&db, &["company", "unrelate", &rel_id, "--yes"]).expect(0);
     assert_eq!(
         crm(&db, &["company", "relationships", "Holding AG"])
             .expect(0)
             .json(),
         serde_json::json!([])
     );
-    crm(&db, &["company", "unrelate", &rel_id]).expect(3);
-    crm(&db, &["company", "unrelate", "not-a-uuid"]).expect(2);
+    crm(&db, &["company", "unrelate", &rel_id, "--yes"]).expect(3);
+    crm(&db, &["company", "unrelate", "not-a-uuid", "--yes"]).expect(2);
 }
 
 #[tokio::test]
@@ -499,7 +501,12 @@ async fn admin_lists_can_be_changed_but_entries_in_use_are_not_removed() {
         &db,
         &["--name", "Orbit GmbH", "--industry", "Luft- und Raumfahrt"],
     );
-    let refused = crm(&db, &["list", "remove", "industries", "aerospace"]).expect(4);
+    let refused = crm(&db, &["list", "remove", "industries", "aerospace", "--yes"]).expect(4);
+    crm(
+        &db,
+        &["list", "remove", "industries", "aerospace", "--dry-run"],
+    )
+    .expect(4);
     assert!(refused.stderr.contains("deactivate"), "{}", refused.stderr);
     let off = crm(&db, &["list", "deactivate", "industries", "aerospace"])
         .expect(0)
@@ -534,7 +541,13 @@ async fn admin_lists_can_be_changed_but_entries_in_use_are_not_removed() {
         ],
     )
     .expect(0);
-    crm(&db, &["list", "remove", "lost-reasons", "weather"]).expect(0);
+    crm(&db, &["list", "remove", "lost-reasons", "weather"]).expect(2);
+    crm(
+        &db,
+        &["list", "remove", "lost-reasons", "weather", "--dry-run"],
+    )
+    .expect(0);
+    crm(&db, &["list", "remove", "lost-reasons", "weather", "--yes"]).expect(0);
     let lost = crm(&db, &["list", "show", "lost_reasons"]).expect(0).json();
     assert!(
         !lost
@@ -543,7 +556,7 @@ async fn admin_lists_can_be_changed_but_entries_in_use_are_not_removed() {
             .iter()
             .any(|e| e["key"] == "weather")
     );
-    let missing = crm(&db, &["list", "remove", "lost-reasons", "weather"]).expect(3);
+    let missing = crm(&db, &["list", "remove", "lost-reasons", "weather", "--yes"]).expect(3);
     assert!(
         missing.stderr.contains("crm list show"),
         "{}",

@@ -167,9 +167,9 @@ async fn pipelines_and_stages_are_managed_by_name() {
             "Prüfung",
         ],
     );
-    let refused = stage(&["remove", "Prüfung"]).expect(4);
+    let refused = stage(&["remove", "Prüfung", "--yes"]).expect(4);
     assert!(refused.stderr.contains("deal"), "{}", refused.stderr);
-    let p = stage(&["remove", "Prüfung", "--move-to", "Offerte"])
+    let p = stage(&["remove", "Prüfung", "--move-to", "Offerte", "--yes"])
         .expect(0)
         .json();
     assert_eq!(names(&p), ["Anfrage", "Offerte", "Auftrag"]);

@@ -8,6 +8,7 @@ mod contacts;
 mod csv_output;
 mod deals;
 mod dedupe;
+mod first_week;
 mod foundation;
 mod gdpr;
 mod gdpr_precision;

@@ -355,7 +355,11 @@ async fn apply(
     // A phone kept as written (no E.164 form) is compared by its raw text.
     for (t, value_col, label) in [
         (spec.emails, "{}.email_norm", "emails"),
-        (spec.phones, "coalesce({}.number_e164, {}.number_raw)", "phones"),
+        (
+            spec.phones,
+            "coalesce({}.number_e164, {}.number_raw)",
+            "phones",
+        ),
     ] {
         let value_of = |alias: &str| value_col.replace("{}", alias);
         let (k_value, e_value) = (value_of("k"), value_of("e"));

@@ -551,6 +551,38 @@ pub async fn reopen(tx: &mut Tx, id: ActivityId) -> Result<Activity> {
     set_done(tx, id, false).await
 }
 
+/// The activity named by `reference`: its full id, or at least 4 hex digits of it (a prefix,
+/// or the last digits as lists print them), like contacts and deals. Live activities win over
+/// deleted ones (so `restore` finds a deleted one by the same digits). Several matches, or a
+/// malformed reference, are [`Error::Validation`]; none is [`Error::NotFound`].
+pub async fn resolve(tx: &mut Tx, reference: &str) -> Result<ActivityId> {
+    tx.require(Permission::Read)?;
+    let reference = reference.trim();
+    let org = tx.org();
+    if let Ok(id) = uuid::Uuid::parse_str(reference) {
+        return if super::id_exists(tx.conn(), "activities", org, id).await? {
+            Ok(ActivityId(id))
+        } else {
+            Err(Error::NotFound { entity: "activity" })
+        };
+    }
+    let Some(digits) = super::id_digits(reference) else {
+        return Err(Error::invalid(
+            "id",
+            "must be an activity id or at least 4 of its hex digits",
+        ));
+    };
+    let matches = super::match_id_digits(tx.conn(), "activities", org, &digits, 4).await?;
+    match super::live_first(&matches).as_slice() {
+        [] => Err(Error::NotFound { entity: "activity" }),
+        [one] => Ok(ActivityId(*one)),
+        _ => Err(Error::invalid(
+            "id",
+            "is ambiguous: it matches several activities; give more digits or the full id",
+        )),
+    }
+}
+
 /// Soft-deletes an activity.
 pub async fn delete(tx: &mut Tx, id: ActivityId) -> Result<()> {
     tx.require(Permission::Delete)?;

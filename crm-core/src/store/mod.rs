@@ -18,6 +18,7 @@ pub mod activity;
 pub mod company;
 pub mod contact;
 pub mod deal;
+pub mod dependents;
 pub mod list;
 pub mod owner;
 mod pages;

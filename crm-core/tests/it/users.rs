@@ -1015,6 +1015,8 @@ async fn search_respects_visibility() {
                 .await
                 .unwrap()
                 .into_iter()
+                // Contacts and companies here; deals by title are tested in visibility.rs.
+                .filter(|h| h.kind != "deal")
                 .map(|h| h.id)
                 .collect(),
         )

@@ -570,3 +570,37 @@ async fn lists_exports_audit_and_changes_skip_what_belongs_to_hidden_records() {
     assert_eq!(broken, None);
     assert!(checked >= 4);
 }
+
+/// `crm search` finds deals by title (issue 15, item 12), through `crm_search_deals`, which
+/// applies the deal visibility inside: the manager with visibility `own` finds their deal
+/// and not the hidden one; the owner finds both.
+#[tokio::test]
+async fn search_finds_deals_by_title_within_their_visibility() {
+    let w = world().await;
+    let deals = async |actor: UserId| -> Vec<Uuid> {
+        let mut ids: Vec<Uuid> =
+            w.db.crm
+                .scope(w.org, actor)
+                .run(async |tx| crm_core::search::search(tx, "Deal", 20).await)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|h| h.kind == "deal")
+                .map(|h| h.id)
+                .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(deals(w.own).await, vec![w.mine.2]);
+    let mut both = vec![w.mine.2, w.hidden.2];
+    both.sort();
+    assert_eq!(deals(w.owner).await, both);
+    // Case does not matter, as for contacts.
+    let hits =
+        w.db.crm
+            .scope(w.org, w.owner)
+            .run(async |tx| crm_core::search::search(tx, "verborgen", 20).await)
+            .await
+            .unwrap();
+    assert!(hits.iter().any(|h| h.kind == "deal" && h.id == w.hidden.2));
+}

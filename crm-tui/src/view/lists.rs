@@ -46,10 +46,10 @@ pub fn search(app: &App, f: &mut Frame, area: Rect, t: Theme) {
     }
     let rows = hits.iter().map(|h| {
         Row::new(vec![
-            Cell::from(if h.kind == "company" {
-                "company"
-            } else {
-                "contact"
+            Cell::from(match h.kind.as_str() {
+                "company" => "company",
+                "deal" => "deal",
+                _ => "contact",
             }),
             Cell::from(h.name.as_str()),
             Cell::from(h.email.as_deref().unwrap_or("")),
