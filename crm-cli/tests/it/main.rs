@@ -3,6 +3,7 @@
 mod support;
 
 mod analytics;
+mod bench;
 mod bulk;
 mod companies;
 mod contacts;

@@ -52,7 +52,7 @@ async fn load_activities(cx: &Context<'_>) -> Result<u64> {
                         case when k = 4 then now() + make_interval(days => (abs(hashtext(c.id::text)) % 30)) end, \
                         case when k < 4 then t.at + interval '1 hour' end, \
                         c.id, case when k = 4 then c.company_id end, t.at, t.at \
-                 from contacts c cross join generate_series(0, $2 - 1) k \
+                 from contacts c cross join generate_series(0, $2::int - 1) k \
                  cross join lateral (select now() - make_interval(days => (5 - k) * 20 \
                                             + abs(hashtext(c.id::text)) % 10) as at) t \
                  where c.org_id = $1 and c.deleted_at is null",
