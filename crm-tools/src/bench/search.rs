@@ -82,6 +82,7 @@ pub(super) async fn run(cx: &Context<'_>, log: &mut dyn FnMut(&str)) -> Result<S
     extra.insert("p99_ms".into(), ms(percentile(&ours, 0.99)));
     extra.insert("baseline_p50_ms".into(), ms(b50));
     extra.insert("baseline_p95_ms".into(), ms(b95));
+    extra.insert("baseline_p99_ms".into(), ms(percentile(&base, 0.99)));
     extra.insert("queries".into(), json!(queries.len()));
     let scenario = result(
         "search",
