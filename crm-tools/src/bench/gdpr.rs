@@ -33,7 +33,8 @@ const SAMPLE: u64 = 20;
 const ACTIVITIES_PER_CONTACT: i64 = 5;
 
 /// Gives every live contact of the tenant [`ACTIVITIES_PER_CONTACT`] activities; returns
-/// how many were written.
+/// how many were written. (`hashtext(..) & 1023` spreads the dates: `abs` of the smallest
+/// integer would overflow.)
 async fn load_activities(cx: &Context<'_>) -> Result<u64> {
     cx.scope
         .run(async |tx| {
@@ -49,12 +50,12 @@ async fn load_activities(cx: &Context<'_>) -> Result<u64> {
                                else 'Nachfassen' end, \
                         case when k in (0, 2) then 'Mit ' || c.first_name || ' über Preise gesprochen; \
                                   Rückruf unter ' || coalesce(c.phone, 'der Zentrale') end, \
-                        case when k = 4 then now() + make_interval(days => (abs(hashtext(c.id::text)) % 30)) end, \
+                        case when k = 4 then now() + make_interval(days => ((hashtext(c.id::text) & 1023) % 30)) end, \
                         case when k < 4 then t.at + interval '1 hour' end, \
                         c.id, case when k = 4 then c.company_id end, t.at, t.at \
                  from contacts c cross join generate_series(0, $2::int - 1) k \
                  cross join lateral (select now() - make_interval(days => (5 - k) * 20 \
-                                            + abs(hashtext(c.id::text)) % 10) as at) t \
+                                            + (hashtext(c.id::text) & 1023) % 10) as at) t \
                  where c.org_id = $1 and c.deleted_at is null",
             )
             .bind(tx.org())
