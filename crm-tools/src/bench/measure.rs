@@ -125,7 +125,7 @@ pub(super) fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[idx.min(sorted.len() - 1)]
 }
 
-/// Rounds milliseconds to two decimals, as the JSON shows them.
+/// Rounds to two decimals, as the JSON shows milliseconds and rates.
 pub(super) fn ms(v: f64) -> Value {
     serde_json::json!((v * 100.0).round() / 100.0)
 }
