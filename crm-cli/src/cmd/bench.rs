@@ -13,9 +13,11 @@ use crate::ctx::Ctx;
 use crate::exit;
 use crate::output::{self, Row};
 
-/// Run the benchmarks (import, export, search, create, board, duplicates) against fresh
-/// databases in the local cluster (or the --database-url server), and print each figure
-/// as a ratio to a plain-SQL baseline measured in the same run.
+/// Run the benchmarks (import, export, search, create, board, duplicates, GDPR subject
+/// export and erasure, a mixed workload of concurrent sessions) against fresh databases in
+/// the local cluster (or the --database-url server), and print each figure as a ratio to a
+/// plain-SQL baseline measured in the same run (p50_ms / p95_ms / p99_ms where a scenario
+/// times many operations).
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Data set size: 10k, 100k, 1m, ...
@@ -25,7 +27,8 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Only these scenarios (repeatable): import_contacts, reimport_update, export_contacts,
-    /// search, create_contact, board, forecast, velocity, board_as_of, duplicates.
+    /// search, create_contact, board, forecast, velocity, board_as_of, duplicates,
+    /// gdpr_subject_export, gdpr_erasure, mixed.
     #[arg(long = "scenario")]
     pub only: Vec<String>,
     /// Print `{"size", "scenarios": [...]}` as JSON (same as --format json).

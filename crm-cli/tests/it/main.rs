@@ -1,7 +1,7 @@
 //! The `crm` binary driven as a process against a real PostgreSQL.
 
 mod analytics;
-
+mod bench;
 mod bulk;
 mod companies;
 mod contacts;
@@ -22,3 +22,4 @@ mod replica_url;
 mod support;
 mod terminal_escapes;
 mod users;
+

@@ -7,7 +7,7 @@ use crm_core::error::{Error, Result};
 use crm_core::store::contact::NewContact;
 use serde_json::{Map, json};
 
-use super::measure::{peak_rss_mb, reset_peak_rss, result};
+use super::measure::{latencies, peak_rss_mb, reset_peak_rss, result};
 use super::{Context, ScenarioResult};
 
 /// Creates per side.
@@ -33,8 +33,10 @@ pub(super) async fn run(cx: &Context<'_>, log: &mut dyn FnMut(&str)) -> Result<S
     }
     let base = t.elapsed().as_secs_f64() / f64::from(n);
     reset_peak_rss();
+    let mut each = Vec::with_capacity(n as usize);
     let t = Instant::now();
     for i in 0..n {
+        let one = Instant::now();
         let new: NewContact = serde_json::from_value(json!({
             "first_name": "Lib",
             "last_name": format!("Create{i}"),
@@ -45,6 +47,7 @@ pub(super) async fn run(cx: &Context<'_>, log: &mut dyn FnMut(&str)) -> Result<S
         cx.scope
             .run(async |tx| crm_core::store::contact::create(tx, new).await)
             .await?;
+        each.push(one.elapsed().as_secs_f64() * 1000.0);
     }
     let ours = t.elapsed().as_secs_f64() / f64::from(n);
     let mut extra = Map::new();
@@ -53,6 +56,7 @@ pub(super) async fn run(cx: &Context<'_>, log: &mut dyn FnMut(&str)) -> Result<S
         "ms_per_create".into(),
         json!((ours * 100_000.0).round() / 100.0),
     );
+    latencies(&mut extra, "", &mut each);
     let scenario = result(
         "create_contact",
         ours,

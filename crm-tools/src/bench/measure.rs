@@ -124,3 +124,27 @@ pub(super) fn percentile(sorted: &[f64], p: f64) -> f64 {
     let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[idx.min(sorted.len() - 1)]
 }
+
+/// Rounds to two decimals, as the JSON shows milliseconds and rates.
+pub(super) fn ms(v: f64) -> Value {
+    serde_json::json!((v * 100.0).round() / 100.0)
+}
+
+/// Sorts `samples` (milliseconds) and adds their `{prefix}p50_ms`, `{prefix}p95_ms` and
+/// `{prefix}p99_ms` to `extra`; returns (p50, p95, p99).
+pub(super) fn latencies(
+    extra: &mut Map<String, Value>,
+    prefix: &str,
+    samples: &mut [f64],
+) -> (f64, f64, f64) {
+    samples.sort_by(f64::total_cmp);
+    let p = (
+        percentile(samples, 0.5),
+        percentile(samples, 0.95),
+        percentile(samples, 0.99),
+    );
+    extra.insert(format!("{prefix}p50_ms"), ms(p.0));
+    extra.insert(format!("{prefix}p95_ms"), ms(p.1));
+    extra.insert(format!("{prefix}p99_ms"), ms(p.2));
+    p
+}

@@ -23,8 +23,10 @@ mod board;
 mod create_contact;
 mod duplicates;
 mod export_contacts;
+mod gdpr;
 mod import_contacts;
 mod measure;
+mod mixed;
 mod pipeline_analytics;
 mod reimport_update;
 mod search;
@@ -87,6 +89,9 @@ pub const SCENARIOS: &[&str] = &[
     "velocity",
     "board_as_of",
     "duplicates",
+    "gdpr_subject_export",
+    "gdpr_erasure",
+    "mixed",
 ];
 
 /// Parses `10k`, `100k`, `1m`, `250000` into a count.
@@ -204,6 +209,13 @@ pub async fn run(
     }
     if want("duplicates") {
         scenarios.push(duplicates::run(&cx, log).await?);
+    }
+    if want("gdpr_subject_export") || want("gdpr_erasure") {
+        let results = gdpr::run(&cx, log).await?;
+        scenarios.extend(results.into_iter().filter(|r| want(&r.name)));
+    }
+    if want("mixed") {
+        scenarios.push(mixed::run(&cx, log).await?);
     }
 
     main.drop_db().await?;

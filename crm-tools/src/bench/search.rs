@@ -11,7 +11,7 @@ use super::measure::{peak_rss_mb, percentile, reset_peak_rss, result};
 use super::{Context, ScenarioResult};
 
 /// Up to 200 queries spread over the data set; every other one doubles a letter.
-fn queries(cx: &Context<'_>) -> Vec<String> {
+pub(super) fn queries(cx: &Context<'_>) -> Vec<String> {
     let n_queries = 200u64.min(cx.opts.contacts.max(1));
     let step = (cx.opts.contacts / n_queries).max(1);
     (0..n_queries)
@@ -79,8 +79,10 @@ pub(super) async fn run(cx: &Context<'_>, log: &mut dyn FnMut(&str)) -> Result<S
     let mut extra = Map::new();
     extra.insert("p50_ms".into(), ms(p50));
     extra.insert("p95_ms".into(), ms(p95));
+    extra.insert("p99_ms".into(), ms(percentile(&ours, 0.99)));
     extra.insert("baseline_p50_ms".into(), ms(b50));
     extra.insert("baseline_p95_ms".into(), ms(b95));
+    extra.insert("baseline_p99_ms".into(), ms(percentile(&base, 0.99)));
     extra.insert("queries".into(), json!(queries.len()));
     let scenario = result(
         "search",
