@@ -1246,20 +1246,17 @@ async fn bulk_edit(args: BulkEditArgs, ctx: &Ctx) -> Result<u8> {
         let zone = crate::time::zone_of(&scope).await?;
         let filter = list_filter(&args.filters, &crm, &org, zone).await?;
         let mut ids = Vec::new();
-        let mut request = crm_core::store::PageRequest {
-            limit: crate::output::STREAM_PAGE,
-            after: None,
-        };
-        loop {
-            let page = company::list(&mut tx, &filter, request)
-                .await
-                .map_err(list_filter_error)?;
-            ids.extend(page.items.iter().map(|r| r.id.uuid()));
-            match page.next {
-                Some(next) => request.after = Some(next),
-                None => break,
-            }
-        }
+        company::for_each_batch(
+            &mut tx,
+            &filter,
+            crate::output::STREAM_PAGE,
+            async |page: Vec<company::Company>| {
+                ids.extend(page.iter().map(|r| r.id.uuid()));
+                Ok(())
+            },
+        )
+        .await
+        .map_err(list_filter_error)?;
         ids
     };
     tx.commit().await?;

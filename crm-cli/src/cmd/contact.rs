@@ -1052,18 +1052,16 @@ async fn bulk_edit(args: BulkEditArgs, ctx: &Ctx) -> Result<u8> {
         let zone = crate::time::zone_of(&scope).await?;
         let filter = list_filter(&args.filters, &crm, &org, zone, &mut tx).await?;
         let mut ids = Vec::new();
-        let mut request = crm_core::store::PageRequest {
-            limit: crate::output::STREAM_PAGE,
-            after: None,
-        };
-        loop {
-            let page = contact::list(&mut tx, &filter, request).await?;
-            ids.extend(page.items.iter().map(|r| r.id.uuid()));
-            match page.next {
-                Some(next) => request.after = Some(next),
-                None => break,
-            }
-        }
+        contact::for_each_batch(
+            &mut tx,
+            &filter,
+            crate::output::STREAM_PAGE,
+            async |page: Vec<contact::Contact>| {
+                ids.extend(page.iter().map(|r| r.id.uuid()));
+                Ok(())
+            },
+        )
+        .await?;
         ids
     };
     tx.commit().await?;

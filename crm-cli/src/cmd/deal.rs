@@ -937,18 +937,16 @@ async fn bulk_edit(args: BulkEditArgs, ctx: &Ctx) -> Result<u8> {
     } else {
         let filter = list_filter(&args.filters, &crm, &org, &mut tx).await?;
         let mut ids = Vec::new();
-        let mut request = crm_core::store::PageRequest {
-            limit: crate::output::STREAM_PAGE,
-            after: None,
-        };
-        loop {
-            let page = deal::list(&mut tx, &filter, request).await?;
-            ids.extend(page.items.iter().map(|r| r.id.uuid()));
-            match page.next {
-                Some(next) => request.after = Some(next),
-                None => break,
-            }
-        }
+        deal::for_each_batch(
+            &mut tx,
+            &filter,
+            crate::output::STREAM_PAGE,
+            async |page: Vec<deal::Deal>| {
+                ids.extend(page.iter().map(|r| r.id.uuid()));
+                Ok(())
+            },
+        )
+        .await?;
         ids
     };
     tx.commit().await?;
