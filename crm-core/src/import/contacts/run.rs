@@ -10,26 +10,76 @@ use uuid::Uuid;
 
 use super::batch::{Batch, CompanyRow, stage_row};
 use super::flush::{Outcome, Shared, flush};
+use super::row::Row;
 use super::{Columns, MAX_COLUMNS, MAX_KEPT_UNKNOWN, MAX_RECORD_BYTES, RowEnv, parse_row};
 use crate::auth::Permission;
 use crate::domain::normalize_name;
 use crate::error::{Error, Result};
+use crate::ids::ImportRunId;
 use crate::import::formats::{self, Format};
 use crate::import::lines::LineCounter;
 use crate::import::source::{Source, field_text};
-use crate::import::{ImportOptions, ImportSummary, OnDuplicate, Progress, RowError};
+use crate::import::{ImportOptions, ImportSummary, OnDuplicate, Progress, RowError, TextEncoding};
 use crate::tenancy::{Scope, Tx};
 
-pub(super) struct Ctx<'a> {
-    pub(super) cols: &'a Columns,
-    pub(super) summary: ImportSummary,
-    pub(super) errors_out: Option<crate::csv_out::CsvWriter<Box<dyn Write + Send + 'a>>>,
-    pub(super) batch_no: u64,
+/// The reading loop's summary and error file.
+struct Ctx<'a> {
+    cols: &'a Columns,
+    summary: ImportSummary,
+    errors_out: Option<crate::csv_out::CsvWriter<Box<dyn Write + Send + 'a>>>,
+    batch_no: u64,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    /// The empty summary of the file, and the error file with its header written.
+    fn new(
+        cols: &'a Columns,
+        opts: &ImportOptions,
+        run: ImportRunId,
+        encoding: TextEncoding,
+        delimiter: u8,
+        errors_out: Option<Box<dyn Write + Send + 'a>>,
+        headers: &[String],
+    ) -> Result<Self> {
+        let mut ctx = Ctx {
+            cols,
+            summary: ImportSummary {
+                run_id: (!opts.dry_run).then_some(run),
+                dry_run: opts.dry_run,
+                encoding: Some(encoding),
+                delimiter: (delimiter as char).to_string(),
+                unknown_columns: cols
+                    .unknown
+                    .iter()
+                    .filter_map(|i| cols.headers.get(*i).cloned())
+                    .collect(),
+                columns: cols
+                    .fields
+                    .iter()
+                    .zip(&cols.headers)
+                    .filter_map(|(f, h)| f.map(|f| (h.clone(), f.name().to_string())))
+                    .collect(),
+                format: Some(cols.format),
+                mapping: cols.mapping(),
+                ..ImportSummary::default()
+            },
+            errors_out: errors_out
+                .map(|w| crate::csv_out::CsvWriter::new(w, crate::csv_out::CsvOptions::default()))
+                .transpose()
+                .map_err(|e| Error::Io(format!("writing the error file failed: {e}")))?,
+            batch_no: 0,
+        };
+        if let Some(w) = ctx.errors_out.as_mut() {
+            let mut h = headers.to_vec();
+            h.extend(["line".to_string(), "field".to_string(), "error".to_string()]);
+            w.write_row(&h)
+                .map_err(|e| Error::Io(format!("writing the error file failed: {e}")))?;
+        }
+        Ok(ctx)
+    }
+
     /// Merges a finished batch into the summary and the error file.
-    pub(super) fn apply(&mut self, out: Outcome) -> Result<()> {
+    fn apply(&mut self, out: Outcome) -> Result<()> {
         self.summary.created += out.created;
         self.summary.updated += out.updated;
         self.summary.skipped += out.skipped;
@@ -50,7 +100,34 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    pub(super) fn reject(
+    /// Records a row that failed validation, with every problem it has.
+    fn reject_row(
+        &mut self,
+        line: u64,
+        rec: &csv::ByteRecord,
+        errs: Vec<(String, String)>,
+    ) -> Result<()> {
+        self.summary.failed += 1;
+        if let Some(w) = self.errors_out.as_mut() {
+            let mut out: Vec<String> = rec.iter().map(|f| field_text(f).into_owned()).collect();
+            out.resize(self.cols.headers.len(), String::new());
+            let fields: Vec<&str> = errs.iter().map(|e| e.0.as_str()).collect();
+            let msgs: Vec<&str> = errs.iter().map(|e| e.1.as_str()).collect();
+            out.extend([line.to_string(), fields.join("; "), msgs.join("; ")]);
+            w.write_row(&out)
+                .map_err(|e| Error::Io(format!("writing the error file failed: {e}")))?;
+        }
+        for (field, message) in errs {
+            self.summary.push_error(RowError {
+                line,
+                field,
+                message,
+            });
+        }
+        Ok(())
+    }
+
+    fn reject(
         &mut self,
         line: u64,
         rec: Option<&csv::ByteRecord>,
@@ -88,7 +165,51 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
     errors_out: Option<Box<dyn Write + Send + 'a>>,
     mut progress: impl FnMut(Progress) + Send,
 ) -> Result<ImportSummary> {
-    let (region, actor, erased, users, company_countries) = {
+    let org = OrgContext::read(scope, opts).await?;
+    let file = Opened::open(input, opts)?;
+    let run = opts.run_id.unwrap_or_default();
+    let options = json!({
+        "on_duplicate": opts.on_duplicate,
+        "dry_run": opts.dry_run,
+        "mappings": opts.mappings,
+    });
+    let guard = crate::import::runs::start(
+        scope,
+        run,
+        (!opts.dry_run).then_some(crate::import::runs::NewRun {
+            kind: "contacts",
+            file_name: opts.file_name.as_deref(),
+            actor: org.actor,
+            options,
+        }),
+    )
+    .await?;
+    let result = read_and_import(scope, opts, run, org, file, errors_out, &mut progress).await;
+    match result {
+        Ok(summary) => {
+            guard.release().await?;
+            Ok(summary)
+        }
+        Err(e) => Err(guard.fail(scope, e).await),
+    }
+}
+
+/// What the import reads of the organization before it reads the file.
+struct OrgContext {
+    region: String,
+    actor: crate::ids::UserId,
+    /// The erasure key and the keyed hashes of erased persons' addresses, to flag them when
+    /// they come back.
+    erased: Option<(Vec<u8>, HashSet<Vec<u8>>)>,
+    /// Active users by normalised e-mail and by folded full name (owner columns).
+    users: HashMap<String, Uuid>,
+    /// The address country of the organization's companies by normalised name.
+    company_countries: HashMap<String, String>,
+}
+
+impl OrgContext {
+    /// Checks the permissions and reads the organization's context in one transaction.
+    async fn read(scope: &Scope, opts: &ImportOptions) -> Result<Self> {
         let mut tx = scope.begin().await?;
         tx.require(Permission::Import)?;
         if opts.on_duplicate == OnDuplicate::Update {
@@ -123,49 +244,82 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
         .fetch_all(tx.conn())
         .await?;
         tx.commit().await?;
-        (
+        Ok(Self {
             region,
             actor,
-            key.map(|k| (k, erased.into_iter().collect::<HashSet<Vec<u8>>>())),
+            erased: key.map(|k| (k, erased.into_iter().collect::<HashSet<Vec<u8>>>())),
             users,
-            company_countries
+            company_countries: company_countries
                 .into_iter()
                 .map(|(n, c)| (n, c.trim().to_string()))
                 .collect::<HashMap<String, String>>(),
-        )
-    };
-    // A vCard file is read whole and turned into rows of its fields; its line numbers are
-    // those of each card's BEGIN line.
-    let (input, card_lines): (Box<dyn Read + Send + 'a>, Option<Vec<u64>>) =
-        match formats::vcard::sniff(input, opts.from)? {
-            formats::vcard::Sniffed::Cards(csv, lines) => {
-                (Box::new(std::io::Cursor::new(csv)), Some(lines))
-            }
-            formats::vcard::Sniffed::Other(r) => (r, None),
-        };
-    let vcard = card_lines.is_some();
-    let source = Source::open(
-        input,
-        opts.encoding,
-        if vcard { Some(b',') } else { opts.delimiter },
-    )?;
-    let delimiter = source.delimiter();
-    let encoding = source.encoding();
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(LineCounter::new(source).with_record_cap(MAX_RECORD_BYTES));
-    let mut header = csv::ByteRecord::new();
-    if !reader.read_byte_record(&mut header).map_err(csv_error)? {
-        return Err(Error::invalid("file", "the file is empty"));
+        })
     }
-    let pos = reader.position().byte();
-    reader.get_mut().start_record(pos);
-    let headers: Vec<String> = header
-        .iter()
-        .map(|h| field_text(h).trim().to_string())
-        .collect();
+}
+
+/// The CSV reader over the decoded input, counting lines and capping record sizes.
+type Reader<'a> = csv::Reader<LineCounter<Source<Box<dyn Read + Send + 'a>>>>;
+
+/// The opened file: its reader (past the header), header and column mapping.
+struct Opened<'a> {
+    reader: Reader<'a>,
+    /// A vCard file's line numbers: those of each card's BEGIN line.
+    card_lines: Option<Vec<u64>>,
+    headers: Vec<String>,
+    cols: Columns,
+    delimiter: u8,
+    encoding: TextEncoding,
+}
+
+impl<'a> Opened<'a> {
+    /// Decodes the input, reads the header and maps the columns.
+    fn open<R: Read + Send + 'a>(input: R, opts: &ImportOptions) -> Result<Self> {
+        // A vCard file is read whole and turned into rows of its fields; its line numbers
+        // are those of each card's BEGIN line.
+        let (input, card_lines): (Box<dyn Read + Send + 'a>, Option<Vec<u64>>) =
+            match formats::vcard::sniff(input, opts.from)? {
+                formats::vcard::Sniffed::Cards(csv, lines) => {
+                    (Box::new(std::io::Cursor::new(csv)), Some(lines))
+                }
+                formats::vcard::Sniffed::Other(r) => (r, None),
+            };
+        let vcard = card_lines.is_some();
+        let source = Source::open(
+            input,
+            opts.encoding,
+            if vcard { Some(b',') } else { opts.delimiter },
+        )?;
+        let delimiter = source.delimiter();
+        let encoding = source.encoding();
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(LineCounter::new(source).with_record_cap(MAX_RECORD_BYTES));
+        let mut header = csv::ByteRecord::new();
+        if !reader.read_byte_record(&mut header).map_err(csv_error)? {
+            return Err(Error::invalid("file", "the file is empty"));
+        }
+        let pos = reader.position().byte();
+        reader.get_mut().start_record(pos);
+        let headers: Vec<String> = header
+            .iter()
+            .map(|h| field_text(h).trim().to_string())
+            .collect();
+        let cols = map_columns(&headers, opts, vcard)?;
+        Ok(Self {
+            reader,
+            card_lines,
+            headers,
+            cols,
+            delimiter,
+            encoding,
+        })
+    }
+}
+
+/// Maps the header's columns to fields, within the limits on columns.
+fn map_columns(headers: &[String], opts: &ImportOptions, vcard: bool) -> Result<Columns> {
     if headers.len() > MAX_COLUMNS {
         return Err(Error::invalid(
             "header",
@@ -173,7 +327,7 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
         ));
     }
     let cols = Columns::new(
-        headers.clone(),
+        headers.to_vec(),
         opts,
         if vcard {
             Some(Format::Vcard)
@@ -192,247 +346,67 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
             ),
         ));
     }
-    let tag_split: Vec<char> = ['|', ';', ',']
-        .into_iter()
-        .filter(|c| *c as u32 != u32::from(delimiter))
-        .collect();
+    Ok(cols)
+}
 
-    let run = opts.run_id.unwrap_or_default();
-    let options = json!({
-        "on_duplicate": opts.on_duplicate,
-        "dry_run": opts.dry_run,
-        "mappings": opts.mappings,
-    });
-    let guard = crate::import::runs::start(
-        scope,
-        run,
-        (!opts.dry_run).then_some(crate::import::runs::NewRun {
-            kind: "contacts",
-            file_name: opts.file_name.as_deref(),
-            actor,
-            options,
-        }),
-    )
-    .await?;
-    let result = async {
-    let mut ctx = Ctx {
-        cols: &cols,
-        summary: ImportSummary {
-            run_id: (!opts.dry_run).then_some(run),
-            dry_run: opts.dry_run,
-            encoding: Some(encoding),
-            delimiter: (delimiter as char).to_string(),
-            unknown_columns: cols
-                .unknown
-                .iter()
-                .filter_map(|i| cols.headers.get(*i).cloned())
-                .collect(),
-            columns: cols
-                .fields
-                .iter()
-                .zip(&cols.headers)
-                .filter_map(|(f, h)| f.map(|f| (h.clone(), f.name().to_string())))
-                .collect(),
-            format: Some(cols.format),
-            mapping: cols.mapping(),
-            ..ImportSummary::default()
-        },
-        errors_out: errors_out
-            .map(|w| crate::csv_out::CsvWriter::new(w, crate::csv_out::CsvOptions::default()))
-            .transpose()
-            .map_err(|e| Error::Io(format!("writing the error file failed: {e}")))?,
-        batch_no: 0,
-    };
-    if let Some(w) = ctx.errors_out.as_mut() {
-        let mut h = headers.clone();
-        h.extend(["line".to_string(), "field".to_string(), "error".to_string()]);
-        w.write_row(&h)
-            .map_err(|e| Error::Io(format!("writing the error file failed: {e}")))?;
-    }
-
-    // Within-file dedup: a hash of the key to the first line that had it.
-    let mut seen: HashMap<u64, u64> = HashMap::new();
-    let mut batch = Batch::new();
-    let mut rec = csv::ByteRecord::new();
+/// Reads the file row by row, validates and stages the rows, writes them in batches (two in
+/// flight) and finishes the run.
+async fn read_and_import<'a>(
+    scope: &Scope,
+    opts: &ImportOptions,
+    run: ImportRunId,
+    org: OrgContext,
+    file: Opened<'a>,
+    errors_out: Option<Box<dyn Write + Send + 'a>>,
+    progress: &mut (impl FnMut(Progress) + Send),
+) -> Result<ImportSummary> {
+    let Opened {
+        mut reader,
+        card_lines,
+        headers,
+        cols,
+        delimiter,
+        encoding,
+    } = file;
+    let mut ctx = Ctx::new(&cols, opts, run, encoding, delimiter, errors_out, &headers)?;
     let batch_size = opts.batch_size.max(1);
-    let keep_lines = ctx.errors_out.is_some();
     let shared = Shared {
         scope,
         opts,
         cols: &cols,
         run,
-        actor,
+        actor: org.actor,
     };
     let max_in_flight = if opts.dry_run { 1 } else { 2 };
-    let mut env = RowEnv {
-        company_countries,
-        region: region.clone(),
-        tag_split: tag_split.clone(),
-        keep_unknown: opts.keep_unknown,
-        users,
-    };
-    let mut card_no = 0usize;
+    let mut rows = Rows::new(org, opts, delimiter, card_lines, ctx.errors_out.is_some());
+    let mut rec = csv::ByteRecord::new();
     let mut in_flight = futures_util::stream::FuturesUnordered::new();
     loop {
-        let more = match reader.read_byte_record(&mut rec) {
-            Ok(more) => {
-                let pos = reader.position().byte();
-                reader.get_mut().start_record(pos);
-                more
-            }
-            Err(e)
-                if matches!(e.kind(), csv::ErrorKind::Io(io) if LineCounter::<()>::is_record_too_large(io)) =>
-            {
-                let start = reader.get_ref().record_start();
-                let line = reader.get_mut().line_at(start);
-                ctx.summary.rows += 1;
-                ctx.reject(
-                    line,
-                    None,
-                    "file",
-                    &format!(
-                        "a record here is larger than {} MiB (an unbalanced quote?); reading stopped here",
-                        MAX_RECORD_BYTES >> 20
-                    ),
-                )?;
-                false
-            }
-            Err(e) => {
-                // A malformed record (e.g. an unterminated quote): report it and stop reading,
-                // keeping what was imported.
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                ctx.summary.rows += 1;
-                ctx.reject(
-                    line,
-                    None,
-                    "file",
-                    "malformed CSV (unbalanced quotes?); reading stopped here",
-                )?;
-                false
-            }
-        };
+        let more = read_record(&mut reader, &mut rec, &mut ctx)?;
         if more {
-            let line = match &card_lines {
-                Some(lines) => {
-                    card_no += 1;
-                    lines.get(card_no - 1).copied().unwrap_or(0)
-                }
-                None => {
-                    let byte = rec.position().map(|p| p.byte()).unwrap_or(0);
-                    reader.get_mut().line_at(byte)
-                }
-            };
+            let line = rows.line_of(&mut reader, &rec);
             if rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
                 continue;
             }
             ctx.summary.rows += 1;
-            match parse_row(&cols, &rec, &env) {
-                Err(errs) => {
-                    ctx.summary.failed += 1;
-                    if let Some(w) = ctx.errors_out.as_mut() {
-                        let mut out: Vec<String> =
-                            rec.iter().map(|f| field_text(f).into_owned()).collect();
-                        out.resize(cols.headers.len(), String::new());
-                        let fields: Vec<&str> = errs.iter().map(|e| e.0.as_str()).collect();
-                        let msgs: Vec<&str> = errs.iter().map(|e| e.1.as_str()).collect();
-                        out.extend([line.to_string(), fields.join("; "), msgs.join("; ")]);
-                        w.write_row(&out).map_err(|e| {
-                            Error::Io(format!("writing the error file failed: {e}"))
-                        })?;
-                    }
-                    for (field, message) in errs {
-                        ctx.summary.push_error(RowError {
-                            line,
-                            field,
-                            message,
-                        });
-                    }
-                }
+            match parse_row(&cols, &rec, &rows.env) {
+                Err(errs) => ctx.reject_row(line, &rec, errs)?,
                 Ok(row) => {
-                    // A company this file names with a country places the numbers of the
-                    // later rows of its contacts that name none.
-                    if let (Some((_, norm)), Some(country)) = (&row.company, &row.country) {
-                        env.company_countries
-                            .entry(norm.clone())
-                            .or_insert_with(|| country.clone());
-                    }
-                    for (field, message) in &row.warnings {
-                        ctx.summary.push_warning(RowError {
-                            line,
-                            field: field.clone(),
-                            message: message.clone(),
-                        });
-                    }
-                    let name_norm = normalize_name(&format!(
-                        "{} {}",
-                        row.first_name.as_deref().unwrap_or(""),
-                        row.last_name.as_deref().unwrap_or("")
-                    ));
-                    let key = match (&row.extra.external_id, &row.email) {
-                        (Some(id), _) => hash_key(&["x", id]),
-                        (None, Some((_, norm))) => hash_key(&["e", norm]),
-                        (None, None) => hash_key(&[
-                            "n",
-                            &name_norm,
-                            row.company.as_ref().map_or("", |c| c.1.as_str()),
-                        ]),
-                    };
-                    if let Some(first) = seen.get(&key) {
-                        ctx.summary.skipped += 1;
-                        let _ = first;
+                    if !rows.stage(&mut ctx, line, &rec, &row) {
                         continue;
                     }
-                    seen.insert(key, line);
-                    if let (Some((erasure_key, hashes)), Some((_, norm))) = (&erased, &row.email)
-                        && hashes.contains(
-                            crate::gdpr::reapply::hmac_sha256(erasure_key, norm.as_bytes())
-                                .as_slice(),
-                        )
-                    {
-                        ctx.summary.previously_erased.push(line);
-                    }
-                    stage_row(&mut batch, line, &row, &name_norm);
-                    if let Some((name, norm)) = &row.company
-                        && !batch.companies.contains_key(norm)
-                    {
-                        batch.companies.insert(
-                            norm.clone(),
-                            CompanyRow {
-                                id: Uuid::now_v7(),
-                                name: name.clone(),
-                                vat_id: row.vat_id.clone(),
-                                website: row.website.as_ref().map(|w| w.0.clone()),
-                                domain: row.website.as_ref().map(|w| w.1.clone()),
-                                street: row.street.clone(),
-                                postal_code: row.postal_code.clone(),
-                                city: row.city.clone(),
-                                country: row.country.clone(),
-                            },
-                        );
-                    }
-                    // The original record is kept only to write rejected rows to an
-                    // error file (memory: two batches of records otherwise).
-                    if keep_lines {
-                        batch.lines.push((line, rec.clone()));
-                    }
-                    batch.first_line.get_or_insert(line);
-                    batch.last_line = Some(line);
-                    batch.tags.extend(row.tags.iter().cloned());
                 }
             }
         }
-        if batch.rows >= batch_size || (!more && batch.rows > 0) {
-            let mut b = std::mem::replace(&mut batch, Batch::new());
+        if rows.batch.rows >= batch_size || (!more && rows.batch.rows > 0) {
+            let mut b = std::mem::replace(&mut rows.batch, Batch::new());
             b.rows_read = ctx.summary.rows;
-            // Two batches in flight use both cores (the within-file dedup above keeps them
+            // Two batches in flight use both cores (the within-file dedup keeps them
             // disjoint); a dry run goes one at a time.
             while in_flight.len() >= max_in_flight {
                 if let Some(out) = in_flight.next().await {
                     ctx.apply(out?)?;
-                    progress(Progress {
-                        rows: ctx.summary.rows,
-                        bytes: reader.get_ref().inner().bytes_read(),
-                    });
+                    progress(progress_of(&ctx, &reader));
                 }
             }
             ctx.batch_no += 1;
@@ -444,10 +418,7 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
     }
     while let Some(out) = in_flight.next().await {
         ctx.apply(out?)?;
-        progress(Progress {
-            rows: ctx.summary.rows,
-            bytes: reader.get_ref().inner().bytes_read(),
-        });
+        progress(progress_of(&ctx, &reader));
     }
     let digest = reader.get_ref().inner().digest();
     drop(reader);
@@ -456,6 +427,222 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
             .map_err(|e| Error::Io(format!("writing the error file failed: {e}")))?;
     }
     let summary = ctx.summary;
+    finish_run(scope, opts, run, &summary, &digest).await?;
+    Ok(summary)
+}
+
+/// The run's progress after a batch.
+fn progress_of(ctx: &Ctx<'_>, reader: &Reader<'_>) -> Progress {
+    Progress {
+        rows: ctx.summary.rows,
+        bytes: reader.get_ref().inner().bytes_read(),
+    }
+}
+
+/// Reads the next record into `rec`. Returns whether there was one; a record too large or
+/// malformed is reported and ends the reading (keeping what was imported).
+fn read_record(
+    reader: &mut Reader<'_>,
+    rec: &mut csv::ByteRecord,
+    ctx: &mut Ctx<'_>,
+) -> Result<bool> {
+    match reader.read_byte_record(rec) {
+        Ok(more) => {
+            let pos = reader.position().byte();
+            reader.get_mut().start_record(pos);
+            Ok(more)
+        }
+        Err(e) if matches!(e.kind(), csv::ErrorKind::Io(io) if LineCounter::<()>::is_record_too_large(io)) =>
+        {
+            let start = reader.get_ref().record_start();
+            let line = reader.get_mut().line_at(start);
+            ctx.summary.rows += 1;
+            ctx.reject(
+                line,
+                None,
+                "file",
+                &format!(
+                    "a record here is larger than {} MiB (an unbalanced quote?); reading stopped here",
+                    MAX_RECORD_BYTES >> 20
+                ),
+            )?;
+            Ok(false)
+        }
+        Err(e) => {
+            // A malformed record (e.g. an unterminated quote): report it and stop reading,
+            // keeping what was imported.
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            ctx.summary.rows += 1;
+            ctx.reject(
+                line,
+                None,
+                "file",
+                "malformed CSV (unbalanced quotes?); reading stopped here",
+            )?;
+            Ok(false)
+        }
+    }
+}
+
+/// The state of the reading loop between rows: the batch being filled and what the rows
+/// seen so far decide for the next ones.
+struct Rows {
+    /// Within-file dedup: a hash of the key to the first line that had it.
+    seen: HashMap<u64, u64>,
+    batch: Batch,
+    env: RowEnv,
+    erased: Option<(Vec<u8>, HashSet<Vec<u8>>)>,
+    /// Whether the original records are kept (for an error file).
+    keep_lines: bool,
+    card_lines: Option<Vec<u64>>,
+    card_no: usize,
+}
+
+impl Rows {
+    fn new(
+        org: OrgContext,
+        opts: &ImportOptions,
+        delimiter: u8,
+        card_lines: Option<Vec<u64>>,
+        keep_lines: bool,
+    ) -> Self {
+        let tag_split: Vec<char> = ['|', ';', ',']
+            .into_iter()
+            .filter(|c| *c as u32 != u32::from(delimiter))
+            .collect();
+        Self {
+            seen: HashMap::new(),
+            batch: Batch::new(),
+            env: RowEnv {
+                company_countries: org.company_countries,
+                region: org.region,
+                tag_split,
+                keep_unknown: opts.keep_unknown,
+                users: org.users,
+            },
+            erased: org.erased,
+            keep_lines,
+            card_lines,
+            card_no: 0,
+        }
+    }
+
+    /// The line of the record just read (a vCard's BEGIN line).
+    fn line_of(&mut self, reader: &mut Reader<'_>, rec: &csv::ByteRecord) -> u64 {
+        match &self.card_lines {
+            Some(lines) => {
+                self.card_no += 1;
+                lines.get(self.card_no - 1).copied().unwrap_or(0)
+            }
+            None => {
+                let byte = rec.position().map(|p| p.byte()).unwrap_or(0);
+                reader.get_mut().line_at(byte)
+            }
+        }
+    }
+
+    /// Stages a valid row into the batch. Returns false for a row whose key an earlier row
+    /// of the file had (counted as skipped).
+    fn stage(&mut self, ctx: &mut Ctx<'_>, line: u64, rec: &csv::ByteRecord, row: &Row) -> bool {
+        // A company this file names with a country places the numbers of the later rows of
+        // its contacts that name none.
+        if let (Some((_, norm)), Some(country)) = (&row.company, &row.country) {
+            self.env
+                .company_countries
+                .entry(norm.clone())
+                .or_insert_with(|| country.clone());
+        }
+        for (field, message) in &row.warnings {
+            ctx.summary.push_warning(RowError {
+                line,
+                field: field.clone(),
+                message: message.clone(),
+            });
+        }
+        let name_norm = normalize_name(&format!(
+            "{} {}",
+            row.first_name.as_deref().unwrap_or(""),
+            row.last_name.as_deref().unwrap_or("")
+        ));
+        let key = dedup_key(row, &name_norm);
+        if self.seen.contains_key(&key) {
+            ctx.summary.skipped += 1;
+            return false;
+        }
+        self.seen.insert(key, line);
+        if self.was_erased(row) {
+            ctx.summary.previously_erased.push(line);
+        }
+        let batch = &mut self.batch;
+        stage_row(batch, line, row, &name_norm);
+        add_company(batch, row);
+        // The original record is kept only to write rejected rows to an error file
+        // (memory: two batches of records otherwise).
+        if self.keep_lines {
+            batch.lines.push((line, rec.clone()));
+        }
+        batch.first_line.get_or_insert(line);
+        batch.last_line = Some(line);
+        batch.tags.extend(row.tags.iter().cloned());
+        true
+    }
+
+    /// Whether the row's e-mail is that of a person erased earlier.
+    fn was_erased(&self, row: &Row) -> bool {
+        if let (Some((erasure_key, hashes)), Some((_, norm))) = (&self.erased, &row.email) {
+            hashes.contains(
+                crate::gdpr::reapply::hmac_sha256(erasure_key, norm.as_bytes()).as_slice(),
+            )
+        } else {
+            false
+        }
+    }
+}
+
+/// The key of the within-file dedup: the source id, else the e-mail, else name and company.
+fn dedup_key(row: &Row, name_norm: &str) -> u64 {
+    match (&row.extra.external_id, &row.email) {
+        (Some(id), _) => hash_key(&["x", id]),
+        (None, Some((_, norm))) => hash_key(&["e", norm]),
+        (None, None) => hash_key(&[
+            "n",
+            name_norm,
+            row.company.as_ref().map_or("", |c| c.1.as_str()),
+        ]),
+    }
+}
+
+/// Adds the company the row names to the batch (the first row's details win).
+fn add_company(batch: &mut Batch, row: &Row) {
+    if let Some((name, norm)) = &row.company
+        && !batch.companies.contains_key(norm)
+    {
+        batch.companies.insert(
+            norm.clone(),
+            CompanyRow {
+                id: Uuid::now_v7(),
+                name: name.clone(),
+                vat_id: row.vat_id.clone(),
+                website: row.website.as_ref().map(|w| w.0.clone()),
+                domain: row.website.as_ref().map(|w| w.1.clone()),
+                street: row.street.clone(),
+                postal_code: row.postal_code.clone(),
+                city: row.city.clone(),
+                country: row.country.clone(),
+            },
+        );
+    }
+}
+
+/// Finishes a run that wrote: fresh statistics after a large import, the run's counts and
+/// its audit entry.
+async fn finish_run(
+    scope: &Scope,
+    opts: &ImportOptions,
+    run: ImportRunId,
+    summary: &ImportSummary,
+    digest: &[u8],
+) -> Result<()> {
     if !opts.dry_run && summary.created + summary.updated >= 10_000 {
         // Fresh planner statistics, so searches right after a large import use the indexes.
         scope
@@ -481,7 +668,7 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
                 )
                 .bind(tx.org())
                 .bind(run)
-                .bind(&digest)
+                .bind(digest)
                 .bind(&counts)
                 .bind(summary.rows as i64)
                 .execute(tx.conn())
@@ -491,16 +678,7 @@ pub async fn import_contacts<'a, R: Read + Send + 'a>(
             })
             .await?;
     }
-    Ok(summary)
-    }
-    .await;
-    match result {
-        Ok(summary) => {
-            guard.release().await?;
-            Ok(summary)
-        }
-        Err(e) => Err(guard.fail(scope, e).await),
-    }
+    Ok(())
 }
 
 /// Active users by normalised e-mail and by folded full name, for owner columns.
