@@ -99,13 +99,52 @@ pub(super) fn parse_row(
     rec: &csv::ByteRecord,
     env: &RowEnv,
 ) -> std::result::Result<Row, Vec<(String, String)>> {
-    let mut row = Row::default();
-    let mut errs: Vec<(String, String)> = Vec::new();
-    let mut phones: Vec<(Field, String)> = Vec::new();
-    let mut calling_code: Option<String> = None;
     // A NUL byte or another control character (other than tab and line breaks) in a column
     // that is read fails this row alone: PostgreSQL refuses NUL in text, and terminal
     // escapes must not reach anyone's screen.
+    let errs = control_byte_errors(cols, rec, env);
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    let mut r = Reading::default();
+    if env.keep_unknown {
+        r.keep_unknown_columns(cols, rec);
+    }
+    for cell in formats::cells(cols.format, &cols.roles, rec) {
+        // Line breaks in a single-line cell (a spreadsheet's Alt+Enter) become spaces.
+        let folded = if cell.field == Field::Notes {
+            std::borrow::Cow::Borrowed(cell.value.as_ref())
+        } else {
+            crate::domain::text::fold_line_breaks(&cell.value)
+        };
+        r.cell(cell.field, &folded, cols, env);
+    }
+    let Reading {
+        mut row,
+        mut errs,
+        phones,
+        calling_code,
+    } = r;
+    place_phones(&mut row, phones, calling_code.as_deref(), env);
+    if row.first_name.is_none() && row.last_name.is_none() && row.email.is_none() {
+        errs.push((
+            "name".into(),
+            "a contact needs a first name, last name or e-mail".into(),
+        ));
+    }
+    row.extra.street = row.street.clone();
+    row.extra.postal_code = row.postal_code.clone();
+    row.extra.country = row.country.clone();
+    if errs.is_empty() { Ok(row) } else { Err(errs) }
+}
+
+/// The problems of control characters in the columns that are read.
+fn control_byte_errors(
+    cols: &Columns,
+    rec: &csv::ByteRecord,
+    env: &RowEnv,
+) -> Vec<(String, String)> {
+    let mut errs = Vec::new();
     for (i, raw) in rec.iter().enumerate() {
         let used = match cols.roles.get(i) {
             Some(Some(_)) => true,
@@ -123,34 +162,46 @@ pub(super) fn parse_row(
             ));
         }
     }
-    if !errs.is_empty() {
-        return Err(errs);
-    }
-    if env.keep_unknown {
+    errs
+}
+
+/// A row being read: the row, its problems, and its phones (read last, see
+/// [`place_phones`]).
+#[derive(Default)]
+struct Reading {
+    row: Row,
+    errs: Vec<(String, String)>,
+    phones: Vec<(Field, String)>,
+    calling_code: Option<String>,
+}
+
+impl Reading {
+    /// Keeps the columns that map to no field as custom fields (`--keep-unknown`).
+    fn keep_unknown_columns(&mut self, cols: &Columns, rec: &csv::ByteRecord) {
         for &i in &cols.unknown {
             if let (Some(raw), Some(h)) = (rec.get(i), cols.headers.get(i)) {
                 let text = field_text(raw);
                 let v = text.trim();
                 if v.chars().count() > MAX_KEPT_VALUE {
-                    errs.push((
+                    self.errs.push((
                         h.trim().to_string(),
                         format!("is longer than {MAX_KEPT_VALUE} characters"),
                     ));
                 } else if !v.is_empty() {
-                    row.custom.insert(h.trim().to_string(), json!(v));
+                    self.row.custom.insert(h.trim().to_string(), json!(v));
                 }
             }
         }
     }
-    for cell in formats::cells(cols.format, &cols.roles, rec) {
-        let field = cell.field;
-        // Line breaks in a single-line cell (a spreadsheet's Alt+Enter) become spaces.
-        let folded = if field == Field::Notes {
-            std::borrow::Cow::Borrowed(cell.value.as_ref())
-        } else {
-            crate::domain::text::fold_line_breaks(&cell.value)
-        };
-        let v: &str = &folded;
+
+    /// Reads one cell of `field` into the row, or records its problem.
+    fn cell(&mut self, field: Field, v: &str, cols: &Columns, env: &RowEnv) {
+        let Reading {
+            row,
+            errs,
+            phones,
+            calling_code,
+        } = self;
         let mut err = |msg: &str| errs.push((field.name().to_string(), msg.to_string()));
         let long = v.chars().count() > 500 && field != Field::Notes;
         let control = field != Field::Notes && crate::domain::text::check_single_line(v).is_err();
@@ -175,12 +226,12 @@ pub(super) fn parse_row(
             Field::JobTitle => row.job_title = Some(v.to_string()),
             Field::Department => row.department = Some(v.to_string()),
             Field::Email | Field::Email2 | Field::EmailHome | Field::EmailOther => {
-                add_email(&mut row, field, v, cols.format, &mut errs)
+                add_email(row, field, v, cols.format, errs)
             }
             Field::Phone | Field::Mobile | Field::Fax | Field::PhoneOther => {
                 phones.push((field, v.to_string()))
             }
-            Field::CallingCode => calling_code = Some(v.to_string()),
+            Field::CallingCode => *calling_code = Some(v.to_string()),
             Field::Company => row.company = Some((v.to_string(), normalize_name(v))),
             Field::VatId => match VatId::parse(v) {
                 Ok(vat) => row.vat_id = Some(vat.as_str().to_string()),
@@ -204,20 +255,8 @@ pub(super) fn parse_row(
                 }
             },
             Field::Tags => {
-                for t in v
-                    .split(|c: char| env.tag_split.contains(&c))
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty())
-                {
-                    if t.chars().count() > MAX_TAG_LEN {
-                        err(&format!("has a tag longer than {MAX_TAG_LEN} characters"));
-                        break;
-                    }
-                    if row.tags.len() >= MAX_TAGS {
-                        err(&format!("has more than {MAX_TAGS} tags"));
-                        break;
-                    }
-                    row.tags.push(t.to_string());
+                if let Err(message) = add_tags(&mut row.tags, v, &env.tag_split) {
+                    err(&message);
                 }
             }
             Field::Source => match v.parse::<ContactSource>() {
@@ -226,18 +265,10 @@ pub(super) fn parse_row(
                     "is not a known source (website, referral, event, cold_outreach, partner, import, lexware, other)",
                 ),
             },
-            Field::LinkedIn => {
-                let lower = v.to_ascii_lowercase();
-                if lower.contains("linkedin.com/") && !v.contains(char::is_whitespace) {
-                    row.linkedin = Some(if lower.starts_with("http") {
-                        v.to_string()
-                    } else {
-                        format!("https://{v}")
-                    });
-                } else {
-                    err("is not a LinkedIn profile URL");
-                }
-            }
+            Field::LinkedIn => match linkedin_url(v) {
+                Some(url) => row.linkedin = Some(url),
+                None => err("is not a LinkedIn profile URL"),
+            },
             Field::Birthday if formats::quirks::is_empty_date(v) => {}
             Field::Birthday => match parse_date(v) {
                 Some(d) if d <= chrono::Utc::now().date_naive() => row.birthday = Some(d),
@@ -249,20 +280,13 @@ pub(super) fn parse_row(
                 Err(_) => err("must be active, inactive or blocked"),
             },
             Field::Notes => row.extra.add_note(v),
-            Field::Owner => {
-                let key = if v.contains('@') {
-                    v.trim().to_lowercase()
-                } else {
-                    crate::domain::fold_for_search(v.trim())
-                };
-                match env.users.get(&key) {
-                    Some(id) => row.extra.owner = Some(*id),
-                    None => row.warnings.push((
-                        "owner".into(),
-                        "names no user of this organization (by e-mail or name); the importing user owns the contact".into(),
-                    )),
-                }
-            }
+            Field::Owner => match env.users.get(&owner_key(v)) {
+                Some(id) => row.extra.owner = Some(*id),
+                None => row.warnings.push((
+                    "owner".into(),
+                    "names no user of this organization (by e-mail or name); the importing user owns the contact".into(),
+                )),
+            },
             Field::ExternalId => {
                 row.extra.external_system = Some(cols.format.name().to_string());
                 row.extra.external_id = Some(v.to_string());
@@ -274,8 +298,61 @@ pub(super) fn parse_row(
             Field::Ignore => {}
         }
     }
-    // Phones last: a national number is read in the country of the contact's address, else
-    // its company's, else the organization's region (DESIGN.md's phone-country rule).
+}
+
+/// Adds the tags of one cell (split at the separators that are not the delimiter). Stops at
+/// the first tag too long or one too many, with the problem.
+fn add_tags(tags: &mut Vec<String>, v: &str, split: &[char]) -> Result<(), String> {
+    for t in v
+        .split(|c: char| split.contains(&c))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        if t.chars().count() > MAX_TAG_LEN {
+            return Err(format!("has a tag longer than {MAX_TAG_LEN} characters"));
+        }
+        if tags.len() >= MAX_TAGS {
+            return Err(format!("has more than {MAX_TAGS} tags"));
+        }
+        tags.push(t.to_string());
+    }
+    Ok(())
+}
+
+/// A LinkedIn profile URL as written (with `https://` when it has no scheme), or `None`
+/// when the value is not one.
+fn linkedin_url(v: &str) -> Option<String> {
+    let lower = v.to_ascii_lowercase();
+    if lower.contains("linkedin.com/") && !v.contains(char::is_whitespace) {
+        Some(if lower.starts_with("http") {
+            v.to_string()
+        } else {
+            format!("https://{v}")
+        })
+    } else {
+        None
+    }
+}
+
+/// The key an owner cell names a user by: the e-mail (lower case), else the folded name.
+fn owner_key(v: &str) -> String {
+    if v.contains('@') {
+        v.trim().to_lowercase()
+    } else {
+        crate::domain::fold_for_search(v.trim())
+    }
+}
+
+/// Reads the row's phones, after every other cell: a national number is read in the country
+/// of the contact's address, else its company's, else the organization's region
+/// (DESIGN.md's phone-country rule). A contact whose only numbers are further ones gets the
+/// first (not a fax) as primary.
+fn place_phones(
+    row: &mut Row,
+    phones: Vec<(Field, String)>,
+    calling_code: Option<&str>,
+    env: &RowEnv,
+) {
     let region = row
         .country
         .clone()
@@ -287,15 +364,14 @@ pub(super) fn parse_row(
         })
         .unwrap_or_else(|| env.region.clone());
     for (field, raw) in phones {
-        let text = match &calling_code {
+        let text = match calling_code {
             Some(code) if !raw.starts_with('+') && !raw.starts_with("00") => {
                 format!("{} {raw}", code.trim())
             }
             _ => raw,
         };
-        add_phone(&mut row, field, &text, &region);
+        add_phone(row, field, &text, &region);
     }
-    // A contact whose only numbers are further ones gets the first (not a fax) as primary.
     if row.phone.is_none()
         && row.mobile.is_none()
         && let Some(i) = row.extra.phones.iter().position(|p| p.kind != "fax")
@@ -303,16 +379,6 @@ pub(super) fn parse_row(
         let p = row.extra.phones.remove(i);
         row.phone = Some((p.e164, p.raw));
     }
-    if row.first_name.is_none() && row.last_name.is_none() && row.email.is_none() {
-        errs.push((
-            "name".into(),
-            "a contact needs a first name, last name or e-mail".into(),
-        ));
-    }
-    row.extra.street = row.street.clone();
-    row.extra.postal_code = row.postal_code.clone();
-    row.extra.country = row.country.clone();
-    if errs.is_empty() { Ok(row) } else { Err(errs) }
 }
 
 /// A byte of a C0 control character other than tab, line feed and carriage return, or DEL.
