@@ -1,6 +1,6 @@
 //! Writing one batch: companies, staging, matching existing contacts, inserting new ones.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::json;
 use uuid::Uuid;
@@ -34,6 +34,8 @@ pub(super) struct Shared<'a> {
     pub(super) actor: crate::ids::UserId,
 }
 
+/// Writes one batch: its companies, then (in one transaction, rolled back in a dry run) its
+/// rows staged, matched with the existing contacts, and inserted or updated.
 pub(super) async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Result<Outcome> {
     let mut out = Outcome::default();
     let run = sh.run;
@@ -50,12 +52,34 @@ pub(super) async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Resul
         out.companies_created = created;
     }
     let mut tx = sh.scope.begin().await?;
-    let org = tx.org();
     if !batch.companies.is_empty() && sh.opts.dry_run {
         let (m, created) = company_step(&mut tx, run, &batch.companies).await?;
         mapping = m;
         out.companies_created = created;
     }
+    stage(&mut tx, &batch, &mapping).await?;
+    match_existing(&mut tx, batch.has_external).await?;
+    let existing = apply_duplicates(sh, &mut tx, &mut out).await?;
+    insert_tags(&mut tx, &batch.tags).await?;
+    let created = insert_new(&mut tx, run, actor).await?;
+    if batch.has_extras {
+        let update = sh.opts.on_duplicate == OnDuplicate::Update;
+        crate::import::extras::apply(&mut tx, update, run, actor).await?;
+    }
+    // New contacts without a company: the one company whose domain their e-mail has.
+    crate::import::links::contacts_by_domain(&mut tx).await?;
+    let new_rows = batch.rows as u64 - existing;
+    out.created += created as u64;
+    // Rows a concurrent writer created in the meantime were not inserted: skipped.
+    out.skipped += new_rows.saturating_sub(created as u64);
+    let companies_created = out.companies_created;
+    finish_batch(sh, tx, batch_no, &batch, created, companies_created).await?;
+    out.lines = batch.lines;
+    Ok(out)
+}
+
+/// Creates the staging table, copies the batch into it and links the rows to their companies.
+async fn stage(tx: &mut Tx, batch: &Batch, mapping: &(Vec<String>, Vec<Uuid>)) -> Result<()> {
     sqlx::query(STAGE_DDL).execute(tx.conn()).await?;
     let mut copy = tx.conn().copy_in_raw(STAGE_COPY).await?;
     for chunk in batch.copy.chunks(1 << 20) {
@@ -77,7 +101,13 @@ pub(super) async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Resul
         .execute(tx.conn())
         .await?;
     }
+    Ok(())
+}
 
+/// Marks the staged rows that name a live contact: by any e-mail, else by name and company,
+/// and by the id of their source record.
+async fn match_existing(tx: &mut Tx, has_external: bool) -> Result<()> {
+    let org = tx.org();
     // Existing contacts: by any e-mail, else by name and company.
     sqlx::query(
         "update import_stage s set existing_id = c.id, existing_version = c.version \
@@ -100,10 +130,15 @@ pub(super) async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Resul
     .execute(tx.conn())
     .await?;
 
-    if batch.has_external {
-        crate::import::extras::match_external(&mut tx).await?;
+    if has_external {
+        crate::import::extras::match_external(tx).await?;
     }
+    Ok(())
+}
 
+/// Skips, rejects or updates the staged rows that matched a contact (`--on-duplicate`);
+/// returns how many matched.
+async fn apply_duplicates(sh: &Shared<'_>, tx: &mut Tx, out: &mut Outcome) -> Result<u64> {
     let existing: Vec<(i64, Uuid)> = sqlx::query_as(
         "select line, existing_id from import_stage where existing_id is not null order by line",
     )
@@ -120,12 +155,16 @@ pub(super) async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Resul
                 ));
             }
         }
-        OnDuplicate::Update => update_existing(sh, &mut tx, &mut out).await?,
+        OnDuplicate::Update => update_existing(sh, tx, out).await?,
     }
+    Ok(existing.len() as u64)
+}
 
-    // Tags used by this batch.
-    if !batch.tags.is_empty() {
-        let names: Vec<String> = batch.tags.iter().cloned().collect();
+/// Creates the tags the batch uses that do not exist yet.
+async fn insert_tags(tx: &mut Tx, tags: &HashSet<String>) -> Result<()> {
+    let org = tx.org();
+    if !tags.is_empty() {
+        let names: Vec<String> = tags.iter().cloned().collect();
         let ids: Vec<Uuid> = names.iter().map(|_| Uuid::now_v7()).collect();
         sqlx::query(
             "insert into tags (org_id, id, name, name_norm) \
@@ -140,8 +179,13 @@ pub(super) async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Resul
         .execute(tx.conn())
         .await?;
     }
+    Ok(())
+}
 
-    // New contacts with their e-mails, phones, owner and tags, in one statement.
+/// Inserts the new contacts with their e-mails, phones, owner and tags, in one statement;
+/// returns how many were inserted.
+async fn insert_new(tx: &mut Tx, run: ImportRunId, actor: crate::ids::UserId) -> Result<i64> {
+    let org = tx.org();
     let created: i64 = sqlx::query_scalar(
         "with ins as ( \
             insert into contacts (org_id, id, company_id, salutation, title, first_name, last_name, \
@@ -185,18 +229,20 @@ pub(super) async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Resul
     .bind(actor)
     .fetch_one(tx.conn())
     .await?;
-    if batch.has_extras {
-        let update = sh.opts.on_duplicate == OnDuplicate::Update;
-        crate::import::extras::apply(&mut tx, update, run, actor).await?;
-    }
-    // New contacts without a company: the one company whose domain their e-mail has.
-    crate::import::links::contacts_by_domain(&mut tx).await?;
-    let new_rows = batch.rows as u64 - existing.len() as u64;
-    out.created += created as u64;
-    // Rows a concurrent writer created in the meantime were not inserted: skipped.
-    out.skipped += new_rows.saturating_sub(created as u64);
-    let companies_created = out.companies_created;
+    Ok(created)
+}
 
+/// Records the batch (progress and audit entry) and commits, or rolls back a dry run.
+async fn finish_batch(
+    sh: &Shared<'_>,
+    mut tx: Tx,
+    batch_no: u64,
+    batch: &Batch,
+    created: i64,
+    companies_created: u64,
+) -> Result<()> {
+    let run = sh.run;
+    let org = tx.org();
     let payload = json!({
         "run_id": run,
         "batch": batch_no,
@@ -227,8 +273,7 @@ pub(super) async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Resul
         .await?;
         tx.commit().await?;
     }
-    out.lines = batch.lines;
-    Ok(out)
+    Ok(())
 }
 
 /// Links the batch's companies by normalised name and creates the missing ones, under a
