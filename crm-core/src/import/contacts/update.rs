@@ -5,6 +5,7 @@ use uuid::Uuid;
 use super::Field;
 use super::flush::{Outcome, Shared};
 use crate::error::Result;
+use crate::ids::ImportRunId;
 use crate::import::RowChange;
 use crate::tenancy::Tx;
 
@@ -47,7 +48,45 @@ pub(super) async fn update_existing(sh: &Shared<'_>, tx: &mut Tx, out: &mut Outc
         out.skipped += n as u64;
         return Ok(());
     }
-    // Field-level changes of the first few, for the summary (and the dry run).
+    record_changes(tx, &present, out).await?;
+    let updated = update_changed(tx, &present, sh.run).await?;
+    // Keep the primary phone row in step with contacts.phone.
+    if present.iter().any(|(c, _, _)| *c == "phone") {
+        sync_primary_phones(tx, &updated).await?;
+    }
+    // Rows whose record changed since it was read: conflicts, not overwritten.
+    let conflicts: Vec<i64> = sqlx::query_scalar(
+        "select s.line from import_stage s join contacts c on c.org_id = $1 and c.id = s.existing_id \
+         where c.version <> s.existing_version and not (c.id = any($2)) order by s.line",
+    )
+    .bind(org)
+    .bind(&updated)
+    .fetch_all(tx.conn())
+    .await?;
+    let total: i64 =
+        sqlx::query_scalar("select count(*) from import_stage where existing_id is not null")
+            .fetch_one(tx.conn())
+            .await?;
+    for line in &conflicts {
+        let line = *line as u64;
+        out.rejects.push((
+            line,
+            "version",
+            "the contact was changed by someone else during the import; import the row again",
+        ));
+    }
+    out.updated += updated.len() as u64;
+    out.skipped += (total as u64).saturating_sub(updated.len() as u64 + conflicts.len() as u64);
+    Ok(())
+}
+
+/// Field-level changes of the first few matched rows, for the summary (and the dry run).
+async fn record_changes(
+    tx: &mut Tx,
+    present: &[&(&str, &str, Field)],
+    out: &mut Outcome,
+) -> Result<()> {
+    let org = tx.org();
     let diff_exprs: Vec<String> = present
         .iter()
         .map(|(col, expr, _)| {
@@ -80,6 +119,17 @@ pub(super) async fn update_existing(sh: &Shared<'_>, tx: &mut Tx, out: &mut Outc
             });
         }
     }
+    Ok(())
+}
+
+/// Overwrites the present columns of the matched contacts whose version is the one read
+/// and whose values differ; returns the ids updated.
+async fn update_changed(
+    tx: &mut Tx,
+    present: &[&(&str, &str, Field)],
+    run: ImportRunId,
+) -> Result<Vec<Uuid>> {
+    let org = tx.org();
     let sets: Vec<String> = present
         .iter()
         .map(|(col, expr, _)| format!("{col} = coalesce({expr}, c.{col})"))
@@ -107,62 +157,42 @@ pub(super) async fn update_existing(sh: &Shared<'_>, tx: &mut Tx, out: &mut Outc
     .await?;
     let updated: Vec<Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(update_sql))
         .bind(org)
-        .bind(sh.run)
+        .bind(run)
         .fetch_all(tx.conn())
         .await?;
-    // Keep the primary phone row in step with contacts.phone.
-    if present.iter().any(|(c, _, _)| *c == "phone") {
-        sqlx::query(
-            "update contact_phones p \
-             set number_e164 = case when s.phone_raw is not null then s.phone else s.mobile end, \
-                 number_raw = coalesce(s.phone_raw, s.mobile_raw) \
-             from contacts c join import_stage s on s.existing_id = c.id \
-             where p.org_id = $1 and c.org_id = $1 and p.contact_id = c.id and p.is_primary \
-               and c.id = any($2) and coalesce(p.number_e164, p.number_raw) is distinct from c.phone \
-               and c.phone is not null and coalesce(s.phone_raw, s.mobile_raw) is not null",
-        )
-        .bind(org)
-        .bind(&updated)
-        .execute(tx.conn())
-        .await?;
-        sqlx::query(
-            "insert into contact_phones (org_id, id, contact_id, number_e164, number_raw, kind, is_primary) \
-             select $1, coalesce(s.phone_id, s.mobile_id), c.id, \
-                    case when s.phone_raw is not null then s.phone else s.mobile end, \
-                    coalesce(s.phone_raw, s.mobile_raw), \
-                    case when s.phone_raw is null then 'mobile' else 'office' end, true \
-             from contacts c join import_stage s on s.existing_id = c.id \
-             where c.org_id = $1 and c.id = any($2) and c.phone is not null \
-               and coalesce(s.phone_raw, s.mobile_raw) is not null \
-               and not exists (select 1 from contact_phones p where p.org_id = $1 and p.contact_id = c.id and p.is_primary)",
-        )
-        .bind(org)
-        .bind(&updated)
-        .execute(tx.conn())
-        .await?;
-    }
-    // Rows whose record changed since it was read: conflicts, not overwritten.
-    let conflicts: Vec<i64> = sqlx::query_scalar(
-        "select s.line from import_stage s join contacts c on c.org_id = $1 and c.id = s.existing_id \
-         where c.version <> s.existing_version and not (c.id = any($2)) order by s.line",
+    Ok(updated)
+}
+
+/// Keeps the primary phone row of the updated contacts in step with `contacts.phone`.
+async fn sync_primary_phones(tx: &mut Tx, updated: &[Uuid]) -> Result<()> {
+    let org = tx.org();
+    sqlx::query(
+        "update contact_phones p \
+         set number_e164 = case when s.phone_raw is not null then s.phone else s.mobile end, \
+             number_raw = coalesce(s.phone_raw, s.mobile_raw) \
+         from contacts c join import_stage s on s.existing_id = c.id \
+         where p.org_id = $1 and c.org_id = $1 and p.contact_id = c.id and p.is_primary \
+           and c.id = any($2) and coalesce(p.number_e164, p.number_raw) is distinct from c.phone \
+           and c.phone is not null and coalesce(s.phone_raw, s.mobile_raw) is not null",
     )
     .bind(org)
-    .bind(&updated)
-    .fetch_all(tx.conn())
+    .bind(updated)
+    .execute(tx.conn())
     .await?;
-    let total: i64 =
-        sqlx::query_scalar("select count(*) from import_stage where existing_id is not null")
-            .fetch_one(tx.conn())
-            .await?;
-    for line in &conflicts {
-        let line = *line as u64;
-        out.rejects.push((
-            line,
-            "version",
-            "the contact was changed by someone else during the import; import the row again",
-        ));
-    }
-    out.updated += updated.len() as u64;
-    out.skipped += (total as u64).saturating_sub(updated.len() as u64 + conflicts.len() as u64);
+    sqlx::query(
+        "insert into contact_phones (org_id, id, contact_id, number_e164, number_raw, kind, is_primary) \
+         select $1, coalesce(s.phone_id, s.mobile_id), c.id, \
+                case when s.phone_raw is not null then s.phone else s.mobile end, \
+                coalesce(s.phone_raw, s.mobile_raw), \
+                case when s.phone_raw is null then 'mobile' else 'office' end, true \
+         from contacts c join import_stage s on s.existing_id = c.id \
+         where c.org_id = $1 and c.id = any($2) and c.phone is not null \
+           and coalesce(s.phone_raw, s.mobile_raw) is not null \
+           and not exists (select 1 from contact_phones p where p.org_id = $1 and p.contact_id = c.id and p.is_primary)",
+    )
+    .bind(org)
+    .bind(updated)
+    .execute(tx.conn())
+    .await?;
     Ok(())
 }
