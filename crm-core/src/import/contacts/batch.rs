@@ -41,8 +41,7 @@ pub(super) const STAGE_COPY: &str = "copy import_stage (line, id, first_name, la
     vat_id, website, domain, street, postal_code, city, country, tags, source, linkedin, \
     birthday, status, custom, name_norm, extras) from stdin";
 
-/// Columns of `contacts` that an update may overwrite, with the staging expression for each
-
+/// One batch of valid rows: their `COPY` text for the staging table and what they name.
 pub(super) struct Batch {
     pub(super) copy: Vec<u8>,
     pub(super) lines: Vec<(u64, csv::ByteRecord)>,

@@ -9,6 +9,8 @@ use crate::ids::ImportRunId;
 use crate::import::RowChange;
 use crate::tenancy::Tx;
 
+/// Columns of `contacts` that an update may overwrite, with the staging expression for each
+/// and the file field that makes them present.
 pub(super) const UPDATABLE: &[(&str, &str, Field)] = &[
     ("first_name", "s.first_name", Field::FirstName),
     ("last_name", "s.last_name", Field::LastName),
