@@ -858,6 +858,8 @@ async fn settle_format_values(
     Ok(())
 }
 
+/// Imports one company row: values settled and checked, deduplicated within the file,
+/// then matched with an existing company and skipped, completed, updated or created.
 async fn company_row(
     tx: &mut Tx,
     mut values: Map<String, Value>,
@@ -867,8 +869,53 @@ async fn company_row(
     extra: &CompanyExtra,
     cctx: &mut CompanyCtx,
 ) -> Result<RowOutcome> {
-    let s = |v: &Map<String, Value>, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-    if let Some(t) = s(&values, "tags") {
+    split_tags(&mut values);
+    if cctx.format != Format::Generic {
+        settle_format_values(tx, &mut values, &mut custom, extra, cctx).await?;
+    }
+    let pre = check_company_values(&mut values);
+    let (key, vat, domain, name) = company_key(&values, extra);
+    if !seen.insert(key) {
+        return Ok(RowOutcome::Skipped);
+    }
+    let existing = find_company(
+        tx,
+        extra.external.as_ref(),
+        vat.as_deref(),
+        domain.as_deref(),
+        &name,
+    )
+    .await?;
+    let external = extra.external.as_ref();
+    match (existing, opts.on_duplicate) {
+        // A company the contact import created for a name only is completed by the row
+        // that describes it: its empty fields are filled, nothing is overwritten.
+        (Some((id, true)), OnDuplicate::Skip) => {
+            complete_company(tx, id, values, custom, &pre, extra, cctx).await
+        }
+        (Some((id, _)), OnDuplicate::Skip) => {
+            // The source id is the record's identity, not data: kept so later files
+            // (contacts naming the company by it, a newer export) find the company.
+            keep_external(tx, id, external).await?;
+            cctx.touched.push(id.uuid());
+            Ok(RowOutcome::Skipped)
+        }
+        (Some(_), OnDuplicate::Error) => Err(duplicate()),
+        (Some((id, _)), OnDuplicate::Update) => {
+            update_company(tx, id, values, custom, &pre, extra, cctx).await
+        }
+        (None, _) => create_company(tx, values, custom, pre, extra, cctx).await,
+    }
+}
+
+/// A text value of the row.
+fn text_of(v: &Map<String, Value>, k: &str) -> Option<String> {
+    v.get(k).and_then(Value::as_str).map(str::to_string)
+}
+
+/// Splits a tags value at `|`, `,` and `;`.
+fn split_tags(values: &mut Map<String, Value>) {
+    if let Some(t) = text_of(values, "tags") {
         let tags: Vec<Value> = t
             .split(['|', ',', ';'])
             .map(str::trim)
@@ -877,12 +924,13 @@ async fn company_row(
             .collect();
         values.insert("tags".into(), Value::Array(tags));
     }
-    if cctx.format != Format::Generic {
-        settle_format_values(tx, &mut values, &mut custom, extra, cctx).await?;
-    }
-    // Problems found here are reported together with the store's own validation.
+}
+
+/// Reads the head count and the countries; their problems are reported together with the
+/// store's own validation.
+fn check_company_values(values: &mut Map<String, Value>) -> crate::error::FieldErrors {
     let mut pre = crate::error::FieldErrors::new();
-    if let Some(e) = s(&values, "employees") {
+    if let Some(e) = text_of(values, "employees") {
         match e.parse::<u32>() {
             Ok(n) => {
                 values.insert("employees".into(), json!(n));
@@ -894,7 +942,7 @@ async fn company_row(
         }
     }
     for field in ["billing_country", "delivery_country"] {
-        if let Some(c) = s(&values, field) {
+        if let Some(c) = text_of(values, field) {
             match super::contacts::parse_country(&c) {
                 Some(code) => {
                     values.insert(field.into(), json!(code));
@@ -909,122 +957,143 @@ async fn company_row(
             }
         }
     }
+    pre
+}
+
+/// The within-file dedup key (source id, else VAT id, else domain, else normalised name),
+/// with the VAT id, domain and name the existing company is looked up by.
+fn company_key(
+    values: &Map<String, Value>,
+    extra: &CompanyExtra,
+) -> (String, Option<String>, Option<String>, String) {
     // Dedup key: source id, else VAT id, else domain, else normalised name.
-    let vat = s(&values, "vat_id")
+    let vat = text_of(values, "vat_id")
         .and_then(|v| crate::domain::VatId::parse(&v).ok())
         .map(|v| v.as_str().to_string());
-    let domain = s(&values, "domain")
-        .or_else(|| s(&values, "website"))
+    let domain = text_of(values, "domain")
+        .or_else(|| text_of(values, "website"))
         .and_then(|w| crate::domain::Website::parse(&w).ok())
         .map(|w| w.domain().to_string());
-    let name = s(&values, "name").unwrap_or_default();
+    let name = text_of(values, "name").unwrap_or_default();
     let key = match (&extra.external, &vat, &domain) {
         (Some((_, id)), _, _) => format!("x:{id}"),
         (None, Some(v), _) => format!("vat:{v}"),
         (None, None, Some(d)) => format!("domain:{}", d.to_lowercase()),
         _ => format!("name:{}", normalize_name(&name)),
     };
-    if !seen.insert(key) {
-        return Ok(RowOutcome::Skipped);
-    }
-    let existing = find_company(
-        tx,
-        extra.external.as_ref(),
-        vat.as_deref(),
-        domain.as_deref(),
-        &name,
-    )
-    .await?;
+    (key, vat, domain, name)
+}
+
+/// Completes a company the contact import created for a name only: its empty fields are
+/// filled, nothing is overwritten.
+async fn complete_company(
+    tx: &mut Tx,
+    id: crate::ids::CompanyId,
+    values: Map<String, Value>,
+    custom: Map<String, Value>,
+    pre: &crate::error::FieldErrors,
+    extra: &CompanyExtra,
+    cctx: &mut CompanyCtx,
+) -> Result<RowOutcome> {
     let external = extra.external.as_ref();
     let note = extra.notes.as_deref();
-    match (existing, opts.on_duplicate) {
-        // A company the contact import created for a name only is completed by the row
-        // that describes it: its empty fields are filled, nothing is overwritten.
-        (Some((id, true)), OnDuplicate::Skip) => {
-            pre.clone().into_result()?;
-            let found = company::get(tx, id).await?;
-            let have = serde_json::to_value(&found).unwrap_or(Value::Null);
-            // A head count fills the size class; every other input key is a field of the
-            // company as read.
-            let blank = |k: &str| match have.get(if k == "employees" { "size" } else { k }) {
-                None | Some(Value::Null) => true,
-                Some(Value::String(s)) => s.is_empty() || (k == "employees" && s == "unknown"),
-                Some(Value::Array(a)) => a.is_empty(),
-                Some(_) => false,
-            };
-            let mut patch: Map<String, Value> = values
-                .into_iter()
-                .filter(|(k, _)| k != "name" && blank(k))
-                .collect();
-            if !custom.is_empty() {
-                let mut c = found.custom.as_object().cloned().unwrap_or_default();
-                for (k, v) in custom {
-                    c.entry(k).or_insert(v);
-                }
-                patch.insert("custom".into(), Value::Object(c));
-            }
-            patch.insert("version".into(), json!(found.version));
-            let patch: company::CompanyPatch = from_json(Value::Object(patch))?;
-            let after = company::update(tx, id, patch).await?;
-            keep_external(tx, id, external).await?;
-            keep_note(tx, id, note).await?;
-            cctx.touched.push(id.uuid());
-            let changes = diff(Some(&found), Some(&after));
-            if changes.as_object().is_none_or(|m| m.is_empty()) && external.is_none() {
-                return Ok(RowOutcome::Unchanged);
-            }
-            Ok(RowOutcome::Updated(id.uuid(), changes))
+    pre.clone().into_result()?;
+    let found = company::get(tx, id).await?;
+    let have = serde_json::to_value(&found).unwrap_or(Value::Null);
+    // A head count fills the size class; every other input key is a field of the
+    // company as read.
+    let blank = |k: &str| match have.get(if k == "employees" { "size" } else { k }) {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.is_empty() || (k == "employees" && s == "unknown"),
+        Some(Value::Array(a)) => a.is_empty(),
+        Some(_) => false,
+    };
+    let mut patch: Map<String, Value> = values
+        .into_iter()
+        .filter(|(k, _)| k != "name" && blank(k))
+        .collect();
+    if !custom.is_empty() {
+        let mut c = found.custom.as_object().cloned().unwrap_or_default();
+        for (k, v) in custom {
+            c.entry(k).or_insert(v);
         }
-        (Some((id, _)), OnDuplicate::Skip) => {
-            // The source id is the record's identity, not data: kept so later files
-            // (contacts naming the company by it, a newer export) find the company.
-            keep_external(tx, id, external).await?;
-            cctx.touched.push(id.uuid());
-            Ok(RowOutcome::Skipped)
+        patch.insert("custom".into(), Value::Object(c));
+    }
+    patch.insert("version".into(), json!(found.version));
+    let patch: company::CompanyPatch = from_json(Value::Object(patch))?;
+    let after = company::update(tx, id, patch).await?;
+    keep_external(tx, id, external).await?;
+    keep_note(tx, id, note).await?;
+    cctx.touched.push(id.uuid());
+    let changes = diff(Some(&found), Some(&after));
+    if changes.as_object().is_none_or(|m| m.is_empty()) && external.is_none() {
+        return Ok(RowOutcome::Unchanged);
+    }
+    Ok(RowOutcome::Updated(id.uuid(), changes))
+}
+
+/// Updates the matched company with the row's values (`--on-duplicate update`).
+async fn update_company(
+    tx: &mut Tx,
+    id: crate::ids::CompanyId,
+    values: Map<String, Value>,
+    custom: Map<String, Value>,
+    pre: &crate::error::FieldErrors,
+    extra: &CompanyExtra,
+    cctx: &mut CompanyCtx,
+) -> Result<RowOutcome> {
+    let external = extra.external.as_ref();
+    let note = extra.notes.as_deref();
+    let found = company::get(tx, id).await?;
+    let mut patch = values.clone();
+    patch.insert("version".into(), json!(found.version));
+    if !custom.is_empty() {
+        let mut c = found.custom.as_object().cloned().unwrap_or_default();
+        c.extend(custom);
+        patch.insert("custom".into(), Value::Object(c));
+    }
+    pre.clone().into_result()?;
+    let patch: company::CompanyPatch = from_json(Value::Object(patch))?;
+    let after = company::update(tx, found.id, patch).await?;
+    keep_external(tx, id, external).await?;
+    keep_note(tx, id, note).await?;
+    cctx.touched.push(id.uuid());
+    let changes = diff(Some(&found), Some(&after));
+    if changes.as_object().is_none_or(|m| m.is_empty()) {
+        return Ok(RowOutcome::Unchanged);
+    }
+    Ok(RowOutcome::Updated(found.id.uuid(), changes))
+}
+
+/// Creates the company; the row's own problems and the store's are reported together.
+async fn create_company(
+    tx: &mut Tx,
+    mut values: Map<String, Value>,
+    custom: Map<String, Value>,
+    mut pre: crate::error::FieldErrors,
+    extra: &CompanyExtra,
+    cctx: &mut CompanyCtx,
+) -> Result<RowOutcome> {
+    let external = extra.external.as_ref();
+    let note = extra.notes.as_deref();
+    if !custom.is_empty() {
+        values.insert("custom".into(), Value::Object(custom));
+    }
+    let new: company::NewCompany = from_json(Value::Object(values))?;
+    match company::create(tx, new).await {
+        Ok(c) if pre.is_empty() => {
+            keep_external(tx, c.id, external).await?;
+            keep_note(tx, c.id, note).await?;
+            cctx.touched.push(c.id.uuid());
+            Ok(RowOutcome::Created)
         }
-        (Some(_), OnDuplicate::Error) => Err(duplicate()),
-        (Some((id, _)), OnDuplicate::Update) => {
-            let found = company::get(tx, id).await?;
-            let mut patch = values.clone();
-            patch.insert("version".into(), json!(found.version));
-            if !custom.is_empty() {
-                let mut c = found.custom.as_object().cloned().unwrap_or_default();
-                c.extend(custom);
-                patch.insert("custom".into(), Value::Object(c));
-            }
-            pre.clone().into_result()?;
-            let patch: company::CompanyPatch = from_json(Value::Object(patch))?;
-            let after = company::update(tx, found.id, patch).await?;
-            keep_external(tx, id, external).await?;
-            keep_note(tx, id, note).await?;
-            cctx.touched.push(id.uuid());
-            let changes = diff(Some(&found), Some(&after));
-            if changes.as_object().is_none_or(|m| m.is_empty()) {
-                return Ok(RowOutcome::Unchanged);
-            }
-            Ok(RowOutcome::Updated(found.id.uuid(), changes))
+        // The savepoint rolls the created company back.
+        Ok(_) => Err(Error::Validation(pre)),
+        Err(Error::Validation(mut fe)) => {
+            pre.0.append(&mut fe.0);
+            Err(Error::Validation(pre))
         }
-        (None, _) => {
-            if !custom.is_empty() {
-                values.insert("custom".into(), Value::Object(custom));
-            }
-            let new: company::NewCompany = from_json(Value::Object(values))?;
-            match company::create(tx, new).await {
-                Ok(c) if pre.is_empty() => {
-                    keep_external(tx, c.id, external).await?;
-                    keep_note(tx, c.id, note).await?;
-                    cctx.touched.push(c.id.uuid());
-                    Ok(RowOutcome::Created)
-                }
-                // The savepoint rolls the created company back.
-                Ok(_) => Err(Error::Validation(pre)),
-                Err(Error::Validation(mut fe)) => {
-                    pre.0.append(&mut fe.0);
-                    Err(Error::Validation(pre))
-                }
-                Err(e) => Err(e),
-            }
-        }
+        Err(e) => Err(e),
     }
 }
 
