@@ -1097,6 +1097,8 @@ async fn create_company(
     }
 }
 
+/// Imports one deal row: company and contact resolved, deduplicated by title and company,
+/// then skipped, updated or created (with its status).
 async fn deal_row(
     tx: &mut Tx,
     mut values: Map<String, Value>,
@@ -1115,41 +1117,9 @@ async fn deal_row(
     for k in DEAL_EXTRA {
         values.remove(*k);
     }
-    // The value (`12.500,50 €`) goes to the store as typed: the one amount parser reads it
-    // there, with the row's currency.
-    if let Some(d) = values
-        .get("expected_close_date")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-    {
-        match parse_date(&d) {
-            Some(d) => values.insert("expected_close_date".into(), json!(d)),
-            None => {
-                return Err(Error::invalid(
-                    "expected_close_date",
-                    "is not a date (YYYY-MM-DD or DD.MM.YYYY)",
-                ));
-            }
-        };
-    }
-    let company_id = match &company_ref {
-        Some(r) => Some(company::resolve(tx, r).await.map_err(|e| match e {
-            Error::NotFound { .. } => {
-                Error::invalid("company", "no such company in this organization")
-            }
-            e => e,
-        })?),
-        None => None,
-    };
-    let contact_id = match &contact_ref {
-        Some(r) => Some(contact::resolve(tx, r).await.map_err(|e| match e {
-            Error::NotFound { .. } => {
-                Error::invalid("contact", "no such contact in this organization")
-            }
-            e => e,
-        })?),
-        None => None,
-    };
+    read_close_date(&mut values)?;
+    let (company_id, contact_id) =
+        resolve_refs(tx, company_ref.as_deref(), contact_ref.as_deref()).await?;
     let title = values
         .get("title")
         .and_then(Value::as_str)
@@ -1205,25 +1175,86 @@ async fn deal_row(
             }
             let new: deal::NewDeal = from_json(Value::Object(values))?;
             let created = deal::create(tx, new).await?;
-            match status.as_deref() {
-                None | Some("open" | "offen") => {}
-                Some("won" | "gewonnen") => {
-                    deal::win(tx, created.id, None).await?;
-                }
-                Some("lost" | "verloren") => {
-                    let Some(r) = reason else {
-                        return Err(Error::invalid(
-                            "lost_reason",
-                            "a lost deal needs a lost reason",
-                        ));
-                    };
-                    deal::lose(tx, created.id, &r, reason_text, None).await?;
-                }
-                Some(_) => return Err(Error::invalid("status", "must be open, won or lost")),
-            }
+            set_status(tx, created.id, status.as_deref(), reason, reason_text).await?;
             Ok(RowOutcome::Created)
         }
     }
+}
+
+/// The expected close date as typed, read by the one date parser.
+fn read_close_date(values: &mut Map<String, Value>) -> Result<()> {
+    // The value (`12.500,50 €`) goes to the store as typed: the one amount parser reads it
+    // there, with the row's currency.
+    if let Some(d) = values
+        .get("expected_close_date")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    {
+        match parse_date(&d) {
+            Some(d) => values.insert("expected_close_date".into(), json!(d)),
+            None => {
+                return Err(Error::invalid(
+                    "expected_close_date",
+                    "is not a date (YYYY-MM-DD or DD.MM.YYYY)",
+                ));
+            }
+        };
+    }
+    Ok(())
+}
+
+/// The company and contact a deal row names.
+async fn resolve_refs(
+    tx: &mut Tx,
+    company_ref: Option<&str>,
+    contact_ref: Option<&str>,
+) -> Result<(Option<crate::ids::CompanyId>, Option<crate::ids::ContactId>)> {
+    let company_id = match company_ref {
+        Some(r) => Some(company::resolve(tx, r).await.map_err(|e| match e {
+            Error::NotFound { .. } => {
+                Error::invalid("company", "no such company in this organization")
+            }
+            e => e,
+        })?),
+        None => None,
+    };
+    let contact_id = match contact_ref {
+        Some(r) => Some(contact::resolve(tx, r).await.map_err(|e| match e {
+            Error::NotFound { .. } => {
+                Error::invalid("contact", "no such contact in this organization")
+            }
+            e => e,
+        })?),
+        None => None,
+    };
+    Ok((company_id, contact_id))
+}
+
+/// Wins or loses a created deal as the row's status says.
+async fn set_status(
+    tx: &mut Tx,
+    id: crate::ids::DealId,
+    status: Option<&str>,
+    reason: Option<String>,
+    reason_text: Option<String>,
+) -> Result<()> {
+    match status {
+        None | Some("open" | "offen") => {}
+        Some("won" | "gewonnen") => {
+            deal::win(tx, id, None).await?;
+        }
+        Some("lost" | "verloren") => {
+            let Some(r) = reason else {
+                return Err(Error::invalid(
+                    "lost_reason",
+                    "a lost deal needs a lost reason",
+                ));
+            };
+            deal::lose(tx, id, &r, reason_text, None).await?;
+        }
+        Some(_) => return Err(Error::invalid("status", "must be open, won or lost")),
+    }
+    Ok(())
 }
 
 #[cfg(test)]
