@@ -434,6 +434,51 @@ async fn scrub_elsewhere(
     }
     let org = tx.org();
     let mut changed: u64 = 0;
+    changed += scrub_linked_texts(tx, strong, deals, companies).await?;
+    changed += remove_from_holders(tx, strong, n).await?;
+    // Events about the records linked to them (their deals and companies, and the
+    // activities and deals of those).
+    let mut linked: Vec<Uuid> = deals.to_vec();
+    linked.extend(companies);
+    changed += sqlx::query(
+        "update events set payload = crm_gdpr_scrub(payload::text, $3)::jsonb \
+         where org_id = $1 \
+           and entity_id in (select unnest($2::uuid[]) \
+                             union select id from activities \
+                             where org_id = $1 and (deal_id = any($2) or company_id = any($2)) \
+                             union select id from deals where org_id = $1 and company_id = any($2)) \
+           and payload::text ~* any($3)",
+    )
+    .bind(org)
+    .bind(&linked)
+    .bind(strong)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    // Import run file names anywhere in the organization.
+    changed += sqlx::query(
+        "update import_runs set file_name = crm_gdpr_scrub(file_name, $2) \
+         where org_id = $1 and file_name ~* any($2)",
+    )
+    .bind(org)
+    .bind(strong)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    Ok(changed as i64)
+}
+
+/// Scrubs the activities of the person's deals and companies, their companies' deals,
+/// their companies' own texts and the notes of their relationships; returns the rows
+/// changed.
+async fn scrub_linked_texts(
+    tx: &mut Tx,
+    strong: &[String],
+    deals: &[Uuid],
+    companies: &[Uuid],
+) -> Result<u64> {
+    let org = tx.org();
+    let mut changed: u64 = 0;
     // Activities of their deals and their companies.
     changed += sqlx::query(
         "update activities set subject = left(crm_gdpr_scrub(subject, $4), 500), \
@@ -485,6 +530,13 @@ async fn scrub_elsewhere(
     .execute(tx.conn())
     .await?
     .rows_affected();
+    Ok(changed)
+}
+
+/// Removes the person's addresses and numbers from any company holding them; returns the
+/// companies changed.
+async fn remove_from_holders(tx: &mut Tx, strong: &[String], n: &Needles) -> Result<u64> {
+    let org = tx.org();
     // Any company holding their addresses or numbers: the addresses and numbers go. The
     // candidates are found cheaply first (the address, the last six digits of a number),
     // then confirmed by the spelling patterns.
@@ -523,37 +575,7 @@ async fn scrub_elsewhere(
     .bind(&suffixes)
     .fetch_all(tx.conn())
     .await?;
-    changed += holders.len() as u64;
-    // Events about the records linked to them (their deals and companies, and the
-    // activities and deals of those).
-    let mut linked: Vec<Uuid> = deals.to_vec();
-    linked.extend(companies);
-    changed += sqlx::query(
-        "update events set payload = crm_gdpr_scrub(payload::text, $3)::jsonb \
-         where org_id = $1 \
-           and entity_id in (select unnest($2::uuid[]) \
-                             union select id from activities \
-                             where org_id = $1 and (deal_id = any($2) or company_id = any($2)) \
-                             union select id from deals where org_id = $1 and company_id = any($2)) \
-           and payload::text ~* any($3)",
-    )
-    .bind(org)
-    .bind(&linked)
-    .bind(strong)
-    .execute(tx.conn())
-    .await?
-    .rows_affected();
-    // Import run file names anywhere in the organization.
-    changed += sqlx::query(
-        "update import_runs set file_name = crm_gdpr_scrub(file_name, $2) \
-         where org_id = $1 and file_name ~* any($2)",
-    )
-    .bind(org)
-    .bind(strong)
-    .execute(tx.conn())
-    .await?
-    .rows_affected();
-    Ok(changed as i64)
+    Ok(holders.len() as u64)
 }
 
 /// Whether `email` belonged to a person erased in this organization (its keyed hash is on
