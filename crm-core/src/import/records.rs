@@ -741,6 +741,23 @@ async fn settle_format_values(
     extra: &CompanyExtra,
     cctx: &mut CompanyCtx,
 ) -> Result<()> {
+    settle_list_values(tx, values, custom, cctx).await?;
+    let org_region = tx.default_region().to_string();
+    settle_phones(values, custom, cctx, &org_region);
+    settle_emails(values, custom, cctx);
+    if let Some(owner) = &extra.owner {
+        settle_owner(tx, values, cctx, owner).await?;
+    }
+    Ok(())
+}
+
+/// An industry or account type that is no entry of its list is kept as a custom field.
+async fn settle_list_values(
+    tx: &mut Tx,
+    values: &mut Map<String, Value>,
+    custom: &mut Map<String, Value>,
+    cctx: &mut CompanyCtx,
+) -> Result<()> {
     use crate::store::list::{self, ListKind};
     for (field, kind) in [
         ("industry", ListKind::Industry),
@@ -770,11 +787,22 @@ async fn settle_format_values(
             ));
         }
     }
+    Ok(())
+}
+
+/// The phones read in the company's country (the store would read national numbers in the
+/// organization's region, `org_region`); unreadable ones are kept as a custom field.
+fn settle_phones(
+    values: &mut Map<String, Value>,
+    custom: &mut Map<String, Value>,
+    cctx: &mut CompanyCtx,
+    org_region: &str,
+) {
     let region = values
         .get("billing_country")
         .and_then(Value::as_str)
         .and_then(super::contacts::parse_country)
-        .unwrap_or_else(|| tx.default_region().to_string());
+        .unwrap_or_else(|| org_region.to_string());
     if let Some(Value::Array(phones)) = values.get_mut("phones") {
         let mut unreadable = Vec::new();
         // Read here in the company's country (the store would read national numbers in
@@ -808,6 +836,14 @@ async fn settle_format_values(
             first.insert("primary".into(), Value::Bool(true));
         }
     }
+}
+
+/// Addresses that are not valid e-mail addresses are kept as a custom field.
+fn settle_emails(
+    values: &mut Map<String, Value>,
+    custom: &mut Map<String, Value>,
+    cctx: &mut CompanyCtx,
+) {
     let mut bad_emails = Vec::new();
     if let Some(e) = values
         .get("email")
@@ -836,24 +872,31 @@ async fn settle_format_values(
                 .into(),
         ));
     }
-    if let Some(owner) = &extra.owner {
-        if cctx.users.is_none() {
-            cctx.users = Some(super::contacts::owner_keys(tx).await?);
+}
+
+/// The owner column: a user of the organization by e-mail or name, else a warning.
+async fn settle_owner(
+    tx: &mut Tx,
+    values: &mut Map<String, Value>,
+    cctx: &mut CompanyCtx,
+    owner: &str,
+) -> Result<()> {
+    if cctx.users.is_none() {
+        cctx.users = Some(super::contacts::owner_keys(tx).await?);
+    }
+    let key = if owner.contains('@') {
+        owner.trim().to_lowercase()
+    } else {
+        fold_for_search(owner.trim())
+    };
+    match cctx.users.as_ref().and_then(|u| u.get(&key)) {
+        Some(id) => {
+            values.insert("owners".into(), json!([{"user_id": id, "role": "owner"}]));
         }
-        let key = if owner.contains('@') {
-            owner.trim().to_lowercase()
-        } else {
-            fold_for_search(owner.trim())
-        };
-        match cctx.users.as_ref().and_then(|u| u.get(&key)) {
-            Some(id) => {
-                values.insert("owners".into(), json!([{"user_id": id, "role": "owner"}]));
-            }
-            None => cctx.warnings.push((
-                "owner".into(),
-                "names no user of this organization (by e-mail or name)".into(),
-            )),
-        }
+        None => cctx.warnings.push((
+            "owner".into(),
+            "names no user of this organization (by e-mail or name)".into(),
+        )),
     }
     Ok(())
 }
