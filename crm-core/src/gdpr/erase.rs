@@ -164,22 +164,11 @@ pub async fn erase_including(
     .await
 }
 
+/// Erases the person's records and what mentions them, and writes the receipt.
 async fn erase_person(tx: &mut Tx, person: &Person) -> Result<ErasureReceipt> {
     let org = tx.org();
     let ids = &person.ids;
-    // Lock the records first: a concurrent change to them waits for this transaction.
-    let locked: Vec<Uuid> = sqlx::query_scalar(
-        "select id from contacts where org_id = $1 and id = any($2) order by id for update",
-    )
-    .bind(org)
-    .bind(ids)
-    .fetch_all(tx.conn())
-    .await?;
-    if locked.len() != ids.len() {
-        return Err(Error::Conflict(
-            "the person's records changed while erasing; retry".into(),
-        ));
-    }
+    lock_records(tx, ids).await?;
     let n = needles(tx, ids).await?;
     // Every spelling the search would match: the patterns the audit redaction uses too.
     let strong = spelling_patterns(tx, &n.strong).await?;
@@ -193,72 +182,18 @@ async fn erase_person(tx: &mut Tx, person: &Person) -> Result<ErasureReceipt> {
     .bind(ids)
     .fetch_all(tx.conn())
     .await?;
-    // Audit payloads, first (the function finds the person's activities and deals through
-    // their links): everything about the person's records and the activities about them
-    // alone; entries mentioning them anywhere; single names only in entries of their deals
-    // and other activities. The function accepts only needles derived from these records.
-    // Housekeeping run by no user (re-application after a restore) calls the owner's
-    // variant, which names the organization itself.
-    let redact = if tx.is_system() {
-        sqlx::query_scalar::<_, i64>("select crm_gdpr_redact_person_in($4, $1, $2, $3)")
-    } else {
-        sqlx::query_scalar::<_, i64>(
-            "select crm_gdpr_redact_person($1, $2, $3) where $4::uuid is not null",
-        )
-    };
     let mut counts = ErasureCounts {
         contacts: ids.len() as i64,
         emails: n.emails.len() as i64,
         phones: n.phones.len() as i64,
-        audit_redacted: redact
-            .bind(ids)
-            .bind(&n.strong)
-            .bind(&n.weak)
-            .bind(org)
-            .fetch_one(tx.conn())
-            .await?,
+        audit_redacted: redact_audit(tx, ids, &n).await?,
         ..ErasureCounts::default()
     };
-
-    // Activities: delete those about the person alone, unlink and scrub the others.
-    let deleted_activities: Vec<Uuid> = sqlx::query_scalar(
-        "delete from activities where org_id = $1 and contact_id = any($2) \
-           and company_id is null and deal_id is null \
-         returning id",
-    )
-    .bind(org)
-    .bind(ids)
-    .fetch_all(tx.conn())
-    .await?;
-    let detached_activities: Vec<Uuid> = sqlx::query_scalar(
-        "update activities set contact_id = null, \
-                subject = left(crm_gdpr_scrub(subject, $3), 500), \
-                body = crm_gdpr_scrub(body, $3) \
-         where org_id = $1 and contact_id = any($2) \
-         returning id",
-    )
-    .bind(org)
-    .bind(ids)
-    .bind(&all)
-    .fetch_all(tx.conn())
-    .await?;
+    let (deleted_activities, detached_activities) = scrub_activities(tx, ids, &all).await?;
     counts.activities = deleted_activities.len() as i64;
     counts.activities_detached = detached_activities.len() as i64;
 
-    // Deals keep their value; the link to the person and their name in texts go.
-    let deals: Vec<Uuid> = sqlx::query_scalar(
-        "update deals set contact_id = null, \
-                title = left(crm_gdpr_scrub(title, $3), 300), \
-                lost_reason_text = crm_gdpr_scrub(lost_reason_text, $3), \
-                custom = crm_gdpr_scrub(custom::text, $3)::jsonb \
-         where org_id = $1 and contact_id = any($2) \
-         returning id",
-    )
-    .bind(org)
-    .bind(ids)
-    .bind(&all)
-    .fetch_all(tx.conn())
-    .await?;
+    let deals = detach_deals(tx, ids, &all).await?;
     counts.deals_detached = deals.len() as i64;
     counts.records_scrubbed = scrub_elsewhere(tx, &strong, &n, &deals, &companies).await?;
 
@@ -269,26 +204,7 @@ async fn erase_person(tx: &mut Tx, person: &Person) -> Result<ErasureReceipt> {
         .await?
         .rows_affected() as i64;
 
-    let lexware: Vec<Uuid> = sqlx::query_scalar(
-        "delete from lexware_contact_links where org_id = $1 and contact_id = any($2) \
-         returning lexware_id",
-    )
-    .bind(org)
-    .bind(ids)
-    .fetch_all(tx.conn())
-    .await?;
-    counts.lexware_links = lexware.len() as i64;
-    if !lexware.is_empty() {
-        counts.vouchers_redacted = sqlx::query(
-            "update lexware_vouchers set payload = '{}' \
-             where org_id = $1 and lexware_contact_id = any($2) and payload <> '{}'",
-        )
-        .bind(org)
-        .bind(&lexware)
-        .execute(tx.conn())
-        .await?
-        .rows_affected() as i64;
-    }
+    drop_lexware_links(tx, ids, &mut counts).await?;
 
     let mut entities: Vec<Uuid> = ids.clone();
     entities.extend(&deleted_activities);
@@ -300,19 +216,7 @@ async fn erase_person(tx: &mut Tx, person: &Person) -> Result<ErasureReceipt> {
             .await?
             .rows_affected() as i64;
 
-    // The records themselves (e-mails, phones, tags, owners and search columns go with them).
-    tx.detach("contacts", ids).await?;
-    let deleted = sqlx::query("delete from contacts where org_id = $1 and id = any($2)")
-        .bind(org)
-        .bind(ids)
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
-    if deleted != ids.len() as u64 {
-        return Err(Error::Conflict(
-            "the person's records changed while erasing; retry".into(),
-        ));
-    }
+    delete_records(tx, ids).await?;
 
     // The receipt: counts and keyed hashes only.
     let receipt_id = Uuid::now_v7();
@@ -359,6 +263,145 @@ async fn erase_person(tx: &mut Tx, person: &Person) -> Result<ErasureReceipt> {
     })
 }
 
+/// Locks the records first: a concurrent change to them waits for this transaction.
+async fn lock_records(tx: &mut Tx, ids: &[Uuid]) -> Result<()> {
+    let org = tx.org();
+    let locked: Vec<Uuid> = sqlx::query_scalar(
+        "select id from contacts where org_id = $1 and id = any($2) order by id for update",
+    )
+    .bind(org)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?;
+    if locked.len() != ids.len() {
+        return Err(Error::Conflict(
+            "the person's records changed while erasing; retry".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Redacts the audit payloads, first (the function finds the person's activities and deals
+/// through their links): everything about the person's records and the activities about
+/// them alone; entries mentioning them anywhere; single names only in entries of their
+/// deals and other activities. The function accepts only needles derived from these
+/// records. Housekeeping run by no user (re-application after a restore) calls the
+/// owner's variant, which names the organization itself. Returns the entries redacted.
+async fn redact_audit(tx: &mut Tx, ids: &[Uuid], n: &Needles) -> Result<i64> {
+    let org = tx.org();
+    let redact = if tx.is_system() {
+        sqlx::query_scalar::<_, i64>("select crm_gdpr_redact_person_in($4, $1, $2, $3)")
+    } else {
+        sqlx::query_scalar::<_, i64>(
+            "select crm_gdpr_redact_person($1, $2, $3) where $4::uuid is not null",
+        )
+    };
+    Ok(redact
+        .bind(ids)
+        .bind(&n.strong)
+        .bind(&n.weak)
+        .bind(org)
+        .fetch_one(tx.conn())
+        .await?)
+}
+
+/// Deletes the activities about the person alone, unlinks and scrubs the others; returns
+/// the ids deleted and the ids unlinked.
+async fn scrub_activities(
+    tx: &mut Tx,
+    ids: &[Uuid],
+    all: &[String],
+) -> Result<(Vec<Uuid>, Vec<Uuid>)> {
+    let org = tx.org();
+    let deleted_activities: Vec<Uuid> = sqlx::query_scalar(
+        "delete from activities where org_id = $1 and contact_id = any($2) \
+           and company_id is null and deal_id is null \
+         returning id",
+    )
+    .bind(org)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?;
+    let detached_activities: Vec<Uuid> = sqlx::query_scalar(
+        "update activities set contact_id = null, \
+                subject = left(crm_gdpr_scrub(subject, $3), 500), \
+                body = crm_gdpr_scrub(body, $3) \
+         where org_id = $1 and contact_id = any($2) \
+         returning id",
+    )
+    .bind(org)
+    .bind(ids)
+    .bind(all)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok((deleted_activities, detached_activities))
+}
+
+/// Deals keep their value; the link to the person and their name in texts go. Returns the
+/// deals changed.
+async fn detach_deals(tx: &mut Tx, ids: &[Uuid], all: &[String]) -> Result<Vec<Uuid>> {
+    let org = tx.org();
+    let deals: Vec<Uuid> = sqlx::query_scalar(
+        "update deals set contact_id = null, \
+                title = left(crm_gdpr_scrub(title, $3), 300), \
+                lost_reason_text = crm_gdpr_scrub(lost_reason_text, $3), \
+                custom = crm_gdpr_scrub(custom::text, $3)::jsonb \
+         where org_id = $1 and contact_id = any($2) \
+         returning id",
+    )
+    .bind(org)
+    .bind(ids)
+    .bind(all)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(deals)
+}
+
+/// Deletes the person's Lexware links and empties the payloads of their vouchers.
+async fn drop_lexware_links(tx: &mut Tx, ids: &[Uuid], counts: &mut ErasureCounts) -> Result<()> {
+    let org = tx.org();
+    let lexware: Vec<Uuid> = sqlx::query_scalar(
+        "delete from lexware_contact_links where org_id = $1 and contact_id = any($2) \
+         returning lexware_id",
+    )
+    .bind(org)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?;
+    counts.lexware_links = lexware.len() as i64;
+    if !lexware.is_empty() {
+        counts.vouchers_redacted = sqlx::query(
+            "update lexware_vouchers set payload = '{}' \
+             where org_id = $1 and lexware_contact_id = any($2) and payload <> '{}'",
+        )
+        .bind(org)
+        .bind(&lexware)
+        .execute(tx.conn())
+        .await?
+        .rows_affected() as i64;
+    }
+    Ok(())
+}
+
+/// Deletes the records themselves (e-mails, phones, tags, owners and search columns go
+/// with them).
+async fn delete_records(tx: &mut Tx, ids: &[Uuid]) -> Result<()> {
+    let org = tx.org();
+    tx.detach("contacts", ids).await?;
+    let deleted = sqlx::query("delete from contacts where org_id = $1 and id = any($2)")
+        .bind(org)
+        .bind(ids)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+    if deleted != ids.len() as u64 {
+        return Err(Error::Conflict(
+            "the person's records changed while erasing; retry".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// The regular expressions (ARE, used case-insensitively) matching each of `needles` in
 /// every spelling the search would match (`crm_gdpr_spelling_pattern`, the same the audit
 /// redaction uses), longest needle first: an address is replaced whole before the name
@@ -389,6 +432,51 @@ async fn scrub_elsewhere(
     if strong.is_empty() {
         return Ok(0);
     }
+    let org = tx.org();
+    let mut changed: u64 = 0;
+    changed += scrub_linked_texts(tx, strong, deals, companies).await?;
+    changed += remove_from_holders(tx, strong, n).await?;
+    // Events about the records linked to them (their deals and companies, and the
+    // activities and deals of those).
+    let mut linked: Vec<Uuid> = deals.to_vec();
+    linked.extend(companies);
+    changed += sqlx::query(
+        "update events set payload = crm_gdpr_scrub(payload::text, $3)::jsonb \
+         where org_id = $1 \
+           and entity_id in (select unnest($2::uuid[]) \
+                             union select id from activities \
+                             where org_id = $1 and (deal_id = any($2) or company_id = any($2)) \
+                             union select id from deals where org_id = $1 and company_id = any($2)) \
+           and payload::text ~* any($3)",
+    )
+    .bind(org)
+    .bind(&linked)
+    .bind(strong)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    // Import run file names anywhere in the organization.
+    changed += sqlx::query(
+        "update import_runs set file_name = crm_gdpr_scrub(file_name, $2) \
+         where org_id = $1 and file_name ~* any($2)",
+    )
+    .bind(org)
+    .bind(strong)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    Ok(changed as i64)
+}
+
+/// Scrubs the activities of the person's deals and companies, their companies' deals,
+/// their companies' own texts and the notes of their relationships; returns the rows
+/// changed.
+async fn scrub_linked_texts(
+    tx: &mut Tx,
+    strong: &[String],
+    deals: &[Uuid],
+    companies: &[Uuid],
+) -> Result<u64> {
     let org = tx.org();
     let mut changed: u64 = 0;
     // Activities of their deals and their companies.
@@ -442,6 +530,13 @@ async fn scrub_elsewhere(
     .execute(tx.conn())
     .await?
     .rows_affected();
+    Ok(changed)
+}
+
+/// Removes the person's addresses and numbers from any company holding them; returns the
+/// companies changed.
+async fn remove_from_holders(tx: &mut Tx, strong: &[String], n: &Needles) -> Result<u64> {
+    let org = tx.org();
     // Any company holding their addresses or numbers: the addresses and numbers go. The
     // candidates are found cheaply first (the address, the last six digits of a number),
     // then confirmed by the spelling patterns.
@@ -480,37 +575,7 @@ async fn scrub_elsewhere(
     .bind(&suffixes)
     .fetch_all(tx.conn())
     .await?;
-    changed += holders.len() as u64;
-    // Events about the records linked to them (their deals and companies, and the
-    // activities and deals of those).
-    let mut linked: Vec<Uuid> = deals.to_vec();
-    linked.extend(companies);
-    changed += sqlx::query(
-        "update events set payload = crm_gdpr_scrub(payload::text, $3)::jsonb \
-         where org_id = $1 \
-           and entity_id in (select unnest($2::uuid[]) \
-                             union select id from activities \
-                             where org_id = $1 and (deal_id = any($2) or company_id = any($2)) \
-                             union select id from deals where org_id = $1 and company_id = any($2)) \
-           and payload::text ~* any($3)",
-    )
-    .bind(org)
-    .bind(&linked)
-    .bind(strong)
-    .execute(tx.conn())
-    .await?
-    .rows_affected();
-    // Import run file names anywhere in the organization.
-    changed += sqlx::query(
-        "update import_runs set file_name = crm_gdpr_scrub(file_name, $2) \
-         where org_id = $1 and file_name ~* any($2)",
-    )
-    .bind(org)
-    .bind(strong)
-    .execute(tx.conn())
-    .await?
-    .rows_affected();
-    Ok(changed as i64)
+    Ok(holders.len() as u64)
 }
 
 /// Whether `email` belonged to a person erased in this organization (its keyed hash is on

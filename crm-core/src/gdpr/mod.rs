@@ -75,47 +75,8 @@ pub(crate) struct Person {
 /// they are returned as `candidates` for the operator to include.
 pub(crate) async fn find_person(tx: &mut Tx, reference: &str, include: &[Uuid]) -> Result<Person> {
     let reference = reference.trim();
-    let org = tx.org();
     let (seed, matched_by) = if reference.contains('@') {
-        let norm = Email::parse(reference)
-            .map_err(|e| Error::invalid("contact", e.message()))?
-            .normalized();
-        // Live and soft-deleted rows separately: each has a partial index on the address.
-        let rows: Vec<(Uuid, bool)> = sqlx::query_as(
-            "select c.id, c.deleted_at is null from contacts c \
-             where c.org_id = $1 \
-               and c.id in (select id from contacts \
-                            where org_id = $1 and email_norm = $2 and deleted_at is null \
-                            union all \
-                            select id from contacts \
-                            where org_id = $1 and email_norm = $2 and deleted_at is not null \
-                            union all \
-                            select contact_id from contact_emails \
-                            where org_id = $1 and email_norm = $2) \
-             order by c.deleted_at is null desc, c.id desc",
-        )
-        .bind(org)
-        .bind(&norm)
-        .fetch_all(tx.conn())
-        .await?;
-        let live: Vec<Uuid> = rows.iter().filter(|r| r.1).map(|r| r.0).collect();
-        let seed = match (live.len(), rows.len()) {
-            (_, 0) => return Err(Error::NotFound { entity: "contact" }),
-            (1, _) | (0, 1) => vec![live.first().copied().unwrap_or(rows[0].0)],
-            (0, _) => {
-                return Err(Error::invalid(
-                    "contact",
-                    "several deleted contacts have this e-mail address; name the contact by id",
-                ));
-            }
-            _ => {
-                return Err(Error::invalid(
-                    "contact",
-                    "several live contacts have this e-mail address; name the contact by id",
-                ));
-            }
-        };
-        (seed, MatchedBy::Email)
+        (seed_by_email(tx, reference).await?, MatchedBy::Email)
     } else {
         (
             vec![contact::resolve(tx, reference).await?.uuid()],
@@ -123,6 +84,66 @@ pub(crate) async fn find_person(tx: &mut Tx, reference: &str, include: &[Uuid]) 
         )
     };
     let mut ids = seed;
+    add_included(tx, &mut ids, include).await?;
+    add_merged(tx, &mut ids).await?;
+    let candidates = candidates_of(tx, &ids).await?;
+    let main = put_main_first(tx, &mut ids).await?;
+    Ok(Person {
+        main: ContactId(main),
+        ids,
+        matched_by,
+        candidates: candidates.into_iter().map(ContactId).collect(),
+    })
+}
+
+/// The contact an e-mail address names: the live contact that has it, else the one
+/// soft-deleted contact that has it.
+async fn seed_by_email(tx: &mut Tx, reference: &str) -> Result<Vec<Uuid>> {
+    let org = tx.org();
+    let norm = Email::parse(reference)
+        .map_err(|e| Error::invalid("contact", e.message()))?
+        .normalized();
+    // Live and soft-deleted rows separately: each has a partial index on the address.
+    let rows: Vec<(Uuid, bool)> = sqlx::query_as(
+        "select c.id, c.deleted_at is null from contacts c \
+         where c.org_id = $1 \
+           and c.id in (select id from contacts \
+                        where org_id = $1 and email_norm = $2 and deleted_at is null \
+                        union all \
+                        select id from contacts \
+                        where org_id = $1 and email_norm = $2 and deleted_at is not null \
+                        union all \
+                        select contact_id from contact_emails \
+                        where org_id = $1 and email_norm = $2) \
+         order by c.deleted_at is null desc, c.id desc",
+    )
+    .bind(org)
+    .bind(&norm)
+    .fetch_all(tx.conn())
+    .await?;
+    let live: Vec<Uuid> = rows.iter().filter(|r| r.1).map(|r| r.0).collect();
+    let seed = match (live.len(), rows.len()) {
+        (_, 0) => return Err(Error::NotFound { entity: "contact" }),
+        (1, _) | (0, 1) => vec![live.first().copied().unwrap_or(rows[0].0)],
+        (0, _) => {
+            return Err(Error::invalid(
+                "contact",
+                "several deleted contacts have this e-mail address; name the contact by id",
+            ));
+        }
+        _ => {
+            return Err(Error::invalid(
+                "contact",
+                "several live contacts have this e-mail address; name the contact by id",
+            ));
+        }
+    };
+    Ok(seed)
+}
+
+/// Adds the records the operator names (each must exist).
+async fn add_included(tx: &mut Tx, ids: &mut Vec<Uuid>, include: &[Uuid]) -> Result<()> {
+    let org = tx.org();
     for id in include {
         let found: bool = sqlx::query_scalar(
             "select exists(select 1 from contacts where org_id = $1 and id = $2)",
@@ -141,6 +162,12 @@ pub(crate) async fn find_person(tx: &mut Tx, reference: &str, include: &[Uuid]) 
             ids.push(*id);
         }
     }
+    Ok(())
+}
+
+/// Adds the records merged into these and the records these were merged into, repeated.
+async fn add_merged(tx: &mut Tx, ids: &mut Vec<Uuid>) -> Result<()> {
+    let org = tx.org();
     for _ in 0..MAX_ROUNDS {
         // Records merged into these, and the records these were merged into.
         let found: Vec<Uuid> = sqlx::query_scalar(
@@ -150,7 +177,7 @@ pub(crate) async fn find_person(tx: &mut Tx, reference: &str, include: &[Uuid]) 
              where org_id = $1 and id = any($2) and merged_into_id is not null",
         )
         .bind(org)
-        .bind(&ids)
+        .bind(&*ids)
         .fetch_all(tx.conn())
         .await?;
         let new: Vec<Uuid> = found.into_iter().filter(|id| !ids.contains(id)).collect();
@@ -159,6 +186,12 @@ pub(crate) async fn find_person(tx: &mut Tx, reference: &str, include: &[Uuid]) 
         }
         ids.extend(new);
     }
+    Ok(())
+}
+
+/// Soft-deleted records of others sharing one of the person's addresses.
+async fn candidates_of(tx: &mut Tx, ids: &[Uuid]) -> Result<Vec<Uuid>> {
+    let org = tx.org();
     // Soft-deleted records of others sharing one of the person's addresses: listed only.
     let candidates: Vec<Uuid> = sqlx::query_scalar(
         "with mine as ( \
@@ -176,15 +209,21 @@ pub(crate) async fn find_person(tx: &mut Tx, reference: &str, include: &[Uuid]) 
          order by 1",
     )
     .bind(org)
-    .bind(&ids)
+    .bind(ids)
     .fetch_all(tx.conn())
     .await?;
+    Ok(candidates)
+}
+
+/// Puts the main record first (the first live one found, else the first) and returns it.
+async fn put_main_first(tx: &mut Tx, ids: &mut Vec<Uuid>) -> Result<Uuid> {
+    let org = tx.org();
     // The main record: the first live one found, else the first.
     let live: Vec<Uuid> = sqlx::query_scalar(
         "select id from contacts where org_id = $1 and id = any($2) and deleted_at is null",
     )
     .bind(org)
-    .bind(&ids)
+    .bind(&*ids)
     .fetch_all(tx.conn())
     .await?;
     let main = ids
@@ -194,12 +233,7 @@ pub(crate) async fn find_person(tx: &mut Tx, reference: &str, include: &[Uuid]) 
         .unwrap_or(ids[0]);
     ids.retain(|id| *id != main);
     ids.insert(0, main);
-    Ok(Person {
-        main: ContactId(main),
-        ids,
-        matched_by,
-        candidates: candidates.into_iter().map(ContactId).collect(),
-    })
+    Ok(main)
 }
 
 /// Runs `f` in a savepoint of the caller's transaction with record visibility widened to

@@ -110,83 +110,19 @@ pub async fn retention(
     .await
 }
 
+/// Deletes the records soft-deleted before the cutoff with their activities and events,
+/// redacts their audit entries and records the purge.
 async fn purge(tx: &mut Tx, older_than: Option<TimeDelta>) -> Result<RetentionSummary> {
     let org = tx.org();
-    let secs = match older_than {
-        Some(d) => d.num_seconds(),
-        None => {
-            let days: i32 =
-                sqlx::query_scalar("select retention_days from organizations where id = $1")
-                    .bind(org)
-                    .fetch_one(tx.conn())
-                    .await?;
-            i64::from(days) * 86_400
-        }
-    };
-    let cutoff: DateTime<Utc> = sqlx::query_scalar("select now() - make_interval(secs => $1)")
-        .bind(secs as f64)
-        .fetch_one(tx.conn())
-        .await?;
-    let expired = async |tx: &mut Tx, sql: &'static str| -> Result<Vec<Uuid>> {
-        Ok(sqlx::query_scalar(sql)
-            .bind(org)
-            .bind(cutoff)
-            .fetch_all(tx.conn())
-            .await?)
-    };
-    let contacts = expired(
-        tx,
-        "select id from contacts where org_id = $1 and deleted_at < $2 for update",
-    )
-    .await?;
-    let companies = expired(
-        tx,
-        "select id from companies where org_id = $1 and deleted_at < $2 for update",
-    )
-    .await?;
-    let deals = expired(
-        tx,
-        "select id from deals where org_id = $1 and deleted_at < $2 for update",
-    )
-    .await?;
-    let activities = expired(
-        tx,
-        "select id from activities where org_id = $1 and deleted_at < $2",
-    )
-    .await?;
-
-    // Activities past the period, and those whose every link goes to a purged record.
-    let gone_activities: Vec<Uuid> = sqlx::query_scalar(
-        "delete from activities where org_id = $1 \
-           and (id = any($2) \
-                or ((contact_id = any($3) or company_id = any($4) or deal_id = any($5)) \
-                    and (contact_id is null or contact_id = any($3)) \
-                    and (company_id is null or company_id = any($4)) \
-                    and (deal_id is null or deal_id = any($5)))) \
-         returning id",
-    )
-    .bind(org)
-    .bind(&activities)
-    .bind(&contacts)
-    .bind(&companies)
-    .bind(&deals)
-    .fetch_all(tx.conn())
-    .await?;
-    let unlinked = sqlx::query(
-        "update activities set \
-                contact_id = case when contact_id = any($2) then null else contact_id end, \
-                company_id = case when company_id = any($3) then null else company_id end, \
-                deal_id = case when deal_id = any($4) then null else deal_id end \
-         where org_id = $1 \
-           and (contact_id = any($2) or company_id = any($3) or deal_id = any($4))",
-    )
-    .bind(org)
-    .bind(&contacts)
-    .bind(&companies)
-    .bind(&deals)
-    .execute(tx.conn())
-    .await?
-    .rows_affected() as i64;
+    let (secs, cutoff) = find_cutoff(tx, older_than).await?;
+    let expired = expired_records(tx, cutoff).await?;
+    let (gone_activities, unlinked) = purge_activities(tx, &expired).await?;
+    let Expired {
+        contacts,
+        companies,
+        deals,
+        ..
+    } = expired;
     let delete = async |tx: &mut Tx, sql: &'static str, ids: &[Uuid]| -> Result<i64> {
         Ok(sqlx::query(sql)
             .bind(org)
@@ -262,4 +198,112 @@ async fn purge(tx: &mut Tx, older_than: Option<TimeDelta>) -> Result<RetentionSu
     )
     .await?;
     Ok(summary)
+}
+
+/// The retention period in seconds (the organization's unless given) and the cutoff it
+/// makes (the database's clock).
+async fn find_cutoff(tx: &mut Tx, older_than: Option<TimeDelta>) -> Result<(i64, DateTime<Utc>)> {
+    let org = tx.org();
+    let secs = match older_than {
+        Some(d) => d.num_seconds(),
+        None => {
+            let days: i32 =
+                sqlx::query_scalar("select retention_days from organizations where id = $1")
+                    .bind(org)
+                    .fetch_one(tx.conn())
+                    .await?;
+            i64::from(days) * 86_400
+        }
+    };
+    let cutoff: DateTime<Utc> = sqlx::query_scalar("select now() - make_interval(secs => $1)")
+        .bind(secs as f64)
+        .fetch_one(tx.conn())
+        .await?;
+    Ok((secs, cutoff))
+}
+
+/// The records soft-deleted before the cutoff (contacts, companies and deals locked).
+struct Expired {
+    contacts: Vec<Uuid>,
+    companies: Vec<Uuid>,
+    deals: Vec<Uuid>,
+    activities: Vec<Uuid>,
+}
+
+/// Finds (and locks) the records soft-deleted before the cutoff.
+async fn expired_records(tx: &mut Tx, cutoff: DateTime<Utc>) -> Result<Expired> {
+    let org = tx.org();
+    let expired = async |tx: &mut Tx, sql: &'static str| -> Result<Vec<Uuid>> {
+        Ok(sqlx::query_scalar(sql)
+            .bind(org)
+            .bind(cutoff)
+            .fetch_all(tx.conn())
+            .await?)
+    };
+    let contacts = expired(
+        tx,
+        "select id from contacts where org_id = $1 and deleted_at < $2 for update",
+    )
+    .await?;
+    let companies = expired(
+        tx,
+        "select id from companies where org_id = $1 and deleted_at < $2 for update",
+    )
+    .await?;
+    let deals = expired(
+        tx,
+        "select id from deals where org_id = $1 and deleted_at < $2 for update",
+    )
+    .await?;
+    let activities = expired(
+        tx,
+        "select id from activities where org_id = $1 and deleted_at < $2",
+    )
+    .await?;
+    Ok(Expired {
+        contacts,
+        companies,
+        deals,
+        activities,
+    })
+}
+
+/// Deletes the activities past the period and those whose every link goes to a purged
+/// record, and unlinks the others from purged records; returns the deleted ids and how
+/// many were unlinked.
+async fn purge_activities(tx: &mut Tx, e: &Expired) -> Result<(Vec<Uuid>, i64)> {
+    let org = tx.org();
+    // Activities past the period, and those whose every link goes to a purged record.
+    let gone_activities: Vec<Uuid> = sqlx::query_scalar(
+        "delete from activities where org_id = $1 \
+           and (id = any($2) \
+                or ((contact_id = any($3) or company_id = any($4) or deal_id = any($5)) \
+                    and (contact_id is null or contact_id = any($3)) \
+                    and (company_id is null or company_id = any($4)) \
+                    and (deal_id is null or deal_id = any($5)))) \
+         returning id",
+    )
+    .bind(org)
+    .bind(&e.activities)
+    .bind(&e.contacts)
+    .bind(&e.companies)
+    .bind(&e.deals)
+    .fetch_all(tx.conn())
+    .await?;
+    let unlinked = sqlx::query(
+        "update activities set \
+                contact_id = case when contact_id = any($2) then null else contact_id end, \
+                company_id = case when company_id = any($3) then null else company_id end, \
+                deal_id = case when deal_id = any($4) then null else deal_id end \
+         where org_id = $1 \
+           and (contact_id = any($2) or company_id = any($3) or deal_id = any($4))",
+    )
+    .bind(org)
+    .bind(&e.contacts)
+    .bind(&e.companies)
+    .bind(&e.deals)
+    .execute(tx.conn())
+    .await?
+    .rows_affected() as i64;
+    Ok((gone_activities, unlinked))
 }

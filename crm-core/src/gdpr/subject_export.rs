@@ -242,6 +242,7 @@ pub async fn subject_export(tx: &mut Tx, reference: &str) -> Result<SubjectExpor
     isolated(tx, true, async |tx| collect(tx, reference).await).await
 }
 
+/// Reads everything held about the person, in the savepoint [`subject_export`] opens.
 async fn collect(tx: &mut Tx, reference: &str) -> Result<SubjectExport> {
     let person = find_person(tx, reference, &[]).await?;
     let org = tx.org();
@@ -256,37 +257,7 @@ async fn collect(tx: &mut Tx, reference: &str) -> Result<SubjectExport> {
             .bind(org)
             .fetch_one(tx.conn())
             .await?;
-    let emails: Vec<SubjectEmail> = sqlx::query_as(
-        "select contact_id, email, kind, is_primary as \"primary\", created_at \
-         from contact_emails where org_id = $1 and contact_id = any($2) \
-         union all \
-         select c.id, c.email, 'work', true, c.created_at from contacts c \
-         where c.org_id = $1 and c.id = any($2) and c.email is not null \
-           and not exists (select 1 from contact_emails e \
-                           where e.org_id = c.org_id and e.contact_id = c.id \
-                             and e.email_norm = c.email_norm) \
-         order by 1, 4 desc, 2",
-    )
-    .bind(org)
-    .bind(ids)
-    .fetch_all(tx.conn())
-    .await?;
-    let phones: Vec<SubjectPhone> = sqlx::query_as(
-        "select contact_id, coalesce(number_e164, number_raw) as number, number_raw as raw, kind, \
-                is_primary as \"primary\", created_at \
-         from contact_phones where org_id = $1 and contact_id = any($2) \
-         union all \
-         select c.id, c.phone, c.phone, 'office', true, c.created_at from contacts c \
-         where c.org_id = $1 and c.id = any($2) and c.phone is not null \
-           and not exists (select 1 from contact_phones p \
-                           where p.org_id = c.org_id and p.contact_id = c.id \
-                             and coalesce(p.number_e164, p.number_raw) = c.phone) \
-         order by 1, 5 desc, 2",
-    )
-    .bind(org)
-    .bind(ids)
-    .fetch_all(tx.conn())
-    .await?;
+    let (emails, phones) = addresses(tx, ids).await?;
     let company: Option<SubjectCompany> = match contact.company_id {
         Some(company_id) => {
             sqlx::query_as(
@@ -322,58 +293,9 @@ async fn collect(tx: &mut Tx, reference: &str) -> Result<SubjectExport> {
     .bind(ids)
     .fetch_all(tx.conn())
     .await?;
-    let owners: Vec<SubjectOwner> = sqlx::query_as(
-        "select o.contact_id, o.user_id, o.role, \
-                nullif(btrim(concat_ws(' ', u.first_name, u.last_name)), '') as name, \
-                u.email \
-         from contact_owners o \
-         left join users u on u.org_id = o.org_id and u.id = o.user_id \
-         where o.org_id = $1 and o.contact_id = any($2) \
-         order by o.contact_id, o.role, o.user_id",
-    )
-    .bind(org)
-    .bind(ids)
-    .fetch_all(tx.conn())
-    .await?;
-    let consents: Vec<Consent> = sqlx::query_as(
-        "select id, contact_id, purpose, status, source, recorded_at, actor_id from consents \
-         where org_id = $1 and contact_id = any($2) order by recorded_at, id",
-    )
-    .bind(org)
-    .bind(ids)
-    .fetch_all(tx.conn())
-    .await?;
-    let activity_ids: Vec<Uuid> = activities.iter().map(|a| a.id.uuid()).collect();
-    let audit: Vec<SubjectAuditEntry> = sqlx::query_as(
-        "select a.seq, a.at, a.actor_id, \
-                nullif(btrim(concat_ws(' ', u.first_name, u.last_name)), '') as actor, \
-                a.entity_type, a.entity_id, a.action, a.payload, \
-                a.redacted_at is not null as redacted \
-         from audit_log a \
-         left join users u on u.org_id = a.org_id and u.id = a.actor_id \
-         where a.org_id = $1 \
-           and ((a.entity_type = 'contact' and a.entity_id = any($2)) \
-                or (a.entity_type = 'activity' and a.entity_id = any($3))) \
-         order by a.seq",
-    )
-    .bind(org)
-    .bind(ids)
-    .bind(&activity_ids)
-    .fetch_all(tx.conn())
-    .await?;
-    let lexware: Vec<SubjectLexwareLink> = sqlx::query_as(
-        "select contact_id, lexware_id, lexware_version, synced_at, created_at \
-         from lexware_contact_links where org_id = $1 and contact_id = any($2) \
-         order by created_at",
-    )
-    .bind(org)
-    .bind(ids)
-    .fetch_all(tx.conn())
-    .await?;
-    let mut lexware_vouchers = Vec::new();
-    for link in &lexware {
-        lexware_vouchers.extend(crate::lexware::vouchers::for_contact(tx, link.lexware_id).await?);
-    }
+    let (owners, consents) = owners_and_consents(tx, ids).await?;
+    let audit = audit_of(tx, ids, &activities).await?;
+    let (lexware, lexware_vouchers) = lexware_of(tx, ids).await?;
     Ok(SubjectExport {
         subject: Subject {
             format: FORMAT,
@@ -396,6 +318,123 @@ async fn collect(tx: &mut Tx, reference: &str) -> Result<SubjectExport> {
         lexware_vouchers,
         generated_at,
     })
+}
+
+/// The person's e-mail addresses and phone numbers (those only on the record included).
+async fn addresses(tx: &mut Tx, ids: &[Uuid]) -> Result<(Vec<SubjectEmail>, Vec<SubjectPhone>)> {
+    let org = tx.org();
+    let emails: Vec<SubjectEmail> = sqlx::query_as(
+        "select contact_id, email, kind, is_primary as \"primary\", created_at \
+         from contact_emails where org_id = $1 and contact_id = any($2) \
+         union all \
+         select c.id, c.email, 'work', true, c.created_at from contacts c \
+         where c.org_id = $1 and c.id = any($2) and c.email is not null \
+           and not exists (select 1 from contact_emails e \
+                           where e.org_id = c.org_id and e.contact_id = c.id \
+                             and e.email_norm = c.email_norm) \
+         order by 1, 4 desc, 2",
+    )
+    .bind(org)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?;
+    let phones: Vec<SubjectPhone> = sqlx::query_as(
+        "select contact_id, coalesce(number_e164, number_raw) as number, number_raw as raw, kind, \
+                is_primary as \"primary\", created_at \
+         from contact_phones where org_id = $1 and contact_id = any($2) \
+         union all \
+         select c.id, c.phone, c.phone, 'office', true, c.created_at from contacts c \
+         where c.org_id = $1 and c.id = any($2) and c.phone is not null \
+           and not exists (select 1 from contact_phones p \
+                           where p.org_id = c.org_id and p.contact_id = c.id \
+                             and coalesce(p.number_e164, p.number_raw) = c.phone) \
+         order by 1, 5 desc, 2",
+    )
+    .bind(org)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok((emails, phones))
+}
+
+/// The owners of the person's records and the consents recorded for them.
+async fn owners_and_consents(
+    tx: &mut Tx,
+    ids: &[Uuid],
+) -> Result<(Vec<SubjectOwner>, Vec<Consent>)> {
+    let org = tx.org();
+    let owners: Vec<SubjectOwner> = sqlx::query_as(
+        "select o.contact_id, o.user_id, o.role, \
+                nullif(btrim(concat_ws(' ', u.first_name, u.last_name)), '') as name, \
+                u.email \
+         from contact_owners o \
+         left join users u on u.org_id = o.org_id and u.id = o.user_id \
+         where o.org_id = $1 and o.contact_id = any($2) \
+         order by o.contact_id, o.role, o.user_id",
+    )
+    .bind(org)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?;
+    let consents: Vec<Consent> = sqlx::query_as(
+        "select id, contact_id, purpose, status, source, recorded_at, actor_id from consents \
+         where org_id = $1 and contact_id = any($2) order by recorded_at, id",
+    )
+    .bind(org)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok((owners, consents))
+}
+
+/// The audit entries about the person's records and their activities.
+async fn audit_of(
+    tx: &mut Tx,
+    ids: &[Uuid],
+    activities: &[SubjectActivity],
+) -> Result<Vec<SubjectAuditEntry>> {
+    let org = tx.org();
+    let activity_ids: Vec<Uuid> = activities.iter().map(|a| a.id.uuid()).collect();
+    let audit: Vec<SubjectAuditEntry> = sqlx::query_as(
+        "select a.seq, a.at, a.actor_id, \
+                nullif(btrim(concat_ws(' ', u.first_name, u.last_name)), '') as actor, \
+                a.entity_type, a.entity_id, a.action, a.payload, \
+                a.redacted_at is not null as redacted \
+         from audit_log a \
+         left join users u on u.org_id = a.org_id and u.id = a.actor_id \
+         where a.org_id = $1 \
+           and ((a.entity_type = 'contact' and a.entity_id = any($2)) \
+                or (a.entity_type = 'activity' and a.entity_id = any($3))) \
+         order by a.seq",
+    )
+    .bind(org)
+    .bind(ids)
+    .bind(&activity_ids)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(audit)
+}
+
+/// The person's Lexware links and the vouchers cached for the linked Lexware contacts.
+async fn lexware_of(
+    tx: &mut Tx,
+    ids: &[Uuid],
+) -> Result<(Vec<SubjectLexwareLink>, Vec<crate::lexware::CachedVoucher>)> {
+    let org = tx.org();
+    let lexware: Vec<SubjectLexwareLink> = sqlx::query_as(
+        "select contact_id, lexware_id, lexware_version, synced_at, created_at \
+         from lexware_contact_links where org_id = $1 and contact_id = any($2) \
+         order by created_at",
+    )
+    .bind(org)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?;
+    let mut lexware_vouchers = Vec::new();
+    for link in &lexware {
+        lexware_vouchers.extend(crate::lexware::vouchers::for_contact(tx, link.lexware_id).await?);
+    }
+    Ok((lexware, lexware_vouchers))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -741,6 +741,23 @@ async fn settle_format_values(
     extra: &CompanyExtra,
     cctx: &mut CompanyCtx,
 ) -> Result<()> {
+    settle_list_values(tx, values, custom, cctx).await?;
+    let org_region = tx.default_region().to_string();
+    settle_phones(values, custom, cctx, &org_region);
+    settle_emails(values, custom, cctx);
+    if let Some(owner) = &extra.owner {
+        settle_owner(tx, values, cctx, owner).await?;
+    }
+    Ok(())
+}
+
+/// An industry or account type that is no entry of its list is kept as a custom field.
+async fn settle_list_values(
+    tx: &mut Tx,
+    values: &mut Map<String, Value>,
+    custom: &mut Map<String, Value>,
+    cctx: &mut CompanyCtx,
+) -> Result<()> {
     use crate::store::list::{self, ListKind};
     for (field, kind) in [
         ("industry", ListKind::Industry),
@@ -770,11 +787,22 @@ async fn settle_format_values(
             ));
         }
     }
+    Ok(())
+}
+
+/// The phones read in the company's country (the store would read national numbers in the
+/// organization's region, `org_region`); unreadable ones are kept as a custom field.
+fn settle_phones(
+    values: &mut Map<String, Value>,
+    custom: &mut Map<String, Value>,
+    cctx: &mut CompanyCtx,
+    org_region: &str,
+) {
     let region = values
         .get("billing_country")
         .and_then(Value::as_str)
         .and_then(super::contacts::parse_country)
-        .unwrap_or_else(|| tx.default_region().to_string());
+        .unwrap_or_else(|| org_region.to_string());
     if let Some(Value::Array(phones)) = values.get_mut("phones") {
         let mut unreadable = Vec::new();
         // Read here in the company's country (the store would read national numbers in
@@ -808,6 +836,14 @@ async fn settle_format_values(
             first.insert("primary".into(), Value::Bool(true));
         }
     }
+}
+
+/// Addresses that are not valid e-mail addresses are kept as a custom field.
+fn settle_emails(
+    values: &mut Map<String, Value>,
+    custom: &mut Map<String, Value>,
+    cctx: &mut CompanyCtx,
+) {
     let mut bad_emails = Vec::new();
     if let Some(e) = values
         .get("email")
@@ -836,28 +872,37 @@ async fn settle_format_values(
                 .into(),
         ));
     }
-    if let Some(owner) = &extra.owner {
-        if cctx.users.is_none() {
-            cctx.users = Some(super::contacts::owner_keys(tx).await?);
+}
+
+/// The owner column: a user of the organization by e-mail or name, else a warning.
+async fn settle_owner(
+    tx: &mut Tx,
+    values: &mut Map<String, Value>,
+    cctx: &mut CompanyCtx,
+    owner: &str,
+) -> Result<()> {
+    if cctx.users.is_none() {
+        cctx.users = Some(super::contacts::owner_keys(tx).await?);
+    }
+    let key = if owner.contains('@') {
+        owner.trim().to_lowercase()
+    } else {
+        fold_for_search(owner.trim())
+    };
+    match cctx.users.as_ref().and_then(|u| u.get(&key)) {
+        Some(id) => {
+            values.insert("owners".into(), json!([{"user_id": id, "role": "owner"}]));
         }
-        let key = if owner.contains('@') {
-            owner.trim().to_lowercase()
-        } else {
-            fold_for_search(owner.trim())
-        };
-        match cctx.users.as_ref().and_then(|u| u.get(&key)) {
-            Some(id) => {
-                values.insert("owners".into(), json!([{"user_id": id, "role": "owner"}]));
-            }
-            None => cctx.warnings.push((
-                "owner".into(),
-                "names no user of this organization (by e-mail or name)".into(),
-            )),
-        }
+        None => cctx.warnings.push((
+            "owner".into(),
+            "names no user of this organization (by e-mail or name)".into(),
+        )),
     }
     Ok(())
 }
 
+/// Imports one company row: values settled and checked, deduplicated within the file,
+/// then matched with an existing company and skipped, completed, updated or created.
 async fn company_row(
     tx: &mut Tx,
     mut values: Map<String, Value>,
@@ -867,8 +912,53 @@ async fn company_row(
     extra: &CompanyExtra,
     cctx: &mut CompanyCtx,
 ) -> Result<RowOutcome> {
-    let s = |v: &Map<String, Value>, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-    if let Some(t) = s(&values, "tags") {
+    split_tags(&mut values);
+    if cctx.format != Format::Generic {
+        settle_format_values(tx, &mut values, &mut custom, extra, cctx).await?;
+    }
+    let pre = check_company_values(&mut values);
+    let (key, vat, domain, name) = company_key(&values, extra);
+    if !seen.insert(key) {
+        return Ok(RowOutcome::Skipped);
+    }
+    let existing = find_company(
+        tx,
+        extra.external.as_ref(),
+        vat.as_deref(),
+        domain.as_deref(),
+        &name,
+    )
+    .await?;
+    let external = extra.external.as_ref();
+    match (existing, opts.on_duplicate) {
+        // A company the contact import created for a name only is completed by the row
+        // that describes it: its empty fields are filled, nothing is overwritten.
+        (Some((id, true)), OnDuplicate::Skip) => {
+            complete_company(tx, id, values, custom, &pre, extra, cctx).await
+        }
+        (Some((id, _)), OnDuplicate::Skip) => {
+            // The source id is the record's identity, not data: kept so later files
+            // (contacts naming the company by it, a newer export) find the company.
+            keep_external(tx, id, external).await?;
+            cctx.touched.push(id.uuid());
+            Ok(RowOutcome::Skipped)
+        }
+        (Some(_), OnDuplicate::Error) => Err(duplicate()),
+        (Some((id, _)), OnDuplicate::Update) => {
+            update_company(tx, id, values, custom, &pre, extra, cctx).await
+        }
+        (None, _) => create_company(tx, values, custom, pre, extra, cctx).await,
+    }
+}
+
+/// A text value of the row.
+fn text_of(v: &Map<String, Value>, k: &str) -> Option<String> {
+    v.get(k).and_then(Value::as_str).map(str::to_string)
+}
+
+/// Splits a tags value at `|`, `,` and `;`.
+fn split_tags(values: &mut Map<String, Value>) {
+    if let Some(t) = text_of(values, "tags") {
         let tags: Vec<Value> = t
             .split(['|', ',', ';'])
             .map(str::trim)
@@ -877,12 +967,13 @@ async fn company_row(
             .collect();
         values.insert("tags".into(), Value::Array(tags));
     }
-    if cctx.format != Format::Generic {
-        settle_format_values(tx, &mut values, &mut custom, extra, cctx).await?;
-    }
-    // Problems found here are reported together with the store's own validation.
+}
+
+/// Reads the head count and the countries; their problems are reported together with the
+/// store's own validation.
+fn check_company_values(values: &mut Map<String, Value>) -> crate::error::FieldErrors {
     let mut pre = crate::error::FieldErrors::new();
-    if let Some(e) = s(&values, "employees") {
+    if let Some(e) = text_of(values, "employees") {
         match e.parse::<u32>() {
             Ok(n) => {
                 values.insert("employees".into(), json!(n));
@@ -894,7 +985,7 @@ async fn company_row(
         }
     }
     for field in ["billing_country", "delivery_country"] {
-        if let Some(c) = s(&values, field) {
+        if let Some(c) = text_of(values, field) {
             match super::contacts::parse_country(&c) {
                 Some(code) => {
                     values.insert(field.into(), json!(code));
@@ -909,125 +1000,148 @@ async fn company_row(
             }
         }
     }
+    pre
+}
+
+/// The within-file dedup key (source id, else VAT id, else domain, else normalised name),
+/// with the VAT id, domain and name the existing company is looked up by.
+fn company_key(
+    values: &Map<String, Value>,
+    extra: &CompanyExtra,
+) -> (String, Option<String>, Option<String>, String) {
     // Dedup key: source id, else VAT id, else domain, else normalised name.
-    let vat = s(&values, "vat_id")
+    let vat = text_of(values, "vat_id")
         .and_then(|v| crate::domain::VatId::parse(&v).ok())
         .map(|v| v.as_str().to_string());
-    let domain = s(&values, "domain")
-        .or_else(|| s(&values, "website"))
+    let domain = text_of(values, "domain")
+        .or_else(|| text_of(values, "website"))
         .and_then(|w| crate::domain::Website::parse(&w).ok())
         .map(|w| w.domain().to_string());
-    let name = s(&values, "name").unwrap_or_default();
+    let name = text_of(values, "name").unwrap_or_default();
     let key = match (&extra.external, &vat, &domain) {
         (Some((_, id)), _, _) => format!("x:{id}"),
         (None, Some(v), _) => format!("vat:{v}"),
         (None, None, Some(d)) => format!("domain:{}", d.to_lowercase()),
         _ => format!("name:{}", normalize_name(&name)),
     };
-    if !seen.insert(key) {
-        return Ok(RowOutcome::Skipped);
-    }
-    let existing = find_company(
-        tx,
-        extra.external.as_ref(),
-        vat.as_deref(),
-        domain.as_deref(),
-        &name,
-    )
-    .await?;
+    (key, vat, domain, name)
+}
+
+/// Completes a company the contact import created for a name only: its empty fields are
+/// filled, nothing is overwritten.
+async fn complete_company(
+    tx: &mut Tx,
+    id: crate::ids::CompanyId,
+    values: Map<String, Value>,
+    custom: Map<String, Value>,
+    pre: &crate::error::FieldErrors,
+    extra: &CompanyExtra,
+    cctx: &mut CompanyCtx,
+) -> Result<RowOutcome> {
     let external = extra.external.as_ref();
     let note = extra.notes.as_deref();
-    match (existing, opts.on_duplicate) {
-        // A company the contact import created for a name only is completed by the row
-        // that describes it: its empty fields are filled, nothing is overwritten.
-        (Some((id, true)), OnDuplicate::Skip) => {
-            pre.clone().into_result()?;
-            let found = company::get(tx, id).await?;
-            let have = serde_json::to_value(&found).unwrap_or(Value::Null);
-            // A head count fills the size class; every other input key is a field of the
-            // company as read.
-            let blank = |k: &str| match have.get(if k == "employees" { "size" } else { k }) {
-                None | Some(Value::Null) => true,
-                Some(Value::String(s)) => s.is_empty() || (k == "employees" && s == "unknown"),
-                Some(Value::Array(a)) => a.is_empty(),
-                Some(_) => false,
-            };
-            let mut patch: Map<String, Value> = values
-                .into_iter()
-                .filter(|(k, _)| k != "name" && blank(k))
-                .collect();
-            if !custom.is_empty() {
-                let mut c = found.custom.as_object().cloned().unwrap_or_default();
-                for (k, v) in custom {
-                    c.entry(k).or_insert(v);
-                }
-                patch.insert("custom".into(), Value::Object(c));
-            }
-            patch.insert("version".into(), json!(found.version));
-            let patch: company::CompanyPatch = from_json(Value::Object(patch))?;
-            let after = company::update(tx, id, patch).await?;
-            keep_external(tx, id, external).await?;
-            keep_note(tx, id, note).await?;
-            cctx.touched.push(id.uuid());
-            let changes = diff(Some(&found), Some(&after));
-            if changes.as_object().is_none_or(|m| m.is_empty()) && external.is_none() {
-                return Ok(RowOutcome::Unchanged);
-            }
-            Ok(RowOutcome::Updated(id.uuid(), changes))
+    pre.clone().into_result()?;
+    let found = company::get(tx, id).await?;
+    let have = serde_json::to_value(&found).unwrap_or(Value::Null);
+    // A head count fills the size class; every other input key is a field of the
+    // company as read.
+    let blank = |k: &str| match have.get(if k == "employees" { "size" } else { k }) {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.is_empty() || (k == "employees" && s == "unknown"),
+        Some(Value::Array(a)) => a.is_empty(),
+        Some(_) => false,
+    };
+    let mut patch: Map<String, Value> = values
+        .into_iter()
+        .filter(|(k, _)| k != "name" && blank(k))
+        .collect();
+    if !custom.is_empty() {
+        let mut c = found.custom.as_object().cloned().unwrap_or_default();
+        for (k, v) in custom {
+            c.entry(k).or_insert(v);
         }
-        (Some((id, _)), OnDuplicate::Skip) => {
-            // The source id is the record's identity, not data: kept so later files
-            // (contacts naming the company by it, a newer export) find the company.
-            keep_external(tx, id, external).await?;
-            cctx.touched.push(id.uuid());
-            Ok(RowOutcome::Skipped)
+        patch.insert("custom".into(), Value::Object(c));
+    }
+    patch.insert("version".into(), json!(found.version));
+    let patch: company::CompanyPatch = from_json(Value::Object(patch))?;
+    let after = company::update(tx, id, patch).await?;
+    keep_external(tx, id, external).await?;
+    keep_note(tx, id, note).await?;
+    cctx.touched.push(id.uuid());
+    let changes = diff(Some(&found), Some(&after));
+    if changes.as_object().is_none_or(|m| m.is_empty()) && external.is_none() {
+        return Ok(RowOutcome::Unchanged);
+    }
+    Ok(RowOutcome::Updated(id.uuid(), changes))
+}
+
+/// Updates the matched company with the row's values (`--on-duplicate update`).
+async fn update_company(
+    tx: &mut Tx,
+    id: crate::ids::CompanyId,
+    values: Map<String, Value>,
+    custom: Map<String, Value>,
+    pre: &crate::error::FieldErrors,
+    extra: &CompanyExtra,
+    cctx: &mut CompanyCtx,
+) -> Result<RowOutcome> {
+    let external = extra.external.as_ref();
+    let note = extra.notes.as_deref();
+    let found = company::get(tx, id).await?;
+    let mut patch = values.clone();
+    patch.insert("version".into(), json!(found.version));
+    if !custom.is_empty() {
+        let mut c = found.custom.as_object().cloned().unwrap_or_default();
+        c.extend(custom);
+        patch.insert("custom".into(), Value::Object(c));
+    }
+    pre.clone().into_result()?;
+    let patch: company::CompanyPatch = from_json(Value::Object(patch))?;
+    let after = company::update(tx, found.id, patch).await?;
+    keep_external(tx, id, external).await?;
+    keep_note(tx, id, note).await?;
+    cctx.touched.push(id.uuid());
+    let changes = diff(Some(&found), Some(&after));
+    if changes.as_object().is_none_or(|m| m.is_empty()) {
+        return Ok(RowOutcome::Unchanged);
+    }
+    Ok(RowOutcome::Updated(found.id.uuid(), changes))
+}
+
+/// Creates the company; the row's own problems and the store's are reported together.
+async fn create_company(
+    tx: &mut Tx,
+    mut values: Map<String, Value>,
+    custom: Map<String, Value>,
+    mut pre: crate::error::FieldErrors,
+    extra: &CompanyExtra,
+    cctx: &mut CompanyCtx,
+) -> Result<RowOutcome> {
+    let external = extra.external.as_ref();
+    let note = extra.notes.as_deref();
+    if !custom.is_empty() {
+        values.insert("custom".into(), Value::Object(custom));
+    }
+    let new: company::NewCompany = from_json(Value::Object(values))?;
+    match company::create(tx, new).await {
+        Ok(c) if pre.is_empty() => {
+            keep_external(tx, c.id, external).await?;
+            keep_note(tx, c.id, note).await?;
+            cctx.touched.push(c.id.uuid());
+            Ok(RowOutcome::Created)
         }
-        (Some(_), OnDuplicate::Error) => Err(duplicate()),
-        (Some((id, _)), OnDuplicate::Update) => {
-            let found = company::get(tx, id).await?;
-            let mut patch = values.clone();
-            patch.insert("version".into(), json!(found.version));
-            if !custom.is_empty() {
-                let mut c = found.custom.as_object().cloned().unwrap_or_default();
-                c.extend(custom);
-                patch.insert("custom".into(), Value::Object(c));
-            }
-            pre.clone().into_result()?;
-            let patch: company::CompanyPatch = from_json(Value::Object(patch))?;
-            let after = company::update(tx, found.id, patch).await?;
-            keep_external(tx, id, external).await?;
-            keep_note(tx, id, note).await?;
-            cctx.touched.push(id.uuid());
-            let changes = diff(Some(&found), Some(&after));
-            if changes.as_object().is_none_or(|m| m.is_empty()) {
-                return Ok(RowOutcome::Unchanged);
-            }
-            Ok(RowOutcome::Updated(found.id.uuid(), changes))
+        // The savepoint rolls the created company back.
+        Ok(_) => Err(Error::Validation(pre)),
+        Err(Error::Validation(mut fe)) => {
+            pre.0.append(&mut fe.0);
+            Err(Error::Validation(pre))
         }
-        (None, _) => {
-            if !custom.is_empty() {
-                values.insert("custom".into(), Value::Object(custom));
-            }
-            let new: company::NewCompany = from_json(Value::Object(values))?;
-            match company::create(tx, new).await {
-                Ok(c) if pre.is_empty() => {
-                    keep_external(tx, c.id, external).await?;
-                    keep_note(tx, c.id, note).await?;
-                    cctx.touched.push(c.id.uuid());
-                    Ok(RowOutcome::Created)
-                }
-                // The savepoint rolls the created company back.
-                Ok(_) => Err(Error::Validation(pre)),
-                Err(Error::Validation(mut fe)) => {
-                    pre.0.append(&mut fe.0);
-                    Err(Error::Validation(pre))
-                }
-                Err(e) => Err(e),
-            }
-        }
+        Err(e) => Err(e),
     }
 }
 
+/// Imports one deal row: company and contact resolved, deduplicated by title and company,
+/// then skipped, updated or created (with its status).
 async fn deal_row(
     tx: &mut Tx,
     mut values: Map<String, Value>,
@@ -1046,41 +1160,9 @@ async fn deal_row(
     for k in DEAL_EXTRA {
         values.remove(*k);
     }
-    // The value (`12.500,50 €`) goes to the store as typed: the one amount parser reads it
-    // there, with the row's currency.
-    if let Some(d) = values
-        .get("expected_close_date")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-    {
-        match parse_date(&d) {
-            Some(d) => values.insert("expected_close_date".into(), json!(d)),
-            None => {
-                return Err(Error::invalid(
-                    "expected_close_date",
-                    "is not a date (YYYY-MM-DD or DD.MM.YYYY)",
-                ));
-            }
-        };
-    }
-    let company_id = match &company_ref {
-        Some(r) => Some(company::resolve(tx, r).await.map_err(|e| match e {
-            Error::NotFound { .. } => {
-                Error::invalid("company", "no such company in this organization")
-            }
-            e => e,
-        })?),
-        None => None,
-    };
-    let contact_id = match &contact_ref {
-        Some(r) => Some(contact::resolve(tx, r).await.map_err(|e| match e {
-            Error::NotFound { .. } => {
-                Error::invalid("contact", "no such contact in this organization")
-            }
-            e => e,
-        })?),
-        None => None,
-    };
+    read_close_date(&mut values)?;
+    let (company_id, contact_id) =
+        resolve_refs(tx, company_ref.as_deref(), contact_ref.as_deref()).await?;
     let title = values
         .get("title")
         .and_then(Value::as_str)
@@ -1136,25 +1218,86 @@ async fn deal_row(
             }
             let new: deal::NewDeal = from_json(Value::Object(values))?;
             let created = deal::create(tx, new).await?;
-            match status.as_deref() {
-                None | Some("open" | "offen") => {}
-                Some("won" | "gewonnen") => {
-                    deal::win(tx, created.id, None).await?;
-                }
-                Some("lost" | "verloren") => {
-                    let Some(r) = reason else {
-                        return Err(Error::invalid(
-                            "lost_reason",
-                            "a lost deal needs a lost reason",
-                        ));
-                    };
-                    deal::lose(tx, created.id, &r, reason_text, None).await?;
-                }
-                Some(_) => return Err(Error::invalid("status", "must be open, won or lost")),
-            }
+            set_status(tx, created.id, status.as_deref(), reason, reason_text).await?;
             Ok(RowOutcome::Created)
         }
     }
+}
+
+/// The expected close date as typed, read by the one date parser.
+fn read_close_date(values: &mut Map<String, Value>) -> Result<()> {
+    // The value (`12.500,50 €`) goes to the store as typed: the one amount parser reads it
+    // there, with the row's currency.
+    if let Some(d) = values
+        .get("expected_close_date")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    {
+        match parse_date(&d) {
+            Some(d) => values.insert("expected_close_date".into(), json!(d)),
+            None => {
+                return Err(Error::invalid(
+                    "expected_close_date",
+                    "is not a date (YYYY-MM-DD or DD.MM.YYYY)",
+                ));
+            }
+        };
+    }
+    Ok(())
+}
+
+/// The company and contact a deal row names.
+async fn resolve_refs(
+    tx: &mut Tx,
+    company_ref: Option<&str>,
+    contact_ref: Option<&str>,
+) -> Result<(Option<crate::ids::CompanyId>, Option<crate::ids::ContactId>)> {
+    let company_id = match company_ref {
+        Some(r) => Some(company::resolve(tx, r).await.map_err(|e| match e {
+            Error::NotFound { .. } => {
+                Error::invalid("company", "no such company in this organization")
+            }
+            e => e,
+        })?),
+        None => None,
+    };
+    let contact_id = match contact_ref {
+        Some(r) => Some(contact::resolve(tx, r).await.map_err(|e| match e {
+            Error::NotFound { .. } => {
+                Error::invalid("contact", "no such contact in this organization")
+            }
+            e => e,
+        })?),
+        None => None,
+    };
+    Ok((company_id, contact_id))
+}
+
+/// Wins or loses a created deal as the row's status says.
+async fn set_status(
+    tx: &mut Tx,
+    id: crate::ids::DealId,
+    status: Option<&str>,
+    reason: Option<String>,
+    reason_text: Option<String>,
+) -> Result<()> {
+    match status {
+        None | Some("open" | "offen") => {}
+        Some("won" | "gewonnen") => {
+            deal::win(tx, id, None).await?;
+        }
+        Some("lost" | "verloren") => {
+            let Some(r) = reason else {
+                return Err(Error::invalid(
+                    "lost_reason",
+                    "a lost deal needs a lost reason",
+                ));
+            };
+            deal::lose(tx, id, &r, reason_text, None).await?;
+        }
+        Some(_) => return Err(Error::invalid("status", "must be open, won or lost")),
+    }
+    Ok(())
 }
 
 #[cfg(test)]
