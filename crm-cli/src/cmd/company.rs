@@ -962,7 +962,18 @@ pub async fn run(cmd: CompanyCommand, ctx: &Ctx) -> Result<u8> {
                 None => new_from_flags(args.fields)?,
             };
             let (_, _, scope) = ctx.scope().await?;
-            let c = scope.run(async |tx| company::create(tx, new).await).await?;
+            let kind = crm_core::dedupe::Kind::Company;
+            let (c, likely) = scope
+                .run(async |tx| {
+                    let c = company::create(tx, new).await?;
+                    let likely =
+                        crm_core::dedupe::likely_duplicates(tx, kind, &[c.id.uuid()], None).await?;
+                    Ok((c, likely))
+                })
+                .await?;
+            for l in &likely {
+                ctx.note(format!("warning: this company is {}", l.describe(kind)));
+            }
             print_company(ctx.format(), &c, &[])?;
             Ok(exit::OK)
         }

@@ -827,8 +827,21 @@ pub async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<u8> {
                 None => new_from_flags(&mut tx, args.fields).await?,
             };
             let c = contact::create(&mut tx, new).await?;
+            let likely = crm_core::dedupe::likely_duplicates(
+                &mut tx,
+                crm_core::dedupe::Kind::Contact,
+                &[c.id.uuid()],
+                None,
+            )
+            .await?;
             tx.commit().await?;
             warn_unplaced_phones(ctx, &c);
+            for l in &likely {
+                ctx.note(format!(
+                    "warning: this contact is {}",
+                    l.describe(crm_core::dedupe::Kind::Contact)
+                ));
+            }
             print_contact(ctx.format(), &c)?;
             Ok(exit::OK)
         }

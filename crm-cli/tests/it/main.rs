@@ -22,4 +22,3 @@ mod replica_url;
 mod support;
 mod terminal_escapes;
 mod users;
-

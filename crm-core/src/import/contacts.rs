@@ -952,6 +952,8 @@ struct Outcome {
     rejects: Vec<(u64, &'static str, &'static str)>,
     changes: Vec<RowChange>,
     lines: Vec<(u64, csv::ByteRecord)>,
+    /// New contacts that look like existing ones: (line, message).
+    likely_duplicates: Vec<(u64, String)>,
 }
 
 /// What every batch shares (read-only).
@@ -994,6 +996,14 @@ impl Ctx<'_> {
         self.summary.updated += out.updated;
         self.summary.skipped += out.skipped;
         self.summary.companies_created += out.companies_created;
+        for (line, message) in out.likely_duplicates {
+            let field = "duplicate".to_string();
+            self.summary.push_warning(RowError {
+                line,
+                field,
+                message,
+            });
+        }
         for c in out.changes {
             if self.summary.changes.len() < 10 {
                 self.summary.changes.push(c);
@@ -1713,6 +1723,7 @@ async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Result<Outcome> 
     }
     // New contacts without a company: the one company whose domain their e-mail has.
     super::links::contacts_by_domain(&mut tx).await?;
+    out.likely_duplicates = crate::dedupe::import_warnings(&mut tx, run.uuid()).await?;
     let new_rows = batch.rows as u64 - existing.len() as u64;
     out.created += created as u64;
     // Rows a concurrent writer created in the meantime were not inserted: skipped.
