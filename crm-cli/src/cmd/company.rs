@@ -59,7 +59,8 @@ pub enum CompanyCommand {
         company: String,
     },
     /// Add a company from flags, or from one JSON object on stdin (`--json -`) with the keys
-    /// `company show --format json` prints (only `name` is required).
+    /// `company show --format json` prints (only `name` is required). A likely duplicate of
+    /// an existing company is added too, with a warning naming it (see `company duplicates`).
     Add(AddArgs),
     /// Change a company: only the given fields change. `--version` is the version you read
     /// (`company show`); if someone changed the company since, nothing is written (exit 4).

@@ -42,7 +42,8 @@ pub enum ContactCommand {
         contact: String,
     },
     /// Add a contact from flags, or from one JSON object on stdin (`--json -`) with the keys
-    /// `contact show --format json` prints.
+    /// `contact show --format json` prints. A likely duplicate of an existing contact is
+    /// added too, with a warning naming it (see `contact duplicates`).
     Add(AddArgs),
     /// Change a contact: only the given fields change. `--version` is the version you read
     /// (`contact show`); if someone changed the contact since, nothing is written (exit 4).
