@@ -47,7 +47,8 @@ impl Likely {
 }
 
 /// Candidate pairs (new `a`, existing `b`) of contacts with the features of
-/// `detect::CONTACT_PAIRS`. `$2` the new ids, `$3` the block cap, `$4` an import run whose
+/// `detect::CONTACT_PAIRS`. `$2` the new ids, `$3` the block cap (a phone number, company or
+/// e-mail domain shared by more contacts says nothing and is not used), `$4` an import run whose
 /// contacts do not count as existing.
 const CONTACT_PAIRS: &str = "\
 with n as materialized ( \
@@ -60,29 +61,42 @@ np as materialized ( \
     select p.contact_id as id, p.number_e164 as num from contact_phones p \
     where p.org_id = $1 and p.contact_id = any($2) and p.number_e164 is not null), \
 nd as (select distinct id, split_part(norm, '@', 2) as dom from ne), \
+cb as ( \
+    select c.company_id, m.id from (select distinct company_id from n \
+                                    where company_id is not null) c \
+    cross join lateral ( \
+        select x.id, count(*) over () as cnt from ( \
+            select x.id from contacts x where x.org_id = $1 and x.company_id = c.company_id \
+              and x.deleted_at is null limit $3 + 1) x) m \
+    where m.cnt <= $3), \
+pb as ( \
+    select d.num, m.id from (select distinct num from np) d \
+    cross join lateral ( \
+        select x.id, count(*) over () as cnt from ( \
+            select distinct p.contact_id as id from contact_phones p \
+            where p.org_id = $1 and p.number_e164 = d.num limit $3 + 1) x) m \
+    where m.cnt <= $3), \
+db as ( \
+    select d.dom, m.id from (select distinct dom from nd) d \
+    cross join lateral ( \
+        select x.id, count(*) over () as cnt from ( \
+            select distinct e.contact_id as id from contact_emails e \
+            where e.org_id = $1 and split_part(e.email_norm, '@', 2) = d.dom \
+            limit $3 + 1) x) m \
+    where m.cnt <= $3), \
 cand as ( \
     select ne.id as a, e.contact_id as b, 'e' as k from ne \
     join contact_emails e on e.org_id = $1 and e.email_norm = ne.norm \
     union all \
-    select np.id, p.contact_id, 'p' from np \
-    join contact_phones p on p.org_id = $1 and p.number_e164 = np.num \
+    select np.id, pb.id, 'p' from np join pb on pb.num = np.num \
     union all \
-    select n.id, m.id, 'c' from n cross join lateral ( \
-        select x.id, count(*) over () as cnt from ( \
-            select x.id from contacts x where x.org_id = $1 and x.company_id = n.company_id \
-              and x.deleted_at is null limit $3 + 1) x) m \
-    where n.company_id is not null and m.cnt <= $3 \
+    select n.id, cb.id, 'c' from n join cb on cb.company_id = n.company_id \
     union all \
-    select nd.id, m.id, 'd' from nd cross join lateral ( \
-        select x.id, count(*) over () as cnt from ( \
-            select distinct e.contact_id as id from contact_emails e \
-            where e.org_id = $1 and split_part(e.email_norm, '@', 2) = nd.dom \
-            limit $3 + 1) x) m \
-    where m.cnt <= $3), \
+    select nd.id, db.id, 'd' from nd join db on db.dom = nd.dom), \
 pairs as ( \
     select a, b, bool_or(k = 'e') as email, bool_or(k = 'p') as phone, \
            bool_or(k = 'd') as domain \
-    from cand where b <> all($2) group by a, b), \
+    from cand where not exists (select 1 from n where n.id = cand.b) group by a, b), \
 f as ( \
     select p.*, x.company_id as xc, y.company_id as yc, \
            btrim(split_part(x.name_key, '|', 1)) as xf, btrim(split_part(x.name_key, '|', 2)) as xl, \
