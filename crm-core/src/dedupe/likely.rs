@@ -61,49 +61,44 @@ np as materialized ( \
     select p.contact_id as id, p.number_e164 as num from contact_phones p \
     where p.org_id = $1 and p.contact_id = any($2) and p.number_e164 is not null), \
 nd as (select distinct id, split_part(norm, '@', 2) as dom from ne), \
-cb as ( \
-    select c.company_id, m.id from (select distinct company_id from n \
-                                    where company_id is not null) c \
-    cross join lateral ( \
-        select x.id, count(*) over () as cnt from ( \
-            select x.id from contacts x where x.org_id = $1 and x.company_id = c.company_id \
-              and x.deleted_at is null limit $3 + 1) x) m \
-    where m.cnt <= $3), \
-pb as ( \
-    select d.num, m.id from (select distinct num from np) d \
-    cross join lateral ( \
-        select x.id, count(*) over () as cnt from ( \
-            select distinct p.contact_id as id from contact_phones p \
-            where p.org_id = $1 and p.number_e164 = d.num limit $3 + 1) x) m \
-    where m.cnt <= $3), \
-db as ( \
-    select d.dom, m.id from (select distinct dom from nd) d \
-    cross join lateral ( \
-        select x.id, count(*) over () as cnt from ( \
-            select distinct e.contact_id as id from contact_emails e \
-            where e.org_id = $1 and split_part(e.email_norm, '@', 2) = d.dom \
-            limit $3 + 1) x) m \
-    where m.cnt <= $3), \
 cand as ( \
     select ne.id as a, e.contact_id as b, 'e' as k from ne \
     join contact_emails e on e.org_id = $1 and e.email_norm = ne.norm \
     union all \
-    select np.id, pb.id, 'p' from np join pb on pb.num = np.num \
+    select np.id, m.id, 'p' from np cross join lateral ( \
+        select x.id, count(*) over () as cnt from ( \
+            select distinct p.contact_id as id from contact_phones p \
+            where p.org_id = $1 and p.number_e164 = np.num limit $3 + 1) x) m \
+    where m.cnt <= $3 \
     union all \
-    select n.id, cb.id, 'c' from n join cb on cb.company_id = n.company_id \
+    select n.id, m.id, 'c' from n cross join lateral ( \
+        select x.id, count(*) over () as cnt from ( \
+            select x.id from contacts x where x.org_id = $1 and x.company_id = n.company_id \
+              and x.deleted_at is null \
+              and ($4::uuid is null or x.import_run_id is distinct from $4) \
+            limit $3 + 1) x) m \
+    where n.company_id is not null and m.cnt <= $3 \
     union all \
-    select nd.id, db.id, 'd' from nd join db on db.dom = nd.dom), \
+    select nd.id, m.id, 'd' from nd cross join lateral ( \
+        select x.id, count(*) over () as cnt from ( \
+            select distinct e.contact_id as id from contact_emails e \
+            where e.org_id = $1 and split_part(e.email_norm, '@', 2) = nd.dom \
+            limit $3 + 1) x) m \
+    where m.cnt <= $3), \
 pairs as ( \
     select a, b, bool_or(k = 'e') as email, bool_or(k = 'p') as phone, \
            bool_or(k = 'd') as domain \
-    from cand where not exists (select 1 from n where n.id = cand.b) group by a, b), \
+    from cand where a <> b group by a, b), \
 f as ( \
     select p.*, x.company_id as xc, y.company_id as yc, \
            btrim(split_part(x.name_key, '|', 1)) as xf, btrim(split_part(x.name_key, '|', 2)) as xl, \
            btrim(split_part(y.name_key, '|', 1)) as yf, btrim(split_part(y.name_key, '|', 2)) as yl \
-    from pairs p join contacts x on x.org_id = $1 and x.id = p.a \
-    join contacts y on y.org_id = $1 and y.id = p.b \
-    where y.deleted_at is null and ($4::uuid is null or y.import_run_id is distinct from $4)) \
+    from pairs p \
+    cross join lateral (select company_id, name_key from contacts \
+                        where org_id = $1 and id = p.a) x \
+    cross join lateral (select company_id, name_key from contacts \
+                        where org_id = $1 and id = p.b and deleted_at is null \
+                          and ($4::uuid is null or import_run_id is distinct from $4)) y) \
 select a, b, email, phone, domain, coalesce(xc = yc, false), \
        greatest(similarity(xf || ' ' || xl, yf || ' ' || yl), \
                 similarity(xf || ' ' || xl, yl || ' ' || yf))::float8, \
@@ -132,7 +127,7 @@ cand as ( \
 pairs as ( \
     select a, b, bool_or(t = 'v') as vat, bool_or(t = 'w') as domain, \
            bool_or(t = 'n') as same_name \
-    from cand where b <> all($2) group by a, b) \
+    from cand where a <> b group by a, b) \
 select p.a, p.b, p.vat, p.domain, p.same_name, similarity(x.nk, y.nk)::float8, \
        least(similarity(split_part(x.nk, ' ', 1), split_part(y.nk, ' ', 1)), \
              similarity(split_part(x.nk, ' ', -1), split_part(y.nk, ' ', -1)))::float8 \
@@ -140,8 +135,9 @@ from pairs p join k x on x.id = p.a join k y on y.id = p.b";
 
 /// For each of the records `ids` (already written, in this transaction), the existing record
 /// of `kind` it most likely duplicates, scored as [`super::detect`] scores a pair; only those
-/// at or above [`DEFAULT_MIN_SCORE`], ordered by id. The other records of `ids`, and contacts
-/// written by the import run `skip_run`, do not count as existing.
+/// at or above [`DEFAULT_MIN_SCORE`], ordered by id. Contacts written by the import run
+/// `skip_run` do not count as existing (the rows of one import are not compared with each
+/// other; `ids` are meant to be one record, or the new rows of such a run).
 pub async fn likely_duplicates(
     tx: &mut Tx,
     kind: Kind,
@@ -157,6 +153,18 @@ pub async fn likely_duplicates(
 /// Contacts of the same run do not count as existing.
 pub(crate) async fn import_warnings(tx: &mut Tx, run: Uuid) -> Result<Vec<(u64, String)>> {
     let org = tx.org();
+    // Nothing existed before this import (a first load): nothing to compare with.
+    let any_existing: bool = sqlx::query_scalar(
+        "select exists (select 1 from contacts where org_id = $1 and deleted_at is null \
+                        and import_run_id is distinct from $2)",
+    )
+    .bind(org)
+    .bind(run)
+    .fetch_one(tx.conn())
+    .await?;
+    if !any_existing {
+        return Ok(Vec::new());
+    }
     let staged: Vec<(Uuid, i64)> = sqlx::query_as(
         "select s.id, s.line from import_stage s \
          join contacts c on c.org_id = $1 and c.id = s.id and c.import_run_id = $2 \
