@@ -59,7 +59,8 @@ pub enum CompanyCommand {
         company: String,
     },
     /// Add a company from flags, or from one JSON object on stdin (`--json -`) with the keys
-    /// `company show --format json` prints (only `name` is required).
+    /// `company show --format json` prints (only `name` is required). A likely duplicate of
+    /// an existing company is added too, with a warning naming it (see `company duplicates`).
     Add(AddArgs),
     /// Change a company: only the given fields change. `--version` is the version you read
     /// (`company show`); if someone changed the company since, nothing is written (exit 4).
@@ -962,7 +963,18 @@ pub async fn run(cmd: CompanyCommand, ctx: &Ctx) -> Result<u8> {
                 None => new_from_flags(args.fields)?,
             };
             let (_, _, scope) = ctx.scope().await?;
-            let c = scope.run(async |tx| company::create(tx, new).await).await?;
+            let kind = crm_core::dedupe::Kind::Company;
+            let (c, likely) = scope
+                .run(async |tx| {
+                    let c = company::create(tx, new).await?;
+                    let likely =
+                        crm_core::dedupe::likely_duplicates(tx, kind, &[c.id.uuid()], None).await?;
+                    Ok((c, likely))
+                })
+                .await?;
+            for l in &likely {
+                ctx.note(format!("warning: this company is {}", l.describe(kind)));
+            }
             print_company(ctx.format(), &c, &[])?;
             Ok(exit::OK)
         }

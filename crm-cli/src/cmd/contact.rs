@@ -42,7 +42,8 @@ pub enum ContactCommand {
         contact: String,
     },
     /// Add a contact from flags, or from one JSON object on stdin (`--json -`) with the keys
-    /// `contact show --format json` prints.
+    /// `contact show --format json` prints. A likely duplicate of an existing contact is
+    /// added too, with a warning naming it (see `contact duplicates`).
     Add(AddArgs),
     /// Change a contact: only the given fields change. `--version` is the version you read
     /// (`contact show`); if someone changed the contact since, nothing is written (exit 4).
@@ -827,8 +828,21 @@ pub async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<u8> {
                 None => new_from_flags(&mut tx, args.fields).await?,
             };
             let c = contact::create(&mut tx, new).await?;
+            let likely = crm_core::dedupe::likely_duplicates(
+                &mut tx,
+                crm_core::dedupe::Kind::Contact,
+                &[c.id.uuid()],
+                None,
+            )
+            .await?;
             tx.commit().await?;
             warn_unplaced_phones(ctx, &c);
+            for l in &likely {
+                ctx.note(format!(
+                    "warning: this contact is {}",
+                    l.describe(crm_core::dedupe::Kind::Contact)
+                ));
+            }
             print_contact(ctx.format(), &c)?;
             Ok(exit::OK)
         }

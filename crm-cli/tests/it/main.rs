@@ -14,6 +14,7 @@ mod gdpr;
 mod gdpr_precision;
 mod hard_import;
 mod lexware;
+mod likely_duplicates;
 mod moving_in;
 mod ops;
 mod parsing;

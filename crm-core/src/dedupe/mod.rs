@@ -12,6 +12,8 @@
 //!   (`take`), otherwise the survivor's value, else the newest non-empty one; e-mails, phones,
 //!   tags and owners united; every relation moved. The merged-away records become tombstones
 //!   (`merged_into_id`), and a merge record keeps a snapshot of every row the merge changed.
+//! - [`likely_duplicates`] checks records on the way in (`add`, imports): the same signals
+//!   and scores for a few new records, through indexes.
 //! - [`unmerge`] restores from that snapshot while nothing the merge touched has changed
 //!   since; otherwise it fails with a conflict naming what changed.
 
@@ -25,6 +27,7 @@ use uuid::Uuid;
 
 mod detect;
 mod dismiss;
+mod likely;
 mod merge;
 mod spec;
 mod unmerge;
@@ -34,6 +37,8 @@ pub use detect::{
     score_contact_pair,
 };
 pub use dismiss::{dismiss, undismiss};
+pub(crate) use likely::import_warnings;
+pub use likely::{Likely, likely_duplicates};
 pub use merge::merge;
 pub use unmerge::unmerge;
 

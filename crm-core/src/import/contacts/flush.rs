@@ -23,6 +23,8 @@ pub(super) struct Outcome {
     pub(super) rejects: Vec<(u64, &'static str, &'static str)>,
     pub(super) changes: Vec<RowChange>,
     pub(super) lines: Vec<(u64, csv::ByteRecord)>,
+    /// New contacts that look like existing ones: (line, message).
+    pub(super) likely_duplicates: Vec<(u64, String)>,
 }
 
 /// What every batch shares (read-only).
@@ -68,6 +70,7 @@ pub(super) async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Resul
     }
     // New contacts without a company: the one company whose domain their e-mail has.
     crate::import::links::contacts_by_domain(&mut tx).await?;
+    out.likely_duplicates = crate::dedupe::import_warnings(&mut tx, run.uuid()).await?;
     let new_rows = batch.rows as u64 - existing;
     out.created += created as u64;
     // Rows a concurrent writer created in the meantime were not inserted: skipped.

@@ -84,6 +84,13 @@ impl<'a> Ctx<'a> {
         self.summary.updated += out.updated;
         self.summary.skipped += out.skipped;
         self.summary.companies_created += out.companies_created;
+        for (line, message) in out.likely_duplicates {
+            self.summary.push_warning(crate::import::RowError {
+                line,
+                field: "duplicate".to_string(),
+                message,
+            });
+        }
         for c in out.changes {
             if self.summary.changes.len() < 10 {
                 self.summary.changes.push(c);

@@ -1,0 +1,282 @@
+//! On the way in: is a new record a likely duplicate of one that exists? The signals of
+//! [`super::detect`], for a few records instead of the whole organization, through indexes
+//! (e-mail, E.164 phone, company; for companies VAT id, domain and name), scored by the same
+//! functions.
+
+use std::collections::HashMap;
+
+use uuid::Uuid;
+
+use super::detect::{
+    CompanyFeatures, ContactFeatures, NameFeatures, score_company_pair, score_contact_pair,
+};
+use super::{DEFAULT_MIN_SCORE, Kind, Reason};
+use crate::auth::Permission;
+use crate::error::Result;
+use crate::tenancy::Tx;
+
+/// Existing records sharing one company or e-mail domain beyond this many are not compared
+/// with the new one by that key (a free-mail domain says nothing, and the check stays cheap).
+const MAX_BLOCK: i64 = 100;
+
+/// A new record that looks like an existing one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Likely {
+    /// The new record.
+    pub id: Uuid,
+    /// The existing record it most likely duplicates.
+    pub other: Uuid,
+    /// How likely, 0 to 1 (at least [`DEFAULT_MIN_SCORE`]).
+    pub score: f64,
+    /// Why.
+    pub reasons: Vec<Reason>,
+}
+
+impl Likely {
+    /// One line for a user: the other record's id, the score and the reasons (no personal
+    /// data).
+    pub fn describe(&self, kind: Kind) -> String {
+        let reasons: Vec<&str> = self.reasons.iter().map(|r| r.as_str()).collect();
+        format!(
+            "likely a duplicate of {kind} {} (score {:.2}: {}); see `crm {kind} duplicates`",
+            self.other,
+            self.score,
+            reasons.join(", ")
+        )
+    }
+}
+
+/// Candidate pairs (new `a`, existing `b`) of contacts with the features of
+/// `detect::CONTACT_PAIRS`. `$2` the new ids, `$3` the block cap (a phone number, company or
+/// e-mail domain shared by more contacts says nothing and is not used), `$4` an import run whose
+/// contacts do not count as existing.
+const CONTACT_PAIRS: &str = "\
+with n as materialized ( \
+    select id, company_id from contacts \
+    where org_id = $1 and id = any($2) and deleted_at is null), \
+ne as materialized ( \
+    select e.contact_id as id, e.email_norm as norm from contact_emails e \
+    where e.org_id = $1 and e.contact_id = any($2)), \
+np as materialized ( \
+    select p.contact_id as id, p.number_e164 as num from contact_phones p \
+    where p.org_id = $1 and p.contact_id = any($2) and p.number_e164 is not null), \
+nd as (select distinct id, split_part(norm, '@', 2) as dom from ne), \
+cand as ( \
+    select ne.id as a, e.contact_id as b, 'e' as k from ne \
+    join contact_emails e on e.org_id = $1 and e.email_norm = ne.norm \
+    union all \
+    select np.id, m.id, 'p' from np cross join lateral ( \
+        select x.id, count(*) over () as cnt from ( \
+            select distinct p.contact_id as id from contact_phones p \
+            where p.org_id = $1 and p.number_e164 = np.num limit $3 + 1) x) m \
+    where m.cnt <= $3 \
+    union all \
+    select n.id, m.id, 'c' from n cross join lateral ( \
+        select x.id, count(*) over () as cnt from ( \
+            select x.id from contacts x where x.org_id = $1 and x.company_id = n.company_id \
+              and x.deleted_at is null \
+              and ($4::uuid is null or x.import_run_id is distinct from $4) \
+            limit $3 + 1) x) m \
+    where n.company_id is not null and m.cnt <= $3 \
+    union all \
+    select nd.id, m.id, 'd' from nd cross join lateral ( \
+        select x.id, count(*) over () as cnt from ( \
+            select distinct e.contact_id as id from contact_emails e \
+            where e.org_id = $1 and split_part(e.email_norm, '@', 2) = nd.dom \
+            limit $3 + 1) x) m \
+    where m.cnt <= $3), \
+pairs as ( \
+    select a, b, bool_or(k = 'e') as email, bool_or(k = 'p') as phone, \
+           bool_or(k = 'd') as domain \
+    from cand where a <> b group by a, b), \
+f as ( \
+    select p.*, x.company_id as xc, y.company_id as yc, \
+           btrim(split_part(x.name_key, '|', 1)) as xf, btrim(split_part(x.name_key, '|', 2)) as xl, \
+           btrim(split_part(y.name_key, '|', 1)) as yf, btrim(split_part(y.name_key, '|', 2)) as yl \
+    from pairs p \
+    cross join lateral (select company_id, name_key from contacts \
+                        where org_id = $1 and id = p.a) x \
+    cross join lateral (select company_id, name_key from contacts \
+                        where org_id = $1 and id = p.b and deleted_at is null \
+                          and ($4::uuid is null or import_run_id is distinct from $4)) y) \
+select a, b, email, phone, domain, coalesce(xc = yc, false), \
+       greatest(similarity(xf || ' ' || xl, yf || ' ' || yl), \
+                similarity(xf || ' ' || xl, yl || ' ' || yf))::float8, \
+       (case when xf = '' or yf = '' then similarity(xl, yl) \
+             else greatest(least(similarity(xf, yf), similarity(xl, yl)), \
+                           least(similarity(xf, yl), similarity(xl, yf))) end)::float8, \
+       xf, xl, yf, yl \
+from f";
+
+/// Candidate pairs of companies, with the features of `detect::COMPANY_PAIRS` (VAT id, web
+/// domain, name without legal form, its first four letters).
+const COMPANY_PAIRS: &str = "\
+with k as ( \
+    select id, org_id, coalesce(name_key, '') as nk, \
+           nullif(upper(regexp_replace(coalesce(vat_id, ''), '[^A-Za-z0-9]', '', 'g')), '') as vat, \
+           nullif(regexp_replace(lower(btrim(coalesce(domain, \
+                  substring(website from '^(?:[A-Za-z]+://)?([^/:?#]+)')))), '^www\\.', ''), '') as dom \
+    from companies where org_id = $1 and deleted_at is null), \
+n as materialized (select * from k where id = any($2)), \
+cand as ( \
+    select n.id as a, k.id as b, 'v' as t from n join k on k.vat = n.vat \
+    union all select n.id, k.id, 'w' from n join k on k.dom = n.dom \
+    union all select n.id, k.id, 'n' from n join k on k.nk = n.nk and n.nk <> '' \
+    union all select n.id, k.id, 't' from n join k on left(k.nk, 4) = left(n.nk, 4) \
+              and length(n.nk) >= 4), \
+pairs as ( \
+    select a, b, bool_or(t = 'v') as vat, bool_or(t = 'w') as domain, \
+           bool_or(t = 'n') as same_name \
+    from cand where a <> b group by a, b) \
+select p.a, p.b, p.vat, p.domain, p.same_name, similarity(x.nk, y.nk)::float8, \
+       least(similarity(split_part(x.nk, ' ', 1), split_part(y.nk, ' ', 1)), \
+             similarity(split_part(x.nk, ' ', -1), split_part(y.nk, ' ', -1)))::float8 \
+from pairs p join k x on x.id = p.a join k y on y.id = p.b";
+
+/// For each of the records `ids` (already written, in this transaction), the existing record
+/// of `kind` it most likely duplicates, scored as [`super::detect`] scores a pair; only those
+/// at or above [`DEFAULT_MIN_SCORE`], ordered by id. Contacts written by the import run
+/// `skip_run` do not count as existing (the rows of one import are not compared with each
+/// other; `ids` are meant to be one record, or the new rows of such a run).
+pub async fn likely_duplicates(
+    tx: &mut Tx,
+    kind: Kind,
+    ids: &[Uuid],
+    skip_run: Option<Uuid>,
+) -> Result<Vec<Likely>> {
+    tx.require(Permission::Read)?;
+    find(tx, kind, ids, skip_run).await
+}
+
+/// The warnings of an import batch: for each contact it created (in `import_stage`, written
+/// in this transaction), the existing contact it likely duplicates, as (line, message).
+/// Contacts of the same run do not count as existing.
+pub(crate) async fn import_warnings(tx: &mut Tx, run: Uuid) -> Result<Vec<(u64, String)>> {
+    let org = tx.org();
+    // Nothing existed before this import (a first load): nothing to compare with.
+    let any_existing: bool = sqlx::query_scalar(
+        "select exists (select 1 from contacts where org_id = $1 and deleted_at is null \
+                        and import_run_id is distinct from $2)",
+    )
+    .bind(org)
+    .bind(run)
+    .fetch_one(tx.conn())
+    .await?;
+    if !any_existing {
+        return Ok(Vec::new());
+    }
+    let staged: Vec<(Uuid, i64)> = sqlx::query_as(
+        "select s.id, s.line from import_stage s \
+         join contacts c on c.org_id = $1 and c.id = s.id and c.import_run_id = $2 \
+         where s.existing_id is null",
+    )
+    .bind(org)
+    .bind(run)
+    .fetch_all(tx.conn())
+    .await?;
+    let ids: Vec<Uuid> = staged.iter().map(|r| r.0).collect();
+    let lines: HashMap<Uuid, i64> = staged.into_iter().collect();
+    let found = find(tx, Kind::Contact, &ids, Some(run)).await?;
+    let mut out: Vec<(u64, String)> = found
+        .iter()
+        .filter_map(|l| Some((*lines.get(&l.id)? as u64, l.describe(Kind::Contact))))
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+async fn find(
+    tx: &mut Tx,
+    kind: Kind,
+    ids: &[Uuid],
+    skip_run: Option<Uuid>,
+) -> Result<Vec<Likely>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let org = tx.org();
+    let mut best: HashMap<Uuid, Likely> = HashMap::new();
+    let mut keep = |a: Uuid, b: Uuid, scored: Option<(f64, Vec<Reason>)>| {
+        if let Some((score, reasons)) = scored
+            && score >= DEFAULT_MIN_SCORE
+        {
+            let better = best.get(&a).is_none_or(|l| {
+                (score, std::cmp::Reverse(b)) > (l.score, std::cmp::Reverse(l.other))
+            });
+            if better {
+                best.insert(
+                    a,
+                    Likely {
+                        id: a,
+                        other: b,
+                        score,
+                        reasons,
+                    },
+                );
+            }
+        }
+    };
+    match kind {
+        Kind::Contact => {
+            type R = (
+                Uuid,
+                Uuid,
+                bool,
+                bool,
+                bool,
+                bool,
+                f64,
+                f64,
+                String,
+                String,
+                String,
+                String,
+            );
+            let rows: Vec<R> = sqlx::query_as(CONTACT_PAIRS)
+                .bind(org)
+                .bind(ids)
+                .bind(MAX_BLOCK)
+                .bind(skip_run)
+                .fetch_all(tx.conn())
+                .await?;
+            for (a, b, email, phone, domain, same_company, similarity, parts, fa, la, fb, lb) in
+                rows
+            {
+                let names = NameFeatures::of(&fa, &la, &fb, &lb);
+                let f = ContactFeatures {
+                    email,
+                    phone,
+                    domain,
+                    same_company,
+                    similarity,
+                    part_similarity: parts,
+                    same_name: names.same,
+                    initials: names.initials,
+                    swapped: names.swapped,
+                    close: names.close,
+                };
+                keep(a, b, score_contact_pair(&f));
+            }
+        }
+        Kind::Company => {
+            let rows: Vec<(Uuid, Uuid, bool, bool, bool, f64, f64)> = sqlx::query_as(COMPANY_PAIRS)
+                .bind(org)
+                .bind(ids)
+                .fetch_all(tx.conn())
+                .await?;
+            for (a, b, vat, domain, same_name, similarity, word_similarity) in rows {
+                let f = CompanyFeatures {
+                    vat,
+                    domain,
+                    same_name,
+                    similarity,
+                    word_similarity,
+                };
+                keep(a, b, score_company_pair(&f));
+            }
+        }
+    }
+    let mut out: Vec<Likely> = best.into_values().collect();
+    out.sort_by_key(|l| l.id);
+    Ok(out)
+}
