@@ -154,11 +154,13 @@ async fn plain_selects(cx: &Context<'_>, id: Uuid) -> Result<usize> {
 }
 
 /// A plain DELETE of one person's activities and record, rolled back (the erasure's
-/// baseline).
+/// baseline). Their deals are unlinked first, as the erasure does: foreign keys between
+/// tenant tables do not set null on delete (Citus rejects that).
 async fn plain_delete(cx: &Context<'_>, id: Uuid) -> Result<()> {
     let mut tx = cx.scope.begin().await?;
     for sql in [
         "delete from activities where org_id = $1 and contact_id = $2",
+        "update deals set contact_id = null where org_id = $1 and contact_id = $2",
         "delete from contacts where org_id = $1 and id = $2",
     ] {
         sqlx::query(sql)
