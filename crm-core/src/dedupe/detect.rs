@@ -317,6 +317,59 @@ pub fn score_company_pair(f: &CompanyFeatures) -> Option<(f64, Vec<Reason>)> {
     Some((round(score), reasons))
 }
 
+/// A candidate contact pair as the pair queries return it: ids, the signals (same e-mail,
+/// phone, e-mail domain, company), the name similarities and both names (first, last).
+pub(super) type ContactPairRow = (
+    Uuid,
+    Uuid,
+    bool,
+    bool,
+    bool,
+    bool,
+    f64,
+    f64,
+    String,
+    String,
+    String,
+    String,
+);
+
+/// A candidate company pair as the pair queries return it: ids, same VAT id, domain and
+/// name key, and the name similarities.
+pub(super) type CompanyPairRow = (Uuid, Uuid, bool, bool, bool, f64, f64);
+
+/// Scores a contact pair row (detection and the one-record check share it).
+pub(super) fn score_contact_row(row: ContactPairRow) -> (Uuid, Uuid, Option<(f64, Vec<Reason>)>) {
+    let (a, b, email, phone, domain, same_company, similarity, parts, fa, la, fb, lb) = row;
+    let names = NameFeatures::of(&fa, &la, &fb, &lb);
+    let f = ContactFeatures {
+        email,
+        phone,
+        domain,
+        same_company,
+        similarity,
+        part_similarity: parts,
+        same_name: names.same,
+        initials: names.initials,
+        swapped: names.swapped,
+        close: names.close,
+    };
+    (a, b, score_contact_pair(&f))
+}
+
+/// Scores a company pair row (detection and the one-record check share it).
+pub(super) fn score_company_row(row: CompanyPairRow) -> (Uuid, Uuid, Option<(f64, Vec<Reason>)>) {
+    let (a, b, vat, domain, same_name, similarity, word_similarity) = row;
+    let f = CompanyFeatures {
+        vat,
+        domain,
+        same_name,
+        similarity,
+        word_similarity,
+    };
+    (a, b, score_company_pair(&f))
+}
+
 fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
@@ -354,59 +407,25 @@ pub async fn detect(tx: &mut Tx, kind: Kind, opts: &DetectOptions) -> Result<Vec
     };
     match kind {
         Kind::Contact => {
-            type R = (
-                Uuid,
-                Uuid,
-                bool,
-                bool,
-                bool,
-                bool,
-                f64,
-                f64,
-                String,
-                String,
-                String,
-                String,
-            );
-            let rows: Vec<R> = sqlx::query_as(CONTACT_PAIRS)
+            let rows: Vec<ContactPairRow> = sqlx::query_as(CONTACT_PAIRS)
                 .bind(org)
                 .bind(MAX_BLOCK)
                 .fetch_all(tx.conn())
                 .await?;
-            for (a, b, email, phone, domain, same_company, similarity, parts, fa, la, fb, lb) in
-                rows
-            {
-                let names = NameFeatures::of(&fa, &la, &fb, &lb);
-                let f = ContactFeatures {
-                    email,
-                    phone,
-                    domain,
-                    same_company,
-                    similarity,
-                    part_similarity: parts,
-                    same_name: names.same,
-                    initials: names.initials,
-                    swapped: names.swapped,
-                    close: names.close,
-                };
-                keep(&mut pairs, a, b, score_contact_pair(&f));
+            for row in rows {
+                let (a, b, scored) = score_contact_row(row);
+                keep(&mut pairs, a, b, scored);
             }
         }
         Kind::Company => {
-            let rows: Vec<(Uuid, Uuid, bool, bool, bool, f64, f64)> = sqlx::query_as(COMPANY_PAIRS)
+            let rows: Vec<CompanyPairRow> = sqlx::query_as(COMPANY_PAIRS)
                 .bind(org)
                 .bind(MAX_BLOCK)
                 .fetch_all(tx.conn())
                 .await?;
-            for (a, b, vat, domain, same_name, similarity, word_similarity) in rows {
-                let f = CompanyFeatures {
-                    vat,
-                    domain,
-                    same_name,
-                    similarity,
-                    word_similarity,
-                };
-                keep(&mut pairs, a, b, score_company_pair(&f));
+            for row in rows {
+                let (a, b, scored) = score_company_row(row);
+                keep(&mut pairs, a, b, scored);
             }
         }
     }

@@ -7,9 +7,7 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 
-use super::detect::{
-    CompanyFeatures, ContactFeatures, NameFeatures, score_company_pair, score_contact_pair,
-};
+use super::detect::{CompanyPairRow, ContactPairRow, score_company_row, score_contact_row};
 use super::{DEFAULT_MIN_SCORE, Kind, Reason};
 use crate::auth::Permission;
 use crate::error::Result;
@@ -218,61 +216,27 @@ async fn find(
     };
     match kind {
         Kind::Contact => {
-            type R = (
-                Uuid,
-                Uuid,
-                bool,
-                bool,
-                bool,
-                bool,
-                f64,
-                f64,
-                String,
-                String,
-                String,
-                String,
-            );
-            let rows: Vec<R> = sqlx::query_as(CONTACT_PAIRS)
+            let rows: Vec<ContactPairRow> = sqlx::query_as(CONTACT_PAIRS)
                 .bind(org)
                 .bind(ids)
                 .bind(MAX_BLOCK)
                 .bind(skip_run)
                 .fetch_all(tx.conn())
                 .await?;
-            for (a, b, email, phone, domain, same_company, similarity, parts, fa, la, fb, lb) in
-                rows
-            {
-                let names = NameFeatures::of(&fa, &la, &fb, &lb);
-                let f = ContactFeatures {
-                    email,
-                    phone,
-                    domain,
-                    same_company,
-                    similarity,
-                    part_similarity: parts,
-                    same_name: names.same,
-                    initials: names.initials,
-                    swapped: names.swapped,
-                    close: names.close,
-                };
-                keep(a, b, score_contact_pair(&f));
+            for row in rows {
+                let (a, b, scored) = score_contact_row(row);
+                keep(a, b, scored);
             }
         }
         Kind::Company => {
-            let rows: Vec<(Uuid, Uuid, bool, bool, bool, f64, f64)> = sqlx::query_as(COMPANY_PAIRS)
+            let rows: Vec<CompanyPairRow> = sqlx::query_as(COMPANY_PAIRS)
                 .bind(org)
                 .bind(ids)
                 .fetch_all(tx.conn())
                 .await?;
-            for (a, b, vat, domain, same_name, similarity, word_similarity) in rows {
-                let f = CompanyFeatures {
-                    vat,
-                    domain,
-                    same_name,
-                    similarity,
-                    word_similarity,
-                };
-                keep(a, b, score_company_pair(&f));
+            for row in rows {
+                let (a, b, scored) = score_company_row(row);
+                keep(a, b, scored);
             }
         }
     }
