@@ -24,6 +24,8 @@ use crate::domain::{
 };
 use crate::error::{Error, FieldErrors, Result};
 use crate::ids::{CompanyId, ListEntryId, TagId, UserId};
+use crate::dedupe::Kind;
+use crate::search::words;
 use crate::tenancy::Tx;
 
 /// The longest company name, in characters (as the schema checks).

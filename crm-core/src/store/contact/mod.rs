@@ -28,6 +28,8 @@ use crate::domain::{
 };
 use crate::error::{Error, FieldErrors, Result};
 use crate::ids::{CompanyId, ContactId, UserId};
+use crate::dedupe::Kind;
+use crate::search::words;
 use crate::tenancy::Tx;
 
 /// The longest name (first or last) accepted, in characters.
