@@ -140,7 +140,10 @@ async fn assert_exact(db: &TestDb, org: OrgId, step: &str) {
     .await
     .unwrap();
     assert!(!held.is_empty(), "{step}: no words at all");
-    assert_eq!(kept, held, "{step}: the dictionary differs from the rows' words");
+    assert_eq!(
+        kept, held,
+        "{step}: the dictionary differs from the rows' words"
+    );
 }
 
 async fn add_company(scope: &Scope, body: serde_json::Value) -> crm_core::store::company::Company {
@@ -199,10 +202,9 @@ async fn the_dictionary_stays_exact_across_create_update_import_merge_erase_and_
         .run(async |tx| contact::update(tx, renamed.id, patch).await)
         .await
         .unwrap();
-    let patch: CompanyPatch = serde_json::from_value(
-        json!({"version": holder.version, "name": "Halterwerk Südwest"}),
-    )
-    .unwrap();
+    let patch: CompanyPatch =
+        serde_json::from_value(json!({"version": holder.version, "name": "Halterwerk Südwest"}))
+            .unwrap();
     scope
         .run(async |tx| company::update(tx, holder.id, patch).await)
         .await
@@ -234,7 +236,10 @@ async fn the_dictionary_stays_exact_across_create_update_import_merge_erase_and_
         .await
         .unwrap();
     assert_eq!(s.updated, 2, "{s:?}");
-    assert!(dictionary_has(&db, org, "wurzelsepp").await, "Korbinian keeps it");
+    assert!(
+        dictionary_has(&db, org, "wurzelsepp").await,
+        "Korbinian keeps it"
+    );
     assert!(!dictionary_has(&db, org, "beerenstrauch").await);
     assert_exact(&db, org, "import with updates").await;
 
@@ -256,7 +261,11 @@ async fn the_dictionary_stays_exact_across_create_update_import_merge_erase_and_
         .await
         .unwrap();
     assert_exact(&db, org, "contact merge").await;
-    let c1 = add_company(&scope, json!({"name": "Fackelmann Leuchten", "email": "licht-haus@f.example"})).await;
+    let c1 = add_company(
+        &scope,
+        json!({"name": "Fackelmann Leuchten", "email": "licht-haus@f.example"}),
+    )
+    .await;
     let c2 = add_company(&scope, json!({"name": "Fackelmann Leuchten GmbH"})).await;
     scope
         .run(async |tx| {
