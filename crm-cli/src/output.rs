@@ -362,7 +362,6 @@ impl Pager {
             }
         }
         out.flush()?;
-        drop(pages);
         Ok(self.more)
     }
 }
