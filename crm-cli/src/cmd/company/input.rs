@@ -91,6 +91,7 @@ fn from_json<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// The company `add` makes from its flags (`--name` is required).
 pub(super) fn new_from_flags(f: FieldArgs) -> Result<NewCompany> {
     let Some(name) = f.name else {
         return Err(exit::usage(
@@ -121,11 +122,13 @@ pub(super) fn new_from_flags(f: FieldArgs) -> Result<NewCompany> {
     })
 }
 
+/// The company `add --json` reads: the keys `company show` prints, read-only ones dropped.
 pub(super) fn new_from_json(mut obj: Map<String, Value>) -> Result<NewCompany> {
     check_keys(&mut obj, false)?;
     from_json(obj, &Map::new())
 }
 
+/// The change `edit` makes from its flags and `--clear`, at `version`.
 pub(super) fn patch_from_flags(
     version: i32,
     f: FieldArgs,
@@ -174,6 +177,7 @@ pub(super) fn patch_from_flags(
     })
 }
 
+/// The change `edit --json` reads: the keys to change, with the version (flag or key).
 pub(super) fn patch_from_json(
     mut obj: Map<String, Value>,
     version: Option<i32>,

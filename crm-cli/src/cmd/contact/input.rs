@@ -38,6 +38,7 @@ fn strip_read_only(obj: &mut Map<String, Value>) -> Option<Option<String>> {
     take_reference(obj, "company", "company_id")
 }
 
+/// `--birthday` as a date; a malformed one is a field error.
 fn parse_birthday(errors: &mut FieldErrors, raw: Option<&str>) -> Option<NaiveDate> {
     let raw = raw?.trim();
     errors.check(
@@ -46,6 +47,7 @@ fn parse_birthday(errors: &mut FieldErrors, raw: Option<&str>) -> Option<NaiveDa
     )
 }
 
+/// The contact `add` makes from its flags (the company resolved).
 pub(super) async fn new_from_flags(tx: &mut Tx, f: FieldArgs) -> Result<NewContact> {
     let mut errors = FieldErrors::new();
     let birthday = parse_birthday(&mut errors, f.birthday.as_deref());
@@ -78,6 +80,7 @@ pub(super) async fn new_from_flags(tx: &mut Tx, f: FieldArgs) -> Result<NewConta
     })
 }
 
+/// The contact `add --json` reads: the keys `contact show` prints, read-only ones dropped.
 pub(super) async fn new_from_json(tx: &mut Tx, mut obj: Map<String, Value>) -> Result<NewContact> {
     obj.remove("version");
     let company = strip_read_only(&mut obj);
@@ -88,6 +91,7 @@ pub(super) async fn new_from_json(tx: &mut Tx, mut obj: Map<String, Value>) -> R
     Ok(new)
 }
 
+/// The change `edit` makes from its flags and `--clear`, at `version`.
 pub(super) async fn patch_from_flags(
     tx: &mut Tx,
     version: i32,
@@ -164,6 +168,7 @@ pub(super) async fn patch_from_flags(
     })
 }
 
+/// The change `edit --json` reads: the keys to change, with the version (flag or key).
 pub(super) async fn patch_from_json(
     tx: &mut Tx,
     mut obj: Map<String, Value>,

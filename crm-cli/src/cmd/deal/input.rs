@@ -31,6 +31,7 @@ const READ_ONLY: [&str; 12] = [
     "lexware_open_amounts",
 ];
 
+/// The users named by `--owner`, as owners.
 pub(super) async fn owners_from(crm: &Crm, org: OrgId, emails: &[String]) -> Result<Vec<Owner>> {
     let mut owners = Vec::with_capacity(emails.len());
     for email in emails {
@@ -42,6 +43,7 @@ pub(super) async fn owners_from(crm: &Crm, org: OrgId, emails: &[String]) -> Res
     Ok(owners)
 }
 
+/// The deal `add` makes from its flags (contact and company resolved).
 pub(super) async fn new_from_flags(
     tx: &mut Tx,
     args: AddArgs,
@@ -64,6 +66,7 @@ pub(super) async fn new_from_flags(
     })
 }
 
+/// The deal `add --json` reads: the keys `deal show` prints; the pipeline and stage ids win.
 pub(super) async fn new_from_json(tx: &mut Tx, mut obj: Map<String, Value>) -> Result<NewDeal> {
     for key in READ_ONLY {
         obj.remove(key);
@@ -89,6 +92,7 @@ pub(super) async fn new_from_json(tx: &mut Tx, mut obj: Map<String, Value>) -> R
     Ok(new)
 }
 
+/// The change `edit` makes from its flags and `--clear`, at `version`.
 pub(super) async fn patch_from_flags(
     tx: &mut Tx,
     version: i32,
@@ -125,6 +129,7 @@ pub(super) async fn patch_from_flags(
     })
 }
 
+/// The change `edit --json` reads; the stage and pipeline change with `deal move` only.
 pub(super) async fn patch_from_json(
     tx: &mut Tx,
     mut obj: Map<String, Value>,

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::output::{self, Row};
 
-/// The counts of an erasure receipt, in column order.
+/// The names of the counts of an erasure receipt, in column order.
 pub(super) const COUNT_FIELDS: &[&str] = &[
     "contacts",
     "emails",
@@ -22,6 +22,7 @@ pub(super) const COUNT_FIELDS: &[&str] = &[
     "vouchers_redacted",
 ];
 
+/// The counts of an erasure receipt, in the order of [`COUNT_FIELDS`].
 pub(super) fn counts_of(r: &ErasureReceipt) -> Vec<String> {
     let v = serde_json::to_value(r.counts).unwrap_or_default();
     COUNT_FIELDS

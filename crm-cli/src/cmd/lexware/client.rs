@@ -28,6 +28,7 @@ pub(super) fn lx_error(e: LexwareError) -> anyhow::Error {
     exit::coded(code, e.to_string())
 }
 
+/// A copy of a crm-core error (it is not `Clone`), for the error mapping above.
 fn clone_core(e: &crm_core::Error) -> crm_core::Error {
     use crm_core::Error as E;
     match e {

@@ -167,6 +167,7 @@ impl Row for ForecastRow {
     }
 }
 
+/// Prints the forecast: JSON, or its rows as a table or CSV.
 pub(super) fn print_forecast(format: Format, f: &Forecast) -> Result<()> {
     match format {
         Format::Json | Format::Ndjson => print_json(format, f),
