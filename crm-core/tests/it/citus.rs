@@ -184,4 +184,21 @@ async fn triggers_on_tenant_tables_are_row_level_without_transition_tables() {
         statement_level.is_empty(),
         "statement-level triggers or transition tables on tenant tables: {statement_level:?}"
     );
+    // And a row-level trigger may change only its own row: writing another table from a
+    // shard is what Citus calls unsafe. The merge snapshots of a record deleted for good
+    // went by such a trigger until 20261203040000; crm_detach deletes them now. A new
+    // trigger function joins this list only after reading that it touches nothing else.
+    let functions = names(
+        &mut owner,
+        "select distinct t.tgrelid::regclass || ': ' || p.proname from pg_trigger t \
+         join pg_proc p on p.oid = t.tgfoid \
+         where not t.tgisinternal and t.tgrelid in ({TENANT}) \
+           and p.proname not in ('crm_touch', 'crm_guard_merge_column') \
+         order by 1",
+    )
+    .await;
+    assert!(
+        functions.is_empty(),
+        "trigger functions on tenant tables not known to change only their own row: {functions:?}"
+    );
 }

@@ -831,6 +831,22 @@ async fn purging_a_merged_away_record_takes_its_snapshot_with_it() {
             .unwrap()
     };
     assert_eq!(count(&mut owner).await, 1);
-    exec(&mut owner, "delete from contacts where id = $1", &[b]).await;
+    // The merged-away record's deletion is old enough for the retention purge, which
+    // deletes it for good, and its snapshot with it (the library's write since
+    // 20261203040000: no trigger writes record_merges any more).
+    exec(
+        &mut owner,
+        "update contacts set deleted_at = now() - interval '400 days' where id = $1",
+        &[b],
+    )
+    .await;
+    let purged = s
+        .scope
+        .run(async |tx| {
+            crm_core::gdpr::retention(tx, Some(chrono::TimeDelta::days(30)), false).await
+        })
+        .await
+        .unwrap();
+    assert_eq!(purged.contacts, 1, "{purged:?}");
     assert_eq!(count(&mut owner).await, 0);
 }
