@@ -107,7 +107,8 @@ select a, b, email, phone, domain, coalesce(xc = yc, false), \
 from f";
 
 /// Candidate pairs of companies, with the features of `detect::COMPANY_PAIRS` (VAT id, web
-/// domain, name without legal form, its first four letters).
+/// domain, name without legal form, its first four letters, its first letter with its last
+/// word).
 const COMPANY_PAIRS: &str = "\
 with k as ( \
     select id, org_id, coalesce(name_key, '') as nk, \
@@ -121,14 +122,18 @@ cand as ( \
     union all select n.id, k.id, 'w' from n join k on k.dom = n.dom \
     union all select n.id, k.id, 'n' from n join k on k.nk = n.nk and n.nk <> '' \
     union all select n.id, k.id, 't' from n join k on left(k.nk, 4) = left(n.nk, 4) \
-              and length(n.nk) >= 4), \
+              and length(n.nk) >= 4 \
+    union all select n.id, k.id, 't' from n join k on left(k.nk, 1) = left(n.nk, 1) \
+              and split_part(k.nk, ' ', -1) = split_part(n.nk, ' ', -1) \
+              and position(' ' in n.nk) > 0), \
 pairs as ( \
     select a, b, bool_or(t = 'v') as vat, bool_or(t = 'w') as domain, \
            bool_or(t = 'n') as same_name \
     from cand where a <> b group by a, b) \
 select p.a, p.b, p.vat, p.domain, p.same_name, similarity(x.nk, y.nk)::float8, \
        least(similarity(split_part(x.nk, ' ', 1), split_part(y.nk, ' ', 1)), \
-             similarity(split_part(x.nk, ' ', -1), split_part(y.nk, ' ', -1)))::float8 \
+             similarity(split_part(x.nk, ' ', -1), split_part(y.nk, ' ', -1)))::float8, \
+       x.nk, y.nk \
 from pairs p join k x on x.id = p.a join k y on y.id = p.b";
 
 /// For each of the records `ids` (already written, in this transaction), the existing record

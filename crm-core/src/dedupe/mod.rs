@@ -33,8 +33,8 @@ mod spec;
 mod unmerge;
 
 pub use detect::{
-    CompanyFeatures, ContactFeatures, NameFeatures, detect, osa_distance, score_company_pair,
-    score_contact_pair,
+    CompanyFeatures, ContactFeatures, NameFeatures, company_core, company_names_close, detect,
+    osa_distance, score_company_pair, score_contact_pair,
 };
 pub use dismiss::{dismiss, undismiss};
 pub(crate) use likely::import_warnings;

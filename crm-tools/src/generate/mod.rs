@@ -38,6 +38,7 @@ mod contact;
 mod csv;
 mod data;
 mod deal;
+mod duplicates;
 mod iter;
 mod layout;
 mod rng;
@@ -45,7 +46,11 @@ mod text;
 
 use company::{PATTERNS, pattern_size};
 use contact::{CompanyCache, ContactCtx};
-pub use csv::{CsvHeader, write_companies_csv, write_contacts_csv};
+pub use csv::{
+    CsvHeader, write_companies_csv, write_companies_csv_with, write_contacts_csv,
+    write_contacts_csv_with, write_truth_csv,
+};
+pub use duplicates::{Duplicates, PlantedCompany, PlantedContact, TruthPair, Variant};
 use data::{City, Country};
 pub use iter::{Activities, Companies, Contacts, Deals};
 use layout::LayoutCache;
