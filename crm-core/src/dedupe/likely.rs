@@ -188,6 +188,32 @@ pub(crate) async fn import_warnings(tx: &mut Tx, run: Uuid) -> Result<Vec<(u64, 
     Ok(out)
 }
 
+/// The warning of a company row an import just created (`id`, in this transaction): the
+/// existing company it likely duplicates, as (field, message), or none. Companies created
+/// earlier in the same file count as existing (the company import has no run of its own on
+/// its rows); when no company existed before this batch (a first load), nothing is compared.
+/// The check reads the organization's companies once per created row.
+pub(crate) async fn company_import_warning(
+    tx: &mut Tx,
+    id: Uuid,
+) -> Result<Option<(String, String)>> {
+    let any_existing: bool = sqlx::query_scalar(
+        "select exists (select 1 from companies where org_id = $1 and deleted_at is null \
+                        and id <> $2 and created_at < now())",
+    )
+    .bind(tx.org())
+    .bind(id)
+    .fetch_one(tx.conn())
+    .await?;
+    if !any_existing {
+        return Ok(None);
+    }
+    let found = find(tx, Kind::Company, &[id], None).await?;
+    Ok(found
+        .first()
+        .map(|l| ("name".to_string(), l.describe(Kind::Company))))
+}
+
 async fn find(
     tx: &mut Tx,
     kind: Kind,

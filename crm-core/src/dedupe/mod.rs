@@ -37,7 +37,7 @@ pub use detect::{
     osa_distance, score_company_pair, score_contact_pair,
 };
 pub use dismiss::{dismiss, undismiss};
-pub(crate) use likely::import_warnings;
+pub(crate) use likely::{company_import_warning, import_warnings};
 pub use likely::{Likely, likely_duplicates};
 pub use merge::merge;
 pub use unmerge::unmerge;
