@@ -221,8 +221,8 @@ mod tests {
         let id = Uuid::from_u128;
         let truth: HashSet<IdPair> = [pair(id(1), id(2)), pair(id(3), id(4))].into();
         // One hit, one wrong pair with a planted record, one pair elsewhere (not judged).
-        let found: HashSet<IdPair> = [pair(id(1), id(2)), pair(id(3), id(5)), pair(id(8), id(9))]
-            .into();
+        let found: HashSet<IdPair> =
+            [pair(id(1), id(2)), pair(id(3), id(5)), pair(id(8), id(9))].into();
         let q = judge(&found, &truth);
         assert_eq!((q.planted, q.judged, q.hits, q.found), (2, 2, 1, 3));
         assert_eq!((q.precision, q.recall), (0.5, 0.5));

@@ -318,11 +318,7 @@ pub fn company_names_close(a: &str, b: &str) -> bool {
     if a == b || wa.len() != wb.len() {
         return false;
     }
-    let differing: Vec<(&str, &str)> = wa
-        .into_iter()
-        .zip(wb)
-        .filter(|(x, y)| x != y)
-        .collect();
+    let differing: Vec<(&str, &str)> = wa.into_iter().zip(wb).filter(|(x, y)| x != y).collect();
     let [(x, y)] = differing[..] else {
         return false;
     };
@@ -684,7 +680,10 @@ mod tests {
         assert!(!company_names_close("eifel logistik", "eifle lgoistik"));
         assert!(!company_names_close("bau", "bau"));
         assert!(!company_names_close("hahn bau", "hahn bau nord"));
-        assert_eq!(company_core("nordlicht personalberatung e u"), "nordlicht personalberatung");
+        assert_eq!(
+            company_core("nordlicht personalberatung e u"),
+            "nordlicht personalberatung"
+        );
         assert_eq!(company_core("alpen og"), "alpen");
         assert_eq!(company_core("og"), "og");
         assert_eq!(company_core("hoch bau"), "hoch bau");

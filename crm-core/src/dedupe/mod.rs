@@ -37,8 +37,8 @@ pub use detect::{
     osa_distance, score_company_pair, score_contact_pair,
 };
 pub use dismiss::{dismiss, undismiss};
-pub(crate) use likely::{company_import_warning, import_warnings};
 pub use likely::{Likely, likely_duplicates};
+pub(crate) use likely::{company_import_warning, import_warnings};
 pub use merge::merge;
 pub use unmerge::unmerge;
 

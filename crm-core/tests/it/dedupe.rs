@@ -879,7 +879,13 @@ async fn a_company_import_warns_about_likely_duplicates_of_existing_companies() 
         .await
         .unwrap();
     let w = &second.warnings[0].message;
-    assert!(w.contains(&existing.to_string()) && w.contains("same_name"), "{w}");
-    assert!(!w.contains("Nordlicht"), "no personal data or names in warnings: {w}");
+    assert!(
+        w.contains(&existing.to_string()) && w.contains("same_name"),
+        "{w}"
+    );
+    assert!(
+        !w.contains("Nordlicht"),
+        "no personal data or names in warnings: {w}"
+    );
     assert!(second.warnings[1].message.contains("similar_name"));
 }

@@ -391,7 +391,10 @@ fn case_variant(email: &str) -> String {
 /// The name with its umlauts written out (`Müller` → `Mueller`, `Weiß` → `Weiss`), else with
 /// a written-out umlaut put in (`Kuehn` → `Kühn`); `None` when it has neither.
 fn umlaut_variant(name: &str) -> Option<String> {
-    if name.chars().any(|c| matches!(c, 'ä' | 'ö' | 'ü' | 'Ä' | 'Ö' | 'Ü' | 'ß')) {
+    if name
+        .chars()
+        .any(|c| matches!(c, 'ä' | 'ö' | 'ü' | 'Ä' | 'Ö' | 'Ü' | 'ß'))
+    {
         let mut out = String::with_capacity(name.len() + 2);
         for ch in name.chars() {
             match ch {
@@ -492,8 +495,7 @@ mod tests {
         assert_eq!(d.contact_count(), 300);
         assert_eq!(d.company_count(), 38);
         assert_eq!(d.contact(17), Duplicates::percent(&g, 15.0).contact(17));
-        let mut emails: std::collections::HashSet<String> =
-            g.contacts().map(|c| c.email).collect();
+        let mut emails: std::collections::HashSet<String> = g.contacts().map(|c| c.email).collect();
         let mut originals = std::collections::HashSet::new();
         for p in d.contacts() {
             assert!(emails.insert(p.email.clone()), "planted e-mail repeats");
@@ -517,8 +519,7 @@ mod tests {
                 _ => assert!(!same, "{:?}", p.variant),
             }
         }
-        let mut names: std::collections::HashSet<String> =
-            g.companies().map(|c| c.name).collect();
+        let mut names: std::collections::HashSet<String> = g.companies().map(|c| c.name).collect();
         for p in d.companies() {
             assert!(names.insert(p.company.name.clone()), "{}", p.company.name);
             assert!(p.company.vat_id.is_empty());

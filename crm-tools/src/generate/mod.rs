@@ -50,8 +50,8 @@ pub use csv::{
     CsvHeader, write_companies_csv, write_companies_csv_with, write_contacts_csv,
     write_contacts_csv_with, write_truth_csv,
 };
-pub use duplicates::{Duplicates, PlantedCompany, PlantedContact, TruthPair, Variant};
 use data::{City, Country};
+pub use duplicates::{Duplicates, PlantedCompany, PlantedContact, TruthPair, Variant};
 pub use iter::{Activities, Companies, Contacts, Deals};
 use layout::LayoutCache;
 use rng::Perm;
