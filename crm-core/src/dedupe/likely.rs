@@ -217,7 +217,7 @@ pub(crate) async fn company_import_warning(
     let found = find(tx, Kind::Company, &[id], None).await?;
     Ok(found
         .first()
-        .map(|l| ("name".to_string(), l.describe(Kind::Company))))
+        .map(|l| ("duplicate".to_string(), l.describe(Kind::Company))))
 }
 
 async fn find(

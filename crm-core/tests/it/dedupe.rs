@@ -872,7 +872,12 @@ async fn a_company_import_warns_about_likely_duplicates_of_existing_companies() 
         .iter()
         .map(|w| (w.line, w.field.as_str()))
         .collect();
-    assert_eq!(lines, [(2, "name"), (4, "name")], "{:?}", second.warnings);
+    assert_eq!(
+        lines,
+        [(2, "duplicate"), (4, "duplicate")],
+        "{:?}",
+        second.warnings
+    );
     let existing: Uuid = sqlx::query_scalar("select id from companies where name = $1")
         .bind("Nordlicht Logistik GmbH")
         .fetch_one(&mut s.db.owner().await)
