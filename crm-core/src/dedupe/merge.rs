@@ -22,6 +22,7 @@ use super::spec::{Field, Spec};
 use super::{Kind, MergeOutcome, MergeRequest};
 use crate::auth::Permission;
 use crate::error::{Error, Result};
+use crate::search::words;
 use crate::tenancy::Tx;
 
 /// One record as locked for the merge: its stored row.
@@ -337,6 +338,7 @@ async fn apply(
              where org_id = $1 and id = any($2)"
         }
     };
+    let held = words::held(tx, spec.kind, &ids).await?;
     sqlx::query(retire)
         .bind(org)
         .bind(&others)
@@ -541,6 +543,7 @@ async fn apply(
     .bind(keep)
     .execute(tx.conn())
     .await?;
+    words::changed(tx, spec.kind, &ids, held).await?;
 
     let record = survivor_json(tx, spec.kind, keep).await?;
     let versions: BTreeMap<Uuid, i32> = members.iter().map(|m| (m.id, m.version)).collect();

@@ -9,6 +9,7 @@ use super::spec::Spec;
 use super::{Kind, UnmergeOutcome};
 use crate::auth::Permission;
 use crate::error::{Error, Result};
+use crate::search::words;
 use crate::tenancy::Tx;
 
 /// What each table of a merge holds, for the conflict message.
@@ -90,11 +91,13 @@ pub async fn unmerge(tx: &mut Tx, kind: Kind, merge_id: Uuid) -> Result<UnmergeO
 
     // The records (survivor first: it gives back the unique values of the others), then the
     // merge column, the child rows and the relations.
+    let held = words::held(tx, kind, &ids).await?;
     sqlx::query("select crm_merge_restore_records($1::regclass, $2)")
         .bind(spec.table)
         .bind(&before["records"])
         .execute(tx.conn())
         .await?;
+    words::changed(tx, kind, &ids, held).await?;
     sqlx::query("select crm_clear_merge($1)")
         .bind(merge_id)
         .execute(tx.conn())

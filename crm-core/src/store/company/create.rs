@@ -167,6 +167,7 @@ pub async fn create(tx: &mut Tx, new: NewCompany) -> Result<Company> {
     .bind(Value::Object(fields.custom))
     .execute(tx.conn())
     .await?;
+    words::added(tx, Kind::Company, &[id.uuid()]).await?;
     if !emails.is_empty() {
         write_emails(tx, id, &emails).await?;
     }

@@ -309,6 +309,7 @@ pub async fn update(tx: &mut Tx, id: CompanyId, patch: CompanyPatch) -> Result<C
         check_vat_free(tx, fields.vat_id.as_deref(), Some(id)).await?;
     }
 
+    let held = words::held(tx, Kind::Company, &[id.uuid()]).await?;
     let done = sqlx::query(
         "update companies set name = $4, domain = $5, website = $6, industry_id = $7, \
              account_type_id = $8, vat_id = $9, tax_id = $10, trade_register_number = $11, \
@@ -348,6 +349,7 @@ pub async fn update(tx: &mut Tx, id: CompanyId, patch: CompanyPatch) -> Result<C
     if done.rows_affected() == 0 {
         return Err(stale_or_missing(tx.conn(), "companies", "company", org, id.uuid()).await);
     }
+    words::changed(tx, Kind::Company, &[id.uuid()], held).await?;
     if emails != current_emails {
         write_emails(tx, id, &emails).await?;
     }

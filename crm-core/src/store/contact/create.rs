@@ -293,6 +293,7 @@ pub async fn create(tx: &mut Tx, new: NewContact) -> Result<Contact> {
         errors.add("owners", "names a user who is not in this organization");
     }
     errors.into_result()?;
+    words::added(tx, Kind::Contact, &[id.uuid()]).await?;
     let (Some(version), Some(created_at), Some(updated_at), Some(custom)) = (
         created.version,
         created.created_at,
