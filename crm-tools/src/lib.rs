@@ -18,3 +18,4 @@
 pub mod bench;
 pub mod demo;
 pub mod generate;
+pub mod plant;

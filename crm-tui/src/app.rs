@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 use crm_core::console::{Board, Card, CompanyDetail, ContactDetail, DealDetail};
+use crm_core::dedupe::{Group, Kind};
 use crm_core::search::Hit;
 use crm_core::store::activity::Activity;
 use crm_core::store::list::ListEntry;
@@ -26,6 +27,8 @@ pub enum View {
     Contact,
     /// One company.
     Company,
+    /// Candidate duplicate groups of contacts or companies (from the palette).
+    Duplicates,
 }
 
 impl View {
@@ -41,6 +44,7 @@ impl View {
             View::Deal => "Deal",
             View::Contact => "Contact",
             View::Company => "Company",
+            View::Duplicates => "Duplicates",
         }
     }
 }
@@ -314,6 +318,67 @@ pub struct Details {
     pub loading: bool,
 }
 
+/// The duplicates view: candidate groups of one kind, and the group opened.
+#[derive(Debug, Clone)]
+pub struct DupesState {
+    /// Contacts or companies.
+    pub kind: Kind,
+    /// The groups, best first.
+    pub groups: ListState<Group>,
+    /// The selected group is open (its records listed).
+    pub open: bool,
+    /// The selected record of the open group (index into its members).
+    pub member: usize,
+    /// The record that survives a merge (index into its members; the oldest at first).
+    pub survivor: usize,
+}
+
+impl Default for DupesState {
+    fn default() -> Self {
+        Self {
+            kind: Kind::Contact,
+            groups: ListState::default(),
+            open: false,
+            member: 0,
+            survivor: 0,
+        }
+    }
+}
+
+impl DupesState {
+    /// The group selected (and open or not).
+    pub fn group(&self) -> Option<&Group> {
+        self.groups.current()
+    }
+
+    /// The ids of the open group, the survivor first, as a merge takes them.
+    pub fn merge_ids(&self) -> Vec<uuid::Uuid> {
+        let Some(g) = self.group() else {
+            return Vec::new();
+        };
+        let survivor = self.survivor.min(g.ids.len().saturating_sub(1));
+        let mut ids = vec![g.ids[survivor]];
+        ids.extend(
+            g.ids
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != survivor)
+                .map(|(_, id)| *id),
+        );
+        ids
+    }
+
+    /// Keeps the open group's selections in range (after a reload).
+    pub fn clamp(&mut self) {
+        let n = self.group().map_or(0, |g| g.members.len());
+        if n == 0 {
+            self.open = false;
+        }
+        self.member = self.member.min(n.saturating_sub(1));
+        self.survivor = self.survivor.min(n.saturating_sub(1));
+    }
+}
+
 /// What a new activity is linked to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Link {
@@ -387,6 +452,15 @@ pub enum Dialog {
     },
     /// A form.
     Form(Form),
+    /// Confirm a merge of duplicates.
+    Merge {
+        /// Contacts or companies.
+        kind: Kind,
+        /// The records, the survivor first.
+        ids: Vec<uuid::Uuid>,
+        /// The survivor's name (as shown in the group).
+        survivor: String,
+    },
 }
 
 /// A refused change that can be applied again to the newer version.
@@ -449,6 +523,8 @@ pub struct App {
     pub due: ListState<Activity>,
     /// Detail screens.
     pub detail: Details,
+    /// Duplicate groups.
+    pub dupes: DupesState,
     /// The organization's active lost reasons.
     pub lost_reasons: Vec<ListEntry>,
     /// The open dialog.
@@ -482,6 +558,7 @@ impl App {
             search: SearchState::default(),
             due: ListState::default(),
             detail: Details::default(),
+            dupes: DupesState::default(),
             lost_reasons: Vec::new(),
             dialog: None,
             banner: None,
@@ -525,6 +602,7 @@ impl App {
             View::Search => self.search.hits.loading,
             View::Due => self.due.loading,
             View::Deal | View::Contact | View::Company => self.detail.loading,
+            View::Duplicates => self.dupes.groups.loading,
         }
     }
 

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use crm_core::console::{self, Board, CompanyDetail, ContactDetail, DealDetail};
+use crm_core::dedupe::{self, DetectOptions, Group, Kind, MergeOutcome, MergeRequest};
 use crm_core::search::{self, Hit};
 use crm_core::store::activity::{self, Activity, ActivityPatch, NewActivity};
 use crm_core::store::contact::{self, Contact, NewContact};
@@ -76,6 +77,24 @@ pub enum Command {
     Complete(ActivityId),
     /// Move an activity's due time.
     Reschedule(ActivityId, i32, DateTime<Utc>),
+    /// Load the candidate duplicate groups of a kind (default threshold, the best 100).
+    LoadDuplicates(Kind),
+    /// Merge records: the first survives.
+    Merge {
+        /// Contacts or companies.
+        kind: Kind,
+        /// The records, the survivor first.
+        ids: Vec<uuid::Uuid>,
+    },
+    /// Mark two records as not duplicates of each other.
+    Dismiss {
+        /// Contacts or companies.
+        kind: Kind,
+        /// One record.
+        a: uuid::Uuid,
+        /// The other.
+        b: uuid::Uuid,
+    },
 }
 
 /// Why a command failed, as the console shows it.
@@ -169,6 +188,12 @@ pub enum Message {
     Changed(Vec<String>),
     /// The live link is up (true) or lost (false).
     Live(bool),
+    /// Duplicate groups of a kind.
+    Duplicates(Kind, Outcome<Vec<Group>>),
+    /// A merge finished (or failed).
+    Merged(Box<Outcome<MergeOutcome>>),
+    /// A "not a duplicate" mark was saved (or failed).
+    Dismissed(Outcome<bool>),
 }
 
 /// Runs `cmd` in a task of its own; its answer goes to `tx`.
@@ -269,6 +294,27 @@ pub async fn execute(scope: &Scope, cmd: Command) -> Message {
             }
         }
         Command::Reschedule(id, version, due) => reschedule(scope, id, version, due).await,
+        Command::LoadDuplicates(kind) => {
+            let opts = DetectOptions::default();
+            Message::Duplicates(
+                kind,
+                out(scope
+                    .run(async |tx| dedupe::detect(tx, kind, &opts).await)
+                    .await),
+            )
+        }
+        Command::Merge { kind, ids } => {
+            let req = MergeRequest {
+                ids,
+                ..MergeRequest::default()
+            };
+            Message::Merged(Box::new(out(scope
+                .run(async |tx| dedupe::merge(tx, kind, &req).await)
+                .await)))
+        }
+        Command::Dismiss { kind, a, b } => Message::Dismissed(out(scope
+            .run(async |tx| dedupe::dismiss(tx, kind, a, b).await)
+            .await)),
     }
 }
 

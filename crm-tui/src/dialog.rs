@@ -104,6 +104,7 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         Dialog::Conflict { .. } => conflict_key(app, dialog, key),
         Dialog::Palette { input, selected } => palette::key(app, input, selected, key),
         Dialog::Form(form) => form_key(app, form, key),
+        d @ Dialog::Merge { .. } => crate::dupes::merge_key(d, key),
     };
     if app.dialog.is_none() {
         app.dialog = keep;

@@ -34,6 +34,7 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         View::Search => search_list_key(app, key),
         View::Due => due_key(app, key),
         View::Deal | View::Contact | View::Company => crate::detail_key::key(app, key),
+        View::Duplicates => crate::dupes::key(app, key),
     }
 }
 
@@ -55,6 +56,7 @@ pub fn goto(app: &mut App, view: View) -> Vec<Command> {
             app.search.editing = true;
             Vec::new()
         }
+        View::Duplicates => refresh(app),
         _ => Vec::new(),
     }
 }
@@ -126,6 +128,10 @@ pub fn refresh(app: &mut App) -> Vec<Command> {
             .map(Command::LoadCompany)
             .into_iter()
             .collect(),
+        View::Duplicates => {
+            app.dupes.groups.loading = true;
+            vec![Command::LoadDuplicates(app.dupes.kind)]
+        }
     }
 }
 

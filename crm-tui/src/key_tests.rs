@@ -295,3 +295,178 @@ fn tabs_switch_views_and_keep_the_board_selection() {
     assert_eq!(a.view, View::Board);
     assert_eq!((a.board.col, a.board.rows[1]), (1, 1));
 }
+
+fn dupe_groups() -> Vec<crm_core::dedupe::Group> {
+    use crm_core::dedupe::{Group, Kind, Member, Pair, Reason};
+    let id = uuid::Uuid::from_u128;
+    let member = |n: u128, name: &str| Member {
+        id: id(n),
+        name: name.to_string(),
+        detail: Some(format!("{n}@example.de")),
+        updated_at: chrono::DateTime::UNIX_EPOCH,
+    };
+    vec![
+        Group {
+            kind: Kind::Contact,
+            score: 0.99,
+            reasons: vec![Reason::Email, Reason::SameName],
+            ids: vec![id(1), id(2), id(3)],
+            members: vec![
+                member(1, "Anna Müller"),
+                member(2, "Anna Mueller"),
+                member(3, "A. Müller"),
+            ],
+            pairs: vec![Pair {
+                ids: [id(1), id(2)],
+                score: 0.99,
+                reasons: vec![Reason::Email],
+            }],
+        },
+        Group {
+            kind: Kind::Contact,
+            score: 0.8,
+            reasons: vec![Reason::SimilarName],
+            ids: vec![id(4), id(5)],
+            members: vec![member(4, "Jörg Weber"), member(5, "Jörg Webre")],
+            pairs: Vec::new(),
+        },
+    ]
+}
+
+/// The duplicates view, opened from the palette, with its groups loaded.
+fn dupes_app() -> App {
+    use crm_core::dedupe::Kind;
+    let mut a = app();
+    handle_key(&mut a, press(KeyCode::Char(':')));
+    chars(&mut a, "dup");
+    let cmds = handle_key(&mut a, press(KeyCode::Enter));
+    assert_eq!(a.view, View::Duplicates);
+    assert!(
+        matches!(cmds[..], [Command::LoadDuplicates(Kind::Contact)]),
+        "{cmds:?}"
+    );
+    assert!(a.dupes.groups.loading);
+    apply(
+        &mut a,
+        Message::Duplicates(Kind::Contact, Ok(dupe_groups())),
+    );
+    assert!(!a.dupes.groups.loading);
+    a
+}
+
+#[test]
+fn duplicates_open_a_group_choose_the_survivor_and_merge_after_confirming() {
+    use crm_core::dedupe::Kind;
+    let id = uuid::Uuid::from_u128;
+    let mut a = dupes_app();
+    handle_key(&mut a, press(KeyCode::Enter));
+    assert!(a.dupes.open);
+    assert_eq!(a.dupes.survivor, 0, "the oldest survives by default");
+    // The second record becomes the survivor: it goes first, the others follow.
+    handle_key(&mut a, press(KeyCode::Char('j')));
+    handle_key(&mut a, press(KeyCode::Char('s')));
+    assert_eq!(a.dupes.survivor, 1);
+    assert!(handle_key(&mut a, press(KeyCode::Char('m'))).is_empty());
+    let Some(Dialog::Merge { ids, survivor, .. }) = &a.dialog else {
+        panic!("merge asks first: {:?}", a.dialog);
+    };
+    assert_eq!(ids, &[id(2), id(1), id(3)]);
+    assert_eq!(survivor, "Anna Mueller");
+    // Esc cancels: nothing runs.
+    assert!(handle_key(&mut a, press(KeyCode::Esc)).is_empty());
+    assert!(a.dialog.is_none());
+    handle_key(&mut a, press(KeyCode::Char('m')));
+    let cmds = handle_key(&mut a, press(KeyCode::Enter));
+    match &cmds[..] {
+        [Command::Merge { kind, ids }] => {
+            assert_eq!(*kind, Kind::Contact);
+            assert_eq!(ids, &[id(2), id(1), id(3)]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(a.dialog.is_none());
+    // Esc goes back from the group to the list.
+    handle_key(&mut a, press(KeyCode::Esc));
+    assert!(!a.dupes.open);
+    assert_eq!(a.view, View::Duplicates);
+}
+
+#[test]
+fn duplicates_not_a_duplicate_marks_the_selected_record_against_the_survivor() {
+    use crm_core::dedupe::Kind;
+    let id = uuid::Uuid::from_u128;
+    let mut a = dupes_app();
+    handle_key(&mut a, press(KeyCode::Char('j')));
+    handle_key(&mut a, press(KeyCode::Enter));
+    // On the survivor itself: nothing, with a hint.
+    assert!(handle_key(&mut a, press(KeyCode::Char('n'))).is_empty());
+    assert!(a.banner.is_some());
+    handle_key(&mut a, press(KeyCode::Char('j')));
+    let cmds = handle_key(&mut a, press(KeyCode::Char('n')));
+    assert!(
+        matches!(cmds[..], [Command::Dismiss { kind: Kind::Contact, a: x, b: y }] if x == id(4) && y == id(5)),
+        "{cmds:?}"
+    );
+    // The answer reloads the groups.
+    let cmds = apply(&mut a, Message::Dismissed(Ok(true)));
+    assert!(
+        matches!(cmds[..], [Command::LoadDuplicates(Kind::Contact)]),
+        "{cmds:?}"
+    );
+}
+
+#[test]
+fn duplicates_switch_to_companies_and_drop_a_late_contact_answer() {
+    use crm_core::dedupe::Kind;
+    let mut a = dupes_app();
+    let cmds = handle_key(&mut a, press(KeyCode::Char('t')));
+    assert_eq!(a.dupes.kind, Kind::Company);
+    assert!(
+        matches!(cmds[..], [Command::LoadDuplicates(Kind::Company)]),
+        "{cmds:?}"
+    );
+    assert!(a.dupes.groups.items.is_empty());
+    apply(
+        &mut a,
+        Message::Duplicates(Kind::Contact, Ok(dupe_groups())),
+    );
+    assert!(
+        a.dupes.groups.items.is_empty(),
+        "a contact answer is out of date"
+    );
+    assert!(a.dupes.groups.loading);
+}
+
+#[test]
+fn a_merge_reports_how_to_undo_it_and_reloads_the_groups() {
+    use crm_core::dedupe::{Kind, MergeOutcome};
+    let id = uuid::Uuid::from_u128;
+    let mut a = dupes_app();
+    handle_key(&mut a, press(KeyCode::Enter));
+    let outcome = MergeOutcome {
+        merge_id: Some(id(99)),
+        kind: Kind::Contact,
+        survivor_id: id(1),
+        merged_ids: vec![id(2), id(3)],
+        taken: Default::default(),
+        moved: Default::default(),
+        versions: Default::default(),
+        dry_run: false,
+        record: serde_json::Value::Null,
+    };
+    let cmds = apply(&mut a, Message::Merged(Box::new(Ok(outcome))));
+    assert!(!a.dupes.open);
+    let banner = a
+        .banner
+        .as_ref()
+        .map(|b| b.text.clone())
+        .unwrap_or_default();
+    assert!(
+        banner.contains("merged 3") && banner.contains(&format!("crm contact unmerge {}", id(99))),
+        "{banner}"
+    );
+    assert!(
+        matches!(cmds[..], [Command::LoadDuplicates(Kind::Contact)]),
+        "{cmds:?}"
+    );
+}

@@ -14,6 +14,7 @@ pub mod bench;
 pub mod command;
 mod detail_key;
 pub mod dialog;
+pub mod dupes;
 pub mod fmt;
 pub mod form;
 pub mod key;

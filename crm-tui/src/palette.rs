@@ -17,6 +17,8 @@ pub enum Target {
     Pipeline(PipelineId),
     /// Quick-add a contact.
     NewContact,
+    /// The duplicate groups of a kind.
+    Duplicates(crm_core::dedupe::Kind),
     /// Show the help.
     Help,
     /// Quit.
@@ -32,6 +34,14 @@ pub fn entries(app: &App) -> Vec<(String, Target)> {
         ("activities".to_string(), Target::View(View::Due)),
         ("due".to_string(), Target::View(View::Due)),
         ("new contact".to_string(), Target::NewContact),
+        (
+            "duplicates".to_string(),
+            Target::Duplicates(crm_core::dedupe::Kind::Contact),
+        ),
+        (
+            "duplicate companies".to_string(),
+            Target::Duplicates(crm_core::dedupe::Kind::Company),
+        ),
         ("help".to_string(), Target::Help),
         ("quit".to_string(), Target::Quit),
     ];
@@ -112,6 +122,15 @@ fn run(app: &mut App, target: Target) -> Vec<Command> {
         Target::NewContact => {
             dialog::open_contact_form(app);
             Vec::new()
+        }
+        Target::Duplicates(kind) => {
+            if app.dupes.kind != kind {
+                app.dupes = crate::app::DupesState {
+                    kind,
+                    ..Default::default()
+                };
+            }
+            key::goto(app, View::Duplicates)
         }
         Target::Help => {
             app.dialog = Some(Dialog::Help);

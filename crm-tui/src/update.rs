@@ -110,6 +110,57 @@ pub fn apply(app: &mut App, msg: Message) -> Vec<Command> {
             };
             Vec::new()
         }
+        Message::Duplicates(kind, r) => {
+            // An answer for the kind no longer shown is out of date.
+            if kind == app.dupes.kind {
+                match r {
+                    Ok(groups) => {
+                        clear_unavailable(app);
+                        app.dupes.groups.set(groups);
+                        app.dupes.clamp();
+                    }
+                    Err(e) => {
+                        app.dupes.groups.loading = false;
+                        failed(app, e);
+                    }
+                }
+            }
+            Vec::new()
+        }
+        Message::Merged(r) => {
+            match *r {
+                Ok(o) => {
+                    app.dupes.open = false;
+                    let undo = o
+                        .merge_id
+                        .map(|id| format!("; undo: crm {} unmerge {id}", o.kind))
+                        .unwrap_or_default();
+                    app.info(format!(
+                        "merged {} into one {}{undo}",
+                        o.merged_ids.len() + 1,
+                        o.kind
+                    ));
+                }
+                Err(e) => failed(app, e),
+            }
+            reload_duplicates(app)
+        }
+        Message::Dismissed(r) => {
+            match r {
+                Ok(_) => app.info("marked as not a duplicate: never proposed again"),
+                Err(e) => failed(app, e),
+            }
+            reload_duplicates(app)
+        }
+    }
+}
+
+/// After a merge or a mark: the groups again, when they are shown.
+fn reload_duplicates(app: &mut App) -> Vec<Command> {
+    if app.view == View::Duplicates {
+        key::refresh(app)
+    } else {
+        Vec::new()
     }
 }
 

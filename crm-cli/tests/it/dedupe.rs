@@ -154,3 +154,80 @@ async fn a_company_merge_undone_brings_everything_back() {
     .expect(3);
     company(&db, &["unmerge", "nonsense", "--yes"]).expect(2);
 }
+
+/// `crm generate --duplicates` plants duplicates and writes the truth beside the file: after
+/// `crm import`, anyone can score `crm contact duplicates` against it by e-mail address.
+#[tokio::test]
+async fn generated_duplicates_come_with_their_truth_and_are_found_after_an_import() {
+    let dir = std::env::temp_dir().join(format!("crm-cli-dupes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("contacts.csv");
+    let file_s = file.to_str().unwrap();
+    let gen_args = [
+        "generate",
+        "contacts",
+        "--size",
+        "1000",
+        "--duplicates",
+        "10",
+        "--out",
+        file_s,
+    ];
+    crate::support::crm_with(None, &gen_args, "", &[]).expect(0);
+    let truth = std::fs::read_to_string(dir.join("contacts.truth.csv")).unwrap();
+    let mut lines = truth.lines();
+    assert_eq!(
+        lines.next(),
+        Some("kind,variant,index_a,index_b,key_a,key_b")
+    );
+    let pairs: Vec<(String, String)> = lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            assert_eq!(f[0], "contact");
+            (f[4].to_string(), f[5].to_string())
+        })
+        .collect();
+    assert_eq!(pairs.len(), 100, "10 % of 1,000 contacts");
+    // Written to stdout, the truth needs a file of its own.
+    crate::support::crm_with(
+        None,
+        &["generate", "contacts", "--duplicates", "5"],
+        "",
+        &[],
+    )
+    .expect(2);
+
+    let db = org().await;
+    let summary = crm(&db, &["import", "contacts", file_s]).expect(0).json();
+    assert_eq!(summary["created"], 1100, "{summary}");
+    let list = crm(&db, &["contact", "list", "--all"]).expect(0).json();
+    let by_email: std::collections::HashMap<String, String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["email"].as_str().unwrap().to_string(), id_of(c)))
+        .collect();
+    let groups = crm(&db, &["contact", "duplicates", "--limit", "10000"])
+        .expect(0)
+        .json();
+    let found: std::collections::HashSet<(String, String)> = groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["pairs"].as_array().unwrap().clone())
+        .map(|p| {
+            let ids = p["ids"].as_array().unwrap();
+            let (a, b) = (ids[0].as_str().unwrap(), ids[1].as_str().unwrap());
+            (a.min(b).to_string(), a.max(b).to_string())
+        })
+        .collect();
+    let hits = pairs
+        .iter()
+        .filter(|(a, b)| {
+            let (a, b) = (&by_email[a], &by_email[b]);
+            found.contains(&(a.min(b).clone(), a.max(b).clone()))
+        })
+        .count();
+    assert!(hits >= 90, "{hits} of 100 planted pairs found");
+    std::fs::remove_dir_all(&dir).ok();
+}

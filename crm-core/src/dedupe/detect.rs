@@ -69,8 +69,10 @@ where not exists (select 1 from duplicate_dismissals d where d.org_id = $1 \
 
 /// The candidate pairs of companies and their features. Keys: `v` the VAT id (letters and
 /// digits), `w` the web domain (from `domain`, else the website's host, without `www.`),
-/// `n` the name without legal form (`companies.name_key`, `crm_company_key`), `t` its first four letters and each
-/// of its words of five letters or more (for typos, scored by trigram similarity).
+/// `n` the name without legal form (`companies.name_key`, `crm_company_key`, and without the
+/// Austrian forms it keeps), `t` its first four letters, its first letter with its last word,
+/// and each of its words of five letters or more (for typos, scored by trigram similarity
+/// and [`company_names_close`]).
 const COMPANY_PAIRS: &str = "\
 with c as materialized ( \
     select id, coalesce(name_key, '') as nk, \
@@ -81,8 +83,11 @@ with c as materialized ( \
 keys as ( \
     select id, 'v' as k, vat as key from c where vat is not null \
     union all select id, 'w', dom from c where dom is not null \
-    union all select id, 'n', nk from c where nk <> '' \
+    union all select id, 'n', regexp_replace(nk, ' (og|e u|eu|keg|oeg|gesmbh)$', '') from c \
+              where nk <> '' \
     union all select id, 't', left(nk, 4) from c where length(nk) >= 4 \
+    union all select id, 't', left(nk, 1) || ' ' || split_part(nk, ' ', -1) from c \
+              where position(' ' in nk) > 0 \
     union all select distinct c.id, 't', w from c, unnest(string_to_array(c.nk, ' ')) w \
               where length(w) >= 5), \
 blocks as ( \
@@ -94,7 +99,8 @@ pairs as ( \
     from blocks, unnest(ids) a, unnest(ids) b where a < b group by a, b) \
 select p.a, p.b, p.vat, p.domain, p.same_name, similarity(x.nk, y.nk)::float8 as sim, \
        least(similarity(split_part(x.nk, ' ', 1), split_part(y.nk, ' ', 1)), \
-             similarity(split_part(x.nk, ' ', -1), split_part(y.nk, ' ', -1)))::float8 as words \
+             similarity(split_part(x.nk, ' ', -1), split_part(y.nk, ' ', -1)))::float8 as words, \
+       x.nk, y.nk \
 from pairs p join c x on x.id = p.a join c y on y.id = p.b \
 where not exists (select 1 from duplicate_dismissals d where d.org_id = $1 \
                   and d.company_id = p.a and d.other_company_id = p.b)";
@@ -280,15 +286,59 @@ pub struct CompanyFeatures {
     /// The lower trigram similarity of their first words and of their last words: a shared
     /// long trade word (`... Kunststofftechnik`) alone does not make two names similar.
     pub word_similarity: f64,
+    /// The names differ by one typo ([`company_names_close`]).
+    pub close: bool,
+}
+
+/// Legal forms the database's name key keeps (Austrian ones), as its words: removed from the
+/// end of a key before names are compared.
+const MORE_LEGAL_FORMS: [&str; 6] = ["og", "e u", "eu", "keg", "oeg", "gesmbh"];
+
+/// A company name key (`companies.name_key`) without a trailing legal form the database's
+/// key keeps (`OG`, `e.U.`, `GesmbH`: `nordlicht e u` → `nordlicht`).
+pub fn company_core(key: &str) -> &str {
+    let key = key.trim();
+    for form in MORE_LEGAL_FORMS {
+        if let Some(rest) = key.strip_suffix(form)
+            && let Some(rest) = rest.strip_suffix(' ')
+            && !rest.trim().is_empty()
+        {
+            return rest.trim_end();
+        }
+    }
+    key
+}
+
+/// Whether two company name keys differ by one typo: the same words but one, and that one
+/// with two neighbouring letters swapped (`logistik` / `lgoistik`, four letters or more) or
+/// one letter more or less (six letters or more). A changed letter does not count:
+/// `Möller` and `Müller` are different names.
+pub fn company_names_close(a: &str, b: &str) -> bool {
+    let (wa, wb): (Vec<&str>, Vec<&str>) = (a.split(' ').collect(), b.split(' ').collect());
+    if a == b || wa.len() != wb.len() {
+        return false;
+    }
+    let differing: Vec<(&str, &str)> = wa.into_iter().zip(wb).filter(|(x, y)| x != y).collect();
+    let [(x, y)] = differing[..] else {
+        return false;
+    };
+    let (cx, cy): (Vec<char>, Vec<char>) = (x.chars().collect(), y.chars().collect());
+    if cx.len() == cy.len() {
+        let diff: Vec<usize> = (0..cx.len()).filter(|&i| cx[i] != cy[i]).collect();
+        cx.len() >= 4
+            && matches!(diff[..], [i, j] if j == i + 1 && cx[i] == cy[j] && cx[j] == cy[i])
+    } else {
+        cx.len().min(cy.len()) >= 6 && osa_distance(x, y) == 1
+    }
 }
 
 /// The score and reasons of a company pair, or `None`.
 ///
 /// The same VAT id is near certain (0.99); the same domain with a similar name 0.97, alone
 /// 0.85; the same name without legal form 0.92; a similar one (similarity ≥ 0.6, and their
-/// first words and last words alike too) 0.76–0.90.
+/// first words and last words alike too) 0.76–0.90, one typo apart at least 0.85.
 pub fn score_company_pair(f: &CompanyFeatures) -> Option<(f64, Vec<Reason>)> {
-    let similar = f.similarity >= 0.6 && f.word_similarity >= 0.35;
+    let similar = f.close || (f.similarity >= 0.6 && f.word_similarity >= 0.35);
     let mut reasons = Vec::new();
     if f.vat {
         reasons.push(Reason::VatId);
@@ -303,14 +353,15 @@ pub fn score_company_pair(f: &CompanyFeatures) -> Option<(f64, Vec<Reason>)> {
     }
     let score = if f.vat {
         0.99
-    } else if f.domain && (f.same_name || f.similarity >= 0.5) {
+    } else if f.domain && (f.same_name || f.close || f.similarity >= 0.5) {
         0.97
     } else if f.same_name {
         0.92
     } else if f.domain {
         0.85
     } else if similar {
-        0.55 + 0.35 * f.similarity
+        let typo = if f.close { 0.85 } else { 0.0 };
+        (0.55 + 0.35 * f.similarity).max(typo)
     } else {
         return None;
     };
@@ -335,8 +386,8 @@ pub(super) type ContactPairRow = (
 );
 
 /// A candidate company pair as the pair queries return it: ids, same VAT id, domain and
-/// name key, and the name similarities.
-pub(super) type CompanyPairRow = (Uuid, Uuid, bool, bool, bool, f64, f64);
+/// name key, the name similarities and both name keys.
+pub(super) type CompanyPairRow = (Uuid, Uuid, bool, bool, bool, f64, f64, String, String);
 
 /// Scores a contact pair row (detection and the one-record check share it).
 pub(super) fn score_contact_row(row: ContactPairRow) -> (Uuid, Uuid, Option<(f64, Vec<Reason>)>) {
@@ -359,13 +410,15 @@ pub(super) fn score_contact_row(row: ContactPairRow) -> (Uuid, Uuid, Option<(f64
 
 /// Scores a company pair row (detection and the one-record check share it).
 pub(super) fn score_company_row(row: CompanyPairRow) -> (Uuid, Uuid, Option<(f64, Vec<Reason>)>) {
-    let (a, b, vat, domain, same_name, similarity, word_similarity) = row;
+    let (a, b, vat, domain, same_name, similarity, word_similarity, ka, kb) = row;
+    let (ca, cb) = (company_core(&ka), company_core(&kb));
     let f = CompanyFeatures {
         vat,
         domain,
-        same_name,
+        same_name: same_name || (!ca.is_empty() && ca == cb),
         similarity,
         word_similarity,
+        close: company_names_close(ca, cb),
     };
     (a, b, score_company_pair(&f))
 }
@@ -608,6 +661,32 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(score_company_pair(&unrelated), None);
+        let typo = CompanyFeatures {
+            similarity: 0.3,
+            close: true,
+            ..Default::default()
+        };
+        let (s, r) = score_company_pair(&typo).unwrap();
+        assert!(s >= crate::dedupe::DEFAULT_MIN_SCORE && r == [Reason::SimilarName]);
+    }
+
+    #[test]
+    fn company_names_close_by_one_typo_only() {
+        assert!(company_names_close("eifel logistik", "eifel lgoistik"));
+        assert!(company_names_close("witt bau", "wtit bau"));
+        assert!(company_names_close("harz verlag", "harz verlagg"));
+        // A changed letter is another name; two changed words are other companies.
+        assert!(!company_names_close("moeller bau", "mueller bau"));
+        assert!(!company_names_close("eifel logistik", "eifle lgoistik"));
+        assert!(!company_names_close("bau", "bau"));
+        assert!(!company_names_close("hahn bau", "hahn bau nord"));
+        assert_eq!(
+            company_core("nordlicht personalberatung e u"),
+            "nordlicht personalberatung"
+        );
+        assert_eq!(company_core("alpen og"), "alpen");
+        assert_eq!(company_core("og"), "og");
+        assert_eq!(company_core("hoch bau"), "hoch bau");
     }
 
     #[test]

@@ -107,28 +107,39 @@ select a, b, email, phone, domain, coalesce(xc = yc, false), \
 from f";
 
 /// Candidate pairs of companies, with the features of `detect::COMPANY_PAIRS` (VAT id, web
-/// domain, name without legal form, its first four letters).
+/// domain, name without legal form, its first four letters, its first letter with its last
+/// word). The existing companies are looked up by index (`companies_vat_unique`,
+/// `companies_domain_idx`, `companies_name_*_idx`: equality on the stored, normalised
+/// values), so the check costs what the candidates cost, not what the organization holds.
 const COMPANY_PAIRS: &str = "\
-with k as ( \
-    select id, org_id, coalesce(name_key, '') as nk, \
-           nullif(upper(regexp_replace(coalesce(vat_id, ''), '[^A-Za-z0-9]', '', 'g')), '') as vat, \
-           nullif(regexp_replace(lower(btrim(coalesce(domain, \
-                  substring(website from '^(?:[A-Za-z]+://)?([^/:?#]+)')))), '^www\\.', ''), '') as dom \
-    from companies where org_id = $1 and deleted_at is null), \
-n as materialized (select * from k where id = any($2)), \
+with n as materialized ( \
+    select id, coalesce(name_key, '') as nk, vat_id, domain from companies \
+    where org_id = $1 and id = any($2) and deleted_at is null), \
 cand as ( \
-    select n.id as a, k.id as b, 'v' as t from n join k on k.vat = n.vat \
-    union all select n.id, k.id, 'w' from n join k on k.dom = n.dom \
-    union all select n.id, k.id, 'n' from n join k on k.nk = n.nk and n.nk <> '' \
-    union all select n.id, k.id, 't' from n join k on left(k.nk, 4) = left(n.nk, 4) \
-              and length(n.nk) >= 4), \
+    select n.id as a, c.id as b, 'v' as t from n join companies c \
+        on c.org_id = $1 and c.deleted_at is null and c.vat_id = n.vat_id \
+    union all select n.id, c.id, 'w' from n join companies c \
+        on c.org_id = $1 and c.deleted_at is null and c.domain = n.domain \
+    union all select n.id, c.id, 'n' from n join companies c \
+        on c.org_id = $1 and c.deleted_at is null and c.name_key = n.nk and n.nk <> '' \
+    union all select n.id, c.id, 't' from n join companies c \
+        on c.org_id = $1 and c.deleted_at is null and length(n.nk) >= 4 \
+       and left(c.name_key, 4) = left(n.nk, 4) \
+    union all select n.id, c.id, 't' from n join companies c \
+        on c.org_id = $1 and c.deleted_at is null and position(' ' in n.nk) > 0 \
+       and (left(c.name_key, 1) || ' ' || split_part(c.name_key, ' ', -1)) \
+           = (left(n.nk, 1) || ' ' || split_part(n.nk, ' ', -1))), \
 pairs as ( \
     select a, b, bool_or(t = 'v') as vat, bool_or(t = 'w') as domain, \
            bool_or(t = 'n') as same_name \
-    from cand where a <> b group by a, b) \
+    from cand where a <> b group by a, b), \
+k as materialized ( \
+    select id, coalesce(name_key, '') as nk from companies \
+    where org_id = $1 and id = any(array(select a from pairs union select b from pairs))) \
 select p.a, p.b, p.vat, p.domain, p.same_name, similarity(x.nk, y.nk)::float8, \
        least(similarity(split_part(x.nk, ' ', 1), split_part(y.nk, ' ', 1)), \
-             similarity(split_part(x.nk, ' ', -1), split_part(y.nk, ' ', -1)))::float8 \
+             similarity(split_part(x.nk, ' ', -1), split_part(y.nk, ' ', -1)))::float8, \
+       x.nk, y.nk \
 from pairs p join k x on x.id = p.a join k y on y.id = p.b";
 
 /// For each of the records `ids` (already written, in this transaction), the existing record
@@ -181,6 +192,32 @@ pub(crate) async fn import_warnings(tx: &mut Tx, run: Uuid) -> Result<Vec<(u64, 
         .collect();
     out.sort();
     Ok(out)
+}
+
+/// The warning of a company row an import just created (`id`, in this transaction): the
+/// existing company it likely duplicates, as (field, message), or none. Companies created
+/// earlier in the same file count as existing (the company import has no run of its own on
+/// its rows); when no company existed before this batch (a first load), nothing is compared.
+/// The existing companies are found through indexes (see `COMPANY_PAIRS`).
+pub(crate) async fn company_import_warning(
+    tx: &mut Tx,
+    id: Uuid,
+) -> Result<Option<(String, String)>> {
+    let any_existing: bool = sqlx::query_scalar(
+        "select exists (select 1 from companies where org_id = $1 and deleted_at is null \
+                        and id <> $2 and created_at < now())",
+    )
+    .bind(tx.org())
+    .bind(id)
+    .fetch_one(tx.conn())
+    .await?;
+    if !any_existing {
+        return Ok(None);
+    }
+    let found = find(tx, Kind::Company, &[id], None).await?;
+    Ok(found
+        .first()
+        .map(|l| ("duplicate".to_string(), l.describe(Kind::Company))))
 }
 
 async fn find(

@@ -33,12 +33,12 @@ mod spec;
 mod unmerge;
 
 pub use detect::{
-    CompanyFeatures, ContactFeatures, NameFeatures, detect, osa_distance, score_company_pair,
-    score_contact_pair,
+    CompanyFeatures, ContactFeatures, NameFeatures, company_core, company_names_close, detect,
+    osa_distance, score_company_pair, score_contact_pair,
 };
 pub use dismiss::{dismiss, undismiss};
-pub(crate) use likely::import_warnings;
 pub use likely::{Likely, likely_duplicates};
+pub(crate) use likely::{company_import_warning, import_warnings};
 pub use merge::merge;
 pub use unmerge::unmerge;
 

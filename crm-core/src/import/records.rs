@@ -1128,6 +1128,8 @@ async fn create_company(
             keep_external(tx, c.id, external).await?;
             keep_note(tx, c.id, note).await?;
             cctx.touched.push(c.id.uuid());
+            cctx.warnings
+                .extend(crate::dedupe::company_import_warning(tx, c.id.uuid()).await?);
             Ok(RowOutcome::Created)
         }
         // The savepoint rolls the created company back.

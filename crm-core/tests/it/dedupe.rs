@@ -850,3 +850,63 @@ async fn purging_a_merged_away_record_takes_its_snapshot_with_it() {
     assert_eq!(purged.contacts, 1, "{purged:?}");
     assert_eq!(count(&mut owner).await, 0);
 }
+
+#[tokio::test]
+async fn a_company_import_warns_about_likely_duplicates_of_existing_companies() {
+    use crm_core::import::ImportOptions;
+    use crm_core::import::records::{RecordKind, import_records};
+    let s = setup().await;
+    let import = async |data: &str| {
+        import_records(
+            &s.scope,
+            RecordKind::Companies,
+            data.as_bytes(),
+            &ImportOptions::default(),
+            None,
+            |_| {},
+        )
+        .await
+        .unwrap()
+    };
+    // A first load: nothing existed, nothing is compared (not even rows of the same file).
+    let first = import(
+        "name,domain\nNordlicht Logistik GmbH,nordlicht-logistik.de\n\
+         Eifel Logistik GmbH,eifel-logistik.de\nMosel Bau GmbH,\nMosel Bau AG,\n",
+    )
+    .await;
+    assert_eq!(first.created, 4);
+    assert!(first.warnings.is_empty(), "{:?}", first.warnings);
+
+    // Another legal form and a typo are created, with a warning naming the existing
+    // company; an unrelated company has none.
+    let second =
+        import("name,domain\nNordlicht Logistik AG,\nGanz Anders GmbH,\nEifel Lgoistik GmbH,\n")
+            .await;
+    assert_eq!(second.created, 3);
+    let lines: Vec<(u64, &str)> = second
+        .warnings
+        .iter()
+        .map(|w| (w.line, w.field.as_str()))
+        .collect();
+    assert_eq!(
+        lines,
+        [(2, "duplicate"), (4, "duplicate")],
+        "{:?}",
+        second.warnings
+    );
+    let existing: Uuid = sqlx::query_scalar("select id from companies where name = $1")
+        .bind("Nordlicht Logistik GmbH")
+        .fetch_one(&mut s.db.owner().await)
+        .await
+        .unwrap();
+    let w = &second.warnings[0].message;
+    assert!(
+        w.contains(&existing.to_string()) && w.contains("same_name"),
+        "{w}"
+    );
+    assert!(
+        !w.contains("Nordlicht"),
+        "no personal data or names in warnings: {w}"
+    );
+    assert!(second.warnings[1].message.contains("similar_name"));
+}

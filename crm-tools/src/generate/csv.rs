@@ -1,5 +1,6 @@
 //! Writing the generated rows as CSV.
 
+use super::text::push_u64;
 use super::*;
 
 /// The header and delimiter of a CSV file.
@@ -96,24 +97,46 @@ pub fn write_contacts_csv<W: Write>(
     writer: W,
     header: CsvHeader,
 ) -> io::Result<u64> {
+    write_contacts_csv_with(&Duplicates::none(generator), writer, header)
+}
+
+/// Like [`write_contacts_csv`], followed by the planted contacts of `planted`; with any
+/// planted, the file has an `email2` column (`E-Mail 2`) after `email`, for the second
+/// address of [`Variant::EmailCase`] duplicates.
+pub fn write_contacts_csv_with<W: Write>(
+    planted: &Duplicates<'_>,
+    writer: W,
+    header: CsvHeader,
+) -> io::Result<u64> {
+    let generator = planted.generator();
+    let with_email2 = planted.contact_count() > 0;
     let mut csv = CsvOut::new(writer, header.delimiter());
-    let names = match header {
-        CsvHeader::English => [
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "company",
-            "job_title",
-            "city",
-            "tags",
-        ],
-        CsvHeader::German => [
-            "Vorname", "Nachname", "E-Mail", "Telefon", "Firma", "Position", "Ort", "Tags",
-        ],
+    let (names, email2) = match header {
+        CsvHeader::English => (
+            [
+                "first_name",
+                "last_name",
+                "email",
+                "phone",
+                "company",
+                "job_title",
+                "city",
+                "tags",
+            ],
+            "email2",
+        ),
+        CsvHeader::German => (
+            [
+                "Vorname", "Nachname", "E-Mail", "Telefon", "Firma", "Position", "Ort", "Tags",
+            ],
+            "E-Mail 2",
+        ),
     };
-    for name in names {
+    for (i, name) in names.into_iter().enumerate() {
         csv.field(name);
+        if i == 2 && with_email2 {
+            csv.field(email2);
+        }
     }
     csv.end_row()?;
     let mut rows = 0;
@@ -124,23 +147,44 @@ pub fn write_contacts_csv<W: Write>(
         csv.field(contact.first_name);
         csv.field(&contact.last_name);
         csv.field(&contact.email);
+        if with_email2 {
+            csv.field("");
+        }
         csv.field(&contact.phone);
         csv.field(&contact.company_name);
         csv.field(contact.job_title);
         csv.field(contact.city);
-        tags.clear();
-        for (i, tag) in contact.tags.iter().enumerate() {
-            if i > 0 {
-                tags.push('|');
-            }
-            tags.push_str(tag);
-        }
+        join_tags(&contact.tags, &mut tags);
+        csv.field(&tags);
+        csv.end_row()?;
+        rows += 1;
+    }
+    for p in planted.contacts() {
+        csv.field(&p.first_name);
+        csv.field(&p.last_name);
+        csv.field(&p.email);
+        csv.field(p.email2.as_deref().unwrap_or(""));
+        csv.field(&p.phone);
+        csv.field(&p.company_name);
+        csv.field(p.job_title);
+        csv.field(p.city);
+        join_tags(&p.tags, &mut tags);
         csv.field(&tags);
         csv.end_row()?;
         rows += 1;
     }
     csv.finish()?;
     Ok(rows)
+}
+
+fn join_tags(list: &[&str], out: &mut String) {
+    out.clear();
+    for (i, tag) in list.iter().enumerate() {
+        if i > 0 {
+            out.push('|');
+        }
+        out.push_str(tag);
+    }
 }
 
 /// Writes every company of `generator` as CSV: a header, then one row per company with
@@ -152,6 +196,17 @@ pub fn write_companies_csv<W: Write>(
     writer: W,
     header: CsvHeader,
 ) -> io::Result<u64> {
+    write_companies_csv_with(&Duplicates::none(generator), writer, header)
+}
+
+/// Like [`write_companies_csv`], followed by the planted companies of `planted` (their
+/// `domain` column holds the website for [`Variant::SameDomain`] duplicates).
+pub fn write_companies_csv_with<W: Write>(
+    planted: &Duplicates<'_>,
+    writer: W,
+    header: CsvHeader,
+) -> io::Result<u64> {
+    let generator = planted.generator();
     let mut csv = CsvOut::new(writer, header.delimiter());
     let names = match header {
         CsvHeader::English => [
@@ -174,14 +229,61 @@ pub fn write_companies_csv<W: Write>(
     let mut rows = 0;
     let mut companies = generator.companies();
     let mut company = GenCompany::default();
-    while companies.next_into(&mut company) {
+    let mut write = |csv: &mut CsvOut<W>, company: &GenCompany, domain: &str| {
         csv.field(&company.name);
-        csv.field(&company.domain);
+        csv.field(domain);
         csv.field(&company.vat_id);
         csv.field(company.industry_key);
         csv.field(company.city);
         csv.field(company.country);
         csv.field(&company.phone);
+        rows += 1;
+        csv.end_row()
+    };
+    while companies.next_into(&mut company) {
+        write(&mut csv, &company, &company.domain)?;
+    }
+    for p in planted.companies() {
+        let c = &p.company;
+        let domain = if c.domain.is_empty() { "" } else { &c.website };
+        write(&mut csv, c, domain)?;
+    }
+    csv.finish()?;
+    Ok(rows)
+}
+
+/// Writes the true duplicate pairs of `planted` as CSV: a header
+/// `kind,variant,index_a,index_b,key_a,key_b`, then one row per planted contact (`contacts`)
+/// or company (else). `index_*` are the data row numbers in the generated file (from 0), `key_*`
+/// the contacts' primary e-mail addresses or the companies' names as written there, `a` the
+/// original, `b` the planted duplicate. Returns the number of pairs.
+pub fn write_truth_csv<W: Write>(
+    planted: &Duplicates<'_>,
+    contacts: bool,
+    writer: W,
+) -> io::Result<u64> {
+    let mut csv = CsvOut::new(writer, b',');
+    for name in ["kind", "variant", "index_a", "index_b", "key_a", "key_b"] {
+        csv.field(name);
+    }
+    csv.end_row()?;
+    let pairs: Box<dyn Iterator<Item = TruthPair>> = if contacts {
+        Box::new(planted.contact_truth())
+    } else {
+        Box::new(planted.company_truth())
+    };
+    let mut rows = 0;
+    let mut num = String::new();
+    for t in pairs {
+        csv.field(t.kind);
+        csv.field(t.variant.as_str());
+        for i in [t.index_a, t.index_b] {
+            num.clear();
+            push_u64(&mut num, i);
+            csv.field(&num);
+        }
+        csv.field(&t.key_a);
+        csv.field(&t.key_b);
         csv.end_row()?;
         rows += 1;
     }

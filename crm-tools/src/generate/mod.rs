@@ -38,6 +38,7 @@ mod contact;
 mod csv;
 mod data;
 mod deal;
+mod duplicates;
 mod iter;
 mod layout;
 mod rng;
@@ -45,8 +46,12 @@ mod text;
 
 use company::{PATTERNS, pattern_size};
 use contact::{CompanyCache, ContactCtx};
-pub use csv::{CsvHeader, write_companies_csv, write_contacts_csv};
+pub use csv::{
+    CsvHeader, write_companies_csv, write_companies_csv_with, write_contacts_csv,
+    write_contacts_csv_with, write_truth_csv,
+};
 use data::{City, Country};
+pub use duplicates::{Duplicates, PlantedCompany, PlantedContact, TruthPair, Variant};
 pub use iter::{Activities, Companies, Contacts, Deals};
 use layout::LayoutCache;
 use rng::Perm;

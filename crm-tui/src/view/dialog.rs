@@ -40,6 +40,14 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "Duplicates (: dup)",
+        &[
+            ("⏎  t", "open · ⇄ companies"),
+            ("s  m", "survivor · merge (asks)"),
+            ("n", "not a duplicate"),
+        ],
+    ),
+    (
         "Board",
         &[
             ("h l  ← →", "stage"),
@@ -78,6 +86,7 @@ pub fn draw(app: &App, d: &Dialog, f: &mut Frame, t: Theme) {
         Dialog::Conflict { .. } => conflict_box(d, f, t),
         Dialog::Palette { input, selected } => palette_box(app, input, *selected, f, t),
         Dialog::Form(form) => form_box(form, f, t),
+        Dialog::Merge { .. } => super::dupes::merge_box(d, f, t),
     }
 }
 
@@ -211,7 +220,7 @@ fn help(f: &mut Frame, t: Theme) {
         ratatui::layout::Constraint::Percentage(50),
     ])
     .areas(inner);
-    for (part, rect) in [(&HELP[..3], left), (&HELP[3..], right)] {
+    for (part, rect) in [(&HELP[..4], left), (&HELP[4..], right)] {
         let mut lines = Vec::new();
         for (section, keys) in part {
             lines.push(Line::styled(*section, t.title()));

@@ -15,6 +15,7 @@ macro_rules! label {
 mod board;
 mod detail;
 mod dialog;
+mod dupes;
 mod lists;
 
 use ratatui::Frame;
@@ -104,6 +105,7 @@ pub fn draw(app: &App, f: &mut Frame) {
         View::Deal => detail::deal(app, f, body, t),
         View::Contact => detail::contact(app, f, body, t),
         View::Company => detail::company(app, f, body, t),
+        View::Duplicates => dupes::draw(app, f, body, t),
     }
     if let Some(b) = &app.banner {
         let style = if b.error { t.alert() } else { t.ok() };
@@ -195,6 +197,7 @@ pub fn footer_keys(app: &App) -> Vec<(&'static str, &'static str)> {
             }
             Dialog::Palette { .. } => vec![("↑↓", "choose"), ("⏎", "go"), ("Esc", "cancel")],
             Dialog::Form(_) => vec![("Tab", "next field"), ("⏎", "save"), ("Esc", "cancel")],
+            Dialog::Merge { .. } => vec![("⏎/y", "merge"), ("Esc", "cancel")],
         };
     }
     if app.board.filter_editing && app.view == View::Board {
@@ -250,6 +253,14 @@ pub fn footer_keys(app: &App) -> Vec<(&'static str, &'static str)> {
             ("Space", "done"),
             ("Esc", "back"),
         ],
+        View::Duplicates if app.dupes.open => vec![
+            ("j/k", "record"),
+            ("s", "survivor"),
+            ("m", "merge"),
+            ("n", "not a duplicate"),
+            ("Esc", "groups"),
+        ],
+        View::Duplicates => vec![("j/k", "group"), ("⏎", "open"), ("t", "contacts/companies")],
     };
     keys.insert(0, ("?", "help"));
     keys.extend([(":", "jump"), ("q", "quit")]);

@@ -268,3 +268,75 @@ async fn field_errors_from_crm_core_show_under_the_field() {
     assert!(form.fields[2].error.is_some(), "{form:?}");
     assert_eq!(form.focus, 2);
 }
+
+#[tokio::test]
+async fn duplicates_are_merged_after_confirming_and_a_dismissed_pair_is_not_proposed_again() {
+    use crm_core::store::contact::{self, NewContact};
+    let (_db, scope) = seeded().await;
+    let person = |first: &str, last: &str, email: &str| NewContact {
+        first_name: first.into(),
+        last_name: last.into(),
+        email: Some(email.into()),
+        phone: Some("+49 171 5550123".into()),
+        ..NewContact::default()
+    };
+    let (a, b, c) = scope
+        .run(async |tx| {
+            let a = contact::create(tx, person("Quirin", "Zauberstab", "qz@one.example")).await?;
+            let b = contact::create(tx, person("Quirin", "Zauberstba", "qz@two.example")).await?;
+            let c = contact::create(tx, person("Xaver", "Quellwasser", "xq@one.example")).await?;
+            let d = contact::create(tx, person("Xaver", "Quellwassre", "xq@two.example")).await?;
+            let _ = d;
+            Ok((a.id.uuid(), b.id.uuid(), c.id.uuid()))
+        })
+        .await
+        .unwrap();
+    let mut app = console(&scope).await;
+    let mut codes = vec![KeyCode::Char(':')];
+    codes.extend("duplicates".chars().map(KeyCode::Char));
+    codes.push(KeyCode::Enter);
+    keys(&mut app, &scope, &codes).await;
+    assert_eq!(app.view, View::Duplicates);
+    let pos = |app: &App, id: uuid::Uuid| {
+        app.dupes
+            .groups
+            .items
+            .iter()
+            .position(|g| g.ids.contains(&id))
+    };
+    // Select the Zauberstab group, open it, make the newer record the survivor, merge.
+    let i = pos(&app, a).expect("the planted pair is proposed");
+    app.dupes.groups.selected = i;
+    keys(&mut app, &scope, &[KeyCode::Enter, KeyCode::Char('j')]).await;
+    let newer = app.dupes.group().unwrap().ids[1];
+    let older = app.dupes.group().unwrap().ids[0];
+    keys(&mut app, &scope, &[KeyCode::Char('s'), KeyCode::Char('m')]).await;
+    assert!(matches!(app.dialog, Some(Dialog::Merge { .. })));
+    keys(&mut app, &scope, &[KeyCode::Enter]).await;
+    let banner = app.banner.as_ref().expect("a banner").text.clone();
+    assert!(banner.contains("unmerge"), "{banner}");
+    assert!(pos(&app, a).is_none(), "merged: no longer proposed");
+    let (kept, gone) = scope
+        .run(async |tx| {
+            Ok((
+                contact::get_including_deleted(tx, newer.into()).await?,
+                contact::get_including_deleted(tx, older.into()).await?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert!(kept.deleted_at.is_none(), "the chosen survivor is kept");
+    assert!(gone.deleted_at.is_some(), "the other is a tombstone");
+    assert!([a, b].contains(&newer));
+
+    // The Quellwasser pair: not a duplicate, never proposed again.
+    let i = pos(&app, c).expect("the second pair is proposed");
+    app.dupes.groups.selected = i;
+    keys(
+        &mut app,
+        &scope,
+        &[KeyCode::Enter, KeyCode::Char('j'), KeyCode::Char('n')],
+    )
+    .await;
+    assert!(pos(&app, c).is_none(), "dismissed: no longer proposed");
+}

@@ -355,3 +355,64 @@ fn stored_control_characters_are_drawn_as_escapes() {
         "{screen}"
     );
 }
+
+fn duplicate_groups() -> Vec<crm_core::dedupe::Group> {
+    use crm_core::dedupe::{Group, Kind, Member, Reason};
+    let member = |n: u128, name: &str, detail: &str| Member {
+        id: uuid::Uuid::from_u128(n),
+        name: name.into(),
+        detail: Some(detail.into()),
+        updated_at: at(n as u32, 9),
+    };
+    vec![
+        Group {
+            kind: Kind::Contact,
+            score: 0.99,
+            reasons: vec![Reason::Email, Reason::SameName],
+            ids: (1..=3).map(uuid::Uuid::from_u128).collect(),
+            members: vec![
+                member(1, "Anna Müller", "anna.mueller@nordlicht.de"),
+                member(2, "Anna Mueller", "a.mueller@gmx.de"),
+                member(3, "A. Müller", "anna.mueller@nordlicht.de"),
+            ],
+            pairs: Vec::new(),
+        },
+        Group {
+            kind: Kind::Contact,
+            score: 0.85,
+            reasons: vec![Reason::SimilarName, Reason::SameCompany],
+            ids: (4..=5).map(uuid::Uuid::from_u128).collect(),
+            members: vec![
+                member(4, "Jörg Schneider", "j.schneider@eifel-logistik.de"),
+                member(5, "Jörg Schnieder", "joerg.schnieder@eifel-logistik.de"),
+            ],
+            pairs: Vec::new(),
+        },
+    ]
+}
+
+#[test]
+fn duplicates_list() {
+    let mut a = app();
+    a.view = View::Duplicates;
+    a.dupes.groups.set(duplicate_groups());
+    a.dupes.groups.selected = 1;
+    snap("duplicates", &a);
+}
+
+#[test]
+fn duplicates_group_with_the_merge_confirmation() {
+    let mut a = app();
+    a.view = View::Duplicates;
+    a.dupes.groups.set(duplicate_groups());
+    a.dupes.open = true;
+    a.dupes.member = 1;
+    a.dupes.survivor = 1;
+    snap("duplicates_group", &a);
+    a.dialog = Some(Dialog::Merge {
+        kind: crm_core::dedupe::Kind::Contact,
+        ids: a.dupes.merge_ids(),
+        survivor: "Anna Mueller".into(),
+    });
+    snap("duplicates_merge", &a);
+}
