@@ -68,9 +68,38 @@ pub async fn unmerge(tx: &mut Tx, kind: Kind, merge_id: Uuid) -> Result<UnmergeO
     let mut ids = vec![survivor];
     ids.extend(&merged);
     lock(tx, spec, &ids, true).await?;
+    check_unchanged(tx, spec, merge_id, &ids, &after).await?;
+    restore(tx, spec, merge_id, &ids, &before).await?;
+    tx.record(
+        kind.as_str(),
+        Some(survivor),
+        "unmerge",
+        &json!({ "merge_id": merge_id, "restored_ids": merged }),
+        Some(match kind {
+            Kind::Contact => "contact.unmerged",
+            Kind::Company => "company.unmerged",
+        }),
+        &json!({ "id": survivor, "restored_ids": merged, "merge_id": merge_id }),
+    )
+    .await?;
+    Ok(UnmergeOutcome {
+        merge_id,
+        kind,
+        survivor_id: survivor,
+        restored_ids: merged,
+    })
+}
 
-    // Anything the merge touched that changed since is a conflict.
-    let now = digests(tx, spec, &ids).await?;
+/// Fails with a conflict naming what changed when anything the merge touched changed since
+/// (its digests differ from those recorded after the merge).
+async fn check_unchanged(
+    tx: &mut Tx,
+    spec: &Spec,
+    merge_id: Uuid,
+    ids: &[Uuid],
+    after: &Value,
+) -> Result<()> {
+    let now = digests(tx, spec, ids).await?;
     let mut changed: Vec<&'static str> = Vec::new();
     for (table, digest) in &now {
         if after["digests"].get(table) != Some(digest) {
@@ -80,16 +109,26 @@ pub async fn unmerge(tx: &mut Tx, kind: Kind, merge_id: Uuid) -> Result<UnmergeO
             }
         }
     }
-    if !changed.is_empty() {
-        return Err(Error::Conflict(format!(
-            "cannot undo merge {merge_id}: changed since the merge of {} {survivor}: {}",
-            kind.as_str(),
-            changed.join(", ")
-        )));
+    if changed.is_empty() {
+        return Ok(());
     }
+    Err(Error::Conflict(format!(
+        "cannot undo merge {merge_id}: changed since the merge of {} {}: {}",
+        spec.kind.as_str(),
+        ids[0],
+        changed.join(", ")
+    )))
+}
 
-    // The records (survivor first: it gives back the unique values of the others), then the
-    // merge column, the child rows and the relations.
+/// Restores the records (survivor first: it gives back the unique values of the others),
+/// then the merge column, the child rows and the relations from the snapshot `before`.
+async fn restore(
+    tx: &mut Tx,
+    spec: &Spec,
+    merge_id: Uuid,
+    ids: &[Uuid],
+    before: &Value,
+) -> Result<()> {
     sqlx::query("select crm_merge_restore_records($1::regclass, $2)")
         .bind(spec.table)
         .bind(&before["records"])
@@ -109,7 +148,7 @@ pub async fn unmerge(tx: &mut Tx, kind: Kind, merge_id: Uuid) -> Result<UnmergeO
         sqlx::query("select crm_merge_restore_children($1::regclass, $2, $3, $4)")
             .bind(table)
             .bind(&columns)
-            .bind(&ids)
+            .bind(ids)
             .bind(&before["children"][table])
             .execute(tx.conn())
             .await?;
@@ -121,28 +160,10 @@ pub async fn unmerge(tx: &mut Tx, kind: Kind, merge_id: Uuid) -> Result<UnmergeO
              from jsonb_to_recordset($2) as m(id uuid, was uuid) \
              where t.org_id = $1 and t.id = m.id"
         )))
-        .bind(org)
+        .bind(tx.org())
         .bind(&before["relations"][&key])
         .execute(tx.conn())
         .await?;
     }
-
-    tx.record(
-        kind.as_str(),
-        Some(survivor),
-        "unmerge",
-        &json!({ "merge_id": merge_id, "restored_ids": merged }),
-        Some(match kind {
-            Kind::Contact => "contact.unmerged",
-            Kind::Company => "company.unmerged",
-        }),
-        &json!({ "id": survivor, "restored_ids": merged, "merge_id": merge_id }),
-    )
-    .await?;
-    Ok(UnmergeOutcome {
-        merge_id,
-        kind,
-        survivor_id: survivor,
-        restored_ids: merged,
-    })
+    Ok(())
 }

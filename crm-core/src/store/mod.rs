@@ -15,6 +15,7 @@
 //!   returned as a [`Page`] with an opaque cursor for the next page.
 
 pub mod activity;
+mod children;
 pub mod company;
 pub mod contact;
 pub mod deal;

@@ -685,82 +685,8 @@ pub async fn remove_stage(
             "must be another stage of the same pipeline",
         ));
     }
-    let deals: i64 =
-        sqlx::query_scalar("select count(*) from deals where org_id = $1 and stage_id = $2")
-            .bind(org)
-            .bind(stage)
-            .fetch_one(tx.conn())
-            .await?;
-    let mut moved: Vec<Uuid> = Vec::new();
-    if deals > 0 {
-        let Some(target) = move_deals_to else {
-            return Err(Error::Conflict(format!(
-                "{deals} deal(s) are in this stage; name a stage to move them to"
-            )));
-        };
-        moved = sqlx::query_scalar(
-            "update deals set stage_id = $3 where org_id = $1 and stage_id = $2 returning id",
-        )
-        .bind(org)
-        .bind(stage)
-        .bind(target)
-        .fetch_all(tx.conn())
-        .await?;
-        let history: Vec<Uuid> = moved.iter().map(|_| Uuid::now_v7()).collect();
-        sqlx::query(
-            "insert into deal_stage_history (org_id, id, deal_id, from_stage_id, to_stage_id, \
-                                             actor_id, from_stage_name, to_stage_name) \
-             select $1, u.id, u.deal_id, $3, $4, $5, \
-                    (select name from stages where org_id = $1 and id = $3), \
-                    (select name from stages where org_id = $1 and id = $4) \
-             from unnest($2::uuid[], $6::uuid[]) as u(id, deal_id)",
-        )
-        .bind(org)
-        .bind(&history)
-        .bind(stage)
-        .bind(target)
-        .bind(tx.actor().id)
-        .bind(&moved)
-        .execute(tx.conn())
-        .await?;
-        // One audit entry and one event per moved deal, in one statement.
-        sqlx::query(
-            "select crm_audit('deal', u.id, 'move', \
-                        jsonb_build_object('stage_id', jsonb_build_object('before', $2::uuid, \
-                                                                          'after', $3::uuid))), \
-                    crm_emit('deal.stage_changed', 'deal', u.id, \
-                        jsonb_build_object('id', u.id, 'from', $2::uuid, 'to', $3::uuid, \
-                                           'pipeline_id', $4::uuid, 'reason', 'stage_removed')) \
-             from unnest($1::uuid[]) with ordinality as u(id, ord) order by u.ord",
-        )
-        .bind(&moved)
-        .bind(stage)
-        .bind(target)
-        .bind(pipeline.id)
-        .execute(tx.conn())
-        .await?;
-    }
-    tx.detach("stages", &[stage.uuid()]).await?;
-    let deleted = sqlx::query("delete from stages where org_id = $1 and id = $2")
-        .bind(org)
-        .bind(stage)
-        .execute(tx.conn())
-        .await;
-    if let Err(e) = deleted {
-        // Deals the actor may not see (restricted visibility) were neither counted nor moved.
-        let fk = e
-            .as_database_error()
-            .is_some_and(|d| d.code().as_deref() == Some("23503"));
-        return Err(if fk {
-            Error::Conflict(
-                "the stage still holds deals that are not visible to you; ask someone who \
-                 sees all deals to remove it"
-                    .into(),
-            )
-        } else {
-            e.into()
-        });
-    }
+    let moved = move_stage_deals(tx, stage, move_deals_to, pipeline.id).await?;
+    delete_stage(tx, stage).await?;
     defer_positions(tx).await?;
     sqlx::query(
         "update stages set position = position - 1 \
@@ -787,6 +713,100 @@ pub async fn remove_stage(
         }),
     )
     .await
+}
+
+/// Moves the deals of `stage` to `target` (each with its stage history row, audit entry and
+/// event); fails when the stage holds deals and no target is named. Returns the moved deals.
+async fn move_stage_deals(
+    tx: &mut Tx,
+    stage: StageId,
+    target: Option<StageId>,
+    pipeline: PipelineId,
+) -> Result<Vec<Uuid>> {
+    let org = tx.org();
+    let deals: i64 =
+        sqlx::query_scalar("select count(*) from deals where org_id = $1 and stage_id = $2")
+            .bind(org)
+            .bind(stage)
+            .fetch_one(tx.conn())
+            .await?;
+    if deals == 0 {
+        return Ok(Vec::new());
+    }
+    let Some(target) = target else {
+        return Err(Error::Conflict(format!(
+            "{deals} deal(s) are in this stage; name a stage to move them to"
+        )));
+    };
+    let moved: Vec<Uuid> = sqlx::query_scalar(
+        "update deals set stage_id = $3 where org_id = $1 and stage_id = $2 returning id",
+    )
+    .bind(org)
+    .bind(stage)
+    .bind(target)
+    .fetch_all(tx.conn())
+    .await?;
+    let history: Vec<Uuid> = moved.iter().map(|_| Uuid::now_v7()).collect();
+    sqlx::query(MOVED_HISTORY)
+        .bind(org)
+        .bind(&history)
+        .bind(stage)
+        .bind(target)
+        .bind(tx.actor().id)
+        .bind(&moved)
+        .execute(tx.conn())
+        .await?;
+    // One audit entry and one event per moved deal, in one statement.
+    sqlx::query(MOVED_AUDIT)
+        .bind(&moved)
+        .bind(stage)
+        .bind(target)
+        .bind(pipeline)
+        .execute(tx.conn())
+        .await?;
+    Ok(moved)
+}
+
+/// The stage history rows of deals moved out of a removed stage.
+const MOVED_HISTORY: &str = "insert into deal_stage_history (org_id, id, deal_id, \
+        from_stage_id, to_stage_id, actor_id, from_stage_name, to_stage_name) \
+     select $1, u.id, u.deal_id, $3, $4, $5, \
+            (select name from stages where org_id = $1 and id = $3), \
+            (select name from stages where org_id = $1 and id = $4) \
+     from unnest($2::uuid[], $6::uuid[]) as u(id, deal_id)";
+
+/// The audit entries and events of deals moved out of a removed stage, in their order.
+const MOVED_AUDIT: &str = "select crm_audit('deal', u.id, 'move', \
+                jsonb_build_object('stage_id', jsonb_build_object('before', $2::uuid, \
+                                                                  'after', $3::uuid))), \
+            crm_emit('deal.stage_changed', 'deal', u.id, \
+                jsonb_build_object('id', u.id, 'from', $2::uuid, 'to', $3::uuid, \
+                                   'pipeline_id', $4::uuid, 'reason', 'stage_removed')) \
+     from unnest($1::uuid[]) with ordinality as u(id, ord) order by u.ord";
+
+/// Deletes the (emptied) stage row.
+async fn delete_stage(tx: &mut Tx, stage: StageId) -> Result<()> {
+    tx.detach("stages", &[stage.uuid()]).await?;
+    let deleted = sqlx::query("delete from stages where org_id = $1 and id = $2")
+        .bind(tx.org())
+        .bind(stage)
+        .execute(tx.conn())
+        .await;
+    match deleted {
+        Ok(_) => Ok(()),
+        // Deals the actor may not see (restricted visibility) were neither counted nor moved.
+        Err(e)
+            if e.as_database_error()
+                .is_some_and(|d| d.code().as_deref() == Some("23503")) =>
+        {
+            Err(Error::Conflict(
+                "the stage still holds deals that are not visible to you; ask someone who \
+                 sees all deals to remove it"
+                    .into(),
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[cfg(test)]
