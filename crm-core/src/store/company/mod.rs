@@ -583,6 +583,7 @@ struct Fields {
 
 // One file per operation; they share the types and imports above (`use super::*`).
 mod create;
+mod input;
 mod read;
 mod relationship;
 mod update;
@@ -600,6 +601,7 @@ pub use read::{
 pub use relationship::{relate, relationships, unrelate};
 pub use update::{delete, restore, update};
 
+use input::*;
 use read::*;
 use validate::*;
 use write::*;

@@ -1,7 +1,7 @@
 //! Reading companies: one, by VAT id, domain, name or reference, pages filtered, and batches for streaming.
 
 use super::*;
-use crate::store::children::{group, tag_names};
+use crate::store::children::{Parent, group, tag_names};
 use crate::store::pages;
 use crate::store::pattern::contains_pattern;
 
@@ -88,7 +88,7 @@ impl Children {
         .bind(ids)
         .fetch_all(tx.conn())
         .await?;
-        let tags = tag_names(tx, "company_tags", "company_id", ids).await?;
+        let tags = tag_names(tx, Parent::Company, ids).await?;
         let owners: Vec<(Uuid, UserId, OwnerRole)> = sqlx::query_as(
             "select company_id, user_id, role from company_owners \
              where org_id = $1 and company_id = any($2) order by company_id, role, user_id",

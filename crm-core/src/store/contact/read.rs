@@ -1,7 +1,7 @@
 //! Reading contacts: one, by e-mail or reference, pages filtered, and batches for streaming.
 
 use super::*;
-use crate::store::children::{group, tag_names};
+use crate::store::children::{Parent, group, tag_names};
 use crate::store::pages;
 use crate::store::pattern::contains_pattern;
 
@@ -79,7 +79,7 @@ impl Children {
         .bind(ids)
         .fetch_all(tx.conn())
         .await?;
-        let tags = tag_names(tx, "contact_tags", "contact_id", ids).await?;
+        let tags = tag_names(tx, Parent::Contact, ids).await?;
         let owners: Vec<(Uuid, UserId, OwnerRole)> = sqlx::query_as(
             "select contact_id, user_id, role from contact_owners \
              where org_id = $1 and contact_id = any($2) \
