@@ -675,6 +675,7 @@ macro_rules! select_contacts {
 // One file per operation; they share the types and imports above (`use super::*`).
 mod create;
 mod duplicates;
+mod input;
 mod merge;
 mod read;
 mod update;
@@ -691,6 +692,7 @@ pub use read::{find_by_email, for_each_batch, get, get_including_deleted, list, 
 pub use update::{delete, restore, update};
 pub use validate::parse_linkedin_url;
 
+use input::*;
 use read::*;
 use validate::*;
 use write::*;
