@@ -40,10 +40,11 @@ impl Parent {
 }
 
 /// One e-mail row as it is written.
-pub(crate) struct EmailValues<'a> {
-    pub email: &'a str,
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct EmailRow {
+    pub email: String,
     /// The address normalised (trimmed, lower case).
-    pub norm: &'a str,
+    pub norm: String,
     pub kind: EmailKind,
     pub primary: bool,
 }
@@ -75,7 +76,7 @@ pub(crate) async fn replace_emails(
     tx: &mut Tx,
     parent: Parent,
     id: Uuid,
-    rows: &[EmailValues<'_>],
+    rows: &[EmailRow],
 ) -> Result<()> {
     let ((table, _, _), fk) = (parent.tables(), parent.fk());
     clear(tx, table, fk, id).await?;
@@ -83,8 +84,8 @@ pub(crate) async fn replace_emails(
         return Ok(());
     }
     let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
-    let emails: Vec<&str> = rows.iter().map(|r| r.email).collect();
-    let norms: Vec<&str> = rows.iter().map(|r| r.norm).collect();
+    let emails: Vec<&str> = rows.iter().map(|r| r.email.as_str()).collect();
+    let norms: Vec<&str> = rows.iter().map(|r| r.norm.as_str()).collect();
     let kinds: Vec<EmailKind> = rows.iter().map(|r| r.kind).collect();
     let primary: Vec<bool> = rows.iter().map(|r| r.primary).collect();
     sqlx::query(AssertSqlSafe(format!(

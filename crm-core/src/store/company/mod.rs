@@ -539,14 +539,8 @@ impl fmt::Debug for Relationship {
     }
 }
 
-/// An e-mail row being assembled.
-#[derive(Clone, PartialEq, Eq)]
-struct EmailRow {
-    email: String,
-    norm: String,
-    kind: EmailKind,
-    primary: bool,
-}
+/// One e-mail row as it will be written (shared with the other kind).
+use super::children::EmailRow;
 
 /// A phone row being assembled.
 #[derive(Clone, PartialEq, Eq)]

@@ -1,20 +1,11 @@
 //! The child writes create and update share: e-mails, phones and tags, and the primary values mirrored on the company row.
 
 use super::*;
-use crate::store::children::{self, EmailValues, Parent, PhoneValues};
+use crate::store::children::{self, Parent, PhoneValues};
 
 /// Replaces the e-mail rows of a company.
 pub(super) async fn write_emails(tx: &mut Tx, id: CompanyId, rows: &[EmailRow]) -> Result<()> {
-    let rows: Vec<EmailValues<'_>> = rows
-        .iter()
-        .map(|r| EmailValues {
-            email: &r.email,
-            norm: &r.norm,
-            kind: r.kind,
-            primary: r.primary,
-        })
-        .collect();
-    children::replace_emails(tx, Parent::Company, id.uuid(), &rows).await
+    children::replace_emails(tx, Parent::Company, id.uuid(), rows).await
 }
 
 /// Replaces the phone rows of a company.

@@ -556,14 +556,8 @@ pub struct DuplicateGroup {
 // Validation
 // ---------------------------------------------------------------------------------------
 
-/// One e-mail row as it will be written.
-#[derive(Clone, PartialEq, Eq)]
-struct EmailRow {
-    email: String,
-    norm: String,
-    kind: EmailKind,
-    primary: bool,
-}
+/// One e-mail row as it will be written (shared with the other kind).
+use super::children::EmailRow;
 
 /// One phone row as it will be written.
 #[derive(Clone, PartialEq, Eq)]

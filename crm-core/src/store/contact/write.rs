@@ -1,7 +1,7 @@
 //! The writes that create, update and merge share: child e-mails, phones and tags, the mirrored primary columns, the plain fields, and the lock at a version.
 
 use super::*;
-use crate::store::children::{self, EmailValues, Parent, PhoneValues};
+use crate::store::children::{self, Parent, PhoneValues};
 
 pub(super) fn primary_email(rows: &[EmailRow]) -> (Option<&str>, Option<&str>) {
     rows.iter()
@@ -16,16 +16,7 @@ pub(super) fn primary_phone(rows: &[PhoneRow]) -> Option<&str> {
 
 /// Replaces the contact's e-mail rows.
 pub(super) async fn write_emails(tx: &mut Tx, id: ContactId, rows: &[EmailRow]) -> Result<()> {
-    let rows: Vec<EmailValues<'_>> = rows
-        .iter()
-        .map(|r| EmailValues {
-            email: &r.email,
-            norm: &r.norm,
-            kind: r.kind,
-            primary: r.primary,
-        })
-        .collect();
-    children::replace_emails(tx, Parent::Contact, id.uuid(), &rows).await
+    children::replace_emails(tx, Parent::Contact, id.uuid(), rows).await
 }
 
 /// Replaces the contact's phone rows.
