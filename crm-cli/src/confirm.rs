@@ -86,3 +86,37 @@ pub fn before_destroying(
     }
     Ok(go)
 }
+
+/// What a delete command asks about before it deletes (see [`before_destroying`]).
+#[derive(Debug)]
+pub struct Deletion<'a> {
+    /// Do not ask.
+    pub yes: bool,
+    /// Show what would go, change nothing.
+    pub dry_run: bool,
+    /// What is deleted, as the question names it (`company Muster GmbH (1a2b3c4d)`).
+    pub target: &'a str,
+    /// What depends on it.
+    pub dependents: &'a crm_core::store::dependents::Dependents,
+}
+
+/// Deletes after asking: when [`before_destroying`] agrees, runs `delete` in one
+/// transaction and prints the JSON receipt `{"id": …, "deleted": true}` (for
+/// `--format json|ndjson`). Returns whether anything was deleted.
+pub async fn delete_after_asking(
+    ctx: &crate::ctx::Ctx,
+    scope: &crm_core::Scope,
+    d: Deletion<'_>,
+    id: impl serde::Serialize,
+    delete: impl AsyncFnOnce(&mut crm_core::Tx) -> crm_core::Result<()>,
+) -> Result<bool> {
+    if !before_destroying(ctx, d.yes, d.dry_run, "delete", d.target, d.dependents)? {
+        return Ok(false);
+    }
+    scope.run(delete).await?;
+    crate::output::receipt(
+        ctx.format(),
+        &serde_json::json!({ "id": id, "deleted": true }),
+    )?;
+    Ok(true)
+}

@@ -244,6 +244,8 @@ pub struct Pager {
     done: bool,
     /// Where the next page starts, once a page stopped short of the end.
     more: Option<Cursor>,
+    /// A table with one header above the first page (else one header per page).
+    one_header: bool,
 }
 
 impl Pager {
@@ -257,7 +259,14 @@ impl Pager {
             all,
             done: false,
             more: None,
+            one_header: false,
         }
+    }
+
+    /// A table streamed over several pages gets one header, above the first page.
+    pub fn one_header(mut self) -> Self {
+        self.one_header = true;
+        self
     }
 
     async fn next<T, F>(&mut self, fetch: &mut F) -> crm_core::Result<Option<Vec<T>>>
@@ -279,19 +288,27 @@ impl Pager {
     }
 
     /// Prints the pages as they arrive (memory stays at one page); returns the cursor of
-    /// the following page when there is one and not every page was asked for.
+    /// the following page when there is one and not every page was asked for. The first
+    /// page is fetched before anything is written, so that a bad filter fails with nothing
+    /// on stdout.
     pub async fn print<T, F>(mut self, format: Format, mut fetch: F) -> Result<Option<Cursor>>
     where
         T: Listed,
         F: AsyncFnMut(PageRequest) -> crm_core::Result<Page<T>>,
     {
+        let one_header = self.one_header;
+        let mut ahead = self.next(&mut fetch).await?;
+        let mut pages = async || match ahead.take() {
+            Some(first) => Ok(Some(first)),
+            None => self.next(&mut fetch).await,
+        };
         let stdout = crate::pipe::stdout();
         let mut out = BufWriter::new(stdout.lock());
         match format {
             Format::Json => {
                 let mut ser = serde_json::Serializer::pretty(&mut out);
                 let mut seq = ser.serialize_seq(None).map_err(io)?;
-                while let Some(items) = self.next(&mut fetch).await? {
+                while let Some(items) = pages().await? {
                     for r in &items {
                         seq.serialize_element(r).map_err(io)?;
                     }
@@ -300,17 +317,18 @@ impl Pager {
                 writeln!(out)?;
             }
             Format::Ndjson => {
-                while let Some(items) = self.next(&mut fetch).await? {
+                while let Some(items) = pages().await? {
                     for r in &items {
                         serde_json::to_writer(&mut out, r).map_err(io)?;
                         writeln!(out)?;
                     }
+                    out.flush()?;
                 }
             }
             Format::Csv => {
                 let mut w = crate::output::csv_writer(&mut out)?;
                 w.write_row(T::headers())?;
-                while let Some(items) = self.next(&mut fetch).await? {
+                while let Some(items) = pages().await? {
                     for r in &items {
                         w.write_row(r.cells())?;
                     }
@@ -319,17 +337,23 @@ impl Pager {
                 w.flush()?;
             }
             Format::Table => {
+                let mut first = true;
                 let mut shown = 0;
-                while let Some(items) = self.next(&mut fetch).await? {
+                while let Some(items) = pages().await? {
                     if items.is_empty() && shown > 0 {
                         continue;
                     }
                     shown += items.len();
-                    write_table(
-                        &mut out,
-                        &T::table_headers(),
-                        items.iter().map(Listed::table_cells),
-                    )?;
+                    if one_header && items.is_empty() && !first {
+                        break;
+                    }
+                    let headers = if first || !one_header {
+                        T::table_headers()
+                    } else {
+                        Vec::new()
+                    };
+                    first = false;
+                    write_table(&mut out, &headers, items.iter().map(Listed::table_cells))?;
                     out.flush()?;
                 }
                 if shown == 0 {
@@ -339,5 +363,138 @@ impl Pager {
         }
         out.flush()?;
         Ok(self.more)
+    }
+}
+
+/// A postal address on one line: `Hauptstraße 1, 10115 Berlin, DE`.
+pub fn address(
+    street: &Option<String>,
+    postal_code: &Option<String>,
+    city: &Option<String>,
+    country: &Option<String>,
+) -> String {
+    let place = [postal_code.as_deref(), city.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    [street.as_deref(), Some(place.as_str()), country.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// E-mail addresses or phone numbers for a table cell: one a line as `value (kind)`, the
+/// primary one marked with a star.
+pub fn channels_cell<'a, K: std::fmt::Display>(
+    items: impl IntoIterator<Item = (&'a str, K, bool)>,
+) -> String {
+    items
+        .into_iter()
+        .map(|(value, kind, primary)| {
+            let star = if primary { " *" } else { "" };
+            format!("{value} ({kind}){star}")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The JSON receipt of a command that prints no record (`{"id": …, "deleted": true}`):
+/// printed for `--format json|ndjson` only; tables get a note on stderr instead.
+pub fn receipt(format: Format, value: &serde_json::Value) -> Result<()> {
+    if matches!(format, Format::Json | Format::Ndjson) {
+        print_json(format, value)?;
+    }
+    Ok(())
+}
+
+/// Writes a field / value table (one record's `show`) to stdout.
+pub fn field_table(rows: Vec<Vec<String>>) -> Result<()> {
+    let stdout = crate::pipe::stdout();
+    let mut out = stdout.lock();
+    write_table(&mut out, &["field", "value"], rows)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// The closing rows of a company's or contact's field / value table: `custom` (when it
+/// holds anything), version, created, updated, and deleted (for a deleted record).
+pub fn closing_rows(
+    custom: &serde_json::Value,
+    version: i32,
+    created: &DateTime<Utc>,
+    updated: &DateTime<Utc>,
+    deleted: Option<&DateTime<Utc>>,
+) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    if custom.as_object().is_some_and(|m| !m.is_empty()) {
+        rows.push(vec!["custom".into(), custom.to_string()]);
+    }
+    rows.push(vec!["version".into(), version.to_string()]);
+    rows.push(vec!["created".into(), time(created)]);
+    rows.push(vec!["updated".into(), time(updated)]);
+    if let Some(d) = deleted {
+        rows.push(vec!["deleted".into(), time(d)]);
+    }
+    rows
+}
+
+/// Under a list page that has more: how to continue (on stderr, unless --quiet). `noun`
+/// names the records (`contacts`).
+pub fn note_more(ctx: &crate::ctx::Ctx, noun: &str, more: Option<Cursor>) {
+    if let Some(cursor) = more {
+        ctx.note(format!(
+            "more {noun}: continue with --after {cursor} (or --all for every page)"
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_leaves_out_what_is_missing() {
+        let s = |v: &str| Some(v.to_string());
+        assert_eq!(
+            address(&s("Hauptstraße 1"), &s("10115"), &s("Berlin"), &s("DE")),
+            "Hauptstraße 1, 10115 Berlin, DE"
+        );
+        assert_eq!(address(&None, &None, &s("Berlin"), &None), "Berlin");
+        assert_eq!(address(&None, &None, &None, &None), "");
+    }
+
+    #[test]
+    fn channels_are_one_a_line_with_the_primary_starred() {
+        let cell = channels_cell([
+            ("a@example.com", "work", true),
+            ("b@example.com", "home", false),
+        ]);
+        assert_eq!(cell, "a@example.com (work) *\nb@example.com (home)");
+    }
+
+    #[test]
+    fn closing_rows_show_custom_and_deleted_only_when_there() {
+        let t = DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let names =
+            |rows: Vec<Vec<String>>| rows.into_iter().map(|r| r[0].clone()).collect::<Vec<_>>();
+        assert_eq!(
+            names(closing_rows(&serde_json::json!({}), 2, &t, &t, None)),
+            ["version", "created", "updated"]
+        );
+        assert_eq!(
+            names(closing_rows(
+                &serde_json::json!({"k": 1}),
+                2,
+                &t,
+                &t,
+                Some(&t)
+            )),
+            ["custom", "version", "created", "updated", "deleted"]
+        );
     }
 }

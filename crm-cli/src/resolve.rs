@@ -50,6 +50,53 @@ pub async fn resolve_company(tx: &mut Tx, reference: &str) -> Result<CompanyId> 
     }
 }
 
+/// [`resolve_contact`] for an optional reference (a flag that may be absent).
+pub async fn resolve_contact_opt(
+    tx: &mut Tx,
+    reference: Option<&str>,
+) -> Result<Option<ContactId>> {
+    match reference {
+        Some(r) => Ok(Some(resolve_contact(tx, r).await?)),
+        None => Ok(None),
+    }
+}
+
+/// [`resolve_company`] for an optional reference (a flag that may be absent).
+pub async fn resolve_company_opt(
+    tx: &mut Tx,
+    reference: Option<&str>,
+) -> Result<Option<CompanyId>> {
+    match reference {
+        Some(r) => Ok(Some(resolve_company(tx, r).await?)),
+        None => Ok(None),
+    }
+}
+
+/// A company reference taken out of JSON input (`input::take_reference`): resolved when
+/// named, `Some(None)` for `null`, `None` when absent.
+pub async fn resolve_company_taken(
+    tx: &mut Tx,
+    taken: Option<Option<String>>,
+) -> Result<Option<Option<CompanyId>>> {
+    match taken {
+        Some(Some(r)) => Ok(Some(Some(resolve_company(tx, &r).await?))),
+        Some(None) => Ok(Some(None)),
+        None => Ok(None),
+    }
+}
+
+/// A contact reference taken out of JSON input, as [`resolve_company_taken`].
+pub async fn resolve_contact_taken(
+    tx: &mut Tx,
+    taken: Option<Option<String>>,
+) -> Result<Option<Option<ContactId>>> {
+    match taken {
+        Some(Some(r)) => Ok(Some(Some(resolve_contact(tx, &r).await?))),
+        Some(None) => Ok(Some(None)),
+        None => Ok(None),
+    }
+}
+
 /// The deal named by `reference` (full id or at least 4 hex digits of it). Ambiguous or
 /// malformed references are usage errors (exit 2); no match is exit 3.
 pub async fn resolve_deal(tx: &mut Tx, reference: &str) -> Result<DealId> {

@@ -19,8 +19,7 @@ use crate::exit;
 use crate::output::{self, Row};
 use crate::output::{Listed, Pager, local_time, print_json, time};
 use crate::resolve::resolve_activity;
-use crate::resolve::resolve_company;
-use crate::resolve::resolve_contact;
+use crate::resolve::{resolve_company_opt, resolve_contact_opt};
 use crate::resolve::{resolve_deal, resolve_user};
 
 #[derive(Debug, Subcommand)]
@@ -290,121 +289,139 @@ fn print_activities(format: Format, list: &[Activity]) -> Result<()> {
     }
 }
 
+/// Runs one `crm activity` subcommand.
 pub async fn run(cmd: ActivityCommand, ctx: &Ctx) -> Result<u8> {
     match cmd {
         ActivityCommand::List(args) => list(args, ctx).await,
-        ActivityCommand::Add(args) => {
-            let (crm, org, scope) = ctx.scope().await?;
-            let assignee_id = match &args.assignee {
-                Some(email) => Some(resolve_user(&crm, org.id, email, "--assignee").await?),
-                None if args.due.is_some() => Some(scope.actor()),
-                None => None,
-            };
-            let mut tx = scope.begin().await?;
-            let zone = crm_core::auth::zone::acting(&mut tx).await?;
-            let due_at = crate::time::opt_time(&args.due, zone, DayEnd::End)?;
-            let contact_id = match &args.contact {
-                Some(c) => Some(resolve_contact(&mut tx, c).await?),
-                None => None,
-            };
-            let company_id = match &args.company {
-                Some(c) => Some(resolve_company(&mut tx, c).await?),
-                None => None,
-            };
-            let deal_id = match &args.deal {
-                Some(d) => Some(resolve_deal(&mut tx, d).await?),
-                None => None,
-            };
-            let new = NewActivity {
-                kind: args.kind.unwrap_or_default(),
-                subject: args.subject,
-                body: args.body,
-                due_at,
-                assignee_id,
-                contact_id,
-                company_id,
-                deal_id,
-            };
-            let a = activity::create(&mut tx, new).await?;
-            tx.commit().await?;
-            print_activity(ctx.format(), &a)?;
-            Ok(exit::OK)
-        }
+        ActivityCommand::Add(args) => add(args, ctx).await,
         ActivityCommand::Done {
             activity: reference,
         } => {
-            let (_, _, scope) = ctx.scope().await?;
-            let mut tx = scope.begin().await?;
-            let id = resolve_activity(&mut tx, &reference).await?;
-            let a = activity::complete(&mut tx, id).await?;
-            tx.commit().await?;
-            print_activity(ctx.format(), &a)?;
-            Ok(exit::OK)
+            change(&reference, ctx, async |tx, id| {
+                activity::complete(tx, id).await
+            })
+            .await
         }
         ActivityCommand::Edit(args) => edit(args, ctx).await,
         ActivityCommand::Delete {
             activity: reference,
             yes,
             dry_run,
-        } => {
-            let (_, _, scope) = ctx.scope().await?;
-            let mut tx = scope.begin().await?;
-            let id = resolve_activity(&mut tx, &reference).await?;
-            let a = activity::get(&mut tx, id).await?;
-            tx.commit().await?;
-            let what = format!("activity '{}' ({})", a.subject, output::short_id(id));
-            let nothing = crm_core::store::dependents::Dependents::default();
-            crate::confirm::needs_terminal_or_yes(yes || dry_run)?;
-            if !crate::confirm::before_destroying(ctx, yes, dry_run, "delete", &what, &nothing)? {
-                return Ok(exit::OK);
-            }
-            scope.run(async |tx| activity::delete(tx, id).await).await?;
-            if matches!(ctx.format(), Format::Json | Format::Ndjson) {
-                print_json(
-                    ctx.format(),
-                    &serde_json::json!({ "id": id, "deleted": true }),
-                )?;
-            } else {
-                ctx.note(format!(
-                    "deleted {what}; `crm activity restore` brings it back"
-                ));
-            }
-            Ok(exit::OK)
-        }
+        } => delete(reference, yes, dry_run, ctx).await,
         ActivityCommand::Restore {
             activity: reference,
         } => {
-            let (_, _, scope) = ctx.scope().await?;
-            let mut tx = scope.begin().await?;
-            let id = resolve_activity(&mut tx, &reference).await?;
-            let a = activity::restore(&mut tx, id).await?;
-            tx.commit().await?;
-            print_activity(ctx.format(), &a)?;
-            Ok(exit::OK)
+            change(&reference, ctx, async |tx, id| {
+                activity::restore(tx, id).await
+            })
+            .await
         }
         ActivityCommand::Due {
             until,
             within,
             mine,
-        } => {
-            let (_, _, scope) = ctx.scope().await?;
-            let zone = crate::time::zone_of(&scope).await?;
-            let until = match (until, within) {
-                (Some(t), _) => t.at(zone, DayEnd::End)?,
-                (None, Some(d)) => chrono::TimeDelta::from_std(d)
-                    .ok()
-                    .and_then(|d| chrono::Utc::now().checked_add_signed(d))
-                    .ok_or_else(|| exit::usage("--within is too long"))?,
-                (None, None) => crate::time::TimeArg::today().at(zone, DayEnd::End)?,
-            };
-            let assignee = mine.then(|| scope.actor());
-            let due = scope
-                .run(async |tx| activity::due(tx, until, assignee).await)
-                .await?;
-            print_activities(ctx.format(), &due)?;
-            Ok(exit::OK)
-        }
+        } => due(until, within, mine, ctx).await,
     }
+}
+
+/// Resolves the activity, changes it with `op` in one transaction and prints the result.
+async fn change(
+    reference: &str,
+    ctx: &Ctx,
+    op: impl AsyncFnOnce(&mut crm_core::Tx, crm_core::ActivityId) -> crm_core::Result<Activity>,
+) -> Result<u8> {
+    let (_, _, scope) = ctx.scope().await?;
+    let mut tx = scope.begin().await?;
+    let id = resolve_activity(&mut tx, reference).await?;
+    let a = op(&mut tx, id).await?;
+    tx.commit().await?;
+    print_activity(ctx.format(), &a)?;
+    Ok(exit::OK)
+}
+
+/// `activity add`: a task, call, meeting or note, linked to what it is about.
+async fn add(args: AddArgs, ctx: &Ctx) -> Result<u8> {
+    let (crm, org, scope) = ctx.scope().await?;
+    let assignee_id = match &args.assignee {
+        Some(email) => Some(resolve_user(&crm, org.id, email, "--assignee").await?),
+        None if args.due.is_some() => Some(scope.actor()),
+        None => None,
+    };
+    let mut tx = scope.begin().await?;
+    let zone = crm_core::auth::zone::acting(&mut tx).await?;
+    let due_at = crate::time::opt_time(&args.due, zone, DayEnd::End)?;
+    let contact_id = resolve_contact_opt(&mut tx, args.contact.as_deref()).await?;
+    let company_id = resolve_company_opt(&mut tx, args.company.as_deref()).await?;
+    let deal_id = match &args.deal {
+        Some(d) => Some(resolve_deal(&mut tx, d).await?),
+        None => None,
+    };
+    let new = NewActivity {
+        kind: args.kind.unwrap_or_default(),
+        subject: args.subject,
+        body: args.body,
+        due_at,
+        assignee_id,
+        contact_id,
+        company_id,
+        deal_id,
+    };
+    let a = activity::create(&mut tx, new).await?;
+    tx.commit().await?;
+    print_activity(ctx.format(), &a)?;
+    Ok(exit::OK)
+}
+
+/// `activity delete`: soft, after asking.
+async fn delete(reference: String, yes: bool, dry_run: bool, ctx: &Ctx) -> Result<u8> {
+    let (_, _, scope) = ctx.scope().await?;
+    let mut tx = scope.begin().await?;
+    let id = resolve_activity(&mut tx, &reference).await?;
+    let a = activity::get(&mut tx, id).await?;
+    tx.commit().await?;
+    let what = format!("activity '{}' ({})", a.subject, output::short_id(id));
+    let nothing = crm_core::store::dependents::Dependents::default();
+    crate::confirm::needs_terminal_or_yes(yes || dry_run)?;
+    if !crate::confirm::before_destroying(ctx, yes, dry_run, "delete", &what, &nothing)? {
+        return Ok(exit::OK);
+    }
+    scope.run(async |tx| activity::delete(tx, id).await).await?;
+    if matches!(ctx.format(), Format::Json | Format::Ndjson) {
+        print_json(
+            ctx.format(),
+            &serde_json::json!({ "id": id, "deleted": true }),
+        )?;
+    } else {
+        ctx.note(format!(
+            "deleted {what}; `crm activity restore` brings it back"
+        ));
+    }
+    Ok(exit::OK)
+}
+
+/// `activity due`: open activities due until a time (default: the end of today).
+async fn due(
+    until: Option<crate::time::TimeArg>,
+    within: Option<std::time::Duration>,
+    mine: bool,
+    ctx: &Ctx,
+) -> Result<u8> {
+    let (_, _, scope) = ctx.scope().await?;
+    let zone = crate::time::zone_of(&scope).await?;
+    let until = match (until, within) {
+        (Some(t), _) => t.at(zone, DayEnd::End)?,
+        (None, Some(d)) => chrono::TimeDelta::from_std(d)
+            .ok()
+            .and_then(|d| chrono::Utc::now().checked_add_signed(d))
+            .ok_or_else(|| exit::usage("--within is too long"))?,
+        (None, None) => crate::time::TimeArg::today().at(zone, DayEnd::End)?,
+    };
+    let assignee = mine.then(|| scope.actor());
+    let due = scope
+        .run(async |tx| activity::due(tx, until, assignee).await)
+        .await?;
+    print_activities(ctx.format(), &due)?;
+    Ok(exit::OK)
 }
 
 async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
@@ -414,14 +431,8 @@ async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
         None => None,
     };
     let mut tx = scope.begin().await?;
-    let contact_id = match &args.contact {
-        Some(c) => Some(resolve_contact(&mut tx, c).await?),
-        None => None,
-    };
-    let company_id = match &args.company {
-        Some(c) => Some(resolve_company(&mut tx, c).await?),
-        None => None,
-    };
+    let contact_id = resolve_contact_opt(&mut tx, args.contact.as_deref()).await?;
+    let company_id = resolve_company_opt(&mut tx, args.company.as_deref()).await?;
     let deal_id = match &args.deal {
         Some(d) => Some(resolve_deal(&mut tx, d).await?),
         None => None,
@@ -448,11 +459,7 @@ async fn list(args: ListArgs, ctx: &Ctx) -> Result<u8> {
         })
         .await?;
     tx.commit().await?;
-    if let Some(cursor) = more {
-        ctx.note(format!(
-            "more activities: continue with --after {cursor} (or --all for every page)"
-        ));
-    }
+    output::note_more(ctx, "activities", more);
     Ok(exit::OK)
 }
 

@@ -179,3 +179,30 @@ fn print(ctx: &Ctx, s: &BulkSummary) -> Result<()> {
         }
     }
 }
+
+/// Runs a `bulk-edit` of `kind`: on the records named on stdin (`--stdin`, each resolved
+/// with `resolve`) or else on every record `select` returns (the list filters), read in one
+/// transaction before anything changes; prints the summary.
+pub async fn select_and_run<R, S>(
+    ctx: &Ctx,
+    scope: &crm_core::Scope,
+    kind: BulkKind,
+    args: &EditArgs,
+    edit: BulkEdit,
+    resolve: R,
+    select: S,
+) -> Result<u8>
+where
+    R: AsyncFnMut(&mut Tx, &str) -> Result<Uuid>,
+    S: AsyncFnOnce(&mut Tx) -> Result<Vec<Uuid>>,
+{
+    let mut tx = scope.begin().await?;
+    let ids = if args.stdin {
+        let refs = stdin_references()?;
+        resolve_all(&mut tx, refs, resolve).await?
+    } else {
+        select(&mut tx).await?
+    };
+    tx.commit().await?;
+    run(ctx, scope, kind, ids, args, edit).await
+}

@@ -91,6 +91,8 @@ pub struct ImportArgs {
     pub batch_size: usize,
 }
 
+/// Runs `crm import`: reads the file in batches with a progress bar on a terminal; Ctrl-C
+/// keeps what was committed and marks the run to be resumed.
 pub async fn run(args: ImportArgs, ctx: &Ctx) -> Result<u8> {
     if matches!(args.kind, ImportKind::Formats) {
         return formats(ctx);
@@ -98,6 +100,65 @@ pub async fn run(args: ImportArgs, ctx: &Ctx) -> Result<u8> {
     let Some(file) = args.file.clone() else {
         return Err(exit::usage("name the file to import, or `-` for stdin"));
     };
+    let mut opts = options(&args)?;
+    let (input, file_name, size) = open_input(&file)?;
+    opts.file_name = file_name;
+    let errors_out: Option<Box<dyn std::io::Write + Send>> = match &args.errors {
+        Some(path) => Some(Box::new(std::io::BufWriter::new(
+            crm_core::private_file::create(path.as_ref())
+                .with_context(|| format!("cannot create {path}"))?,
+        ))),
+        None => None,
+    };
+    let (_, _, scope) = ctx.scope().await?;
+    let bar = progress_bar(ctx, size);
+    let watcher = watch_interrupt(&scope, opts.run_id.filter(|_| !opts.dry_run), bar.clone());
+    let b = bar.clone();
+    let progress = move |bytes: u64, rows: u64| {
+        if let Some(b) = &b {
+            b.set_position(if size.is_some() { bytes } else { rows });
+            b.set_message(format!("{rows} rows"));
+        }
+    };
+    let summary = match args.kind {
+        ImportKind::Contacts => {
+            crm_core::import::contacts::import_contacts(
+                &scope,
+                input,
+                &opts,
+                errors_out,
+                move |p| progress(p.bytes, p.rows),
+            )
+            .await?
+        }
+        ImportKind::Formats => unreachable!("answered above"),
+        ImportKind::Companies | ImportKind::Deals => {
+            use crm_core::import::records::{RecordKind, import_records};
+            let kind = match args.kind {
+                ImportKind::Companies => RecordKind::Companies,
+                _ => RecordKind::Deals,
+            };
+            import_records(&scope, kind, input, &opts, errors_out, move |p| {
+                progress(p.bytes, p.rows)
+            })
+            .await?
+        }
+    };
+    watcher.abort();
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    warn_previously_erased(ctx, &summary);
+    report(ctx, &summary)?;
+    Ok(if summary.failed > 0 {
+        exit::VALIDATION
+    } else {
+        exit::OK
+    })
+}
+
+/// The import options from the flags (the file name is set once the file is open).
+fn options(args: &ImportArgs) -> Result<ImportOptions> {
     let from: Option<Format> = args.from.as_deref().map(str::parse).transpose()?;
     let delimiter = match args.delimiter.as_deref() {
         None => None,
@@ -113,30 +174,7 @@ pub async fn run(args: ImportArgs, ctx: &Ctx) -> Result<u8> {
         };
         mappings.push((col.trim().to_string(), field.trim().to_string()));
     }
-    let (input, file_name, size): (Box<dyn Read + Send>, Option<String>, Option<u64>) =
-        if file == "-" {
-            (Box::new(std::io::stdin()), None, None)
-        } else {
-            let f = File::open(&file)
-                .map_err(|e| exit::coded(exit::ERROR, format!("cannot open {}: {e}", file)))?;
-            let size = f.metadata().ok().map(|m| m.len());
-            let name = std::path::Path::new(&file)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned());
-            (
-                Box::new(std::io::BufReader::with_capacity(1 << 20, f)),
-                name,
-                size,
-            )
-        };
-    let errors_out: Option<Box<dyn std::io::Write + Send>> = match &args.errors {
-        Some(path) => Some(Box::new(std::io::BufWriter::new(
-            crm_core::private_file::create(path.as_ref())
-                .with_context(|| format!("cannot create {path}"))?,
-        ))),
-        None => None,
-    };
-    let opts = ImportOptions {
+    Ok(ImportOptions {
         dry_run: args.dry_run,
         on_duplicate: match args.on_duplicate {
             DuplicateMode::Skip => OnDuplicate::Skip,
@@ -148,111 +186,90 @@ pub async fn run(args: ImportArgs, ctx: &Ctx) -> Result<u8> {
         mappings,
         keep_unknown: args.keep_unknown,
         batch_size: args.batch_size,
-        file_name,
+        file_name: None,
         from,
         run_id: Some(crm_core::ids::ImportRunId::new()),
-    };
-    let run_id = opts.run_id;
-    let (_, _, scope) = ctx.scope().await?;
-    let bar = progress_bar(ctx, size);
-    // Ctrl-C ends the import: the batches committed so far stay, the run is marked failed,
-    // and running the same import again resumes it. A task of its own watches, so that it
-    // acts even while the import waits for input on stdin.
-    let watcher = tokio::spawn({
-        let scope = scope.clone();
-        let run = run_id.filter(|_| !opts.dry_run);
-        let bar = bar.clone();
-        async move {
-            if tokio::signal::ctrl_c().await.is_err() {
-                return;
-            }
-            if let Some(b) = &bar {
-                b.abandon();
-            }
-            if let Some(run) = run {
-                // Best effort: when it cannot be marked now, the next import marks it.
-                let _ = crm_core::import::runs::mark_failed(
-                    &scope,
-                    run,
-                    "interrupted (Ctrl-C); run the same import again to resume (rows already \
-                     imported are skipped)",
-                )
-                .await;
-            }
-            eprintln!(
-                "import interrupted: the batches committed so far are kept; run the same \
-                 command again to resume (rows already imported are skipped)"
-            );
-            std::process::exit(i32::from(INTERRUPTED));
-        }
-    });
-    let summary = match args.kind {
-        ImportKind::Contacts => {
-            let b = bar.clone();
-            crm_core::import::contacts::import_contacts(
-                &scope,
-                input,
-                &opts,
-                errors_out,
-                move |p| {
-                    if let Some(b) = &b {
-                        if size.is_some() {
-                            b.set_position(p.bytes);
-                        } else {
-                            b.set_position(p.rows);
-                        }
-                        b.set_message(format!("{} rows", p.rows));
-                    }
-                },
-            )
-            .await?
-        }
-        ImportKind::Formats => unreachable!("answered above"),
-        ImportKind::Companies | ImportKind::Deals => {
-            use crm_core::import::records::{RecordKind, import_records};
-            let kind = match args.kind {
-                ImportKind::Companies => RecordKind::Companies,
-                _ => RecordKind::Deals,
-            };
-            let b = bar.clone();
-            import_records(&scope, kind, input, &opts, errors_out, move |p| {
-                if let Some(b) = &b {
-                    b.set_position(if size.is_some() { p.bytes } else { p.rows });
-                    b.set_message(format!("{} rows", p.rows));
-                }
-            })
-            .await?
-        }
-    };
-    watcher.abort();
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    if !summary.previously_erased.is_empty() {
-        let lines: Vec<String> = summary
-            .previously_erased
-            .iter()
-            .take(20)
-            .map(u64::to_string)
-            .collect();
-        ctx.note(format!(
-            "warning: {} row(s) carry the e-mail address of a person erased earlier (lines {}{}); \
-             check that they gave it again, or erase them with `crm gdpr erase`",
-            summary.previously_erased.len(),
-            lines.join(", "),
-            if summary.previously_erased.len() > 20 {
-                ", ..."
-            } else {
-                ""
-            }
-        ));
-    }
-    report(ctx, &summary)?;
-    Ok(if summary.failed > 0 {
-        exit::VALIDATION
-    } else {
-        exit::OK
     })
+}
+
+/// What is read: stdin for `-`, else the file (buffered), with its name and size.
+type Input = (Box<dyn Read + Send>, Option<String>, Option<u64>);
+
+/// Opens the input; see [`Input`].
+fn open_input(file: &str) -> Result<Input> {
+    if file == "-" {
+        return Ok((Box::new(std::io::stdin()), None, None));
+    }
+    let f = File::open(file)
+        .map_err(|e| exit::coded(exit::ERROR, format!("cannot open {}: {e}", file)))?;
+    let size = f.metadata().ok().map(|m| m.len());
+    let name = std::path::Path::new(file)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned());
+    Ok((
+        Box::new(std::io::BufReader::with_capacity(1 << 20, f)),
+        name,
+        size,
+    ))
+}
+
+/// Ctrl-C ends the import: the batches committed so far stay, the run is marked failed,
+/// and running the same import again resumes it. A task of its own watches, so that it
+/// acts even while the import waits for input on stdin.
+fn watch_interrupt(
+    scope: &crm_core::Scope,
+    run: Option<crm_core::ids::ImportRunId>,
+    bar: Option<indicatif::ProgressBar>,
+) -> tokio::task::JoinHandle<()> {
+    let scope = scope.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        if let Some(b) = &bar {
+            b.abandon();
+        }
+        if let Some(run) = run {
+            // Best effort: when it cannot be marked now, the next import marks it.
+            let _ = crm_core::import::runs::mark_failed(
+                &scope,
+                run,
+                "interrupted (Ctrl-C); run the same import again to resume (rows already \
+                 imported are skipped)",
+            )
+            .await;
+        }
+        eprintln!(
+            "import interrupted: the batches committed so far are kept; run the same \
+             command again to resume (rows already imported are skipped)"
+        );
+        std::process::exit(i32::from(INTERRUPTED));
+    })
+}
+
+/// Warns about rows that bring back the e-mail address of a person erased earlier (line
+/// numbers only, at most 20).
+fn warn_previously_erased(ctx: &Ctx, summary: &ImportSummary) {
+    if summary.previously_erased.is_empty() {
+        return;
+    }
+    let lines: Vec<String> = summary
+        .previously_erased
+        .iter()
+        .take(20)
+        .map(u64::to_string)
+        .collect();
+    ctx.note(format!(
+        "warning: {} row(s) carry the e-mail address of a person erased earlier (lines {}{}); \
+         check that they gave it again, or erase them with `crm gdpr erase`",
+        summary.previously_erased.len(),
+        lines.join(", "),
+        if summary.previously_erased.len() > 20 {
+            ", ..."
+        } else {
+            ""
+        }
+    ));
 }
 
 /// `crm import formats`: the recognised tools and what `--from` calls them.

@@ -215,164 +215,173 @@ fn read_passwords(from_stdin: bool, allow_empty: bool) -> Result<Option<(String,
         .map(|p| (p, None)))
 }
 
+/// Runs one `crm user` subcommand. A password is asked for before connecting: a prompt
+/// should not hold a transaction open.
 pub async fn run(cmd: UserCommand, ctx: &Ctx) -> Result<u8> {
-    // Ask for a password before connecting: a prompt should not hold a transaction open.
-    let mut current = None;
-    let password = match &cmd {
-        UserCommand::Add(a) if !a.no_password => {
-            let p = read_password(a.password_stdin, true)?;
-            if p.is_none() && !a.password_stdin {
-                ctx.note("no terminal to ask for a password: adding the user without one");
-            }
-            p
-        }
-        UserCommand::Passwd { password_stdin, .. } => {
-            match read_passwords(*password_stdin, false)? {
-                Some((p, c)) => {
-                    current = c;
-                    Some(p)
-                }
-                None => {
-                    return Err(exit::usage(
-                        "no terminal to ask for the password: use --password-stdin",
-                    ));
-                }
-            }
-        }
-        _ => None,
-    };
+    let (password, current) = ask_password(&cmd, ctx)?;
     let (_, _, scope) = ctx.scope().await?;
     let format = ctx.format();
-    match cmd {
+    let changed = match cmd {
         UserCommand::List => {
             let users = scope.run(async |tx| user::list(tx).await).await?;
             output::list(format, &users)?;
+            return Ok(exit::OK);
         }
-        UserCommand::Add(a) => {
-            let added = scope
-                .run(async |tx| {
-                    let team = match &a.team {
-                        Some(name) => Some(user::team_by_name(tx, name).await?.id),
-                        None => None,
-                    };
-                    let new = NewUser {
-                        email: a.email,
-                        first_name: a.first_name,
-                        last_name: a.last_name,
-                        role: a.role,
-                        password,
-                        team,
-                        visibility: a.visibility,
-                    };
-                    user::add(tx, new).await
-                })
-                .await?;
-            output::one(format, &added)?;
-        }
+        UserCommand::Add(a) => add(&scope, a, password).await?,
         UserCommand::SetRole { email, role } => {
-            let changed = scope
-                .run(async |tx| {
-                    let u = user::by_email(tx, &email).await?;
-                    user::set_role(tx, u.id, role).await
-                })
-                .await?;
-            output::one(format, &changed)?;
+            change(&scope, &email, async |tx, id| {
+                user::set_role(tx, id, role).await
+            })
+            .await?
         }
         UserCommand::Deactivate { email } => {
-            let changed = scope
-                .run(async |tx| {
-                    let u = user::by_email(tx, &email).await?;
-                    user::deactivate(tx, u.id).await
-                })
-                .await?;
-            output::one(format, &changed)?;
+            change(&scope, &email, async |tx, id| {
+                user::deactivate(tx, id).await
+            })
+            .await?
         }
         UserCommand::Reactivate { email } => {
-            let changed = scope
-                .run(async |tx| {
-                    let u = user::by_email(tx, &email).await?;
-                    user::reactivate(tx, u.id).await
-                })
-                .await?;
-            output::one(format, &changed)?;
+            change(&scope, &email, async |tx, id| {
+                user::reactivate(tx, id).await
+            })
+            .await?
         }
         UserCommand::Passwd {
             email,
             password_stdin,
         } => {
             let password = password.unwrap_or_default();
-            let target = scope
-                .run(async |tx| user::by_email(tx, &email).await)
-                .await?;
-            let changed = if target.id == scope.actor() {
-                // One's own password: the current one proves it is really them (asked
-                // between transactions; ignored while the account has none).
-                let current = match current {
-                    Some(c) => c,
-                    None if !password_stdin && std::io::stdin().is_terminal() => {
-                        dialoguer::Password::new()
-                            .with_prompt("Current password (empty if none)")
-                            .allow_empty_password(true)
-                            .interact()
-                            .context("reading the current password")?
-                    }
-                    None => String::new(),
-                };
-                scope
-                    .run(async |tx| {
-                        user::change_own_password(tx, &current, &password).await?;
-                        user::get(tx, target.id).await
-                    })
-                    .await?
-            } else {
-                scope
-                    .run(async |tx| {
-                        user::set_password(tx, target.id, &password).await?;
-                        user::get(tx, target.id).await
-                    })
-                    .await?
-            };
+            let changed = passwd(&scope, &email, &password, current, password_stdin).await?;
             ctx.note("password changed; the user's sessions were ended");
-            output::one(format, &changed)?;
+            changed
         }
         UserCommand::Team(TeamCommand::List) => {
             let teams = scope.run(async |tx| user::list_teams(tx).await).await?;
             output::list(format, &teams)?;
+            return Ok(exit::OK);
         }
         UserCommand::Team(TeamCommand::Add { name }) => {
             let team = scope
                 .run(async |tx| user::create_team(tx, &name).await)
                 .await?;
             output::one(format, &team)?;
+            return Ok(exit::OK);
         }
         UserCommand::Team(TeamCommand::Set { email, team }) => {
-            let changed = scope
-                .run(async |tx| {
-                    let u = user::by_email(tx, &email).await?;
-                    let t = user::team_by_name(tx, &team).await?;
-                    user::set_team(tx, u.id, Some(t.id)).await
-                })
-                .await?;
-            output::one(format, &changed)?;
+            change(&scope, &email, async |tx, id| {
+                let t = user::team_by_name(tx, &team).await?;
+                user::set_team(tx, id, Some(t.id)).await
+            })
+            .await?
         }
         UserCommand::Team(TeamCommand::Unset { email }) => {
-            let changed = scope
-                .run(async |tx| {
-                    let u = user::by_email(tx, &email).await?;
-                    user::set_team(tx, u.id, None).await
-                })
-                .await?;
-            output::one(format, &changed)?;
+            change(&scope, &email, async |tx, id| {
+                user::set_team(tx, id, None).await
+            })
+            .await?
         }
         UserCommand::Visibility { email, visibility } => {
-            let changed = scope
-                .run(async |tx| {
-                    let u = user::by_email(tx, &email).await?;
-                    user::set_visibility(tx, u.id, visibility).await
-                })
-                .await?;
-            output::one(format, &changed)?;
+            change(&scope, &email, async |tx, id| {
+                user::set_visibility(tx, id, visibility).await
+            })
+            .await?
         }
-    }
+    };
+    output::one(format, &changed)?;
     Ok(exit::OK)
+}
+
+/// The password `user add` and `user passwd` set (asked for, or read from stdin), and the
+/// current one `passwd` may need; `None` for the other commands.
+fn ask_password(cmd: &UserCommand, ctx: &Ctx) -> Result<(Option<String>, Option<String>)> {
+    match cmd {
+        UserCommand::Add(a) if !a.no_password => {
+            let p = read_password(a.password_stdin, true)?;
+            if p.is_none() && !a.password_stdin {
+                ctx.note("no terminal to ask for a password: adding the user without one");
+            }
+            Ok((p, None))
+        }
+        UserCommand::Passwd { password_stdin, .. } => match read_passwords(*password_stdin, false)?
+        {
+            Some((p, c)) => Ok((Some(p), c)),
+            None => Err(exit::usage(
+                "no terminal to ask for the password: use --password-stdin",
+            )),
+        },
+        _ => Ok((None, None)),
+    }
+}
+
+/// Changes the user with this e-mail address with `op`, in one transaction.
+async fn change(
+    scope: &crm_core::Scope,
+    email: &str,
+    op: impl AsyncFnOnce(&mut crm_core::Tx, crm_core::UserId) -> crm_core::Result<User>,
+) -> Result<User> {
+    Ok(scope
+        .run(async |tx| {
+            let u = user::by_email(tx, email).await?;
+            op(tx, u.id).await
+        })
+        .await?)
+}
+
+/// `user add`: with the team named, if any.
+async fn add(scope: &crm_core::Scope, a: AddArgs, password: Option<String>) -> Result<User> {
+    Ok(scope
+        .run(async |tx| {
+            let team = match &a.team {
+                Some(name) => Some(user::team_by_name(tx, name).await?.id),
+                None => None,
+            };
+            let new = NewUser {
+                email: a.email,
+                first_name: a.first_name,
+                last_name: a.last_name,
+                role: a.role,
+                password,
+                team,
+                visibility: a.visibility,
+            };
+            user::add(tx, new).await
+        })
+        .await?)
+}
+
+/// `user passwd`: one's own password needs the current one (asked for between
+/// transactions; ignored while the account has none); an admin sets another's.
+async fn passwd(
+    scope: &crm_core::Scope,
+    email: &str,
+    password: &str,
+    current: Option<String>,
+    password_stdin: bool,
+) -> Result<User> {
+    let target = scope
+        .run(async |tx| user::by_email(tx, email).await)
+        .await?;
+    if target.id != scope.actor() {
+        return Ok(scope
+            .run(async |tx| {
+                user::set_password(tx, target.id, password).await?;
+                user::get(tx, target.id).await
+            })
+            .await?);
+    }
+    let current = match current {
+        Some(c) => c,
+        None if !password_stdin && std::io::stdin().is_terminal() => dialoguer::Password::new()
+            .with_prompt("Current password (empty if none)")
+            .allow_empty_password(true)
+            .interact()
+            .context("reading the current password")?,
+        None => String::new(),
+    };
+    Ok(scope
+        .run(async |tx| {
+            user::change_own_password(tx, &current, password).await?;
+            user::get(tx, target.id).await
+        })
+        .await?)
 }
