@@ -12,6 +12,7 @@ use super::merge::{Row, choose, digests};
 use super::spec::Spec;
 use super::{Kind, MergeOutcome, MergeRequest};
 use crate::error::{Error, Result};
+use crate::search::words;
 use crate::tenancy::Tx;
 
 /// What moved to the survivor, by kind of row (`emails`, `tags`, `deals`, ...).
@@ -34,6 +35,7 @@ pub(super) async fn apply(
     // Records written before address rows existed only have their mirrored primary e-mail
     // and phone: give them rows, so they move like the others.
     materialize_mirrors(tx, spec, members, &before).await?;
+    let held = words::held(tx, spec.kind, &ids).await?;
     retire_others(tx, spec, keep, &others).await?;
     let mut moved = Moved::new();
     for (table, label) in [(spec.emails, "emails"), (spec.phones, "phones")] {
@@ -48,6 +50,7 @@ pub(super) async fn apply(
     }
     move_relations(tx, spec, keep, &others, &mut moved).await?;
     write_survivor(tx, spec, keep, patch).await?;
+    words::changed(tx, spec.kind, &ids, held).await?;
 
     let record = survivor_json(tx, spec.kind, keep).await?;
     let versions: BTreeMap<Uuid, i32> = members.iter().map(|m| (m.id, m.version)).collect();

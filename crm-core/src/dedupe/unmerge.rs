@@ -9,6 +9,7 @@ use super::spec::Spec;
 use super::{Kind, UnmergeOutcome};
 use crate::auth::Permission;
 use crate::error::{Error, Result};
+use crate::search::words;
 use crate::tenancy::Tx;
 
 /// What each table of a merge holds, for the conflict message.
@@ -129,11 +130,13 @@ async fn restore(
     ids: &[Uuid],
     before: &Value,
 ) -> Result<()> {
+    let held = words::held(tx, spec.kind, ids).await?;
     sqlx::query("select crm_merge_restore_records($1::regclass, $2)")
         .bind(spec.table)
         .bind(&before["records"])
         .execute(tx.conn())
         .await?;
+    words::changed(tx, spec.kind, ids, held).await?;
     sqlx::query("select crm_clear_merge($1)")
         .bind(merge_id)
         .execute(tx.conn())

@@ -25,6 +25,8 @@
 //! address under a per-organization secret ([`was_erased`] checks a later address against
 //! it); the erasure's own audit entry holds the receipt id and the counts.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -32,9 +34,11 @@ use uuid::Uuid;
 
 use super::{Needles, Person, find_person, isolated, needles};
 use crate::auth::Permission;
+use crate::dedupe::Kind;
 use crate::domain::Email;
 use crate::error::{Error, Result};
 use crate::ids::{ContactId, UserId};
+use crate::search::words::{self, Held};
 use crate::tenancy::Tx;
 
 /// What an erasure removed (or, in a dry run, would remove).
@@ -388,12 +392,14 @@ async fn drop_lexware_links(tx: &mut Tx, ids: &[Uuid], counts: &mut ErasureCount
 async fn delete_records(tx: &mut Tx, ids: &[Uuid]) -> Result<()> {
     let org = tx.org();
     tx.detach("contacts", ids).await?;
+    let held = words::held(tx, Kind::Contact, ids).await?;
     let deleted = sqlx::query("delete from contacts where org_id = $1 and id = any($2)")
         .bind(org)
         .bind(ids)
         .execute(tx.conn())
         .await?
         .rows_affected();
+    words::removed(tx, held).await?;
     if deleted != ids.len() as u64 {
         return Err(Error::Conflict(
             "the person's records changed while erasing; retry".into(),
@@ -508,6 +514,7 @@ async fn scrub_linked_texts(
     .await?
     .rows_affected();
     // Their companies' own texts, and the notes of their relationships.
+    let held = words::held(tx, Kind::Company, companies).await?;
     changed += sqlx::query(
         "update companies set name = left(crm_gdpr_scrub(name, $3), 300), \
                               custom = crm_gdpr_scrub(custom::text, $3)::jsonb \
@@ -519,6 +526,7 @@ async fn scrub_linked_texts(
     .execute(tx.conn())
     .await?
     .rows_affected();
+    words::changed(tx, Kind::Company, companies, held).await?;
     changed += sqlx::query(
         "update company_relationships set note = crm_gdpr_scrub(note, $3) \
          where org_id = $1 and (from_company_id = any($2) or to_company_id = any($2)) \
@@ -547,7 +555,8 @@ async fn remove_from_holders(tx: &mut Tx, strong: &[String], n: &Needles) -> Res
         .filter(|d| d.len() >= 6)
         .map(|d| d[d.len() - 6..].to_string())
         .collect();
-    let holders: Vec<Uuid> = sqlx::query_scalar(
+    // Each company changed, with its search text as it was when its own columns changed.
+    let holders: Vec<(Uuid, Option<String>)> = sqlx::query_as(
         "with e as (delete from company_emails \
                     where org_id = $1 and email_norm = any($2) \
                     returning company_id), \
@@ -557,16 +566,18 @@ async fn remove_from_holders(tx: &mut Tx, strong: &[String], n: &Needles) -> Res
                            or (right(regexp_replace(number_raw, '[^0-9]', '', 'g'), 6) = any($5) \
                                and number_raw ~* any($4))) \
                     returning company_id), \
-              c as (update companies \
-                    set email = case when lower(btrim(email)) = any($2) then null else email end, \
-                        phone = case when right(regexp_replace(phone, '[^0-9]', '', 'g'), 6) = any($5) \
-                                      and phone ~* any($4) then null else phone end \
-                    where org_id = $1 \
-                      and (lower(btrim(email)) = any($2) \
-                           or (right(regexp_replace(phone, '[^0-9]', '', 'g'), 6) = any($5) \
-                               and phone ~* any($4))) \
-                    returning id) \
-         select company_id from e union select company_id from p union select id from c",
+              c as (update companies t \
+                    set email = case when lower(btrim(t.email)) = any($2) then null else t.email end, \
+                        phone = case when right(regexp_replace(t.phone, '[^0-9]', '', 'g'), 6) = any($5) \
+                                      and t.phone ~* any($4) then null else t.phone end \
+                    from companies o \
+                    where t.org_id = $1 and o.org_id = $1 and o.id = t.id \
+                      and (lower(btrim(t.email)) = any($2) \
+                           or (right(regexp_replace(t.phone, '[^0-9]', '', 'g'), 6) = any($5) \
+                               and t.phone ~* any($4))) \
+                    returning t.id, o.search_text) \
+         select company_id, null::text from e union select company_id, null from p \
+         union select id, search_text from c",
     )
     .bind(org)
     .bind(&n.emails)
@@ -575,7 +586,12 @@ async fn remove_from_holders(tx: &mut Tx, strong: &[String], n: &Needles) -> Res
     .bind(&suffixes)
     .fetch_all(tx.conn())
     .await?;
-    Ok(holders.len() as u64)
+    let (ids, texts): (Vec<Uuid>, Vec<String>) = holders
+        .iter()
+        .filter_map(|(id, text)| Some((*id, text.clone()?)))
+        .unzip();
+    words::changed(tx, Kind::Company, &ids, Held::from_texts(texts)).await?;
+    Ok(holders.iter().map(|h| h.0).collect::<HashSet<Uuid>>().len() as u64)
 }
 
 /// Whether `email` belonged to a person erased in this organization (its keyed hash is on

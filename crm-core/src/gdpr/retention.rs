@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use super::isolated;
 use crate::auth::Permission;
+use crate::dedupe::Kind;
 use crate::error::{Error, Result};
+use crate::search::words;
 use crate::tenancy::Tx;
 
 /// The shortest and longest retention period an organization can set, in days.
@@ -139,6 +141,9 @@ async fn purge(tx: &mut Tx, older_than: Option<TimeDelta>) -> Result<RetentionSu
     .await?;
     tx.detach("contacts", &contacts).await?;
     tx.detach("companies", &companies).await?;
+    let held = words::held(tx, Kind::Contact, &contacts)
+        .await?
+        .and(words::held(tx, Kind::Company, &companies).await?);
     let contacts_n = delete(
         tx,
         "delete from contacts where org_id = $1 and id = any($2)",
@@ -151,6 +156,7 @@ async fn purge(tx: &mut Tx, older_than: Option<TimeDelta>) -> Result<RetentionSu
         &companies,
     )
     .await?;
+    words::removed(tx, held).await?;
 
     let mut personal: Vec<Uuid> = contacts.clone();
     personal.extend(&gone_activities);

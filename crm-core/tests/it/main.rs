@@ -23,6 +23,7 @@ mod login;
 mod metadata;
 mod moving_in;
 mod moving_in_companies;
+mod org_filters;
 mod parser_properties;
 mod pgbouncer;
 mod pipelines;

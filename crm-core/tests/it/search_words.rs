@@ -122,3 +122,214 @@ async fn the_dictionary_is_not_readable_by_the_application() {
         .unwrap_err();
     assert!(matches!(err, crm_core::Error::PermissionDenied(_)), "{err}");
 }
+
+/// Whether the dictionary of `org` is exactly the set of words its contacts and companies
+/// hold (recomputed from the rows), naming the step when not.
+async fn assert_exact(db: &TestDb, org: OrgId, step: &str) {
+    let mut owner = db.owner().await;
+    let (kept, held): (Vec<String>, Vec<String>) = sqlx::query_as(
+        "select array(select word from crm_private.search_words where org_id = $1 order by 1), \
+                array(select distinct w \
+                      from (select search_text from contacts where org_id = $1 \
+                            union all select search_text from companies where org_id = $1) r, \
+                           unnest(crm_search_words(r.search_text)) w \
+                      where w !~ '[@.0-9]' order by 1)",
+    )
+    .bind(org)
+    .fetch_one(&mut owner)
+    .await
+    .unwrap();
+    assert!(!held.is_empty(), "{step}: no words at all");
+    assert_eq!(
+        kept, held,
+        "{step}: the dictionary differs from the rows' words"
+    );
+}
+
+async fn add_company(scope: &Scope, body: serde_json::Value) -> crm_core::store::company::Company {
+    let new: crm_core::store::company::NewCompany = serde_json::from_value(body).unwrap();
+    scope
+        .run(async |tx| crm_core::store::company::create(tx, new).await)
+        .await
+        .unwrap()
+}
+
+// Issue 20: the library keeps the dictionary itself (Citus runs no statement-level
+// triggers); every write path that inserts, changes or hard-deletes records keeps it exact.
+#[tokio::test]
+async fn the_dictionary_stays_exact_across_create_update_import_merge_erase_and_purge() {
+    use crm_core::dedupe::{self, Kind, MergeRequest};
+    use crm_core::import::contacts::import_contacts;
+    use crm_core::import::{ImportOptions, OnDuplicate};
+    use crm_core::store::company::{self, CompanyPatch};
+
+    let db = TestDb::new().await;
+    let (org, owner) = db.org("Genau GmbH").await;
+    let scope = db.crm.scope(org, owner);
+
+    // Create: contacts and companies; an e-mail's hyphenated local part and a company's
+    // city are words too.
+    let firm = add_company(
+        &scope,
+        json!({"name": "Quendolin Pfisterer Consulting", "billing_city": "Bad Tölz",
+               "email": "kontakt-zentrale@pfisterer.example"}),
+    )
+    .await;
+    let holder = add_company(
+        &scope,
+        json!({"name": "Halterwerk Nordost", "email": "ottilie-mara.brennecke@privat.example"}),
+    )
+    .await;
+    let quendolin: NewContact = serde_json::from_value(json!({
+        "first_name": "Quendolin", "last_name": "Pfisterer",
+        "email": "ottilie-mara.brennecke@privat.example", "company_id": firm.id,
+    }))
+    .unwrap();
+    scope
+        .run(async |tx| contact::create(tx, quendolin).await)
+        .await
+        .unwrap();
+    let renamed = add(&scope, "Wendelin", "Strubbelkopf", "ws@genau.example").await;
+    assert_exact(&db, org, "create").await;
+    assert!(dictionary_has(&db, org, "ottilie").await);
+
+    // Update: a contact's and a company's name.
+    let patch: ContactPatch = serde_json::from_value(
+        json!({"version": renamed.version, "last_name": "Glattkamm", "email": "w-g@genau.example"}),
+    )
+    .unwrap();
+    scope
+        .run(async |tx| contact::update(tx, renamed.id, patch).await)
+        .await
+        .unwrap();
+    let patch: CompanyPatch =
+        serde_json::from_value(json!({"version": holder.version, "name": "Halterwerk Südwest"}))
+            .unwrap();
+    scope
+        .run(async |tx| company::update(tx, holder.id, patch).await)
+        .await
+        .unwrap();
+    assert!(!dictionary_has(&db, org, "strubbelkopf").await);
+    assert!(!dictionary_has(&db, org, "nordost").await);
+    assert_exact(&db, org, "update").await;
+
+    // Import: new contacts and a new company, then the same file with other names, as an
+    // update of the contacts it matches.
+    let file = "first_name,last_name,email,company\n\
+                Ignaz,Wurzelsepp,ignaz@import.example,Krautacker Handel\n\
+                Jolanda,Beerenstrauch,jolanda@import.example,Krautacker Handel\n\
+                Korbinian,Wurzelsepp,korbinian@import.example,\n";
+    let opts = ImportOptions::default();
+    let s = import_contacts(&scope, file.as_bytes(), &opts, None, |_| {})
+        .await
+        .unwrap();
+    assert_eq!((s.created, s.failed), (3, 0), "{s:?}");
+    assert_exact(&db, org, "import").await;
+    let file = "first_name,last_name,email\n\
+                Ignaz,Moosbichler,ignaz@import.example\n\
+                Jolanda,Moosbichler,jolanda@import.example\n";
+    let opts = ImportOptions {
+        on_duplicate: OnDuplicate::Update,
+        ..Default::default()
+    };
+    let s = import_contacts(&scope, file.as_bytes(), &opts, None, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(s.updated, 2, "{s:?}");
+    assert!(
+        dictionary_has(&db, org, "wurzelsepp").await,
+        "Korbinian keeps it"
+    );
+    assert!(!dictionary_has(&db, org, "beerenstrauch").await);
+    assert_exact(&db, org, "import with updates").await;
+
+    // Merge two contacts and two companies; undo the contacts' merge.
+    let a = add(&scope, "Liborius", "Zwirbelbart", "lz1@genau.example").await;
+    let b = add(&scope, "Liborio", "Zwirbelbart", "lz2@genau.example").await;
+    let merged = scope
+        .run(async |tx| {
+            dedupe::merge(
+                tx,
+                Kind::Contact,
+                &MergeRequest {
+                    ids: vec![a.id.uuid(), b.id.uuid()],
+                    ..MergeRequest::default()
+                },
+            )
+            .await
+        })
+        .await
+        .unwrap();
+    assert_exact(&db, org, "contact merge").await;
+    let c1 = add_company(
+        &scope,
+        json!({"name": "Fackelmann Leuchten", "email": "licht-haus@f.example"}),
+    )
+    .await;
+    let c2 = add_company(&scope, json!({"name": "Fackelmann Leuchten GmbH"})).await;
+    scope
+        .run(async |tx| {
+            dedupe::merge(
+                tx,
+                Kind::Company,
+                &MergeRequest {
+                    ids: vec![c2.id.uuid(), c1.id.uuid()],
+                    ..MergeRequest::default()
+                },
+            )
+            .await
+        })
+        .await
+        .unwrap();
+    assert_exact(&db, org, "company merge").await;
+    scope
+        .run(async |tx| dedupe::unmerge(tx, Kind::Contact, merged.merge_id.unwrap()).await)
+        .await
+        .unwrap();
+    assert_exact(&db, org, "unmerge").await;
+
+    // Erase: the person's records go, their name leaves their company's name, their
+    // address leaves the company holding it.
+    scope
+        .run(async |tx| gdpr::erase(tx, "ottilie-mara.brennecke@privat.example", false).await)
+        .await
+        .unwrap();
+    for gone in ["quendolin", "pfisterer", "ottilie"] {
+        assert!(!dictionary_has(&db, org, gone).await, "{gone} stayed");
+    }
+    assert!(dictionary_has(&db, org, "consulting").await);
+    assert_exact(&db, org, "erase").await;
+
+    // Retention purge of records soft-deleted long ago.
+    scope
+        .run(async |tx| contact::delete(tx, a.id, None).await)
+        .await
+        .unwrap();
+    scope
+        .run(async |tx| company::delete(tx, firm.id, None).await)
+        .await
+        .unwrap();
+    assert_exact(&db, org, "soft delete").await;
+    let mut o = db.owner().await;
+    sqlx::query(
+        "update contacts set deleted_at = now() - interval '20 years' where org_id = $1 and deleted_at is not null",
+    )
+    .bind(org)
+    .execute(&mut o)
+    .await
+    .unwrap();
+    sqlx::query(
+        "update companies set deleted_at = now() - interval '20 years' where org_id = $1 and deleted_at is not null",
+    )
+    .bind(org)
+    .execute(&mut o)
+    .await
+    .unwrap();
+    let purged = scope
+        .run(async |tx| gdpr::retention(tx, None, false).await)
+        .await
+        .unwrap();
+    assert!(purged.contacts >= 1 && purged.companies >= 1, "{purged:?}");
+    assert!(!dictionary_has(&db, org, "liborius").await);
+    assert_exact(&db, org, "retention purge").await;
+}

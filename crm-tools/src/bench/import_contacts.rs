@@ -217,4 +217,8 @@ const SAME_ROWS_SQL: &[&str] = &[
      join tags t on t.org_id = nullif(current_setting('crm.org_id'), '')::uuid \
                 and t.name_norm = crm_fold(btrim(tn)) \
      where s.tags <> ''",
+    // The search dictionary, as the library keeps it.
+    "select crm_search_words_update('company', array(select c.id from companies c \
+         where c.org_id = nullif(current_setting('crm.org_id'), '')::uuid), '{}'), \
+            crm_search_words_update('contact', array(select id from stage), '{}')",
 ];

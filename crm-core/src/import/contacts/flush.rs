@@ -8,9 +8,11 @@ use uuid::Uuid;
 use super::Columns;
 use super::batch::{Batch, CompanyRow, STAGE_COPY, STAGE_DDL};
 use super::update::update_existing;
+use crate::dedupe::Kind;
 use crate::error::Result;
 use crate::ids::ImportRunId;
 use crate::import::{ImportOptions, OnDuplicate, RowChange};
+use crate::search::words;
 use crate::tenancy::{Scope, Tx};
 
 /// What a batch did, merged into the summary by the reading loop.
@@ -185,11 +187,11 @@ async fn insert_tags(tx: &mut Tx, tags: &HashSet<String>) -> Result<()> {
     Ok(())
 }
 
-/// Inserts the new contacts with their e-mails, phones, owner and tags, in one statement;
-/// returns how many were inserted.
+/// Inserts the new contacts with their e-mails, phones, owner and tags, in one statement,
+/// and adds their words to the search dictionary; returns how many were inserted.
 async fn insert_new(tx: &mut Tx, run: ImportRunId, actor: crate::ids::UserId) -> Result<i64> {
     let org = tx.org();
-    let created: i64 = sqlx::query_scalar(
+    let created: Vec<Uuid> = sqlx::query_scalar(
         "with ins as ( \
             insert into contacts (org_id, id, company_id, salutation, title, first_name, last_name, \
                 job_title, department, linkedin_url, birthday, source, status, email, email_norm, \
@@ -225,14 +227,15 @@ async fn insert_new(tx: &mut Tx, run: ImportRunId, actor: crate::ids::UserId) ->
             cross join lateral unnest(string_to_array(n.tags, E'\\x1f')) as tn(name) \
             join tags t on t.org_id = $1 and t.name_norm = crm_fold(btrim(tn.name)) \
             where n.tags is not null) \
-         select count(*) from ins",
+         select coalesce(array_agg(id), '{}') from ins",
     )
     .bind(org)
     .bind(run)
     .bind(actor)
     .fetch_one(tx.conn())
     .await?;
-    Ok(created)
+    words::added(tx, Kind::Contact, &created).await?;
+    Ok(created.len() as i64)
 }
 
 /// Records the batch (progress and audit entry) and commits, or rolls back a dry run.
@@ -342,7 +345,9 @@ async fn company_step(
     .bind(run)
     .fetch_all(tx.conn())
     .await?;
-    let created = rows.iter().filter(|r| r.2).count() as u64;
+    let new_ids: Vec<Uuid> = rows.iter().filter(|r| r.2).filter_map(|r| r.1).collect();
+    words::added(tx, Kind::Company, &new_ids).await?;
+    let created = new_ids.len() as u64;
     let (mut n, mut i) = (Vec::new(), Vec::new());
     for (norm, id, _) in rows {
         if let Some(id) = id {

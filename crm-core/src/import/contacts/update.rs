@@ -4,9 +4,11 @@ use uuid::Uuid;
 
 use super::Field;
 use super::flush::{Outcome, Shared};
+use crate::dedupe::Kind;
 use crate::error::Result;
 use crate::ids::ImportRunId;
 use crate::import::RowChange;
+use crate::search::words::{self, Held};
 use crate::tenancy::Tx;
 
 /// Columns of `contacts` that an update may overwrite, with the staging expression for each
@@ -140,10 +142,13 @@ async fn update_changed(
         .iter()
         .map(|(col, expr, _)| format!("({expr} is not null and {expr} is distinct from c.{col})"))
         .collect();
+    // `o` is the row as it was (the statement's snapshot): its search text, for the
+    // dictionary of search words.
     let update_sql = format!(
-        "update contacts c set {}, import_run_id = $2 from import_stage s \
+        "update contacts c set {}, import_run_id = $2 \
+         from import_stage s join contacts o on o.org_id = $1 and o.id = s.existing_id \
          where c.org_id = $1 and c.id = s.existing_id and c.version = s.existing_version \
-           and ({}) returning c.id",
+           and ({}) returning c.id, o.search_text",
         sets.join(", "),
         differs.join(" or ")
     );
@@ -157,11 +162,15 @@ async fn update_changed(
     .bind(org)
     .execute(tx.conn())
     .await?;
-    let updated: Vec<Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(update_sql))
-        .bind(org)
-        .bind(run)
-        .fetch_all(tx.conn())
-        .await?;
+    let (updated, before): (Vec<Uuid>, Vec<String>) =
+        sqlx::query_as::<_, (Uuid, String)>(sqlx::AssertSqlSafe(update_sql))
+            .bind(org)
+            .bind(run)
+            .fetch_all(tx.conn())
+            .await?
+            .into_iter()
+            .unzip();
+    words::changed(tx, Kind::Contact, &updated, Held::from_texts(before)).await?;
     Ok(updated)
 }
 

@@ -40,6 +40,7 @@ pub async fn create(tx: &mut Tx, new: NewCompany) -> Result<Company> {
     check_vat_free(tx, fields.vat_id.as_deref(), None).await?;
     let id = CompanyId::new();
     insert_company(tx, id, fields, &emails, &phones).await?;
+    words::added(tx, Kind::Company, &[id.uuid()]).await?;
     if !emails.is_empty() {
         write_emails(tx, id, &emails).await?;
     }

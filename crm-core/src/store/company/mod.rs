@@ -18,12 +18,14 @@ use super::list::{self, ListKind};
 use super::owner::{self, OwnedKind, Owner};
 use super::{Page, PageRequest, changed_fields, clean, diff, double_option, stale_or_missing};
 use crate::auth::Permission;
+use crate::dedupe::Kind;
 use crate::domain::{
     CompanySize, Email, EmailKind, EntityStatus, OwnerRole, Phone, PhoneKind, VatId, Website,
     fold_for_search, normalize_name,
 };
 use crate::error::{Error, FieldErrors, Result};
 use crate::ids::{CompanyId, ListEntryId, TagId, UserId};
+use crate::search::words;
 use crate::tenancy::Tx;
 
 /// The longest company name, in characters (as the schema checks).

@@ -123,6 +123,7 @@ async fn write_update(
     phones: &[PhoneRow],
 ) -> Result<()> {
     let org = tx.org();
+    let held = words::held(tx, Kind::Company, &[id.uuid()]).await?;
     let done = sqlx::query(UPDATE_COMPANY)
         .bind(org)
         .bind(id)
@@ -154,7 +155,7 @@ async fn write_update(
     if done.rows_affected() == 0 {
         return Err(stale_or_missing(tx.conn(), "companies", "company", org, id.uuid()).await);
     }
-    Ok(())
+    words::changed(tx, Kind::Company, &[id.uuid()], held).await
 }
 
 /// The update of a company's columns at a version.

@@ -66,7 +66,9 @@ pub async fn create(tx: &mut Tx, new: NewContact) -> Result<Contact> {
     };
     let new = NewRows::of(ContactId::new(), fields, emails, phones, owners);
     let created = insert(tx, &new, &tag_ids).await?;
-    finish(new.contact, created)
+    let contact = finish(new.contact, created)?;
+    words::added(tx, Kind::Contact, &[contact.id.uuid()]).await?;
+    Ok(contact)
 }
 
 /// A new contact as it will be written: the contact (without what the statement adds) and

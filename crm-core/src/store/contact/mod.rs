@@ -22,12 +22,14 @@ use uuid::Uuid;
 use super::owner::{self, OwnedKind, Owner};
 use super::{Page, PageRequest, clean, diff, double_option, stale_or_missing, tag};
 use crate::auth::Permission;
+use crate::dedupe::Kind;
 use crate::domain::{
     ContactSource, Email, EmailKind, EntityStatus, InvalidValue, OwnerRole, Phone, PhoneKind,
     PhoneReading, Website, fold_for_search, normalize_name,
 };
 use crate::error::{Error, FieldErrors, Result};
 use crate::ids::{CompanyId, ContactId, UserId};
+use crate::search::words;
 use crate::tenancy::Tx;
 
 /// The longest name (first or last) accepted, in characters.

@@ -48,6 +48,7 @@ pub(super) async fn write_fields(
 ) -> Result<()> {
     let org = tx.org();
     let (email, email_norm) = primary_email(emails);
+    let held = words::held(tx, Kind::Contact, &[id.uuid()]).await?;
     sqlx::query(
         "update contacts set first_name = $3, last_name = $4, salutation = $5, title = $6, \
                 job_title = $7, department = $8, linkedin_url = $9, birthday = $10, \
@@ -84,7 +85,7 @@ pub(super) async fn write_fields(
     .bind(&f.home_country)
     .execute(tx.conn())
     .await?;
-    Ok(())
+    words::changed(tx, Kind::Contact, &[id.uuid()], held).await
 }
 
 /// Locks the live contact `id` if it is at `version`: [`Error::NotFound`] when it is

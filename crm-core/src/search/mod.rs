@@ -6,6 +6,8 @@
 //! which read the tenant from the transaction, so the trigram indexes stay usable under
 //! row-level security.
 
+pub(crate) mod words;
+
 use serde::Serialize;
 use uuid::Uuid;
 
