@@ -195,26 +195,55 @@ fn query_with(
     rfc3339: bool,
 ) -> Result<String> {
     let all = columns(kind);
-    let selected: Vec<&(&str, &str)> = match &filter.columns {
-        None => all.iter().collect(),
-        Some(names) => {
-            let mut out = Vec::new();
-            for n in names {
-                match all.iter().find(|(c, _)| c == n) {
-                    Some(c) => out.push(c),
-                    None => {
-                        let known: Vec<&str> = all.iter().map(|(c, _)| *c).collect();
-                        return Err(Error::invalid(
-                            "columns",
-                            format!("unknown column '{n}'; columns are: {}", known.join(", ")),
-                        ));
-                    }
-                }
-            }
-            out
-        }
+    let select = select_list(&selected_columns(all, filter)?, rfc3339);
+    let table = match kind {
+        ExportKind::Contacts => "contacts",
+        ExportKind::Companies => "companies",
+        ExportKind::Deals => "deals",
+        ExportKind::Activities => "activities",
     };
-    let select: Vec<String> = selected
+    let company_join = match kind {
+        ExportKind::Companies => String::new(),
+        _ => "left join companies co on co.org_id = c.org_id and co.id = c.company_id".to_string(),
+    };
+    let mut wh = conditions(kind, p);
+    if filter.consenting_only {
+        wh.push(consent_condition(kind, filter)?);
+    }
+    Ok(format!(
+        "select {} from {table} c {company_join} where {} order by c.id",
+        select.join(", "),
+        wh.join(" and ")
+    ))
+}
+
+/// The columns `filter` asks for (all when it names none), in its order.
+fn selected_columns<'c>(
+    all: &'c [(&'static str, &'static str)],
+    filter: &ExportFilter,
+) -> Result<Vec<&'c (&'static str, &'static str)>> {
+    let Some(names) = &filter.columns else {
+        return Ok(all.iter().collect());
+    };
+    let mut out = Vec::new();
+    for n in names {
+        match all.iter().find(|(c, _)| c == n) {
+            Some(c) => out.push(c),
+            None => {
+                let known: Vec<&str> = all.iter().map(|(c, _)| *c).collect();
+                return Err(Error::invalid(
+                    "columns",
+                    format!("unknown column '{n}'; columns are: {}", known.join(", ")),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The select list: `expression as name`, times as RFC 3339 text in UTC when `rfc3339`.
+fn select_list(selected: &[&(&str, &str)], rfc3339: bool) -> Vec<String> {
+    selected
         .iter()
         .map(|(n, e)| match rfc3339 && n.ends_with("_at") {
             true => format!(
@@ -222,24 +251,23 @@ fn query_with(
             ),
             false => format!("{e} as {n}"),
         })
-        .collect();
-    let (table, owners, tags) = match kind {
+        .collect()
+}
+
+/// The filter's conditions on the records (alias `c`), over parameters `p(1)` (the
+/// organization) to `p(7)`: tag, status, company, owner, created from, created before.
+fn conditions(kind: ExportKind, p: &dyn Fn(usize) -> String) -> Vec<String> {
+    let (owners, tags) = match kind {
         ExportKind::Contacts => (
-            "contacts",
             Some(("contact_owners", "contact_id")),
             Some(("contact_tags", "contact_id")),
         ),
         ExportKind::Companies => (
-            "companies",
             Some(("company_owners", "company_id")),
             Some(("company_tags", "company_id")),
         ),
-        ExportKind::Deals => ("deals", Some(("deal_owners", "deal_id")), None),
-        ExportKind::Activities => ("activities", None, None),
-    };
-    let company_join = match kind {
-        ExportKind::Companies => String::new(),
-        _ => "left join companies co on co.org_id = c.org_id and co.id = c.company_id".to_string(),
+        ExportKind::Deals => (Some(("deal_owners", "deal_id")), None),
+        ExportKind::Activities => (None, None),
     };
     let mut wh = vec![
         format!("c.org_id = {}", p(1)),
@@ -286,31 +314,30 @@ fn query_with(
         "({p7}::timestamptz is null or c.created_at < {p7})",
         p7 = p(7)
     ));
-    if filter.consenting_only {
-        if kind != ExportKind::Contacts {
-            return Err(Error::invalid(
-                "consenting_only",
-                "applies to contacts only",
-            ));
-        }
-        let purpose = crate::gdpr::consent::purpose_key(
-            filter
-                .consent_purpose
-                .as_deref()
-                .unwrap_or(crate::gdpr::consent::DEFAULT_PURPOSE),
-        )?;
-        // The purpose is checked (letters, digits, underscores) and quoted: the CSV path
-        // runs under COPY, which takes no parameters.
-        wh.push(format!(
-            "(select k.status from consents k where k.org_id = c.org_id and k.contact_id = c.id \
-              and k.purpose = {} order by k.recorded_at desc, k.id desc limit 1) = 'granted'",
-            literal(&purpose)
+    wh
+}
+
+/// The condition of `--consenting-only`: the contact's latest consent for the purpose is
+/// granted (contacts only).
+fn consent_condition(kind: ExportKind, filter: &ExportFilter) -> Result<String> {
+    if kind != ExportKind::Contacts {
+        return Err(Error::invalid(
+            "consenting_only",
+            "applies to contacts only",
         ));
     }
+    let purpose = crate::gdpr::consent::purpose_key(
+        filter
+            .consent_purpose
+            .as_deref()
+            .unwrap_or(crate::gdpr::consent::DEFAULT_PURPOSE),
+    )?;
+    // The purpose is checked (letters, digits, underscores) and quoted: the CSV path
+    // runs under COPY, which takes no parameters.
     Ok(format!(
-        "select {} from {table} c {company_join} where {} order by c.id",
-        select.join(", "),
-        wh.join(" and ")
+        "(select k.status from consents k where k.org_id = c.org_id and k.contact_id = c.id \
+          and k.purpose = {} order by k.recorded_at desc, k.id desc limit 1) = 'granted'",
+        literal(&purpose)
     ))
 }
 

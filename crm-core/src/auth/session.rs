@@ -228,29 +228,7 @@ impl Crm {
             return Err(invalid_credentials());
         }
         let email_norm = email.trim().to_lowercase();
-        let mut tx = self.pool().begin().await?;
-        enter(&mut tx, org, None).await?;
-        // Claims a try: counts it as failed until the password proves right, and locks the
-        // account when it is the last one, in one statement. The row lock the update takes
-        // serialises parallel attempts, so no more than MAX_FAILED_LOGINS get through.
-        let claimed: Option<LoginRow> = sqlx::query_as(
-            "update users set \
-                 failed_logins = case when failed_logins + 1 >= $3 then 0 \
-                                      else failed_logins + 1 end, \
-                 locked_until = case when failed_logins + 1 >= $3 \
-                                     then now() + make_interval(secs => $4) end \
-             where org_id = $1 and email_norm = $2 \
-               and (locked_until is null or locked_until <= now()) \
-             returning id, active and deleted_at is null as active, password_hash, \
-                       locked_until is not null as locking",
-        )
-        .bind(org)
-        .bind(&email_norm)
-        .bind(MAX_FAILED_LOGINS)
-        .bind(LOCK_DURATION.as_secs_f64())
-        .fetch_optional(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        let claimed = self.claim_try(org, &email_norm).await?;
 
         // Unknown, locked, or without a password: the same work as a wrong password, so
         // neither the answer nor its timing tells these apart.
@@ -284,8 +262,48 @@ impl Crm {
             None
         };
 
+        self.start_session(org, user.id, &stored, rehashed).await
+    }
+
+    /// Claims a login try for the address: counts it as failed until the password proves
+    /// right, and locks the account when it is the last one, in one statement. The row lock
+    /// the update takes serialises parallel attempts, so no more than MAX_FAILED_LOGINS get
+    /// through. `None` when no unlocked account has the address.
+    async fn claim_try(&self, org: OrgId, email_norm: &str) -> Result<Option<LoginRow>> {
         let mut tx = self.pool().begin().await?;
-        enter(&mut tx, org, Some(user.id)).await?;
+        enter(&mut tx, org, None).await?;
+        let claimed: Option<LoginRow> = sqlx::query_as(
+            "update users set \
+                 failed_logins = case when failed_logins + 1 >= $3 then 0 \
+                                      else failed_logins + 1 end, \
+                 locked_until = case when failed_logins + 1 >= $3 \
+                                     then now() + make_interval(secs => $4) end \
+             where org_id = $1 and email_norm = $2 \
+               and (locked_until is null or locked_until <= now()) \
+             returning id, active and deleted_at is null as active, password_hash, \
+                       locked_until is not null as locking",
+        )
+        .bind(org)
+        .bind(email_norm)
+        .bind(MAX_FAILED_LOGINS)
+        .bind(LOCK_DURATION.as_secs_f64())
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    /// Starts the session of a user whose password (`stored`, to be replaced by `rehashed`)
+    /// proved right, and records the login.
+    async fn start_session(
+        &self,
+        org: OrgId,
+        user: UserId,
+        stored: &str,
+        rehashed: Option<String>,
+    ) -> Result<Session> {
+        let mut tx = self.pool().begin().await?;
+        enter(&mut tx, org, Some(user)).await?;
         // Checked again under the row lock: the account may have been deactivated or given a
         // new password while the password was being verified. The lock is lifted: this try
         // was a claimed one and proved the password.
@@ -297,8 +315,8 @@ impl Crm {
              returning role",
         )
         .bind(org)
-        .bind(user.id)
-        .bind(&stored)
+        .bind(user)
+        .bind(stored)
         .bind(rehashed)
         .fetch_optional(&mut *tx)
         .await?;
@@ -312,17 +330,17 @@ impl Crm {
              and refresh_expires_at < now() - interval '1 day'",
         )
         .bind(org)
-        .bind(user.id)
+        .bind(user)
         .execute(&mut *tx)
         .await?;
         let family = Uuid::now_v7();
-        let session = issue(&mut tx, org, user.id, role, family).await?;
+        let session = issue(&mut tx, org, user, role, family).await?;
         record(
             &mut tx,
-            user.id,
+            user,
             "login",
             "user.logged_in",
-            serde_json::json!({ "id": user.id, "family_id": family }),
+            serde_json::json!({ "id": user, "family_id": family }),
         )
         .await?;
         tx.commit().await?;

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+mod apply;
 mod detect;
 mod dismiss;
 mod likely;

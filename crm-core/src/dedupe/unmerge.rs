@@ -69,67 +69,8 @@ pub async fn unmerge(tx: &mut Tx, kind: Kind, merge_id: Uuid) -> Result<UnmergeO
     let mut ids = vec![survivor];
     ids.extend(&merged);
     lock(tx, spec, &ids, true).await?;
-
-    // Anything the merge touched that changed since is a conflict.
-    let now = digests(tx, spec, &ids).await?;
-    let mut changed: Vec<&'static str> = Vec::new();
-    for (table, digest) in &now {
-        if after["digests"].get(table) != Some(digest) {
-            let what = describe(table);
-            if !changed.contains(&what) {
-                changed.push(what);
-            }
-        }
-    }
-    if !changed.is_empty() {
-        return Err(Error::Conflict(format!(
-            "cannot undo merge {merge_id}: changed since the merge of {} {survivor}: {}",
-            kind.as_str(),
-            changed.join(", ")
-        )));
-    }
-
-    // The records (survivor first: it gives back the unique values of the others), then the
-    // merge column, the child rows and the relations.
-    let held = words::held(tx, kind, &ids).await?;
-    sqlx::query("select crm_merge_restore_records($1::regclass, $2)")
-        .bind(spec.table)
-        .bind(&before["records"])
-        .execute(tx.conn())
-        .await?;
-    words::changed(tx, kind, &ids, held).await?;
-    sqlx::query("select crm_clear_merge($1)")
-        .bind(merge_id)
-        .execute(tx.conn())
-        .await?;
-    for table in child_tables(spec) {
-        let columns: Vec<&str> = spec
-            .children()
-            .into_iter()
-            .filter(|(t, _)| *t == table)
-            .map(|(_, c)| c)
-            .collect();
-        sqlx::query("select crm_merge_restore_children($1::regclass, $2, $3, $4)")
-            .bind(table)
-            .bind(&columns)
-            .bind(&ids)
-            .bind(&before["children"][table])
-            .execute(tx.conn())
-            .await?;
-    }
-    for (table, column, _) in spec.relations {
-        let key = format!("{table}.{column}");
-        sqlx::query(AssertSqlSafe(format!(
-            "update {table} t set {column} = m.was \
-             from jsonb_to_recordset($2) as m(id uuid, was uuid) \
-             where t.org_id = $1 and t.id = m.id"
-        )))
-        .bind(org)
-        .bind(&before["relations"][&key])
-        .execute(tx.conn())
-        .await?;
-    }
-
+    check_unchanged(tx, spec, merge_id, &ids, &after).await?;
+    restore(tx, spec, merge_id, &ids, &before).await?;
     tx.record(
         kind.as_str(),
         Some(survivor),
@@ -148,4 +89,84 @@ pub async fn unmerge(tx: &mut Tx, kind: Kind, merge_id: Uuid) -> Result<UnmergeO
         survivor_id: survivor,
         restored_ids: merged,
     })
+}
+
+/// Fails with a conflict naming what changed when anything the merge touched changed since
+/// (its digests differ from those recorded after the merge).
+async fn check_unchanged(
+    tx: &mut Tx,
+    spec: &Spec,
+    merge_id: Uuid,
+    ids: &[Uuid],
+    after: &Value,
+) -> Result<()> {
+    let now = digests(tx, spec, ids).await?;
+    let mut changed: Vec<&'static str> = Vec::new();
+    for (table, digest) in &now {
+        if after["digests"].get(table) != Some(digest) {
+            let what = describe(table);
+            if !changed.contains(&what) {
+                changed.push(what);
+            }
+        }
+    }
+    if changed.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Conflict(format!(
+        "cannot undo merge {merge_id}: changed since the merge of {} {}: {}",
+        spec.kind.as_str(),
+        ids[0],
+        changed.join(", ")
+    )))
+}
+
+/// Restores the records (survivor first: it gives back the unique values of the others),
+/// then the merge column, the child rows and the relations from the snapshot `before`.
+async fn restore(
+    tx: &mut Tx,
+    spec: &Spec,
+    merge_id: Uuid,
+    ids: &[Uuid],
+    before: &Value,
+) -> Result<()> {
+    let held = words::held(tx, spec.kind, ids).await?;
+    sqlx::query("select crm_merge_restore_records($1::regclass, $2)")
+        .bind(spec.table)
+        .bind(&before["records"])
+        .execute(tx.conn())
+        .await?;
+    words::changed(tx, spec.kind, ids, held).await?;
+    sqlx::query("select crm_clear_merge($1)")
+        .bind(merge_id)
+        .execute(tx.conn())
+        .await?;
+    for table in child_tables(spec) {
+        let columns: Vec<&str> = spec
+            .children()
+            .into_iter()
+            .filter(|(t, _)| *t == table)
+            .map(|(_, c)| c)
+            .collect();
+        sqlx::query("select crm_merge_restore_children($1::regclass, $2, $3, $4)")
+            .bind(table)
+            .bind(&columns)
+            .bind(ids)
+            .bind(&before["children"][table])
+            .execute(tx.conn())
+            .await?;
+    }
+    for (table, column, _) in spec.relations {
+        let key = format!("{table}.{column}");
+        sqlx::query(AssertSqlSafe(format!(
+            "update {table} t set {column} = m.was \
+             from jsonb_to_recordset($2) as m(id uuid, was uuid) \
+             where t.org_id = $1 and t.id = m.id"
+        )))
+        .bind(tx.org())
+        .bind(&before["relations"][&key])
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(())
 }

@@ -13,8 +13,26 @@
 //!   field names, never personal data.
 //! - Lists are keyset-paginated by `(created_at, id)` or `id` (UUIDv7 ids are time-ordered),
 //!   returned as a [`Page`] with an opaque cursor for the next page.
+//!
+//! One write strategy, in this order, for every aggregate write (`contact`, `company`):
+//! 1. the permission check ([`Tx::require`](crate::tenancy::Tx::require));
+//! 2. for a change, the row locked at the version the caller read (`select ... for
+//!    update`; a stale version is [`Error::Conflict`]) and the record read as `before`;
+//! 3. the input checked without the database in the aggregate's `input` module (every
+//!    field error at once, in field order, unit-tested), with the checks that need the
+//!    database (list entries, the company and owners, the phone region) between those
+//!    steps, then all errors returned together;
+//! 4. the row written (its mirrored primary e-mail and phone with it), then the child
+//!    e-mails, phones and tags replaced through `children` (one module for both kinds)
+//!    and the owners through [`owner`];
+//! 5. one audit entry with the field-level [`diff`] and one outbox event through
+//!    [`Tx::record`](crate::tenancy::Tx::record), in the same transaction.
+//!
+//! One exception, kept for speed: `contact::create` does steps 4 and 5 in one statement
+//! (which also checks the company and owners) and builds the contact from what it wrote.
 
 pub mod activity;
+mod children;
 pub mod company;
 pub mod contact;
 pub mod deal;

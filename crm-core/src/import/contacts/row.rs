@@ -209,22 +209,6 @@ impl Reading {
             _ if long => err("is longer than 500 characters"),
             _ if control => err(crate::domain::text::CONTROL_MESSAGE),
             Field::Notes if v.chars().count() > 20_000 => err("is longer than 20000 characters"),
-            Field::FirstName => row.first_name = Some(v.to_string()),
-            Field::LastName => row.last_name = Some(v.to_string()),
-            Field::FullName => match v.rsplit_once(' ') {
-                Some((first, last)) => {
-                    row.first_name
-                        .get_or_insert_with(|| first.trim().to_string());
-                    row.last_name.get_or_insert_with(|| last.trim().to_string());
-                }
-                None => {
-                    row.last_name.get_or_insert_with(|| v.to_string());
-                }
-            },
-            Field::Salutation => row.salutation = Some(v.to_string()),
-            Field::Title => row.title = Some(v.to_string()),
-            Field::JobTitle => row.job_title = Some(v.to_string()),
-            Field::Department => row.department = Some(v.to_string()),
             Field::Email | Field::Email2 | Field::EmailHome | Field::EmailOther => {
                 add_email(row, field, v, cols.format, errs)
             }
@@ -232,54 +216,11 @@ impl Reading {
                 phones.push((field, v.to_string()))
             }
             Field::CallingCode => *calling_code = Some(v.to_string()),
-            Field::Company => row.company = Some((v.to_string(), normalize_name(v))),
-            Field::VatId => match VatId::parse(v) {
-                Ok(vat) => row.vat_id = Some(vat.as_str().to_string()),
-                Err(e) => err(e.message()),
-            },
-            Field::Website => match Website::parse(v) {
-                Ok(w) => row.website = Some((w.as_str().to_string(), w.domain().to_string())),
-                Err(e) => err(e.message()),
-            },
-            Field::Street => join_to(&mut row.street, v),
-            Field::HomeStreet => join_to(&mut row.extra.home_street, v),
-            Field::PostalCode => row.postal_code = Some(v.to_string()),
-            Field::HomePostalCode => row.extra.home_postal_code = Some(v.to_string()),
-            Field::City => row.city = Some(v.to_string()),
-            Field::HomeCity => row.extra.home_city = Some(v.to_string()),
-            Field::Country | Field::HomeCountry => match parse_country(v) {
-                Some(c) if field == Field::Country => row.country = Some(c),
-                Some(c) => row.extra.home_country = Some(c),
-                None => {
-                    err("is not a known country; use a two-letter ISO code such as DE, AT or CH")
-                }
-            },
             Field::Tags => {
                 if let Err(message) = add_tags(&mut row.tags, v, &env.tag_split) {
                     err(&message);
                 }
             }
-            Field::Source => match v.parse::<ContactSource>() {
-                Ok(s) => row.source = Some(s.as_str()),
-                Err(_) => err(
-                    "is not a known source (website, referral, event, cold_outreach, partner, import, lexware, other)",
-                ),
-            },
-            Field::LinkedIn => match linkedin_url(v) {
-                Some(url) => row.linkedin = Some(url),
-                None => err("is not a LinkedIn profile URL"),
-            },
-            Field::Birthday if formats::quirks::is_empty_date(v) => {}
-            Field::Birthday => match parse_date(v) {
-                Some(d) if d <= chrono::Utc::now().date_naive() => row.birthday = Some(d),
-                Some(_) => err("is in the future"),
-                None => err("is not a date (YYYY-MM-DD or DD.MM.YYYY)"),
-            },
-            Field::Status => match v.parse::<EntityStatus>() {
-                Ok(s) => row.status = Some(s.as_str()),
-                Err(_) => err("must be active, inactive or blocked"),
-            },
-            Field::Notes => row.extra.add_note(v),
             Field::Owner => match env.users.get(&owner_key(v)) {
                 Some(id) => row.extra.owner = Some(*id),
                 None => row.warnings.push((
@@ -295,9 +236,86 @@ impl Reading {
                 row.extra.company_external_system = Some(cols.format.name().to_string());
                 row.extra.company_external_id = Some(v.to_string());
             }
-            Field::Ignore => {}
+            _ => {
+                if let Err(message) = set_value(row, field, v) {
+                    err(&message);
+                }
+            }
         }
     }
+}
+
+/// Sets a field of the row that one cell holds; fails with the problem's message when the
+/// value cannot be read.
+fn set_value(row: &mut Row, field: Field, v: &str) -> std::result::Result<(), String> {
+    match field {
+        Field::FirstName => row.first_name = Some(v.to_string()),
+        Field::LastName => row.last_name = Some(v.to_string()),
+        Field::FullName => match v.rsplit_once(' ') {
+            Some((first, last)) => {
+                row.first_name
+                    .get_or_insert_with(|| first.trim().to_string());
+                row.last_name.get_or_insert_with(|| last.trim().to_string());
+            }
+            None => {
+                row.last_name.get_or_insert_with(|| v.to_string());
+            }
+        },
+        Field::Salutation => row.salutation = Some(v.to_string()),
+        Field::Title => row.title = Some(v.to_string()),
+        Field::JobTitle => row.job_title = Some(v.to_string()),
+        Field::Department => row.department = Some(v.to_string()),
+        Field::Company => row.company = Some((v.to_string(), normalize_name(v))),
+        Field::VatId => match VatId::parse(v) {
+            Ok(vat) => row.vat_id = Some(vat.as_str().to_string()),
+            Err(e) => return Err(e.message().to_string()),
+        },
+        Field::Website => match Website::parse(v) {
+            Ok(w) => row.website = Some((w.as_str().to_string(), w.domain().to_string())),
+            Err(e) => return Err(e.message().to_string()),
+        },
+        Field::Street => join_to(&mut row.street, v),
+        Field::HomeStreet => join_to(&mut row.extra.home_street, v),
+        Field::PostalCode => row.postal_code = Some(v.to_string()),
+        Field::HomePostalCode => row.extra.home_postal_code = Some(v.to_string()),
+        Field::City => row.city = Some(v.to_string()),
+        Field::HomeCity => row.extra.home_city = Some(v.to_string()),
+        Field::Country | Field::HomeCountry => match parse_country(v) {
+            Some(c) if field == Field::Country => row.country = Some(c),
+            Some(c) => row.extra.home_country = Some(c),
+            None => {
+                return Err(
+                    "is not a known country; use a two-letter ISO code such as DE, AT or CH"
+                        .into(),
+                );
+            }
+        },
+        Field::Source => match v.parse::<ContactSource>() {
+            Ok(s) => row.source = Some(s.as_str()),
+            Err(_) => return Err(
+                "is not a known source (website, referral, event, cold_outreach, partner, import, lexware, other)"
+                    .into(),
+            ),
+        },
+        Field::LinkedIn => match linkedin_url(v) {
+            Some(url) => row.linkedin = Some(url),
+            None => return Err("is not a LinkedIn profile URL".into()),
+        },
+        Field::Birthday if formats::quirks::is_empty_date(v) => {}
+        Field::Birthday => match parse_date(v) {
+            Some(d) if d <= chrono::Utc::now().date_naive() => row.birthday = Some(d),
+            Some(_) => return Err("is in the future".into()),
+            None => return Err("is not a date (YYYY-MM-DD or DD.MM.YYYY)".into()),
+        },
+        Field::Status => match v.parse::<EntityStatus>() {
+            Ok(s) => row.status = Some(s.as_str()),
+            Err(_) => return Err("must be active, inactive or blocked".into()),
+        },
+        Field::Notes => row.extra.add_note(v),
+        // Read by the caller (addresses, numbers, tags, owner, ids) or not at all.
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Adds the tags of one cell (split at the separators that are not the delimiter). Stops at

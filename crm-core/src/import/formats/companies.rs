@@ -273,13 +273,7 @@ pub fn read(
     rec: &csv::ByteRecord,
     keep_unknown: bool,
 ) -> CompanyRecord {
-    let mut out = CompanyRecord::default();
-    let mut emails: Vec<String> = Vec::new();
-    let mut phones: Vec<(String, &'static str)> = Vec::new();
-    let mut tags: Vec<String> = Vec::new();
-    let mut street: Option<String> = None;
-    let mut house: Option<String> = None;
-    let mut delivery: Option<String> = None;
+    let mut acc = Gathered::default();
     for (col, raw) in rec.iter().enumerate() {
         let v = quirks::clean(field_text(raw));
         if v.is_empty() {
@@ -288,21 +282,43 @@ pub fn read(
         let v = v.as_ref();
         let Some(field) = roles.get(col).copied().flatten() else {
             if keep_unknown && let Some(h) = headers.get(col) {
-                out.custom.insert(h.clone(), json!(v));
+                acc.out.custom.insert(h.clone(), json!(v));
             }
             continue;
         };
+        acc.take(field, v);
+    }
+    acc.finish()
+}
+
+/// A record's values while its columns are read: the fields that several columns add up to
+/// are gathered until the end of the record.
+#[derive(Default)]
+struct Gathered {
+    out: CompanyRecord,
+    emails: Vec<String>,
+    phones: Vec<(String, &'static str)>,
+    tags: Vec<String>,
+    street: Option<String>,
+    house: Option<String>,
+    delivery: Option<String>,
+}
+
+impl Gathered {
+    /// Takes the non-empty value `v` of a column holding `field`.
+    fn take(&mut self, field: CompanyField, v: &str) {
         let values: Vec<String> = match field.split_as() {
             Some(as_field) => quirks::split_multi(v, as_field),
             None => vec![v.to_string()],
         };
+        let out = &mut self.out;
         match field {
             CompanyField::Ignore => {}
             CompanyField::Email | CompanyField::EmailOther => {
                 for e in values {
                     let e = quirks::email_in(&e).to_string();
-                    if !e.is_empty() && !emails.contains(&e) {
-                        emails.push(e);
+                    if !e.is_empty() && !self.emails.contains(&e) {
+                        self.emails.push(e);
                     }
                 }
             }
@@ -317,16 +333,16 @@ pub fn read(
                     _ => "office",
                 };
                 for p in values {
-                    if !phones.iter().any(|(n, _)| *n == p) {
-                        phones.push((p, kind));
+                    if !self.phones.iter().any(|(n, _)| *n == p) {
+                        self.phones.push((p, kind));
                     }
                 }
             }
-            CompanyField::Tags => tags.extend(values),
+            CompanyField::Tags => self.tags.extend(values),
             CompanyField::Notes => join(&mut out.notes, v, "\n\n"),
-            CompanyField::Street => join(&mut street, v, ", "),
-            CompanyField::HouseNumber => join(&mut house, v, " "),
-            CompanyField::DeliveryStreet => join(&mut delivery, v, ", "),
+            CompanyField::Street => join(&mut self.street, v, ", "),
+            CompanyField::HouseNumber => join(&mut self.house, v, " "),
+            CompanyField::DeliveryStreet => join(&mut self.delivery, v, ", "),
             CompanyField::Owner => {
                 out.owner.get_or_insert_with(|| v.to_string());
             }
@@ -337,60 +353,74 @@ pub fn read(
                 out.custom.entry("linkedin_url").or_insert_with(|| json!(v));
             }
             CompanyField::Employees => {
-                // `1,200`, `1.200`, `1 200` and `1'200` are a head count.
-                let digits: String = v
-                    .chars()
-                    .filter(|c| !matches!(c, ',' | '.' | '\'' | ' ' | '\u{a0}'))
-                    .collect();
-                let n = if digits.chars().all(|c| c.is_ascii_digit()) && !digits.is_empty() {
-                    digits
-                } else {
-                    v.to_string()
-                };
-                out.values.entry("employees").or_insert(json!(n));
+                out.values
+                    .entry("employees")
+                    .or_insert(json!(head_count(v)));
             }
             other => {
                 out.values.entry(other.name()).or_insert(json!(v));
             }
         }
     }
-    let street = match (street, house) {
-        (Some(s), Some(h)) => Some(format!("{s} {h}")),
-        (s, h) => s.or(h),
-    };
-    if let Some(s) = street {
-        out.values.insert("billing_street".into(), json!(s));
-    }
-    if let Some(s) = delivery {
-        out.values.insert("delivery_street".into(), json!(s));
-    }
-    if !emails.is_empty() {
-        out.values.insert("email".into(), json!(emails[0]));
-        let rest: Vec<Value> = emails[1..]
-            .iter()
-            .map(|e| json!({"email": e, "kind": "work"}))
-            .collect();
-        if !rest.is_empty() {
-            out.values.insert("emails".into(), Value::Array(rest));
+
+    /// The record: street and house number joined, the first e-mail address the main one,
+    /// the main phone number marked.
+    fn finish(self) -> CompanyRecord {
+        let mut out = self.out;
+        let street = match (self.street, self.house) {
+            (Some(s), Some(h)) => Some(format!("{s} {h}")),
+            (s, h) => s.or(h),
+        };
+        if let Some(s) = street {
+            out.values.insert("billing_street".into(), json!(s));
         }
+        if let Some(s) = self.delivery {
+            out.values.insert("delivery_street".into(), json!(s));
+        }
+        let emails = self.emails;
+        if !emails.is_empty() {
+            out.values.insert("email".into(), json!(emails[0]));
+            let rest: Vec<Value> = emails[1..]
+                .iter()
+                .map(|e| json!({"email": e, "kind": "work"}))
+                .collect();
+            if !rest.is_empty() {
+                out.values.insert("emails".into(), Value::Array(rest));
+            }
+        }
+        let phones = self.phones;
+        if !phones.is_empty() {
+            // The main number is the first office line, else the first that is not a fax.
+            let main = phones
+                .iter()
+                .position(|(_, k)| *k == "office")
+                .or_else(|| phones.iter().position(|(_, k)| *k != "fax"));
+            let list: Vec<Value> = phones
+                .iter()
+                .enumerate()
+                .map(|(i, (n, k))| json!({"number": n, "kind": k, "primary": Some(i) == main}))
+                .collect();
+            out.values.insert("phones".into(), Value::Array(list));
+        }
+        if !self.tags.is_empty() {
+            out.values.insert("tags".into(), json!(self.tags));
+        }
+        out
     }
-    if !phones.is_empty() {
-        // The main number is the first office line, else the first that is not a fax.
-        let main = phones
-            .iter()
-            .position(|(_, k)| *k == "office")
-            .or_else(|| phones.iter().position(|(_, k)| *k != "fax"));
-        let list: Vec<Value> = phones
-            .iter()
-            .enumerate()
-            .map(|(i, (n, k))| json!({"number": n, "kind": k, "primary": Some(i) == main}))
-            .collect();
-        out.values.insert("phones".into(), Value::Array(list));
+}
+
+/// A head count as typed: `1,200`, `1.200`, `1 200` and `1'200` are 1200; anything else is
+/// kept as written (and reported by the import).
+fn head_count(v: &str) -> String {
+    let digits: String = v
+        .chars()
+        .filter(|c| !matches!(c, ',' | '.' | '\'' | ' ' | '\u{a0}'))
+        .collect();
+    if digits.chars().all(|c| c.is_ascii_digit()) && !digits.is_empty() {
+        digits
+    } else {
+        v.to_string()
     }
-    if !tags.is_empty() {
-        out.values.insert("tags".into(), json!(tags));
-    }
-    out
 }
 
 fn join(slot: &mut Option<String>, v: &str, sep: &str) {

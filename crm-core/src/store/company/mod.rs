@@ -541,14 +541,8 @@ impl fmt::Debug for Relationship {
     }
 }
 
-/// An e-mail row being assembled.
-#[derive(Clone, PartialEq, Eq)]
-struct EmailRow {
-    email: String,
-    norm: String,
-    kind: EmailKind,
-    primary: bool,
-}
+/// One e-mail row as it will be written (shared with the other kind).
+use super::children::EmailRow;
 
 /// A phone row being assembled.
 #[derive(Clone, PartialEq, Eq)]
@@ -585,6 +579,7 @@ struct Fields {
 
 // One file per operation; they share the types and imports above (`use super::*`).
 mod create;
+mod input;
 mod read;
 mod relationship;
 mod update;
@@ -602,6 +597,7 @@ pub use read::{
 pub use relationship::{relate, relationships, unrelate};
 pub use update::{delete, restore, update};
 
+use input::*;
 use read::*;
 use validate::*;
 use write::*;

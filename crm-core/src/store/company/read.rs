@@ -1,6 +1,7 @@
 //! Reading companies: one, by VAT id, domain, name or reference, pages filtered, and batches for streaming.
 
 use super::*;
+use crate::store::children::{Parent, group, tag_names};
 use crate::store::pages;
 use crate::store::pattern::contains_pattern;
 
@@ -53,121 +54,123 @@ pub(super) async fn with_children(tx: &mut Tx, rows: Vec<CompanyRow>) -> Result<
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let org = tx.org();
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id.uuid()).collect();
+    let mut children = Children::load(tx, &ids).await?;
+    Ok(rows.into_iter().map(|r| children.attach(r)).collect())
+}
 
-    let emails: Vec<(Uuid, String, EmailKind, bool)> = sqlx::query_as(
-        "select company_id, email, kind, is_primary from company_emails \
-         where org_id = $1 and company_id = any($2) order by company_id, is_primary desc, id",
-    )
-    .bind(org)
-    .bind(&ids)
-    .fetch_all(tx.conn())
-    .await?;
-    let phones: Vec<(Uuid, String, String, PhoneKind, bool)> = sqlx::query_as(
-        "select company_id, number_e164, number_raw, kind, is_primary from company_phones \
-         where org_id = $1 and company_id = any($2) order by company_id, is_primary desc, id",
-    )
-    .bind(org)
-    .bind(&ids)
-    .fetch_all(tx.conn())
-    .await?;
-    let tags: Vec<(Uuid, String)> = sqlx::query_as(
-        "select ct.company_id, t.name from company_tags ct \
-         join tags t on t.org_id = ct.org_id and t.id = ct.tag_id \
-         where ct.org_id = $1 and ct.company_id = any($2) order by ct.company_id, t.name_norm",
-    )
-    .bind(org)
-    .bind(&ids)
-    .fetch_all(tx.conn())
-    .await?;
-    let owners: Vec<(Uuid, UserId, OwnerRole)> = sqlx::query_as(
-        "select company_id, user_id, role from company_owners \
-         where org_id = $1 and company_id = any($2) order by company_id, role, user_id",
-    )
-    .bind(org)
-    .bind(&ids)
-    .fetch_all(tx.conn())
-    .await?;
-    let contacts: Vec<(Uuid, i64)> = sqlx::query_as(
-        "select company_id, count(*) from contacts \
-         where org_id = $1 and company_id = any($2) and deleted_at is null group by company_id",
-    )
-    .bind(org)
-    .bind(&ids)
-    .fetch_all(tx.conn())
-    .await?;
+/// The addresses, numbers, tags, owners and contact counts of a set of companies.
+struct Children {
+    emails: HashMap<Uuid, Vec<CompanyEmail>>,
+    phones: HashMap<Uuid, Vec<CompanyPhone>>,
+    tags: HashMap<Uuid, Vec<String>>,
+    owners: HashMap<Uuid, Vec<Owner>>,
+    contacts: HashMap<Uuid, i64>,
+}
 
-    let mut email_map: HashMap<Uuid, Vec<CompanyEmail>> = HashMap::new();
-    for (id, email, kind, primary) in emails {
-        email_map.entry(id).or_default().push(CompanyEmail {
-            email,
-            kind,
-            primary,
-        });
-    }
-    let mut phone_map: HashMap<Uuid, Vec<CompanyPhone>> = HashMap::new();
-    for (id, number, raw, kind, primary) in phones {
-        phone_map.entry(id).or_default().push(CompanyPhone {
-            number,
-            raw,
-            kind,
-            primary,
-        });
-    }
-    let mut tag_map: HashMap<Uuid, Vec<String>> = HashMap::new();
-    for (id, name) in tags {
-        tag_map.entry(id).or_default().push(name);
-    }
-    let mut owner_map: HashMap<Uuid, Vec<Owner>> = HashMap::new();
-    for (id, user_id, role) in owners {
-        owner_map
-            .entry(id)
-            .or_default()
-            .push(Owner { user_id, role });
-    }
-    let contact_map: HashMap<Uuid, i64> = contacts.into_iter().collect();
-
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let id = r.id.uuid();
-            Company {
-                id: r.id,
-                name: r.name,
-                domain: r.domain,
-                website: r.website,
-                industry: r.industry,
-                account_type: r.account_type,
-                vat_id: r.vat_id,
-                tax_id: r.tax_id,
-                trade_register_number: r.trade_register_number,
-                trade_register_court: r.trade_register_court,
-                size: r.size,
-                status: r.status,
-                billing_street: r.billing_street,
-                billing_postal_code: r.billing_postal_code,
-                billing_city: r.billing_city,
-                billing_country: r.billing_country,
-                delivery_street: r.delivery_street,
-                delivery_postal_code: r.delivery_postal_code,
-                delivery_city: r.delivery_city,
-                delivery_country: r.delivery_country,
-                email: r.email,
-                emails: email_map.remove(&id).unwrap_or_default(),
-                phone: r.phone,
-                phones: phone_map.remove(&id).unwrap_or_default(),
-                tags: tag_map.remove(&id).unwrap_or_default(),
-                owners: owner_map.remove(&id).unwrap_or_default(),
-                custom: r.custom,
-                contacts: contact_map.get(&id).copied().unwrap_or(0),
-                version: r.version,
-                created_at: r.created_at,
-                updated_at: r.updated_at,
-                deleted_at: r.deleted_at,
-            }
+impl Children {
+    /// Loads the children of the companies `ids` in five queries.
+    async fn load(tx: &mut Tx, ids: &[Uuid]) -> Result<Self> {
+        let org = tx.org();
+        let emails: Vec<(Uuid, String, EmailKind, bool)> = sqlx::query_as(
+            "select company_id, email, kind, is_primary from company_emails \
+             where org_id = $1 and company_id = any($2) order by company_id, is_primary desc, id",
+        )
+        .bind(org)
+        .bind(ids)
+        .fetch_all(tx.conn())
+        .await?;
+        let phones: Vec<(Uuid, String, String, PhoneKind, bool)> = sqlx::query_as(
+            "select company_id, number_e164, number_raw, kind, is_primary from company_phones \
+             where org_id = $1 and company_id = any($2) order by company_id, is_primary desc, id",
+        )
+        .bind(org)
+        .bind(ids)
+        .fetch_all(tx.conn())
+        .await?;
+        let tags = tag_names(tx, Parent::Company, ids).await?;
+        let owners: Vec<(Uuid, UserId, OwnerRole)> = sqlx::query_as(
+            "select company_id, user_id, role from company_owners \
+             where org_id = $1 and company_id = any($2) order by company_id, role, user_id",
+        )
+        .bind(org)
+        .bind(ids)
+        .fetch_all(tx.conn())
+        .await?;
+        let contacts: Vec<(Uuid, i64)> = sqlx::query_as(
+            "select company_id, count(*) from contacts \
+             where org_id = $1 and company_id = any($2) and deleted_at is null group by company_id",
+        )
+        .bind(org)
+        .bind(ids)
+        .fetch_all(tx.conn())
+        .await?;
+        Ok(Self {
+            emails: group(emails.into_iter().map(|(id, email, kind, primary)| {
+                let e = CompanyEmail {
+                    email,
+                    kind,
+                    primary,
+                };
+                (id, e)
+            })),
+            phones: group(phones.into_iter().map(|(id, number, raw, kind, primary)| {
+                let p = CompanyPhone {
+                    number,
+                    raw,
+                    kind,
+                    primary,
+                };
+                (id, p)
+            })),
+            tags,
+            owners: group(
+                owners
+                    .into_iter()
+                    .map(|(id, user_id, role)| (id, Owner { user_id, role })),
+            ),
+            contacts: contacts.into_iter().collect(),
         })
-        .collect())
+    }
+
+    /// The company of row `r` with its children.
+    fn attach(&mut self, r: CompanyRow) -> Company {
+        let id = r.id.uuid();
+        Company {
+            id: r.id,
+            name: r.name,
+            domain: r.domain,
+            website: r.website,
+            industry: r.industry,
+            account_type: r.account_type,
+            vat_id: r.vat_id,
+            tax_id: r.tax_id,
+            trade_register_number: r.trade_register_number,
+            trade_register_court: r.trade_register_court,
+            size: r.size,
+            status: r.status,
+            billing_street: r.billing_street,
+            billing_postal_code: r.billing_postal_code,
+            billing_city: r.billing_city,
+            billing_country: r.billing_country,
+            delivery_street: r.delivery_street,
+            delivery_postal_code: r.delivery_postal_code,
+            delivery_city: r.delivery_city,
+            delivery_country: r.delivery_country,
+            email: r.email,
+            emails: self.emails.remove(&id).unwrap_or_default(),
+            phone: r.phone,
+            phones: self.phones.remove(&id).unwrap_or_default(),
+            tags: self.tags.remove(&id).unwrap_or_default(),
+            owners: self.owners.remove(&id).unwrap_or_default(),
+            custom: r.custom,
+            contacts: self.contacts.get(&id).copied().unwrap_or(0),
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            deleted_at: r.deleted_at,
+        }
+    }
 }
 
 /// Reads one company (live only unless `deleted`), without a permission check.

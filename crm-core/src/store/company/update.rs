@@ -2,358 +2,71 @@
 
 use super::*;
 
-/// Applies a patch of a nullable free-text field.
-pub(super) fn patch_text(
-    current: &Option<String>,
-    patch: &Option<Option<String>>,
-) -> Option<String> {
-    match patch {
-        None => current.clone(),
-        Some(v) => clean(v.as_deref()),
-    }
-}
-
-/// Applies a patch of a nullable validated field, recording its error.
-pub(super) fn patch_parsed(
-    errors: &mut FieldErrors,
-    field: &str,
-    current: &Option<String>,
-    patch: &Option<Option<String>>,
-    parse: impl FnOnce(&str) -> std::result::Result<String, String>,
-) -> Option<String> {
-    match patch {
-        None => current.clone(),
-        Some(v) => optional(errors, field, v.as_deref(), parse),
-    }
-}
-
 /// Changes a company. The patch must name the version read: a stale one is a conflict.
 /// Every invalid field is reported at once. Writes an audit diff and a `company.updated`
 /// event naming the changed fields.
 pub async fn update(tx: &mut Tx, id: CompanyId, patch: CompanyPatch) -> Result<Company> {
     tx.require(Permission::Write)?;
-    let org = tx.org();
-    // Lock the row first: concurrent updates of one company run one after the other.
-    let locked: Option<(i32, Option<ListEntryId>, Option<ListEntryId>)> = sqlx::query_as(
-        "select version, industry_id, account_type_id from companies \
-         where org_id = $1 and id = $2 and deleted_at is null for update",
-    )
-    .bind(org)
-    .bind(id)
-    .fetch_optional(tx.conn())
-    .await?;
-    let (current_industry, current_account_type) = match locked {
-        None => return Err(Error::NotFound { entity: "company" }),
-        Some((v, _, _)) if v != patch.version => return Err(Error::stale("company")),
-        Some((_, industry, account_type)) => (industry, account_type),
-    };
+    let (current_industry, current_account_type) = lock_at_version(tx, id, patch.version).await?;
     let before = load(tx, id, false).await?;
     if patch.is_empty() {
         return Ok(before);
     }
 
+    // Every field error at once, in field order: the pure checks of the patch around the
+    // ones that need the database (list entries, owners).
     let mut errors = FieldErrors::new();
-    let name = match &patch.name {
-        Some(n) => check_name(&mut errors, n),
-        None => before.name.clone(),
-    };
-    let website = patch_parsed(
-        &mut errors,
-        "website",
-        &before.website,
-        &patch.website,
-        |s| {
-            Website::parse(s)
-                .map(|w| w.as_str().to_string())
-                .map_err(|e| e.to_string())
-        },
-    );
-    let domain = match &patch.domain {
-        Some(_) => patch_parsed(&mut errors, "domain", &before.domain, &patch.domain, |s| {
-            parse_domain(s).map_err(str::to_string)
-        }),
-        None => {
-            // Follow a new web site when the domain was derived from the old one.
-            let old_site_domain = before
-                .website
-                .as_deref()
-                .and_then(|w| Website::parse(w).ok())
-                .map(|w| w.domain().to_string());
-            let derived = before.domain.is_none() || before.domain == old_site_domain;
-            match (&patch.website, derived) {
-                (Some(Some(_)), true) => website
-                    .as_deref()
-                    .and_then(|w| Website::parse(w).ok())
-                    .map(|w| w.domain().to_string())
-                    .or(before.domain.clone()),
-                _ => before.domain.clone(),
-            }
-        }
-    };
+    let names = patch_names(&mut errors, &before, &patch);
     let industry_id = match &patch.industry {
         None => current_industry,
-        Some(v) => match clean(v.as_deref()) {
-            Some(s) => {
-                let keep = before.industry.as_deref();
-                list_entry(tx, &mut errors, ListKind::Industry, "industry", &s, keep).await?
-            }
-            None => None,
-        },
+        Some(v) => {
+            patch_list_entry(
+                tx,
+                &mut errors,
+                ListKind::Industry,
+                "industry",
+                v,
+                before.industry.as_deref(),
+            )
+            .await?
+        }
     };
     let account_type_id = match &patch.account_type {
         None => current_account_type,
-        Some(v) => match clean(v.as_deref()) {
-            Some(s) => {
-                let keep = before.account_type.as_deref();
-                list_entry(
-                    tx,
-                    &mut errors,
-                    ListKind::AccountType,
-                    "account_type",
-                    &s,
-                    keep,
-                )
-                .await?
-            }
-            None => None,
-        },
-    };
-    let vat_id = patch_parsed(&mut errors, "vat_id", &before.vat_id, &patch.vat_id, |s| {
-        VatId::parse(s)
-            .map(|v| v.as_str().to_string())
-            .map_err(|e| e.to_string())
-    });
-    let country = |s: &str| parse_country(s).map_err(str::to_string);
-    let billing_country = patch_parsed(
-        &mut errors,
-        "billing_country",
-        &before.billing_country,
-        &patch.billing_country,
-        country,
-    );
-    let delivery_country = patch_parsed(
-        &mut errors,
-        "delivery_country",
-        &before.delivery_country,
-        &patch.delivery_country,
-        country,
-    );
-
-    let current_emails: Vec<EmailRow> = before
-        .emails
-        .iter()
-        .map(|e| EmailRow {
-            email: e.email.clone(),
-            norm: e.email.to_lowercase(),
-            kind: e.kind,
-            primary: e.primary,
-        })
-        .collect();
-    let mut emails = match &patch.emails {
-        Some(list) => parse_emails(&mut errors, list),
-        None => current_emails.clone(),
-    };
-    match &patch.email {
-        None => {}
-        Some(None) => emails.retain(|e| !e.primary),
-        Some(Some(raw)) => {
-            if let Some(email) = optional(&mut errors, "email", Some(raw), |s| {
-                Email::parse(s).map_err(|e| e.to_string())
-            }) {
-                let row = EmailRow {
-                    norm: email.normalized(),
-                    email: email.into_string(),
-                    kind: EmailKind::Work,
-                    primary: true,
-                };
-                set_primary_email(&mut emails, row);
-            } else if clean(Some(raw)).is_none() {
-                emails.retain(|e| !e.primary);
-            }
+        Some(v) => {
+            patch_list_entry(
+                tx,
+                &mut errors,
+                ListKind::AccountType,
+                "account_type",
+                v,
+                before.account_type.as_deref(),
+            )
+            .await?
         }
-    }
-    let emails = settle_emails(emails);
-
-    let current_phones: Vec<PhoneRow> = before
-        .phones
-        .iter()
-        .map(|p| PhoneRow {
-            e164: p.number.clone(),
-            raw: p.raw.clone(),
-            kind: p.kind,
-            primary: p.primary,
-        })
-        .collect();
-    // The phone-country rule: the company's own address country, else the organization's.
-    let region = billing_country
-        .clone()
-        .or_else(|| delivery_country.clone())
-        .unwrap_or_else(|| tx.default_region().to_string());
-    let mut phones = match &patch.phones {
-        Some(list) => parse_phones(&mut errors, list, &region),
-        None => current_phones.clone(),
     };
-    match &patch.phone {
-        None => {}
-        Some(None) => phones.retain(|p| !p.primary),
-        Some(Some(raw)) => {
-            if let Some(phone) = optional(&mut errors, "phone", Some(raw), |s| {
-                Phone::parse(s, &region).map_err(|e| e.to_string())
-            }) {
-                let row = PhoneRow {
-                    e164: phone.e164().to_string(),
-                    raw: phone.raw().to_string(),
-                    kind: PhoneKind::Office,
-                    primary: true,
-                };
-                set_primary_phone(&mut phones, row);
-            } else if clean(Some(raw)).is_none() {
-                phones.retain(|p| !p.primary);
-            }
-        }
-    }
-    let phones = settle_phones(phones);
-
-    let tags = match &patch.tags {
-        Some(t) => Some(check_tags(&mut errors, t)?),
-        None => None,
-    };
+    let default_region = tx.default_region().to_string();
+    let patched = patch_values(&mut errors, &before, &patch, names, &default_region)?;
     if let Some(owners) = &patch.owners {
         check_owners(tx, &mut errors, owners).await?;
     }
-    let custom = match (&patch.custom, &before.custom) {
-        (Some(m), _) => m.clone(),
-        (None, Value::Object(m)) => m.clone(),
-        (None, _) => Map::new(),
-    };
-    check_single_lines(
-        &mut errors,
-        [
-            (
-                "trade_register_number",
-                patch
-                    .trade_register_number
-                    .as_ref()
-                    .and_then(|v| v.as_deref()),
-            ),
-            (
-                "trade_register_court",
-                patch
-                    .trade_register_court
-                    .as_ref()
-                    .and_then(|v| v.as_deref()),
-            ),
-            (
-                "billing_street",
-                patch.billing_street.as_ref().and_then(|v| v.as_deref()),
-            ),
-            (
-                "billing_postal_code",
-                patch
-                    .billing_postal_code
-                    .as_ref()
-                    .and_then(|v| v.as_deref()),
-            ),
-            (
-                "billing_city",
-                patch.billing_city.as_ref().and_then(|v| v.as_deref()),
-            ),
-            (
-                "delivery_street",
-                patch.delivery_street.as_ref().and_then(|v| v.as_deref()),
-            ),
-            (
-                "delivery_postal_code",
-                patch
-                    .delivery_postal_code
-                    .as_ref()
-                    .and_then(|v| v.as_deref()),
-            ),
-            (
-                "delivery_city",
-                patch.delivery_city.as_ref().and_then(|v| v.as_deref()),
-            ),
-        ],
-    );
+    check_patch_lines(&mut errors, &patch);
     errors.into_result()?;
 
-    let fields = Fields {
-        name,
-        domain,
-        website,
-        industry_id,
-        account_type_id,
-        vat_id,
-        tax_id: patch_text(&before.tax_id, &patch.tax_id),
-        trade_register_number: patch_text(
-            &before.trade_register_number,
-            &patch.trade_register_number,
-        ),
-        trade_register_court: patch_text(&before.trade_register_court, &patch.trade_register_court),
-        size: patch
-            .size
-            .or(patch.employees.map(CompanySize::from_employees))
-            .unwrap_or(before.size),
-        status: patch.status.unwrap_or(before.status),
-        billing_street: patch_text(&before.billing_street, &patch.billing_street),
-        billing_postal_code: patch_text(&before.billing_postal_code, &patch.billing_postal_code),
-        billing_city: patch_text(&before.billing_city, &patch.billing_city),
-        billing_country,
-        delivery_street: patch_text(&before.delivery_street, &patch.delivery_street),
-        delivery_postal_code: patch_text(&before.delivery_postal_code, &patch.delivery_postal_code),
-        delivery_city: patch_text(&before.delivery_city, &patch.delivery_city),
-        delivery_country,
-        custom,
-    };
+    let (emails, phones, tags) = (
+        patched.emails.clone(),
+        patched.phones.clone(),
+        patched.tags.clone(),
+    );
+    let fields = patched_fields(&before, &patch, patched, industry_id, account_type_id);
     if fields.vat_id != before.vat_id {
         check_vat_free(tx, fields.vat_id.as_deref(), Some(id)).await?;
     }
-
-    let held = words::held(tx, Kind::Company, &[id.uuid()]).await?;
-    let done = sqlx::query(
-        "update companies set name = $4, domain = $5, website = $6, industry_id = $7, \
-             account_type_id = $8, vat_id = $9, tax_id = $10, trade_register_number = $11, \
-             trade_register_court = $12, size = $13, status = $14, billing_street = $15, \
-             billing_postal_code = $16, billing_city = $17, billing_country = $18, \
-             delivery_street = $19, delivery_postal_code = $20, delivery_city = $21, \
-             delivery_country = $22, email = $23, phone = $24, custom = $25 \
-         where org_id = $1 and id = $2 and version = $3 and deleted_at is null",
-    )
-    .bind(org)
-    .bind(id)
-    .bind(patch.version)
-    .bind(&fields.name)
-    .bind(&fields.domain)
-    .bind(&fields.website)
-    .bind(fields.industry_id)
-    .bind(fields.account_type_id)
-    .bind(&fields.vat_id)
-    .bind(&fields.tax_id)
-    .bind(&fields.trade_register_number)
-    .bind(&fields.trade_register_court)
-    .bind(fields.size)
-    .bind(fields.status)
-    .bind(&fields.billing_street)
-    .bind(&fields.billing_postal_code)
-    .bind(&fields.billing_city)
-    .bind(&fields.billing_country)
-    .bind(&fields.delivery_street)
-    .bind(&fields.delivery_postal_code)
-    .bind(&fields.delivery_city)
-    .bind(&fields.delivery_country)
-    .bind(primary_email(&emails))
-    .bind(primary_phone(&phones))
-    .bind(Value::Object(fields.custom))
-    .execute(tx.conn())
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(stale_or_missing(tx.conn(), "companies", "company", org, id.uuid()).await);
-    }
-    words::changed(tx, Kind::Company, &[id.uuid()], held).await?;
-    if emails != current_emails {
+    write_update(tx, id, patch.version, fields, &emails, &phones).await?;
+    if emails != email_rows_of(&before) {
         write_emails(tx, id, &emails).await?;
     }
-    if phones != current_phones {
+    if phones != phone_rows_of(&before) {
         write_phones(tx, id, &phones).await?;
     }
     if let Some(tags) = &tags {
@@ -377,6 +90,82 @@ pub async fn update(tx: &mut Tx, id: CompanyId, patch: CompanyPatch) -> Result<C
     .await?;
     Ok(after)
 }
+
+/// Locks the live company `id` (concurrent updates of one company run one after the other)
+/// if it is at `version`. Returns its industry and account type entries.
+async fn lock_at_version(
+    tx: &mut Tx,
+    id: CompanyId,
+    version: i32,
+) -> Result<(Option<ListEntryId>, Option<ListEntryId>)> {
+    let locked: Option<(i32, Option<ListEntryId>, Option<ListEntryId>)> = sqlx::query_as(
+        "select version, industry_id, account_type_id from companies \
+         where org_id = $1 and id = $2 and deleted_at is null for update",
+    )
+    .bind(tx.org())
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?;
+    match locked {
+        None => Err(Error::NotFound { entity: "company" }),
+        Some((v, _, _)) if v != version => Err(Error::stale("company")),
+        Some((_, industry, account_type)) => Ok((industry, account_type)),
+    }
+}
+
+/// Writes the company row at `version` with its primary e-mail / phone mirror.
+async fn write_update(
+    tx: &mut Tx,
+    id: CompanyId,
+    version: i32,
+    fields: Fields,
+    emails: &[EmailRow],
+    phones: &[PhoneRow],
+) -> Result<()> {
+    let org = tx.org();
+    let held = words::held(tx, Kind::Company, &[id.uuid()]).await?;
+    let done = sqlx::query(UPDATE_COMPANY)
+        .bind(org)
+        .bind(id)
+        .bind(version)
+        .bind(&fields.name)
+        .bind(&fields.domain)
+        .bind(&fields.website)
+        .bind(fields.industry_id)
+        .bind(fields.account_type_id)
+        .bind(&fields.vat_id)
+        .bind(&fields.tax_id)
+        .bind(&fields.trade_register_number)
+        .bind(&fields.trade_register_court)
+        .bind(fields.size)
+        .bind(fields.status)
+        .bind(&fields.billing_street)
+        .bind(&fields.billing_postal_code)
+        .bind(&fields.billing_city)
+        .bind(&fields.billing_country)
+        .bind(&fields.delivery_street)
+        .bind(&fields.delivery_postal_code)
+        .bind(&fields.delivery_city)
+        .bind(&fields.delivery_country)
+        .bind(primary_email(emails))
+        .bind(primary_phone(phones))
+        .bind(Value::Object(fields.custom))
+        .execute(tx.conn())
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(stale_or_missing(tx.conn(), "companies", "company", org, id.uuid()).await);
+    }
+    words::changed(tx, Kind::Company, &[id.uuid()], held).await
+}
+
+/// The update of a company's columns at a version.
+const UPDATE_COMPANY: &str = "update companies set name = $4, domain = $5, website = $6, \
+         industry_id = $7, account_type_id = $8, vat_id = $9, tax_id = $10, \
+         trade_register_number = $11, trade_register_court = $12, size = $13, status = $14, \
+         billing_street = $15, billing_postal_code = $16, billing_city = $17, \
+         billing_country = $18, delivery_street = $19, delivery_postal_code = $20, \
+         delivery_city = $21, delivery_country = $22, email = $23, phone = $24, custom = $25 \
+     where org_id = $1 and id = $2 and version = $3 and deleted_at is null";
 
 /// Soft-deletes a company: lists and lookups no longer show it; [`restore`] brings it
 /// back. Its contacts keep their link. With `version`, a stale one is a conflict.

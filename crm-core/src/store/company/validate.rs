@@ -293,3 +293,19 @@ pub(super) async fn check_vat_free(
     }
     Ok(())
 }
+
+/// The list entry a given or patched industry or account type names (`None` when cleared); the
+/// company's current value `keep` stays valid even when its entry is inactive.
+pub(super) async fn patch_list_entry(
+    tx: &mut Tx,
+    errors: &mut FieldErrors,
+    kind: ListKind,
+    field: &str,
+    value: &Option<String>,
+    keep: Option<&str>,
+) -> Result<Option<ListEntryId>> {
+    match clean(value.as_deref()) {
+        Some(s) => list_entry(tx, errors, kind, field, &s, keep).await,
+        None => Ok(None),
+    }
+}

@@ -25,34 +25,10 @@ pub(super) struct Created {
 /// contact is built from what was written (no reload).
 pub async fn create(tx: &mut Tx, new: NewContact) -> Result<Contact> {
     tx.require(Permission::Write)?;
+    // Every field error at once, in field order; the phone region and the references need
+    // the database.
     let mut errors = FieldErrors::new();
-    let fields = Fields {
-        first_name: check_name(&mut errors, "first_name", &new.first_name),
-        last_name: check_name(&mut errors, "last_name", &new.last_name),
-        salutation: check_text(&mut errors, "salutation", new.salutation.as_deref()),
-        title: check_text(&mut errors, "title", new.title.as_deref()),
-        job_title: check_text(&mut errors, "job_title", new.job_title.as_deref()),
-        department: check_text(&mut errors, "department", new.department.as_deref()),
-        linkedin_url: check_linkedin(&mut errors, new.linkedin_url.as_deref()),
-        birthday: new.birthday,
-        source: new.source,
-        status: new.status,
-        company_id: new.company_id,
-        city: check_text(&mut errors, "city", new.city.as_deref()),
-        street: check_text(&mut errors, "street", new.street.as_deref()),
-        postal_code: check_text(&mut errors, "postal_code", new.postal_code.as_deref()),
-        country: check_country(&mut errors, "country", new.country.as_deref()),
-        home_street: check_text(&mut errors, "home_street", new.home_street.as_deref()),
-        home_postal_code: check_text(
-            &mut errors,
-            "home_postal_code",
-            new.home_postal_code.as_deref(),
-        ),
-        home_city: check_text(&mut errors, "home_city", new.home_city.as_deref()),
-        home_country: check_country(&mut errors, "home_country", new.home_country.as_deref()),
-        custom: Value::Object(new.custom),
-    };
-    check_birthday(&mut errors, new.birthday);
+    let fields = new_fields(&mut errors, &new);
     let emails = collect_emails(&mut errors, new.email.as_deref(), &new.emails);
     let region = crate::region::contact_phone_region(
         tx,
@@ -88,83 +64,144 @@ pub async fn create(tx: &mut Tx, new: NewContact) -> Result<Contact> {
             .map(|t| t.uuid())
             .collect()
     };
+    let new = NewRows::of(ContactId::new(), fields, emails, phones, owners);
+    let created = insert(tx, &new, &tag_ids).await?;
+    let contact = finish(new.contact, created)?;
+    words::added(tx, Kind::Contact, &[contact.id.uuid()]).await?;
+    Ok(contact)
+}
 
-    let org = tx.org();
-    let id = ContactId::new();
-    let (email, email_norm) = primary_email(&emails);
-    let (email, email_norm) = (email.map(str::to_string), email_norm.map(str::to_string));
-    let phone = primary_phone(&phones).map(str::to_string);
-    // Child rows in the order `load` lists them: primary first, then by id.
-    let mut emails: Vec<(Uuid, EmailRow)> =
-        emails.into_iter().map(|r| (Uuid::now_v7(), r)).collect();
-    emails.sort_by_key(|(id, r)| (!r.primary, *id));
-    let mut phones: Vec<(Uuid, PhoneRow)> =
-        phones.into_iter().map(|r| (Uuid::now_v7(), r)).collect();
-    phones.sort_by_key(|(id, r)| (!r.primary, *id));
-    let mut owners = owners;
-    owner::sort(&mut owners);
+/// A new contact as it will be written: the contact (without what the statement adds) and
+/// its child rows with their ids, in the order `load` lists them (primary first, then by
+/// id).
+pub(super) struct NewRows {
+    pub(super) contact: Contact,
+    email_norm: Option<String>,
+    emails: Vec<(Uuid, EmailRow)>,
+    phones: Vec<(Uuid, PhoneRow)>,
+}
 
-    let mut contact = Contact {
-        id,
-        first_name: fields.first_name,
-        last_name: fields.last_name,
-        salutation: fields.salutation,
-        title: fields.title,
-        job_title: fields.job_title,
-        department: fields.department,
-        linkedin_url: fields.linkedin_url,
-        birthday: fields.birthday,
-        source: fields.source,
-        status: fields.status,
-        company_id: fields.company_id,
-        // Set from the statement's result below (also in the audit entry).
-        company: None,
-        email,
-        phone,
-        emails: emails
-            .iter()
-            .map(|(_, r)| ContactEmail {
-                email: r.email.clone(),
-                kind: r.kind,
-                primary: r.primary,
-            })
-            .collect(),
-        phones: phones
-            .iter()
-            .map(|(_, r)| ContactPhone {
-                number: r.key().to_string(),
-                raw: r.raw.clone(),
-                kind: r.kind,
-                primary: r.primary,
-                valid: r.e164.is_some(),
-            })
-            .collect(),
-        city: fields.city,
-        street: fields.street,
-        postal_code: fields.postal_code,
-        country: fields.country,
-        home_street: fields.home_street,
-        home_postal_code: fields.home_postal_code,
-        home_city: fields.home_city,
-        home_country: fields.home_country,
-        // Source ids are written by the import only.
-        external_system: None,
-        external_id: None,
-        // Set from the statement's result below (also in the audit entry).
-        tags: Vec::new(),
-        owners,
-        custom: fields.custom,
-        // The database's values replace these; `diff` leaves them out.
-        version: 1,
-        created_at: Utc::now(),
-        updated_at: Utc::now(),
-        deleted_at: None,
+impl NewRows {
+    /// The rows of the contact `id` from its checked fields and children.
+    pub(super) fn of(
+        id: ContactId,
+        fields: Fields,
+        emails: Vec<EmailRow>,
+        phones: Vec<PhoneRow>,
+        mut owners: Vec<Owner>,
+    ) -> Self {
+        let (email, email_norm) = primary_email(&emails);
+        let (email, email_norm) = (email.map(str::to_string), email_norm.map(str::to_string));
+        let phone = primary_phone(&phones).map(str::to_string);
+        let mut emails: Vec<(Uuid, EmailRow)> =
+            emails.into_iter().map(|r| (Uuid::now_v7(), r)).collect();
+        emails.sort_by_key(|(id, r)| (!r.primary, *id));
+        let mut phones: Vec<(Uuid, PhoneRow)> =
+            phones.into_iter().map(|r| (Uuid::now_v7(), r)).collect();
+        phones.sort_by_key(|(id, r)| (!r.primary, *id));
+        owner::sort(&mut owners);
+        let contact = Contact {
+            id,
+            first_name: fields.first_name,
+            last_name: fields.last_name,
+            salutation: fields.salutation,
+            title: fields.title,
+            job_title: fields.job_title,
+            department: fields.department,
+            linkedin_url: fields.linkedin_url,
+            birthday: fields.birthday,
+            source: fields.source,
+            status: fields.status,
+            company_id: fields.company_id,
+            // Set from the statement's result (also in the audit entry).
+            company: None,
+            email,
+            phone,
+            emails: emails
+                .iter()
+                .map(|(_, r)| ContactEmail {
+                    email: r.email.clone(),
+                    kind: r.kind,
+                    primary: r.primary,
+                })
+                .collect(),
+            phones: phones
+                .iter()
+                .map(|(_, r)| ContactPhone {
+                    number: r.key().to_string(),
+                    raw: r.raw.clone(),
+                    kind: r.kind,
+                    primary: r.primary,
+                    valid: r.e164.is_some(),
+                })
+                .collect(),
+            city: fields.city,
+            street: fields.street,
+            postal_code: fields.postal_code,
+            country: fields.country,
+            home_street: fields.home_street,
+            home_postal_code: fields.home_postal_code,
+            home_city: fields.home_city,
+            home_country: fields.home_country,
+            // Source ids are written by the import only.
+            external_system: None,
+            external_id: None,
+            // Set from the statement's result (also in the audit entry).
+            tags: Vec::new(),
+            owners,
+            custom: fields.custom,
+            // The database's values replace these; `diff` leaves them out.
+            version: 1,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            deleted_at: None,
+        };
+        Self {
+            contact,
+            email_norm,
+            emails,
+            phones,
+        }
+    }
+}
+
+/// The checked scalar columns of a new contact.
+pub(super) fn new_fields(errors: &mut FieldErrors, new: &NewContact) -> Fields {
+    let fields = Fields {
+        first_name: check_name(errors, "first_name", &new.first_name),
+        last_name: check_name(errors, "last_name", &new.last_name),
+        salutation: check_text(errors, "salutation", new.salutation.as_deref()),
+        title: check_text(errors, "title", new.title.as_deref()),
+        job_title: check_text(errors, "job_title", new.job_title.as_deref()),
+        department: check_text(errors, "department", new.department.as_deref()),
+        linkedin_url: check_linkedin(errors, new.linkedin_url.as_deref()),
+        birthday: new.birthday,
+        source: new.source,
+        status: new.status,
+        company_id: new.company_id,
+        city: check_text(errors, "city", new.city.as_deref()),
+        street: check_text(errors, "street", new.street.as_deref()),
+        postal_code: check_text(errors, "postal_code", new.postal_code.as_deref()),
+        country: check_country(errors, "country", new.country.as_deref()),
+        home_street: check_text(errors, "home_street", new.home_street.as_deref()),
+        home_postal_code: check_text(errors, "home_postal_code", new.home_postal_code.as_deref()),
+        home_city: check_text(errors, "home_city", new.home_city.as_deref()),
+        home_country: check_country(errors, "home_country", new.home_country.as_deref()),
+        custom: Value::Object(new.custom.clone()),
     };
+    check_birthday(errors, new.birthday);
+    fields
+}
+
+/// Writes the new contact in one statement ([`INSERT`]) and returns what it reports.
+async fn insert(tx: &mut Tx, new: &NewRows, tag_ids: &[Uuid]) -> Result<Created> {
+    let c = &new.contact;
     // The audit diff of the new contact without its company name and tag names, which the
     // statement adds (`diff` reports a creation as `{"field": {"before": null, "after": v}}`
     // for every non-null field).
-    let audit = diff(None, Some(&contact));
-
+    let audit = diff(None, Some(c));
+    let (emails, phones) = (&new.emails, &new.phones);
+    let email_norm = &new.email_norm;
     let email_ids: Vec<Uuid> = emails.iter().map(|(id, _)| *id).collect();
     let email_values: Vec<&str> = emails.iter().map(|(_, r)| r.email.as_str()).collect();
     let email_norms: Vec<&str> = emails.iter().map(|(_, r)| r.norm.as_str()).collect();
@@ -175,14 +212,87 @@ pub async fn create(tx: &mut Tx, new: NewContact) -> Result<Contact> {
     let phone_raw: Vec<&str> = phones.iter().map(|(_, r)| r.raw.as_str()).collect();
     let phone_kinds: Vec<_> = phones.iter().map(|(_, r)| r.kind).collect();
     let phone_primary: Vec<bool> = phones.iter().map(|(_, r)| r.primary).collect();
-    let owner_users: Vec<Uuid> = contact.owners.iter().map(|o| o.user_id.uuid()).collect();
-    let owner_roles: Vec<_> = contact.owners.iter().map(|o| o.role).collect();
+    let owner_users: Vec<Uuid> = c.owners.iter().map(|o| o.user_id.uuid()).collect();
+    let owner_roles: Vec<_> = c.owners.iter().map(|o| o.role).collect();
+    let tag_ids = tag_ids.to_vec();
+    let created: Created = sqlx::query_as(INSERT)
+        .bind(tx.org())
+        .bind(c.id)
+        .bind(&c.first_name)
+        .bind(&c.last_name)
+        .bind(&c.salutation)
+        .bind(&c.title)
+        .bind(&c.job_title)
+        .bind(&c.department)
+        .bind(&c.linkedin_url)
+        .bind(c.birthday)
+        .bind(c.source)
+        .bind(c.status)
+        .bind(c.company_id)
+        .bind(&c.city)
+        .bind(&c.custom)
+        .bind(&c.email)
+        .bind(email_norm)
+        .bind(&c.phone)
+        .bind(&email_ids)
+        .bind(&email_values)
+        .bind(&email_norms)
+        .bind(&email_kinds)
+        .bind(&email_primary)
+        .bind(&phone_ids)
+        .bind(&phone_e164)
+        .bind(&phone_raw)
+        .bind(&phone_kinds)
+        .bind(&phone_primary)
+        .bind(&owner_users)
+        .bind(&owner_roles)
+        .bind(&tag_ids)
+        .bind(&audit)
+        .bind(json!({ "id": c.id }))
+        .bind(&c.street)
+        .bind(&c.postal_code)
+        .bind(&c.country)
+        .bind(&c.home_street)
+        .bind(&c.home_postal_code)
+        .bind(&c.home_city)
+        .bind(&c.home_country)
+        .fetch_one(tx.conn())
+        .await?;
+    Ok(created)
+}
 
-    // Every insert is conditional on the checks in `chk`; when they fail nothing is written
-    // and the flags say why. Foreign keys are checked at the end of the statement, when the
-    // contact row exists.
-    let created: Created = sqlx::query_as(
-        "with chk as ( \
+/// The contact as written: the reference checks' outcome as field errors, else the values
+/// the database set.
+fn finish(mut contact: Contact, created: Created) -> Result<Contact> {
+    let mut errors = FieldErrors::new();
+    if !created.company_ok {
+        errors.add("company_id", "is not a company of this organization");
+    }
+    if !created.owners_ok {
+        errors.add("owners", "names a user who is not in this organization");
+    }
+    errors.into_result()?;
+    let (Some(version), Some(created_at), Some(updated_at), Some(custom)) = (
+        created.version,
+        created.created_at,
+        created.updated_at,
+        created.custom,
+    ) else {
+        return Err(Error::Database("the new contact was not written".into()));
+    };
+    contact.company = created.company;
+    contact.tags = created.tags;
+    contact.version = version;
+    contact.created_at = created_at;
+    contact.updated_at = updated_at;
+    contact.custom = custom;
+    Ok(contact)
+}
+
+/// The statement of [`create`]. Every insert is conditional on the checks in `chk`; when
+/// they fail nothing is written and the flags say why. Foreign keys are checked at the end
+/// of the statement, when the contact row exists.
+const INSERT: &str = "with chk as ( \
              select co.name as company, \
                     ($13::uuid is null or co.id is not null) as company_ok, \
                     (select count(*) from users u where u.org_id = $1 and u.id = any($29) \
@@ -240,73 +350,4 @@ pub async fn create(tx: &mut Tx, new: NewContact) -> Result<Contact> {
                 end as audit_seq, \
                 case when c.version is not null \
                      then crm_emit('contact.created', 'contact', $2, $33) end as event_seq \
-         from chk cross join tg left join c on true",
-    )
-    .bind(org)
-    .bind(id)
-    .bind(&contact.first_name)
-    .bind(&contact.last_name)
-    .bind(&contact.salutation)
-    .bind(&contact.title)
-    .bind(&contact.job_title)
-    .bind(&contact.department)
-    .bind(&contact.linkedin_url)
-    .bind(contact.birthday)
-    .bind(contact.source)
-    .bind(contact.status)
-    .bind(contact.company_id)
-    .bind(&contact.city)
-    .bind(&contact.custom)
-    .bind(&contact.email)
-    .bind(&email_norm)
-    .bind(&contact.phone)
-    .bind(&email_ids)
-    .bind(&email_values)
-    .bind(&email_norms)
-    .bind(&email_kinds)
-    .bind(&email_primary)
-    .bind(&phone_ids)
-    .bind(&phone_e164)
-    .bind(&phone_raw)
-    .bind(&phone_kinds)
-    .bind(&phone_primary)
-    .bind(&owner_users)
-    .bind(&owner_roles)
-    .bind(&tag_ids)
-    .bind(&audit)
-    .bind(json!({ "id": id }))
-    .bind(&contact.street)
-    .bind(&contact.postal_code)
-    .bind(&contact.country)
-    .bind(&contact.home_street)
-    .bind(&contact.home_postal_code)
-    .bind(&contact.home_city)
-    .bind(&contact.home_country)
-    .fetch_one(tx.conn())
-    .await?;
-
-    let mut errors = FieldErrors::new();
-    if !created.company_ok {
-        errors.add("company_id", "is not a company of this organization");
-    }
-    if !created.owners_ok {
-        errors.add("owners", "names a user who is not in this organization");
-    }
-    errors.into_result()?;
-    words::added(tx, Kind::Contact, &[id.uuid()]).await?;
-    let (Some(version), Some(created_at), Some(updated_at), Some(custom)) = (
-        created.version,
-        created.created_at,
-        created.updated_at,
-        created.custom,
-    ) else {
-        return Err(Error::Database("the new contact was not written".into()));
-    };
-    contact.company = created.company;
-    contact.tags = created.tags;
-    contact.version = version;
-    contact.created_at = created_at;
-    contact.updated_at = updated_at;
-    contact.custom = custom;
-    Ok(contact)
-}
+         from chk cross join tg left join c on true";

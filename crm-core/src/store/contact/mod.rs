@@ -558,14 +558,8 @@ pub struct DuplicateGroup {
 // Validation
 // ---------------------------------------------------------------------------------------
 
-/// One e-mail row as it will be written.
-#[derive(Clone, PartialEq, Eq)]
-struct EmailRow {
-    email: String,
-    norm: String,
-    kind: EmailKind,
-    primary: bool,
-}
+/// One e-mail row as it will be written (shared with the other kind).
+use super::children::EmailRow;
 
 /// One phone row as it will be written.
 #[derive(Clone, PartialEq, Eq)]
@@ -677,6 +671,7 @@ macro_rules! select_contacts {
 // One file per operation; they share the types and imports above (`use super::*`).
 mod create;
 mod duplicates;
+mod input;
 mod merge;
 mod read;
 mod update;
@@ -693,6 +688,7 @@ pub use read::{find_by_email, for_each_batch, get, get_including_deleted, list, 
 pub use update::{delete, restore, update};
 pub use validate::parse_linkedin_url;
 
+use input::*;
 use read::*;
 use validate::*;
 use write::*;

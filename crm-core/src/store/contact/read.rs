@@ -1,6 +1,7 @@
 //! Reading contacts: one, by e-mail or reference, pages filtered, and batches for streaming.
 
 use super::*;
+use crate::store::children::{Parent, group, tag_names};
 use crate::store::pages;
 use crate::store::pattern::contains_pattern;
 
@@ -44,139 +45,146 @@ pub(super) async fn attach(tx: &mut Tx, rows: Vec<ContactRow>) -> Result<Vec<Con
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let org = tx.org();
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id.uuid()).collect();
-    let emails: Vec<(Uuid, String, EmailKind, bool)> = sqlx::query_as(
-        "select contact_id, email, kind, is_primary from contact_emails \
-         where org_id = $1 and contact_id = any($2) order by contact_id, is_primary desc, id",
-    )
-    .bind(org)
-    .bind(&ids)
-    .fetch_all(tx.conn())
-    .await?;
-    let phones: Vec<(Uuid, String, String, PhoneKind, bool, bool)> = sqlx::query_as(
-        "select contact_id, coalesce(number_e164, number_raw), number_raw, kind, is_primary, \
-                number_e164 is not null from contact_phones \
-         where org_id = $1 and contact_id = any($2) order by contact_id, is_primary desc, id",
-    )
-    .bind(org)
-    .bind(&ids)
-    .fetch_all(tx.conn())
-    .await?;
-    let tags: Vec<(Uuid, String)> = sqlx::query_as(
-        "select ct.contact_id, t.name from contact_tags ct \
-         join tags t on t.org_id = ct.org_id and t.id = ct.tag_id \
-         where ct.org_id = $1 and ct.contact_id = any($2) order by ct.contact_id, t.name_norm",
-    )
-    .bind(org)
-    .bind(&ids)
-    .fetch_all(tx.conn())
-    .await?;
-    let owners: Vec<(Uuid, UserId, OwnerRole)> = sqlx::query_as(
-        "select contact_id, user_id, role from contact_owners \
-         where org_id = $1 and contact_id = any($2) \
-         order by contact_id, case role when 'owner' then 0 when 'member' then 1 else 2 end, \
-                  user_id",
-    )
-    .bind(org)
-    .bind(&ids)
-    .fetch_all(tx.conn())
-    .await?;
+    let mut children = Children::load(tx, &ids).await?;
+    Ok(rows.into_iter().map(|r| children.attach(r)).collect())
+}
 
-    let mut email_map: HashMap<Uuid, Vec<ContactEmail>> = HashMap::new();
-    for (id, email, kind, primary) in emails {
-        email_map.entry(id).or_default().push(ContactEmail {
-            email,
-            kind,
-            primary,
-        });
-    }
-    let mut phone_map: HashMap<Uuid, Vec<ContactPhone>> = HashMap::new();
-    for (id, number, raw, kind, primary, valid) in phones {
-        phone_map.entry(id).or_default().push(ContactPhone {
-            number,
-            raw,
-            kind,
-            primary,
-            valid,
-        });
-    }
-    let mut tag_map: HashMap<Uuid, Vec<String>> = HashMap::new();
-    for (id, name) in tags {
-        tag_map.entry(id).or_default().push(name);
-    }
-    let mut owner_map: HashMap<Uuid, Vec<Owner>> = HashMap::new();
-    for (id, user_id, role) in owners {
-        owner_map
-            .entry(id)
-            .or_default()
-            .push(Owner { user_id, role });
-    }
+/// The addresses, numbers, tags and owners of a set of contacts.
+struct Children {
+    emails: HashMap<Uuid, Vec<ContactEmail>>,
+    phones: HashMap<Uuid, Vec<ContactPhone>>,
+    tags: HashMap<Uuid, Vec<String>>,
+    owners: HashMap<Uuid, Vec<Owner>>,
+}
 
-    rows.into_iter()
-        .map(|r| {
-            let id = r.id.uuid();
-            // A contact written without address rows shows its mirrored primary values.
-            let emails = email_map.remove(&id).unwrap_or_else(|| {
-                r.email
-                    .iter()
-                    .map(|e| ContactEmail {
-                        email: e.clone(),
-                        kind: EmailKind::default(),
-                        primary: true,
-                    })
-                    .collect()
-            });
-            let phones = phone_map.remove(&id).unwrap_or_else(|| {
-                r.phone
-                    .iter()
-                    .map(|p| ContactPhone {
-                        number: p.clone(),
-                        raw: p.clone(),
-                        kind: PhoneKind::default(),
-                        primary: true,
-                        valid: crate::domain::Phone::from_stored(p.as_str(), p.as_str()).is_ok(),
-                    })
-                    .collect()
-            });
-            Ok(Contact {
-                id: r.id,
-                first_name: r.first_name,
-                last_name: r.last_name,
-                salutation: r.salutation,
-                title: r.title,
-                job_title: r.job_title,
-                department: r.department,
-                linkedin_url: r.linkedin_url,
-                birthday: r.birthday,
-                source: r.source,
-                status: r.status,
-                company_id: r.company_id,
-                company: r.company,
-                email: r.email,
-                phone: r.phone,
-                emails,
-                phones,
-                city: r.city,
-                street: r.street,
-                postal_code: r.postal_code,
-                country: r.country,
-                home_street: r.home_street,
-                home_postal_code: r.home_postal_code,
-                home_city: r.home_city,
-                home_country: r.home_country,
-                external_system: r.external_system,
-                external_id: r.external_id,
-                tags: tag_map.remove(&id).unwrap_or_default(),
-                owners: owner_map.remove(&id).unwrap_or_default(),
-                custom: r.custom,
-                version: r.version,
-                created_at: r.created_at,
-                updated_at: r.updated_at,
-                deleted_at: r.deleted_at,
-            })
+impl Children {
+    /// Loads the children of the contacts `ids` in four queries.
+    async fn load(tx: &mut Tx, ids: &[Uuid]) -> Result<Self> {
+        let org = tx.org();
+        let emails: Vec<(Uuid, String, EmailKind, bool)> = sqlx::query_as(
+            "select contact_id, email, kind, is_primary from contact_emails \
+             where org_id = $1 and contact_id = any($2) order by contact_id, is_primary desc, id",
+        )
+        .bind(org)
+        .bind(ids)
+        .fetch_all(tx.conn())
+        .await?;
+        let phones: Vec<(Uuid, String, String, PhoneKind, bool, bool)> = sqlx::query_as(
+            "select contact_id, coalesce(number_e164, number_raw), number_raw, kind, is_primary, \
+                    number_e164 is not null from contact_phones \
+             where org_id = $1 and contact_id = any($2) order by contact_id, is_primary desc, id",
+        )
+        .bind(org)
+        .bind(ids)
+        .fetch_all(tx.conn())
+        .await?;
+        let tags = tag_names(tx, Parent::Contact, ids).await?;
+        let owners: Vec<(Uuid, UserId, OwnerRole)> = sqlx::query_as(
+            "select contact_id, user_id, role from contact_owners \
+             where org_id = $1 and contact_id = any($2) \
+             order by contact_id, case role when 'owner' then 0 when 'member' then 1 else 2 end, \
+                      user_id",
+        )
+        .bind(org)
+        .bind(ids)
+        .fetch_all(tx.conn())
+        .await?;
+        Ok(Self {
+            emails: group(emails.into_iter().map(|(id, email, kind, primary)| {
+                let e = ContactEmail {
+                    email,
+                    kind,
+                    primary,
+                };
+                (id, e)
+            })),
+            phones: group(
+                phones
+                    .into_iter()
+                    .map(|(id, number, raw, kind, primary, valid)| {
+                        let p = ContactPhone {
+                            number,
+                            raw,
+                            kind,
+                            primary,
+                            valid,
+                        };
+                        (id, p)
+                    }),
+            ),
+            tags,
+            owners: group(
+                owners
+                    .into_iter()
+                    .map(|(id, user_id, role)| (id, Owner { user_id, role })),
+            ),
         })
-        .collect()
+    }
+
+    /// The contact of row `r` with its children. A contact written without address rows
+    /// shows its mirrored primary values.
+    fn attach(&mut self, r: ContactRow) -> Contact {
+        let id = r.id.uuid();
+        let emails = self.emails.remove(&id).unwrap_or_else(|| {
+            r.email
+                .iter()
+                .map(|e| ContactEmail {
+                    email: e.clone(),
+                    kind: EmailKind::default(),
+                    primary: true,
+                })
+                .collect()
+        });
+        let phones = self.phones.remove(&id).unwrap_or_else(|| {
+            r.phone
+                .iter()
+                .map(|p| ContactPhone {
+                    number: p.clone(),
+                    raw: p.clone(),
+                    kind: PhoneKind::default(),
+                    primary: true,
+                    valid: crate::domain::Phone::from_stored(p.as_str(), p.as_str()).is_ok(),
+                })
+                .collect()
+        });
+        Contact {
+            id: r.id,
+            first_name: r.first_name,
+            last_name: r.last_name,
+            salutation: r.salutation,
+            title: r.title,
+            job_title: r.job_title,
+            department: r.department,
+            linkedin_url: r.linkedin_url,
+            birthday: r.birthday,
+            source: r.source,
+            status: r.status,
+            company_id: r.company_id,
+            company: r.company,
+            email: r.email,
+            phone: r.phone,
+            emails,
+            phones,
+            city: r.city,
+            street: r.street,
+            postal_code: r.postal_code,
+            country: r.country,
+            home_street: r.home_street,
+            home_postal_code: r.home_postal_code,
+            home_city: r.home_city,
+            home_country: r.home_country,
+            external_system: r.external_system,
+            external_id: r.external_id,
+            tags: self.tags.remove(&id).unwrap_or_default(),
+            owners: self.owners.remove(&id).unwrap_or_default(),
+            custom: r.custom,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            deleted_at: r.deleted_at,
+        }
+    }
 }
 
 /// Loads one contact; `live_only` hides soft-deleted ones.

@@ -1,5 +1,6 @@
 //! Unit tests of the pure parts (no database).
 
+use super::create::{NewRows, new_fields};
 use super::*;
 
 fn email(e: &str, primary: bool) -> NewContactEmail {
@@ -167,4 +168,55 @@ fn new_contact_reads_from_json_and_rejects_unknown_keys() {
     assert_eq!(patch.city, Some(None));
     assert_eq!(patch.job_title, Some(Some("CTO".into())));
     assert!(serde_json::from_str::<ContactPatch>(r#"{"city": "Bern"}"#).is_err());
+}
+
+/// A contact as `create` builds it before writing, from `new` (checked without errors).
+fn contact_of(new: NewContact) -> Contact {
+    let mut errors = FieldErrors::new();
+    let fields = new_fields(&mut errors, &new);
+    let emails = collect_emails(&mut errors, new.email.as_deref(), &new.emails);
+    let phones = collect_phones(&mut errors, "DE", new.phone.as_deref(), &new.phones);
+    assert!(errors.is_empty(), "{errors:?}");
+    NewRows::of(ContactId::new(), fields, emails, phones, Vec::new()).contact
+}
+
+#[test]
+fn a_new_contact_reports_every_field_error_at_once_without_a_database() {
+    let new = NewContact {
+        first_name: "A\u{0}".into(),
+        country: Some("Atlantis".into()),
+        linkedin_url: Some("https://example.com/anna".into()),
+        birthday: NaiveDate::from_ymd_opt(2999, 1, 1),
+        ..NewContact::default()
+    };
+    let mut errors = FieldErrors::new();
+    new_fields(&mut errors, &new);
+    let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        ["first_name", "linkedin_url", "country", "birthday"]
+    );
+}
+
+#[test]
+fn a_patch_clearing_the_primary_email_promotes_the_next_and_keeps_the_rest() {
+    let before = contact_of(NewContact {
+        first_name: "Anna".into(),
+        emails: vec![email("a@x.de", true), email("b@x.de", false)],
+        phone: Some("030 1234567".into()),
+        ..NewContact::default()
+    });
+    assert_eq!(before.email.as_deref(), Some("a@x.de"));
+    let patch: ContactPatch =
+        serde_json::from_str(r#"{"version": 1, "email": null, "city": "Köln"}"#).unwrap();
+    let mut errors = FieldErrors::new();
+    let f = patch_fields(&mut errors, &before, &patch);
+    let emails = patch_emails(&mut errors, &before, &patch);
+    let phones = patch_phones(&mut errors, &before, &patch, "DE");
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(f.city.as_deref(), Some("Köln"));
+    assert_eq!(f.first_name, "Anna");
+    assert_eq!(emails.len(), 1);
+    assert!(emails[0].email == "b@x.de" && emails[0].primary);
+    assert_eq!(phones.len(), 1);
 }

@@ -13,70 +13,12 @@ pub async fn update(tx: &mut Tx, id: ContactId, patch: ContactPatch) -> Result<C
     if patch.is_empty() {
         return Ok(before);
     }
+    // Every field error at once, in field order; the phone region and the references need
+    // the database.
     let mut errors = FieldErrors::new();
-    let mut f = Fields::of(&before);
-    if let Some(v) = &patch.first_name {
-        f.first_name = check_name(&mut errors, "first_name", v);
-    }
-    if let Some(v) = &patch.last_name {
-        f.last_name = check_name(&mut errors, "last_name", v);
-    }
-    if let Some(v) = &patch.salutation {
-        f.salutation = check_text(&mut errors, "salutation", v.as_deref());
-    }
-    if let Some(v) = &patch.title {
-        f.title = check_text(&mut errors, "title", v.as_deref());
-    }
-    if let Some(v) = &patch.job_title {
-        f.job_title = check_text(&mut errors, "job_title", v.as_deref());
-    }
-    if let Some(v) = &patch.department {
-        f.department = check_text(&mut errors, "department", v.as_deref());
-    }
-    if let Some(v) = &patch.linkedin_url {
-        f.linkedin_url = check_linkedin(&mut errors, v.as_deref());
-    }
-    if let Some(v) = patch.birthday {
-        check_birthday(&mut errors, v);
-        f.birthday = v;
-    }
-    if let Some(v) = patch.source {
-        f.source = v;
-    }
-    if let Some(v) = patch.status {
-        f.status = v;
-    }
-    if let Some(v) = patch.company_id {
-        f.company_id = v;
-    }
-    if let Some(v) = &patch.city {
-        f.city = check_text(&mut errors, "city", v.as_deref());
-    }
-    patch_address(&mut errors, &mut f, &patch);
-    if let Some(v) = &patch.custom {
-        f.custom = Value::Object(v.clone());
-    }
-
+    let f = patch_fields(&mut errors, &before, &patch);
     let emails_changed = patch.emails.is_some() || patch.email.is_some();
-    let emails = match (&patch.emails, &patch.email) {
-        (Some(list), email) => {
-            collect_emails(&mut errors, email.as_ref().and_then(|e| e.as_deref()), list)
-        }
-        (None, Some(Some(raw))) => {
-            let mut rows = email_rows_of(&before);
-            if let Some(e) = errors.check("email", Email::parse(raw)) {
-                set_primary_email(&mut rows, e);
-            }
-            rows
-        }
-        (None, Some(None)) => {
-            let mut rows = email_rows_of(&before);
-            rows.retain(|r| !r.primary);
-            ensure_one_primary(&mut rows, |r| &mut r.primary);
-            rows
-        }
-        (None, None) => email_rows_of(&before),
-    };
+    let emails = patch_emails(&mut errors, &before, &patch);
     let phones_changed = patch.phones.is_some() || patch.phone.is_some();
     let region = if phones_changed {
         crate::region::contact_phone_region(
@@ -89,28 +31,7 @@ pub async fn update(tx: &mut Tx, id: ContactId, patch: ContactPatch) -> Result<C
     } else {
         tx.default_region().to_string()
     };
-    let phones = match (&patch.phones, &patch.phone) {
-        (Some(list), phone) => collect_phones(
-            &mut errors,
-            &region,
-            phone.as_ref().and_then(|p| p.as_deref()),
-            list,
-        ),
-        (None, Some(Some(raw))) => {
-            let mut rows = phone_rows_of(&before);
-            if let Some(p) = errors.check("phone", Phone::read(raw, &region)) {
-                set_primary_phone(&mut rows, p);
-            }
-            rows
-        }
-        (None, Some(None)) => {
-            let mut rows = phone_rows_of(&before);
-            rows.retain(|r| !r.primary);
-            ensure_one_primary(&mut rows, |r| &mut r.primary);
-            rows
-        }
-        (None, None) => phone_rows_of(&before),
-    };
+    let phones = patch_phones(&mut errors, &before, &patch, &region);
     let tags = patch.tags.as_ref().map(|t| check_tags(&mut errors, t));
     check_identity(&mut errors, &f, &emails);
     let company_changed = patch.company_id.is_some_and(|c| c.is_some());
@@ -215,33 +136,4 @@ pub async fn restore(tx: &mut Tx, id: ContactId) -> Result<Contact> {
     )
     .await?;
     Ok(after)
-}
-
-/// Applies the postal address fields of `patch` to `f`, recording problems.
-fn patch_address(errors: &mut FieldErrors, f: &mut Fields, patch: &ContactPatch) {
-    let texts = [
-        ("street", &patch.street, &mut f.street),
-        ("postal_code", &patch.postal_code, &mut f.postal_code),
-        ("home_street", &patch.home_street, &mut f.home_street),
-        (
-            "home_postal_code",
-            &patch.home_postal_code,
-            &mut f.home_postal_code,
-        ),
-        ("home_city", &patch.home_city, &mut f.home_city),
-    ];
-    for (field, given, target) in texts {
-        if let Some(v) = given {
-            *target = check_text(errors, field, v.as_deref());
-        }
-    }
-    let countries = [
-        ("country", &patch.country, &mut f.country),
-        ("home_country", &patch.home_country, &mut f.home_country),
-    ];
-    for (field, given, target) in countries {
-        if let Some(v) = given {
-            *target = check_country(errors, field, v.as_deref());
-        }
-    }
 }

@@ -1,6 +1,7 @@
 //! The writes that create, update and merge share: child e-mails, phones and tags, the mirrored primary columns, the plain fields, and the lock at a version.
 
 use super::*;
+use crate::store::children::{self, Parent, PhoneValues};
 
 pub(super) fn primary_email(rows: &[EmailRow]) -> (Option<&str>, Option<&str>) {
     rows.iter()
@@ -13,99 +14,28 @@ pub(super) fn primary_phone(rows: &[PhoneRow]) -> Option<&str> {
     rows.iter().find(|r| r.primary).map(PhoneRow::key)
 }
 
-/// Replaces the contact's e-mail rows (one statement each for delete and insert).
+/// Replaces the contact's e-mail rows.
 pub(super) async fn write_emails(tx: &mut Tx, id: ContactId, rows: &[EmailRow]) -> Result<()> {
-    let org = tx.org();
-    sqlx::query("delete from contact_emails where org_id = $1 and contact_id = $2")
-        .bind(org)
-        .bind(id)
-        .execute(tx.conn())
-        .await?;
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
-    let emails: Vec<&str> = rows.iter().map(|r| r.email.as_str()).collect();
-    let norms: Vec<&str> = rows.iter().map(|r| r.norm.as_str()).collect();
-    let kinds: Vec<_> = rows.iter().map(|r| r.kind).collect();
-    let primary: Vec<bool> = rows.iter().map(|r| r.primary).collect();
-    sqlx::query(
-        "insert into contact_emails (org_id, id, contact_id, email, email_norm, kind, is_primary) \
-         select $1, u.id, $2, u.email, u.norm, u.kind, u.is_primary \
-         from unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::bool[]) \
-              as u(id, email, norm, kind, is_primary)",
-    )
-    .bind(org)
-    .bind(id)
-    .bind(&ids)
-    .bind(&emails)
-    .bind(&norms)
-    .bind(&kinds)
-    .bind(&primary)
-    .execute(tx.conn())
-    .await?;
-    Ok(())
+    children::replace_emails(tx, Parent::Contact, id.uuid(), rows).await
 }
 
 /// Replaces the contact's phone rows.
 pub(super) async fn write_phones(tx: &mut Tx, id: ContactId, rows: &[PhoneRow]) -> Result<()> {
-    let org = tx.org();
-    sqlx::query("delete from contact_phones where org_id = $1 and contact_id = $2")
-        .bind(org)
-        .bind(id)
-        .execute(tx.conn())
-        .await?;
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
-    let e164: Vec<Option<&str>> = rows.iter().map(|r| r.e164.as_deref()).collect();
-    let raw: Vec<&str> = rows.iter().map(|r| r.raw.as_str()).collect();
-    let kinds: Vec<_> = rows.iter().map(|r| r.kind).collect();
-    let primary: Vec<bool> = rows.iter().map(|r| r.primary).collect();
-    sqlx::query(
-        "insert into contact_phones (org_id, id, contact_id, number_e164, number_raw, kind, is_primary) \
-         select $1, u.id, $2, u.e164, u.raw, u.kind, u.is_primary \
-         from unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::bool[]) \
-              as u(id, e164, raw, kind, is_primary)",
-    )
-    .bind(org)
-    .bind(id)
-    .bind(&ids)
-    .bind(&e164)
-    .bind(&raw)
-    .bind(&kinds)
-    .bind(&primary)
-    .execute(tx.conn())
-    .await?;
-    Ok(())
+    let rows: Vec<PhoneValues<'_>> = rows
+        .iter()
+        .map(|r| PhoneValues {
+            e164: r.e164.as_deref(),
+            raw: &r.raw,
+            kind: r.kind,
+            primary: r.primary,
+        })
+        .collect();
+    children::replace_phones(tx, Parent::Contact, id.uuid(), &rows).await
 }
 
 /// Replaces the contact's tags with `names` (creating missing tags).
 pub(super) async fn write_tags(tx: &mut Tx, id: ContactId, names: &[String]) -> Result<()> {
-    let tag_ids: Vec<Uuid> = tag::resolve(tx, names)
-        .await?
-        .into_iter()
-        .map(|t| t.uuid())
-        .collect();
-    let org = tx.org();
-    sqlx::query("delete from contact_tags where org_id = $1 and contact_id = $2")
-        .bind(org)
-        .bind(id)
-        .execute(tx.conn())
-        .await?;
-    if !tag_ids.is_empty() {
-        sqlx::query(
-            "insert into contact_tags (org_id, contact_id, tag_id) \
-             select $1, $2, unnest($3::uuid[]) on conflict do nothing",
-        )
-        .bind(org)
-        .bind(id)
-        .bind(&tag_ids)
-        .execute(tx.conn())
-        .await?;
-    }
-    Ok(())
+    children::replace_tags(tx, Parent::Contact, id.uuid(), names).await
 }
 
 /// Writes the scalar columns and the primary e-mail / phone mirror of an existing contact.

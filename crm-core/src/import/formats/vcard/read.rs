@@ -229,68 +229,15 @@ fn card_values(c: &mut Card, p: &Prop) {
             push(Field::Department, o.get(1).cloned().unwrap_or_default());
         }
         "TITLE" => push(Field::JobTitle, one()),
-        "EMAIL" => {
-            let f = if has(t, &["home"]) {
-                Field::EmailHome
-            } else if t.is_empty() || has(t, &["work", "internet", "pref", "x400"]) {
-                Field::Email
-            } else {
-                Field::EmailOther
-            };
-            push(f, quirks::email_in(&one()).to_string());
-        }
+        "EMAIL" => push(email_field(t), quirks::email_in(&one()).to_string()),
         "TEL" => {
-            let f = if has(t, &["fax"]) {
-                Field::Fax
-            } else if has(t, &["cell", "mobile", "iphone"]) {
-                Field::Mobile
-            } else if has(t, &["home"]) {
-                Field::PhoneOther
-            } else {
-                Field::Phone
-            };
             let v = one();
-            push(f, v.strip_prefix("tel:").unwrap_or(&v).to_string());
+            push(
+                phone_field(t),
+                v.strip_prefix("tel:").unwrap_or(&v).to_string(),
+            );
         }
-        "ADR" => {
-            let a = components(&p.value, ';');
-            let get = |i: usize| a.get(i).cloned().unwrap_or_default();
-            let street = [get(1), get(2)]
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .join(", ")
-                .replace('\n', ", ");
-            let home = has(t, &["home"]);
-            let (s, ci, pc, co) = if home {
-                (
-                    Field::HomeStreet,
-                    Field::HomeCity,
-                    Field::HomePostalCode,
-                    Field::HomeCountry,
-                )
-            } else {
-                (
-                    Field::Street,
-                    Field::City,
-                    Field::PostalCode,
-                    Field::Country,
-                )
-            };
-            // The first address of each kind counts.
-            if c.values.iter().any(|(f, _)| *f == s || *f == ci) {
-                return;
-            }
-            let mut push = |f: Field, v: String| {
-                if !v.trim().is_empty() {
-                    c.values.push((f, v));
-                }
-            };
-            push(s, street);
-            push(ci, get(3));
-            push(pc, get(5));
-            push(co, get(6));
-        }
+        "ADR" => card_address(c, p),
         "NOTE" => push(Field::Notes, one()),
         "CATEGORIES" => {
             for tag in components(&p.value, ',') {
@@ -319,6 +266,72 @@ fn card_values(c: &mut Card, p: &Prop) {
         }
         _ => {}
     }
+}
+
+/// The field of an EMAIL property with the types `t`.
+fn email_field(t: &[String]) -> Field {
+    if has(t, &["home"]) {
+        Field::EmailHome
+    } else if t.is_empty() || has(t, &["work", "internet", "pref", "x400"]) {
+        Field::Email
+    } else {
+        Field::EmailOther
+    }
+}
+
+/// The field of a TEL property with the types `t`.
+fn phone_field(t: &[String]) -> Field {
+    if has(t, &["fax"]) {
+        Field::Fax
+    } else if has(t, &["cell", "mobile", "iphone"]) {
+        Field::Mobile
+    } else if has(t, &["home"]) {
+        Field::PhoneOther
+    } else {
+        Field::Phone
+    }
+}
+
+/// The values of an ADR property: a home address or the work one, the first of each kind.
+fn card_address(c: &mut Card, p: &Prop) {
+    let t = &p.types;
+    let a = components(&p.value, ';');
+    let get = |i: usize| a.get(i).cloned().unwrap_or_default();
+    let street = [get(1), get(2)]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
+        .replace('\n', ", ");
+    let home = has(t, &["home"]);
+    let (s, ci, pc, co) = if home {
+        (
+            Field::HomeStreet,
+            Field::HomeCity,
+            Field::HomePostalCode,
+            Field::HomeCountry,
+        )
+    } else {
+        (
+            Field::Street,
+            Field::City,
+            Field::PostalCode,
+            Field::Country,
+        )
+    };
+    // The first address of each kind counts.
+    if c.values.iter().any(|(f, _)| *f == s || *f == ci) {
+        return;
+    }
+    let mut push = |f: Field, v: String| {
+        if !v.trim().is_empty() {
+            c.values.push((f, v));
+        }
+    };
+    push(s, street);
+    push(ci, get(3));
+    push(pc, get(5));
+    push(co, get(6));
 }
 
 /// The fields a vCard can fill, as the columns of the converted CSV.
