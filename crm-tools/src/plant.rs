@@ -103,6 +103,26 @@ pub async fn load(tx: &mut Tx, planted: &Duplicates<'_>) -> Result<Planted> {
     .await?;
     let mut company_ids: HashMap<String, Uuid> = rows.into_iter().collect();
 
+    load_companies(tx, planted, &mut company_ids, &mut out).await?;
+    load_contacts(tx, planted, &company_ids, &mut out).await?;
+    if out.contacts.is_empty() && planted.contact_count() > 0 {
+        return Err(Error::invalid(
+            "contacts",
+            "the generated contacts are not loaded: import the generated file first",
+        ));
+    }
+    Ok(out)
+}
+
+/// The planted companies, each beside its original (completed or created).
+async fn load_companies(
+    tx: &mut Tx,
+    planted: &Duplicates<'_>,
+    company_ids: &mut HashMap<String, Uuid>,
+    out: &mut Planted,
+) -> Result<()> {
+    let generator = planted.generator();
+    let org = tx.org();
     for p in planted.companies() {
         let o = generator.company(p.original);
         let original = match company_ids.get(&o.name) {
@@ -155,6 +175,18 @@ pub async fn load(tx: &mut Tx, planted: &Duplicates<'_>) -> Result<Planted> {
         out.companies.insert(pair(original, created.id.uuid()));
     }
 
+    Ok(())
+}
+
+/// The planted contacts, each beside its original (found by e-mail address).
+async fn load_contacts(
+    tx: &mut Tx,
+    planted: &Duplicates<'_>,
+    company_ids: &HashMap<String, Uuid>,
+    out: &mut Planted,
+) -> Result<()> {
+    let generator = planted.generator();
+    let org = tx.org();
     // Contacts: the originals by e-mail address.
     let emails: Vec<String> = planted
         .contacts()
@@ -203,13 +235,7 @@ pub async fn load(tx: &mut Tx, planted: &Duplicates<'_>) -> Result<Planted> {
         .await?;
         out.contacts.insert(pair(original, created.id.uuid()));
     }
-    if out.contacts.is_empty() && planted.contact_count() > 0 {
-        return Err(Error::invalid(
-            "contacts",
-            "the generated contacts are not loaded: import the generated file first",
-        ));
-    }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

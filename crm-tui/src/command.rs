@@ -294,28 +294,34 @@ pub async fn execute(scope: &Scope, cmd: Command) -> Message {
             }
         }
         Command::Reschedule(id, version, due) => reschedule(scope, id, version, due).await,
-        Command::LoadDuplicates(kind) => {
-            let opts = DetectOptions::default();
-            Message::Duplicates(
-                kind,
-                out(scope
-                    .run(async |tx| dedupe::detect(tx, kind, &opts).await)
-                    .await),
-            )
-        }
-        Command::Merge { kind, ids } => {
-            let req = MergeRequest {
-                ids,
-                ..MergeRequest::default()
-            };
-            Message::Merged(Box::new(out(scope
-                .run(async |tx| dedupe::merge(tx, kind, &req).await)
-                .await)))
-        }
+        Command::LoadDuplicates(kind) => load_duplicates(scope, kind).await,
+        Command::Merge { kind, ids } => merge(scope, kind, ids).await,
         Command::Dismiss { kind, a, b } => Message::Dismissed(out(scope
             .run(async |tx| dedupe::dismiss(tx, kind, a, b).await)
             .await)),
     }
+}
+
+/// Candidate groups of `kind` with the default options.
+async fn load_duplicates(scope: &Scope, kind: Kind) -> Message {
+    let opts = DetectOptions::default();
+    Message::Duplicates(
+        kind,
+        out(scope
+            .run(async |tx| dedupe::detect(tx, kind, &opts).await)
+            .await),
+    )
+}
+
+/// Merges `ids` (the survivor first) by the default field rules.
+async fn merge(scope: &Scope, kind: Kind, ids: Vec<uuid::Uuid>) -> Message {
+    let req = MergeRequest {
+        ids,
+        ..MergeRequest::default()
+    };
+    Message::Merged(Box::new(out(scope
+        .run(async |tx| dedupe::merge(tx, kind, &req).await)
+        .await)))
 }
 
 /// The acting user's activities due up to the end of today in their time zone.

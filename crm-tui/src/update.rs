@@ -110,49 +110,61 @@ pub fn apply(app: &mut App, msg: Message) -> Vec<Command> {
             };
             Vec::new()
         }
-        Message::Duplicates(kind, r) => {
-            // An answer for the kind no longer shown is out of date.
-            if kind == app.dupes.kind {
-                match r {
-                    Ok(groups) => {
-                        clear_unavailable(app);
-                        app.dupes.groups.set(groups);
-                        app.dupes.clamp();
-                    }
-                    Err(e) => {
-                        app.dupes.groups.loading = false;
-                        failed(app, e);
-                    }
-                }
+        Message::Duplicates(kind, r) => duplicates_loaded(app, kind, r),
+        Message::Merged(r) => merged(app, *r),
+        Message::Dismissed(r) => dismissed(app, r),
+    }
+}
+
+/// Candidate groups arrived; an answer for the kind no longer shown is out of date.
+fn duplicates_loaded(
+    app: &mut App,
+    kind: crm_core::dedupe::Kind,
+    r: Outcome<Vec<crm_core::dedupe::Group>>,
+) -> Vec<Command> {
+    if kind == app.dupes.kind {
+        match r {
+            Ok(groups) => {
+                clear_unavailable(app);
+                app.dupes.groups.set(groups);
+                app.dupes.clamp();
             }
-            Vec::new()
-        }
-        Message::Merged(r) => {
-            match *r {
-                Ok(o) => {
-                    app.dupes.open = false;
-                    let undo = o
-                        .merge_id
-                        .map(|id| format!("; undo: crm {} unmerge {id}", o.kind))
-                        .unwrap_or_default();
-                    app.info(format!(
-                        "merged {} into one {}{undo}",
-                        o.merged_ids.len() + 1,
-                        o.kind
-                    ));
-                }
-                Err(e) => failed(app, e),
+            Err(e) => {
+                app.dupes.groups.loading = false;
+                failed(app, e);
             }
-            reload_duplicates(app)
-        }
-        Message::Dismissed(r) => {
-            match r {
-                Ok(_) => app.info("marked as not a duplicate: never proposed again"),
-                Err(e) => failed(app, e),
-            }
-            reload_duplicates(app)
         }
     }
+    Vec::new()
+}
+
+/// A merge finished: the banner says how to undo it, and the groups are read again.
+fn merged(app: &mut App, r: Outcome<crm_core::dedupe::MergeOutcome>) -> Vec<Command> {
+    match r {
+        Ok(o) => {
+            app.dupes.open = false;
+            let undo = o
+                .merge_id
+                .map(|id| format!("; undo: crm {} unmerge {id}", o.kind))
+                .unwrap_or_default();
+            app.info(format!(
+                "merged {} into one {}{undo}",
+                o.merged_ids.len() + 1,
+                o.kind
+            ));
+        }
+        Err(e) => failed(app, e),
+    }
+    reload_duplicates(app)
+}
+
+/// A "not a duplicate" mark was written (or refused).
+fn dismissed(app: &mut App, r: Outcome<bool>) -> Vec<Command> {
+    match r {
+        Ok(_) => app.info("marked as not a duplicate: never proposed again"),
+        Err(e) => failed(app, e),
+    }
+    reload_duplicates(app)
 }
 
 /// After a merge or a mark: the groups again, when they are shown.

@@ -207,11 +207,23 @@ pub(super) async fn run(
         t.elapsed().as_secs_f64()
     ));
 
+    let export = subject_exports(cx, &persons, activities, log).await?;
+    let erasure = erasures(cx, &persons, activities, log).await?;
+    Ok(vec![export, erasure])
+}
+
+/// Subject exports of `persons`, each beside the plain SELECTs of the same person.
+async fn subject_exports(
+    cx: &Context<'_>,
+    persons: &[Uuid],
+    activities: u64,
+    log: &mut dyn FnMut(&str),
+) -> Result<ScenarioResult> {
     // Subject export, each beside the plain SELECTs of the same person.
     reset_peak_rss();
     let (mut ours, mut base) = (Vec::new(), Vec::new());
     let (mut exported_activities, mut exported_audit, mut base_rows) = (0usize, 0usize, 0usize);
-    for &id in &persons {
+    for &id in persons {
         let t = Instant::now();
         base_rows += plain_selects(cx, id).await?;
         base.push(elapsed_ms(t));
@@ -255,12 +267,22 @@ pub(super) async fn run(
         "subject export p50 {p50:.1} ms, p95 {p95:.1} ms; plain SELECTs p95 {b95:.1} ms"
     ));
 
+    Ok(export)
+}
+
+/// Erasures of `persons`, each in its own transaction, beside a rolled-back plain DELETE.
+async fn erasures(
+    cx: &Context<'_>,
+    persons: &[Uuid],
+    activities: u64,
+    log: &mut dyn FnMut(&str),
+) -> Result<ScenarioResult> {
     // Erasure, each in its own transaction, beside a rolled-back plain DELETE of the same
     // person.
     reset_peak_rss();
     let (mut ours, mut base) = (Vec::new(), Vec::new());
     let (mut erased_activities, mut redacted) = (0i64, 0i64);
-    for &id in &persons {
+    for &id in persons {
         let t = Instant::now();
         plain_delete(cx, id).await?;
         base.push(elapsed_ms(t));
@@ -293,5 +315,5 @@ pub(super) async fn run(
     log(&format!(
         "erasure p50 {p50:.1} ms, p95 {p95:.1} ms; plain DELETE p95 {b95:.1} ms"
     ));
-    Ok(vec![export, erasure])
+    Ok(erasure)
 }
