@@ -75,33 +75,8 @@ async fn insert_company(
     emails: &[EmailRow],
     phones: &[PhoneRow],
 ) -> Result<()> {
-    sqlx::query(INSERT_COMPANY)
-        .bind(tx.org())
-        .bind(id)
-        .bind(&fields.name)
-        .bind(&fields.domain)
-        .bind(&fields.website)
-        .bind(fields.industry_id)
-        .bind(fields.account_type_id)
-        .bind(&fields.vat_id)
-        .bind(&fields.tax_id)
-        .bind(&fields.trade_register_number)
-        .bind(&fields.trade_register_court)
-        .bind(fields.size)
-        .bind(fields.status)
-        .bind(&fields.billing_street)
-        .bind(&fields.billing_postal_code)
-        .bind(&fields.billing_city)
-        .bind(&fields.billing_country)
-        .bind(&fields.delivery_street)
-        .bind(&fields.delivery_postal_code)
-        .bind(&fields.delivery_city)
-        .bind(&fields.delivery_country)
-        .bind(primary_email(emails))
-        .bind(primary_phone(phones))
-        .bind(Value::Object(fields.custom))
-        .execute(tx.conn())
-        .await?;
+    let q = sqlx::query(INSERT_COMPANY).bind(tx.org()).bind(id);
+    fields.bind_to(q, emails, phones).execute(tx.conn()).await?;
     Ok(())
 }
 

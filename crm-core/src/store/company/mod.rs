@@ -577,6 +577,40 @@ struct Fields {
     custom: Map<String, Value>,
 }
 
+impl Fields {
+    /// Binds the stored columns after the statement's leading keys, in the column order
+    /// `INSERT_COMPANY` and `UPDATE_COMPANY` share, with the primary e-mail / phone mirror.
+    fn bind_to<'q>(
+        self,
+        q: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
+        emails: &[EmailRow],
+        phones: &[PhoneRow],
+    ) -> sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments> {
+        q.bind(self.name)
+            .bind(self.domain)
+            .bind(self.website)
+            .bind(self.industry_id)
+            .bind(self.account_type_id)
+            .bind(self.vat_id)
+            .bind(self.tax_id)
+            .bind(self.trade_register_number)
+            .bind(self.trade_register_court)
+            .bind(self.size)
+            .bind(self.status)
+            .bind(self.billing_street)
+            .bind(self.billing_postal_code)
+            .bind(self.billing_city)
+            .bind(self.billing_country)
+            .bind(self.delivery_street)
+            .bind(self.delivery_postal_code)
+            .bind(self.delivery_city)
+            .bind(self.delivery_country)
+            .bind(write::primary_email(emails))
+            .bind(write::primary_phone(phones))
+            .bind(Value::Object(self.custom))
+    }
+}
+
 // One file per operation; they share the types and imports above (`use super::*`).
 mod create;
 mod input;

@@ -124,34 +124,8 @@ async fn write_update(
 ) -> Result<()> {
     let org = tx.org();
     let held = words::held(tx, Kind::Company, &[id.uuid()]).await?;
-    let done = sqlx::query(UPDATE_COMPANY)
-        .bind(org)
-        .bind(id)
-        .bind(version)
-        .bind(&fields.name)
-        .bind(&fields.domain)
-        .bind(&fields.website)
-        .bind(fields.industry_id)
-        .bind(fields.account_type_id)
-        .bind(&fields.vat_id)
-        .bind(&fields.tax_id)
-        .bind(&fields.trade_register_number)
-        .bind(&fields.trade_register_court)
-        .bind(fields.size)
-        .bind(fields.status)
-        .bind(&fields.billing_street)
-        .bind(&fields.billing_postal_code)
-        .bind(&fields.billing_city)
-        .bind(&fields.billing_country)
-        .bind(&fields.delivery_street)
-        .bind(&fields.delivery_postal_code)
-        .bind(&fields.delivery_city)
-        .bind(&fields.delivery_country)
-        .bind(primary_email(emails))
-        .bind(primary_phone(phones))
-        .bind(Value::Object(fields.custom))
-        .execute(tx.conn())
-        .await?;
+    let q = sqlx::query(UPDATE_COMPANY).bind(org).bind(id).bind(version);
+    let done = fields.bind_to(q, emails, phones).execute(tx.conn()).await?;
     if done.rows_affected() == 0 {
         return Err(stale_or_missing(tx.conn(), "companies", "company", org, id.uuid()).await);
     }
