@@ -14,6 +14,14 @@ use crate::tenancy::Tx;
 /// switchboard number, a shared team address): the key says nothing about them.
 const MAX_BLOCK: i64 = 100;
 
+/// What a pair of namesakes scores with nothing else in common (the same full name, or
+/// swapped): [`score_contact_pair`]'s lowest score. Above it, the full-name key (`n`)
+/// blocks by name *and company*: a pair of namesakes scores more only at the same company
+/// (e-mail, phone and e-mail domain count only through keys of their own), and blocks of
+/// common names across all companies are what the key produced most: at a million
+/// generated contacts 14.2 of its 14.5 million candidate pairs, 1.5 of the query's 2 minutes.
+const NAMESAKE_SCORE: f64 = 0.60;
+
 /// The candidate pairs of contacts and their features. Keys: `e` the e-mail address,
 /// `p` the phone number, `n` the normalised full name (in either order), `c` company plus a
 /// name-word prefix, `d` e-mail domain plus a name-word prefix. Names are compared as `crm_name_key` (German spellings folded,
@@ -42,8 +50,9 @@ tok as materialized ( \
 keys as ( \
     select id, 'e' as k, norm as key from em \
     union all select id, 'p', num from ph \
-    union all select id, 'n', least(fn, ln) || ' ' || greatest(fn, ln) from c \
-              where fn <> '' and ln <> '' \
+    union all select id, 'n', least(fn, ln) || ' ' || greatest(fn, ln) \
+                         || case when $3 then '' else ' ' || company_id::text end from c \
+              where fn <> '' and ln <> '' and ($3 or company_id is not null) \
     union all select id, 'c', company_id::text || ' ' || t from tok where company_id is not null \
     union all select distinct em.id, 'd', split_part(em.norm, '@', 2) || ' ' || tok.t \
               from em join tok on tok.id = em.id), \
@@ -463,6 +472,7 @@ pub async fn detect(tx: &mut Tx, kind: Kind, opts: &DetectOptions) -> Result<Vec
             let rows: Vec<ContactPairRow> = sqlx::query_as(CONTACT_PAIRS)
                 .bind(org)
                 .bind(MAX_BLOCK)
+                .bind(opts.min_score <= NAMESAKE_SCORE)
                 .fetch_all(tx.conn())
                 .await?;
             for row in rows {
