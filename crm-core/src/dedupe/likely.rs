@@ -97,13 +97,7 @@ f as ( \
     cross join lateral (select company_id, name_key from contacts \
                         where org_id = $1 and id = p.b and deleted_at is null \
                           and ($4::uuid is null or import_run_id is distinct from $4)) y) \
-select a, b, email, phone, domain, coalesce(xc = yc, false), \
-       greatest(similarity(xf || ' ' || xl, yf || ' ' || yl), \
-                similarity(xf || ' ' || xl, yl || ' ' || yf))::float8, \
-       (case when xf = '' or yf = '' then similarity(xl, yl) \
-             else greatest(least(similarity(xf, yf), similarity(xl, yl)), \
-                           least(similarity(xf, yl), similarity(xl, yf))) end)::float8, \
-       xf, xl, yf, yl \
+select a, b, email, phone, domain, coalesce(xc = yc, false), xf, xl, yf, yl \
 from f";
 
 /// Candidate pairs of companies, with the features of `detect::COMPANY_PAIRS` (VAT id, web

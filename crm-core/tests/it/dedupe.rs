@@ -910,3 +910,45 @@ async fn a_company_import_warns_about_likely_duplicates_of_existing_companies() 
     );
     assert!(second.warnings[1].message.contains("similar_name"));
 }
+
+#[tokio::test]
+async fn the_trigram_similarity_of_the_library_is_pg_trgms() {
+    let db = TestDb::new().await;
+    let mut conn = db.owner().await;
+    let texts = [
+        "",
+        "j",
+        "jo",
+        "mueller",
+        "muller",
+        "mueler",
+        "juergen mueller",
+        "mueller juergen",
+        "j mueller",
+        "anna maria schmidt",
+        "schmidt anna maria",
+        "anna-maria schmidt",
+        "oezlem yilmaz",
+        "ozlem yilmaz",
+        "hans hansen",
+        "a b c",
+        "x7 müller",
+        "meier 2",
+        "  leading  and  trailing  ",
+    ];
+    for a in texts {
+        for b in texts {
+            let pg: f64 = sqlx::query_scalar("select similarity($1, $2)::float8")
+                .bind(a)
+                .bind(b)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            assert_eq!(
+                dedupe::trigram_similarity(a, b),
+                pg,
+                "similarity({a:?}, {b:?})"
+            );
+        }
+    }
+}
