@@ -55,6 +55,14 @@ pub(super) async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Resul
         mapping = m;
         out.companies_created = created;
     }
+    // New tags likewise: a tag inserted by a batch still open makes every other batch that
+    // names it wait for that batch's commit (the unique index on the name), which made the
+    // first two batches of an import run one after the other.
+    if !batch.tags.is_empty() && !sh.opts.dry_run {
+        let mut tag_tx = sh.scope.begin().await?;
+        insert_tags(&mut tag_tx, &batch.tags).await?;
+        tag_tx.commit().await?;
+    }
     let mut tx = sh.scope.begin().await?;
     if !batch.companies.is_empty() && sh.opts.dry_run {
         let (m, created) = company_step(&mut tx, run, &batch.companies).await?;
@@ -64,7 +72,9 @@ pub(super) async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Resul
     stage(&mut tx, &batch, &mapping).await?;
     match_existing(&mut tx, batch.has_external).await?;
     let existing = apply_duplicates(sh, &mut tx, &mut out).await?;
-    insert_tags(&mut tx, &batch.tags).await?;
+    if sh.opts.dry_run {
+        insert_tags(&mut tx, &batch.tags).await?;
+    }
     let created = insert_new(&mut tx, run, actor).await?;
     if batch.has_extras {
         let update = sh.opts.on_duplicate == OnDuplicate::Update;
