@@ -110,10 +110,7 @@ pairs as ( \
     select a, b, bool_or(k = 'v') as vat, bool_or(k = 'w') as domain, \
            bool_or(k = 'n') as same_name \
     from blocks, unnest(ids) a, unnest(ids) b where a < b group by a, b) \
-select p.a, p.b, p.vat, p.domain, p.same_name, similarity(x.nk, y.nk)::float8 as sim, \
-       least(similarity(split_part(x.nk, ' ', 1), split_part(y.nk, ' ', 1)), \
-             similarity(split_part(x.nk, ' ', -1), split_part(y.nk, ' ', -1)))::float8 as words, \
-       x.nk, y.nk \
+select p.a, p.b, p.vat, p.domain, p.same_name, x.nk, y.nk \
 from pairs p join c x on x.id = p.a join c y on y.id = p.b \
 where not exists (select 1 from duplicate_dismissals d where d.org_id = $1 \
                   and d.company_id = p.a and d.other_company_id = p.b)";
@@ -441,8 +438,8 @@ pub(super) type ContactPairRow = (
 );
 
 /// A candidate company pair as the pair queries return it: ids, same VAT id, domain and
-/// name key, the name similarities and both name keys.
-pub(super) type CompanyPairRow = (Uuid, Uuid, bool, bool, bool, f64, f64, String, String);
+/// name key, and both name keys.
+pub(super) type CompanyPairRow = (Uuid, Uuid, bool, bool, bool, String, String);
 
 /// Scores a contact pair row (detection and the one-record check share it).
 pub(super) fn score_contact_row(row: ContactPairRow) -> (Uuid, Uuid, Option<(f64, Vec<Reason>)>) {
@@ -474,7 +471,14 @@ pub(super) fn score_contact_row(row: ContactPairRow) -> (Uuid, Uuid, Option<(f64
 
 /// Scores a company pair row (detection and the one-record check share it).
 pub(super) fn score_company_row(row: CompanyPairRow) -> (Uuid, Uuid, Option<(f64, Vec<Reason>)>) {
-    let (a, b, vat, domain, same_name, similarity, word_similarity, ka, kb) = row;
+    let (a, b, vat, domain, same_name, ka, kb) = row;
+    // As pg_trgm's similarity of the name keys, and the lower one of their first words and of
+    // their last words (`split_part(nk, ' ', 1)` and `-1`).
+    let similarity = trigram_similarity(&ka, &kb);
+    let first = |k: &str| k.split(' ').next().unwrap_or_default().to_owned();
+    let last = |k: &str| k.rsplit(' ').next().unwrap_or_default().to_owned();
+    let word_similarity = trigram_similarity(&first(&ka), &first(&kb))
+        .min(trigram_similarity(&last(&ka), &last(&kb)));
     let (ca, cb) = (company_core(&ka), company_core(&kb));
     let f = CompanyFeatures {
         vat,

@@ -130,10 +130,7 @@ pairs as ( \
 k as materialized ( \
     select id, coalesce(name_key, '') as nk from companies \
     where org_id = $1 and id = any(array(select a from pairs union select b from pairs))) \
-select p.a, p.b, p.vat, p.domain, p.same_name, similarity(x.nk, y.nk)::float8, \
-       least(similarity(split_part(x.nk, ' ', 1), split_part(y.nk, ' ', 1)), \
-             similarity(split_part(x.nk, ' ', -1), split_part(y.nk, ' ', -1)))::float8, \
-       x.nk, y.nk \
+select p.a, p.b, p.vat, p.domain, p.same_name, x.nk, y.nk \
 from pairs p join k x on x.id = p.a join k y on y.id = p.b";
 
 /// For each of the records `ids` (already written, in this transaction), the existing record
