@@ -142,12 +142,28 @@ impl Phone {
         &self.e164
     }
 
-    /// The digits to search for when someone types (part of) a phone number: only the ASCII
-    /// digits, with leading zeros dropped, so that `0171 123`, `+49 171 123` and
-    /// `0049 171 123` all become a substring of the E.164 digits (`49171123…`).
-    pub fn digits_for_search(input: &str) -> String {
+    /// The start of an E.164 number to search for when someone types (the start of) a phone
+    /// number: `+` and the ASCII digits. International input (`+41 44 …`, `0041 44 …`) keeps
+    /// its country code; national input (`0171 123`, `171 123`) is read in `default_region`
+    /// (`+49171123` in `DE`); a `(0)` after the country code is dropped. `None` when there
+    /// are no digits or the region is unknown.
+    pub fn search_prefix(input: &str, default_region: &str) -> Option<String> {
+        let input = input.trim().replace("(0)", "");
         let digits: String = input.chars().filter(char::is_ascii_digit).collect();
-        digits.trim_start_matches('0').to_string()
+        if digits.is_empty() {
+            return None;
+        }
+        if input.starts_with('+') {
+            return Some(format!("+{digits}"));
+        }
+        if let Some(international) = digits.strip_prefix("00") {
+            return Some(format!("+{international}"));
+        }
+        let region = default_region.trim().to_ascii_uppercase();
+        let code = phonenumber::metadata::DATABASE
+            .by_id(region.as_str())?
+            .country_code();
+        Some(format!("+{code}{}", digits.trim_start_matches('0')))
     }
 }
 
@@ -356,13 +372,36 @@ mod tests {
     }
 
     #[test]
-    fn digits_for_search() {
-        assert_eq!(Phone::digits_for_search("0171 / 123"), "171123");
-        assert_eq!(Phone::digits_for_search("+49 171 123"), "49171123");
-        assert_eq!(Phone::digits_for_search("0049-171-123"), "49171123");
-        assert_eq!(Phone::digits_for_search("abc"), "");
+    fn search_prefix() {
+        assert_eq!(
+            Phone::search_prefix("0171 / 123", "DE").as_deref(),
+            Some("+49171123")
+        );
+        assert_eq!(
+            Phone::search_prefix("171 123", "de").as_deref(),
+            Some("+49171123")
+        );
+        assert_eq!(
+            Phone::search_prefix("+49 171 123", "CH").as_deref(),
+            Some("+49171123")
+        );
+        assert_eq!(
+            Phone::search_prefix("0049-171-123", "AT").as_deref(),
+            Some("+49171123")
+        );
+        assert_eq!(
+            Phone::search_prefix("+49 (0)30 1234", "DE").as_deref(),
+            Some("+49301234")
+        );
+        assert_eq!(
+            Phone::search_prefix("044 123 45", "CH").as_deref(),
+            Some("+414412345")
+        );
+        assert_eq!(Phone::search_prefix("abc", "DE"), None);
+        assert_eq!(Phone::search_prefix("0171", "XX"), None);
         let p = Phone::parse("0171/1234567", "DE").unwrap();
-        assert!(p.e164().contains(&Phone::digits_for_search("0171 123")));
+        let prefix = Phone::search_prefix("0171 123", "DE").unwrap();
+        assert!(p.e164().starts_with(&prefix));
     }
 
     #[test]

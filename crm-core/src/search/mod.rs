@@ -3,8 +3,10 @@
 //! typos.
 //!
 //! Goes through the `crm_search` and `crm_search_deals` SQL functions (`SECURITY DEFINER`),
-//! which read the tenant from the transaction, so the trigram indexes stay usable under
-//! row-level security.
+//! which read the tenant from the transaction, so the indexes stay usable under row-level
+//! security. Contacts are found by name through the word index and its dictionary, by e-mail
+//! address (its start, or its domain) and by phone number (its start) through btrees;
+//! companies and deals through trigram indexes as well.
 
 pub(crate) mod words;
 
@@ -42,12 +44,13 @@ pub async fn search(tx: &mut Tx, query: &str, limit: u32) -> Result<Vec<Hit>> {
     if q.chars().count() > 200 {
         return Err(Error::invalid("query", "must be at most 200 characters"));
     }
-    // A query that is a phone number is matched on its digits (stored numbers are E.164).
+    // A query that is (the start of) a phone number is matched as the start of an E.164
+    // number, a national one read in the organization's region.
     let looks_like_phone = q.chars().filter(|c| c.is_ascii_digit()).count() >= 5
         && q.chars()
             .all(|c| c.is_ascii_digit() || " +-/().".contains(c));
     let q = if looks_like_phone {
-        Phone::digits_for_search(q)
+        Phone::search_prefix(q, tx.default_region()).unwrap_or_else(|| q.to_string())
     } else {
         q.to_string()
     };

@@ -178,7 +178,6 @@ async fn the_search_indexes_are_settled_even_when_statistics_are_fresh() {
         .await
         .unwrap();
     for index in [
-        "contacts_search_idx",
         "contacts_words_idx",
         "companies_search_idx",
         "companies_words_idx",

@@ -333,3 +333,57 @@ async fn the_dictionary_stays_exact_across_create_update_import_merge_erase_and_
     assert!(!dictionary_has(&db, org, "liborius").await);
     assert_exact(&db, org, "retention purge").await;
 }
+
+/// Addresses and numbers (issue 19): contacts have no trigram index, so an e-mail address,
+/// a domain and a phone number are matched through btrees, by their start, on every address
+/// and number of the contact, and never in another organization.
+#[tokio::test]
+async fn addresses_and_numbers_are_found_by_their_start() {
+    let db = TestDb::new().await;
+    let (org, owner) = db.org("Adresse GmbH").await;
+    let scope = db.crm.scope(org, owner);
+    let new: NewContact = serde_json::from_value(json!({
+        "first_name": "Henrike", "last_name": "Quast",
+        "email": "h.quast@quast-werke.example",
+        "emails": [{"email": "henrike.privat@mailbox.example", "kind": "personal"}],
+        "phone": "030 1234567",
+        "phones": [{"number": "+41 44 668 18 00", "kind": "mobile"}],
+    }))
+    .unwrap();
+    scope
+        .run(async |tx| contact::create(tx, new).await)
+        .await
+        .unwrap();
+    add(&scope, "Bruno", "Quast", "bruno@anderswo.example").await;
+    for q in [
+        "h.quast@quast-werke.example",
+        "H.Quast@",
+        "h.qu",
+        "henrike.privat",
+        "quast-werke.example",
+        "@quast-werke.example",
+        "030 1234567",
+        "030 123",
+        "+49 30 1234",
+        "0049 30 1234567",
+        "30 1234567",
+        "+41 44 668",
+        "0041446681800",
+    ] {
+        let found = names(&scope, q).await;
+        assert_eq!(found, ["Henrike Quast"], "query {q:?}");
+    }
+    // Neither a fragment from the middle nor another organization's contact.
+    for q in ["1234567", "quast@quast", "mailbox.exampl"] {
+        let found = names(&scope, q).await;
+        assert!(
+            !found.iter().any(|n| n == "Henrike Quast"),
+            "query {q:?}: {found:?}"
+        );
+    }
+    let (other_org, other_owner) = db.org("Fremd GmbH").await;
+    let other = db.crm.scope(other_org, other_owner);
+    for q in ["h.quast@", "quast-werke.example", "030 1234567"] {
+        assert!(names(&other, q).await.is_empty(), "query {q:?}");
+    }
+}

@@ -872,6 +872,24 @@ async fn world() -> World {
         }
         records.push((contact, company, deal));
     }
+    // Written past the library, so their words go into the search dictionary by hand (the
+    // library's own writes do this themselves).
+    sqlx::query("select set_config('crm.org_id', $1::text, false)")
+        .bind(org)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    for (kind, ids) in [
+        ("contact", records.iter().map(|r| r.0).collect::<Vec<_>>()),
+        ("company", records.iter().map(|r| r.1).collect()),
+    ] {
+        sqlx::query("select crm_search_words_update($1, $2, '{}')")
+            .bind(kind)
+            .bind(ids)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
     World {
         db,
         org,
