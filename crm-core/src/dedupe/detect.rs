@@ -83,29 +83,46 @@ where not exists (select 1 from duplicate_dismissals d where d.org_id = $1 \
 /// The candidate pairs of companies and their features. Keys: `v` the VAT id (letters and
 /// digits), `w` the web domain (from `domain`, else the website's host, without `www.`),
 /// `n` the name without legal form (`companies.name_key`, `crm_company_key`, and without the
-/// Austrian forms it keeps), `t` its first four letters, its first letter with its last word,
-/// and each of its words of five letters or more (for typos, scored by trigram similarity
-/// and [`company_names_close`]).
+/// Austrian forms it keeps), and for typos `t`: that name with one of its words (four
+/// letters or more) replaced by its first half, by its second half, and by the word without
+/// its middle two letters (each with the word's length: `reinhardt <praezisi17 nord`). Two
+/// neighbouring letters swapped lie in one half or are the middle two, so one of the three
+/// stays. A word of eight letters or more is also cut to its first and last four
+/// (`reinhardt prae*hnik nord`: a letter more or less in between keeps it), and every word
+/// is written without doubled letters (`gama logistik` for `gamma logistik`). Names that
+/// differ in another word share none of them, so the blocks stay small at any size; the
+/// pairs are scored by [`company_names_close`].
 const COMPANY_PAIRS: &str = "\
 with c as materialized ( \
-    select id, coalesce(name_key, '') as nk, \
-           nullif(upper(regexp_replace(coalesce(vat_id, ''), '[^A-Za-z0-9]', '', 'g')), '') as vat, \
-           nullif(regexp_replace(lower(btrim(coalesce(domain, \
-                  substring(website from '^(?:[A-Za-z]+://)?([^/:?#]+)')))), '^www\\.', ''), '') as dom \
-    from companies where org_id = $1 and deleted_at is null), \
+    select s.*, string_to_array(s.core, ' ') as ws from ( \
+        select id, coalesce(name_key, '') as nk, \
+               regexp_replace(coalesce(name_key, ''), ' (og|e u|eu|keg|oeg|gesmbh)$', '') as core, \
+               nullif(upper(regexp_replace(coalesce(vat_id, ''), '[^A-Za-z0-9]', '', 'g')), '') as vat, \
+               nullif(regexp_replace(lower(btrim(coalesce(domain, \
+                      substring(website from '^(?:[A-Za-z]+://)?([^/:?#]+)')))), '^www\\.', ''), '') as dom \
+        from companies where org_id = $1 and deleted_at is null) s), \
+words as ( \
+    select c.id, u.w, length(u.w) as n, length(u.w) / 2 as h, \
+           array_to_string(c.ws[:u.i - 1], ' ') || ' ' as pre, \
+           ' ' || array_to_string(c.ws[u.i + 1:], ' ') as post \
+    from c, unnest(c.ws) with ordinality u(w, i) where length(u.w) >= 4), \
 keys as ( \
     select id, 'v' as k, vat as key from c where vat is not null \
     union all select id, 'w', dom from c where dom is not null \
-    union all select id, 'n', regexp_replace(nk, ' (og|e u|eu|keg|oeg|gesmbh)$', '') from c \
-              where nk <> '' \
-    union all select id, 't', left(nk, 4) from c where length(nk) >= 4 \
-    union all select id, 't', left(nk, 1) || ' ' || split_part(nk, ' ', -1) from c \
-              where position(' ' in nk) > 0 \
-    union all select distinct c.id, 't', w from c, unnest(string_to_array(c.nk, ' ')) w \
-              where length(w) >= 5), \
+    union all select id, 'n', core from c where core <> '' \
+    union all select id, 't', pre || '<' || left(w, h) || n || post from words \
+    union all select id, 't', pre || '>' || right(w, n - h) || n || post from words \
+    union all select id, 't', pre || '=' || left(w, h - 1) || right(w, n - h - 1) || n || post \
+              from words \
+    union all select id, 't', pre || left(w, 4) || '*' || right(w, 4) || post from words \
+              where n >= 8 \
+    union all select id, 't', pre || '2' || regexp_replace(w, '(.)\\1+', '\\1', 'g') || post \
+              from words), \
+shared as ( \
+    select k, key collate \"C\" as key from keys group by k, key collate \"C\" \
+    having count(*) between 2 and $2), \
 blocks as ( \
-    select k, array_agg(distinct id) as ids from keys group by k, key collate \"C\" \
-    having count(distinct id) between 2 and $2), \
+    select k, array_agg(id) as ids from keys join shared using (k, key) group by k, key), \
 pairs as ( \
     select a, b, bool_or(k = 'v') as vat, bool_or(k = 'w') as domain, \
            bool_or(k = 'n') as same_name \
@@ -337,10 +354,10 @@ pub struct CompanyFeatures {
     pub same_name: bool,
     /// Trigram similarity of the names without legal form, 0–1.
     pub similarity: f64,
-    /// The lower trigram similarity of their first words and of their last words: a shared
-    /// long trade word (`... Kunststofftechnik`) alone does not make two names similar.
-    pub word_similarity: f64,
-    /// The names differ by one typo ([`company_names_close`]).
+    /// The names differ by one typo ([`company_names_close`]): the only way two different
+    /// names count as similar. Names a word apart (`Zugspitz Bau Vertrieb` / `Zugspitz
+    /// Verlag Vertrieb`) or a letter apart in a short word (`Kraus` / `Krause`, `Berger` /
+    /// `Bergner`) are other companies, however high their trigram similarity.
     pub close: bool,
 }
 
@@ -365,8 +382,9 @@ pub fn company_core(key: &str) -> &str {
 
 /// Whether two company name keys differ by one typo: the same words but one, and that one
 /// with two neighbouring letters swapped (`logistik` / `lgoistik`, four letters or more) or
-/// one letter more or less (six letters or more). A changed letter does not count:
-/// `Möller` and `Müller` are different names.
+/// one letter more or less (in a word of eight letters or more, or a doubled letter:
+/// `gamma` / `gama`; `Berger` / `Bergner` and `Lange` / `Langer` are different family
+/// names). A changed letter does not count: `Möller` and `Müller` are different names.
 pub fn company_names_close(a: &str, b: &str) -> bool {
     let (wa, wb): (Vec<&str>, Vec<&str>) = (a.split(' ').collect(), b.split(' ').collect());
     if a == b || wa.len() != wb.len() {
@@ -382,17 +400,25 @@ pub fn company_names_close(a: &str, b: &str) -> bool {
         cx.len() >= 4
             && matches!(diff[..], [i, j] if j == i + 1 && cx[i] == cy[j] && cx[j] == cy[i])
     } else {
-        cx.len().min(cy.len()) >= 6 && osa_distance(x, y) == 1
+        // One letter more or less: anywhere in a long word, else only a doubled letter
+        // (`gamma` / `gama`).
+        let undoubled = |w: &[char]| {
+            let mut out = w.to_vec();
+            out.dedup();
+            out
+        };
+        osa_distance(x, y) == 1
+            && (cx.len().min(cy.len()) >= 8
+                || (cx.len().min(cy.len()) >= 3 && undoubled(&cx) == undoubled(&cy)))
     }
 }
 
 /// The score and reasons of a company pair, or `None`.
 ///
 /// The same VAT id is near certain (0.99); the same domain with a similar name 0.97, alone
-/// 0.85; the same name without legal form 0.92; a similar one (similarity ≥ 0.6, and their
-/// first words and last words alike too) 0.76–0.90, one typo apart at least 0.85.
+/// 0.85; the same name without legal form 0.92; one typo apart 0.85–0.90.
 pub fn score_company_pair(f: &CompanyFeatures) -> Option<(f64, Vec<Reason>)> {
-    let similar = f.close || (f.similarity >= 0.6 && f.word_similarity >= 0.35);
+    let similar = f.close;
     let mut reasons = Vec::new();
     if f.vat {
         reasons.push(Reason::VatId);
@@ -414,8 +440,7 @@ pub fn score_company_pair(f: &CompanyFeatures) -> Option<(f64, Vec<Reason>)> {
     } else if f.domain {
         0.85
     } else if similar {
-        let typo = if f.close { 0.85 } else { 0.0 };
-        (0.55 + 0.35 * f.similarity).max(typo)
+        (0.55 + 0.35 * f.similarity).max(0.85)
     } else {
         return None;
     };
@@ -472,20 +497,14 @@ pub(super) fn score_contact_row(row: ContactPairRow) -> (Uuid, Uuid, Option<(f64
 /// Scores a company pair row (detection and the one-record check share it).
 pub(super) fn score_company_row(row: CompanyPairRow) -> (Uuid, Uuid, Option<(f64, Vec<Reason>)>) {
     let (a, b, vat, domain, same_name, ka, kb) = row;
-    // As pg_trgm's similarity of the name keys, and the lower one of their first words and of
-    // their last words (`split_part(nk, ' ', 1)` and `-1`).
+    // As pg_trgm's similarity of the name keys.
     let similarity = trigram_similarity(&ka, &kb);
-    let first = |k: &str| k.split(' ').next().unwrap_or_default().to_owned();
-    let last = |k: &str| k.rsplit(' ').next().unwrap_or_default().to_owned();
-    let word_similarity = trigram_similarity(&first(&ka), &first(&kb))
-        .min(trigram_similarity(&last(&ka), &last(&kb)));
     let (ca, cb) = (company_core(&ka), company_core(&kb));
     let f = CompanyFeatures {
         vat,
         domain,
         same_name: same_name || (!ca.is_empty() && ca == cb),
         similarity,
-        word_similarity,
         close: company_names_close(ca, cb),
     };
     (a, b, score_company_pair(&f))
@@ -731,6 +750,12 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(score_company_pair(&unrelated), None);
+        // Alike, but not a typo apart: another company.
+        let alike = CompanyFeatures {
+            similarity: 0.85,
+            ..Default::default()
+        };
+        assert_eq!(score_company_pair(&alike), None);
         let typo = CompanyFeatures {
             similarity: 0.3,
             close: true,
@@ -744,7 +769,17 @@ mod tests {
     fn company_names_close_by_one_typo_only() {
         assert!(company_names_close("eifel logistik", "eifel lgoistik"));
         assert!(company_names_close("witt bau", "wtit bau"));
+        assert!(company_names_close("harz verlagshaus", "harz verlagsshaus"));
         assert!(company_names_close("harz verlag", "harz verlagg"));
+        assert!(company_names_close("gamma logistik", "gama logistik"));
+        assert!(!company_names_close(
+            "berger solartechnik",
+            "bergner solartechnik"
+        ));
+        assert!(!company_names_close(
+            "lange grosshandel",
+            "langer grosshandel"
+        ));
         // A changed letter is another name; two changed words are other companies.
         assert!(!company_names_close("moeller bau", "mueller bau"));
         assert!(!company_names_close("eifel logistik", "eifle lgoistik"));

@@ -55,7 +55,11 @@ pub(super) async fn run(cx: &Context<'_>, log: &mut dyn FnMut(&str)) -> Result<S
             .await?;
         ours.push(t.elapsed().as_secs_f64() * 1000.0);
         let step = (cx.opts.contacts / queries.len() as u64).max(1);
-        let surname = cx.generator.contact(i as u64 * step).last_name.to_lowercase();
+        let surname = cx
+            .generator
+            .contact(i as u64 * step)
+            .last_name
+            .to_lowercase();
         if hits
             .first()
             .is_some_and(|h| h.name.to_lowercase().contains(&surname))
