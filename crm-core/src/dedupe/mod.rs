@@ -4,9 +4,10 @@
 //! - [`detect`] finds candidate groups with a score and the reasons, in set-based SQL:
 //!   every live record gets blocking keys (normalised e-mail, E.164 phone, company or e-mail
 //!   domain plus a name-word prefix; for companies VAT id, domain, name without legal form and
-//!   a name prefix), records sharing a key become candidate pairs (oversized blocks are
-//!   skipped), and each pair is scored on its features (trigram similarity of the normalised
-//!   names, swapped names, initials). Pairs marked "not a duplicate" ([`dismiss`]) are never
+//!   that name with one word cut so that one typo keeps the key), records sharing a key
+//!   become candidate pairs (oversized blocks are skipped), and each pair is scored on its
+//!   features (trigram similarity of the normalised names, swapped names, initials; company
+//!   names only count as similar one typo apart). Pairs marked "not a duplicate" ([`dismiss`]) are never
 //!   proposed again. Pairs are joined into groups (connected components).
 //! - [`merge`] folds the other records into the first in one transaction: per-field choices
 //!   (`take`), otherwise the survivor's value, else the newest non-empty one; e-mails, phones,
