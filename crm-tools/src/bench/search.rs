@@ -47,6 +47,7 @@ pub(super) async fn run(cx: &Context<'_>, log: &mut dyn FnMut(&str)) -> Result<S
     let mut ours = Vec::new();
     // Quality: the best hit bears the surname the query was made from (typo or not).
     let mut on_target = 0usize;
+    let step = (cx.opts.contacts / queries.len().max(1) as u64).max(1);
     for (i, q) in queries.iter().enumerate() {
         let t = Instant::now();
         let hits = cx
@@ -54,7 +55,6 @@ pub(super) async fn run(cx: &Context<'_>, log: &mut dyn FnMut(&str)) -> Result<S
             .run(async |tx| crm_core::search::search(tx, q, 20).await)
             .await?;
         ours.push(t.elapsed().as_secs_f64() * 1000.0);
-        let step = (cx.opts.contacts / queries.len() as u64).max(1);
         let surname = cx
             .generator
             .contact(i as u64 * step)
