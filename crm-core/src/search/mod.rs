@@ -55,29 +55,38 @@ pub async fn search(tx: &mut Tx, query: &str, limit: u32) -> Result<Vec<Hit>> {
         q.to_string()
     };
     let limit = limit.clamp(1, 200) as i32;
-    let mut hits: Vec<Hit> =
-        sqlx::query_as("select kind, id, name, email, score from crm_search($1, $2)")
-            .bind(&q)
-            .bind(limit)
-            .fetch_all(tx.conn())
-            .await?;
-    // Deals by title (a phone number names no deal).
-    if !looks_like_phone {
-        let deals: Vec<Hit> =
-            sqlx::query_as("select kind, id, name, email, score from crm_search_deals($1, $2)")
-                .bind(&q)
-                .bind(limit)
-                .fetch_all(tx.conn())
-                .await?;
-        if !deals.is_empty() {
-            hits.extend(deals);
-            hits.sort_by(|a, b| {
-                b.score
-                    .total_cmp(&a.score)
-                    .then_with(|| a.name.cmp(&b.name))
-            });
-            hits.truncate(limit as usize);
-        }
+    // One round trip: the ranked contacts and companies, then (unless the query is a phone
+    // number) the deals, each part in its own order.
+    let rows: Vec<DealOrNot> = sqlx::query_as(
+        "select h.kind, h.id, h.name, h.email, h.score, false as deal, h.n \
+         from crm_search($1, $2) with ordinality h(kind, id, name, email, score, n) \
+         union all \
+         select d.kind, d.id, d.name, d.email, d.score, true, d.n \
+         from crm_search_deals($1, $2) with ordinality d(kind, id, name, email, score, n) where not $3 \
+         order by deal, n",
+    )
+    .bind(&q)
+    .bind(limit)
+    .bind(looks_like_phone)
+    .fetch_all(tx.conn())
+    .await?;
+    let with_deals = rows.iter().any(|row| row.deal);
+    let mut hits: Vec<Hit> = rows.into_iter().map(|row| row.hit).collect();
+    if with_deals {
+        hits.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        hits.truncate(limit as usize);
     }
     Ok(hits)
+}
+
+/// A row of [`search`]'s query: a hit and whether it came from the deals' search.
+#[derive(sqlx::FromRow)]
+struct DealOrNot {
+    #[sqlx(flatten)]
+    hit: Hit,
+    deal: bool,
 }

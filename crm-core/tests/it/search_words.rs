@@ -387,3 +387,53 @@ async fn addresses_and_numbers_are_found_by_their_start() {
         assert!(names(&other, q).await.is_empty(), "query {q:?}");
     }
 }
+
+#[tokio::test]
+async fn a_word_known_only_loosely_is_looked_up_once_more() {
+    let db = TestDb::new().await;
+    let (org, owner) = db.org("Locker GmbH").await;
+    let scope = db.crm.scope(org, owner);
+    add(&scope, "Jürgen", "Müller", "jm@locker.example").await;
+    add(&scope, "Petra", "Schulz", "ps@locker.example").await;
+    // `muler` is alike to `mueller` at 0.4 (word similarity), below the first look's 0.5.
+    for q in ["Muler", "Jurgen Muler"] {
+        assert_eq!(names(&scope, q).await, ["Jürgen Müller"], "query {q:?}");
+    }
+    // Nothing alike even at 0.3: nothing found.
+    assert!(names(&scope, "Xaver").await.is_empty());
+}
+
+#[tokio::test]
+async fn every_hit_asked_for_is_returned_however_many_bear_the_word() {
+    let db = TestDb::new().await;
+    let (org, owner) = db.org("Viele GmbH").await;
+    let scope = db.crm.scope(org, owner);
+    scope
+        .run(async |tx| {
+            for i in 0..90 {
+                let new: NewContact = serde_json::from_value(json!({
+                    "first_name": format!("Vorname{i}"), "last_name": "Huber",
+                    "email": format!("h{i}@viele.example"),
+                }))
+                .unwrap();
+                contact::create(tx, new).await?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    for (limit, expect) in [(5, 5), (20, 20), (60, 60), (200, 90)] {
+        let hits = scope
+            .run(async |tx| crm_core::search::search(tx, "Huber", limit).await)
+            .await
+            .unwrap();
+        assert_eq!(hits.len(), expect, "limit {limit}");
+        assert!(hits.iter().all(|h| h.name.ends_with(" Huber")));
+    }
+    // A typo of the word as well.
+    let hits = scope
+        .run(async |tx| crm_core::search::search(tx, "Hubber", 60).await)
+        .await
+        .unwrap();
+    assert_eq!(hits.len(), 60);
+}
