@@ -96,7 +96,7 @@ const COMPANY_PAIRS: &str = "\
 with c as materialized ( \
     select s.*, string_to_array(s.core, ' ') as ws from ( \
         select id, coalesce(name_key, '') as nk, \
-               regexp_replace(coalesce(name_key, ''), ' (og|e u|eu|keg|oeg|gesmbh)$', '') as core, \
+               crm_company_core(coalesce(name_key, '')) as core, \
                nullif(upper(regexp_replace(coalesce(vat_id, ''), '[^A-Za-z0-9]', '', 'g')), '') as vat, \
                nullif(regexp_replace(lower(btrim(coalesce(domain, \
                       substring(website from '^(?:[A-Za-z]+://)?([^/:?#]+)')))), '^www\\.', ''), '') as dom \
@@ -362,7 +362,7 @@ pub struct CompanyFeatures {
 }
 
 /// Legal forms the database's name key keeps (Austrian ones), as its words: removed from the
-/// end of a key before names are compared.
+/// end of a key before names are compared (in SQL by `crm_company_core`, the same rule).
 const MORE_LEGAL_FORMS: [&str; 6] = ["og", "e u", "eu", "keg", "oeg", "gesmbh"];
 
 /// A company name key (`companies.name_key`) without a trailing legal form the database's

@@ -121,14 +121,14 @@ cand as ( \
     union all select n.id, c.id, 't' from n join companies c \
         on c.org_id = $1 and c.deleted_at is null and length(n.nk) >= 4 \
        and left(c.name_key, 4) = left(n.nk, 4) \
-       and abs(length(regexp_replace(c.name_key, ' (og|e u|eu|keg|oeg|gesmbh)$', '')) \
-              - length(regexp_replace(n.nk, ' (og|e u|eu|keg|oeg|gesmbh)$', ''))) <= 1 \
+       and abs(length(crm_company_core(c.name_key)) \
+              - length(crm_company_core(n.nk))) <= 1 \
     union all select n.id, c.id, 't' from n join companies c \
         on c.org_id = $1 and c.deleted_at is null and position(' ' in n.nk) > 0 \
        and (left(c.name_key, 1) || ' ' || split_part(c.name_key, ' ', -1)) \
            = (left(n.nk, 1) || ' ' || split_part(n.nk, ' ', -1)) \
-       and abs(length(regexp_replace(c.name_key, ' (og|e u|eu|keg|oeg|gesmbh)$', '')) \
-              - length(regexp_replace(n.nk, ' (og|e u|eu|keg|oeg|gesmbh)$', ''))) <= 1), \
+       and abs(length(crm_company_core(c.name_key)) \
+              - length(crm_company_core(n.nk))) <= 1), \
 pairs as ( \
     select a, b, bool_or(t = 'v') as vat, bool_or(t = 'w') as domain, \
            bool_or(t = 'n') as same_name \

@@ -952,3 +952,40 @@ async fn the_trigram_similarity_of_the_library_is_pg_trgms() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_company_core_of_the_library_is_the_databases() {
+    let db = TestDb::new().await;
+    let mut conn = db.owner().await;
+    let names = [
+        "Nordlicht e.U.",
+        "Nordlicht OG",
+        "Nordlicht KEG",
+        "Nordlicht OEG",
+        "Nordlicht GesmbH",
+        "Nordlicht Ges.m.b.H.",
+        "Nordlicht GmbH & Co. KG",
+        "Nordlicht EU",
+        "Bauer & Sohn OG",
+        "OG",
+        "e.U.",
+        "Vogel",
+        "Logistik Vogel Og",
+        "Müller Bau oeg",
+        "",
+    ];
+    for name in names {
+        let (key, core): (Option<String>, Option<String>) =
+            sqlx::query_as("select crm_company_key($1), crm_company_core(crm_company_key($1))")
+                .bind(name)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+        let key = key.unwrap_or_default();
+        assert_eq!(
+            dedupe::company_core(&key),
+            core.unwrap_or_default(),
+            "the core of {name:?} (key {key:?})"
+        );
+    }
+}
