@@ -19,7 +19,9 @@ use crate::ids::ImportRunId;
 use crate::import::formats::{self, Format};
 use crate::import::lines::LineCounter;
 use crate::import::source::{Source, field_text};
-use crate::import::{ImportOptions, ImportSummary, OnDuplicate, Progress, RowError, TextEncoding};
+use crate::import::{
+    ImportOptions, ImportSummary, OnDuplicate, Progress, RowError, TextEncoding, runs,
+};
 use crate::tenancy::{Scope, Tx};
 
 /// The reading loop's summary and error file.
@@ -650,17 +652,7 @@ async fn finish_run(
     summary: &ImportSummary,
     digest: &[u8],
 ) -> Result<()> {
-    if !opts.dry_run && summary.created + summary.updated >= 10_000 {
-        // Fresh planner statistics, so searches right after a large import use the indexes.
-        scope
-            .run(async |tx| {
-                sqlx::query("select crm_analyze_after_import()")
-                    .execute(tx.conn())
-                    .await?;
-                Ok(())
-            })
-            .await?;
-    }
+    runs::settle_after_large_import(scope, opts.dry_run, summary.created + summary.updated).await?;
     if !opts.dry_run {
         let counts = json!({
             "rows": summary.rows, "created": summary.created, "updated": summary.updated,

@@ -198,19 +198,7 @@ impl<'a> Ctx<'a> {
         if opts.dry_run {
             return Ok(summary);
         }
-        if summary.created + summary.updated >= 10_000 {
-            // As after a large contact import: the search indexes' pending entries merged
-            // (15,000 companies left in a GIN pending list cost every search 7 ms at a
-            // million contacts) and fresh planner statistics.
-            scope
-                .run(async |tx| {
-                    sqlx::query("select crm_analyze_after_import()")
-                        .execute(tx.conn())
-                        .await?;
-                    Ok(())
-                })
-                .await?;
-        }
+        runs::settle_after_large_import(scope, false, summary.created + summary.updated).await?;
         let counts = json!({"rows": summary.rows, "created": summary.created,
                             "updated": summary.updated, "skipped": summary.skipped,
                             "failed": summary.failed});
