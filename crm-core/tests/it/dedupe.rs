@@ -250,6 +250,74 @@ async fn planted_contact_duplicates_are_found_with_high_precision_and_recall() {
     assert_eq!(again.len(), groups.len() - 1);
 }
 
+/// The blocks of each kind of key reach what a contact holds beyond its row: a second
+/// address's domain, a name of initials only, namesakes when asked for; and a deleted
+/// contact sharing an address pairs with nobody.
+#[tokio::test]
+async fn contact_blocks_reach_second_addresses_initials_and_namesakes_and_skip_the_deleted() {
+    let s = setup().await;
+    let acme = add_company(&s, "Acme GmbH").await;
+    let found = async |opts: DetectOptions| -> HashSet<(Uuid, Uuid)> {
+        detect(&s, Kind::Contact, opts)
+            .await
+            .iter()
+            .flat_map(|g| g.pairs.iter().map(|p| key(p.ids[0], p.ids[1])))
+            .collect()
+    };
+    // The shared domain is the second address of one of them.
+    let mut maria = person("Maria", "Roth", Some("maria@home.example"), None);
+    maria.emails = vec![NewContactEmail {
+        email: "m.roth@roth-bau.example".into(),
+        ..NewContactEmail::default()
+    }];
+    let maria = add(&s, maria).await;
+    let rot = add(
+        &s,
+        person("Maria", "Rot", Some("mr@roth-bau.example"), None),
+    )
+    .await;
+    let primary: bool = sqlx::query_scalar(
+        "select is_primary from contact_emails where email_norm = 'm.roth@roth-bau.example'",
+    )
+    .fetch_one(&mut s.db.owner().await)
+    .await
+    .unwrap();
+    assert!(
+        !primary,
+        "the premise: the shared domain is not the primary address's"
+    );
+    // Initials only, twice at one company.
+    let jk = add(&s, person("J.", "K.", None, Some(acme))).await;
+    let jk2 = add(&s, person("J", "K", None, Some(acme))).await;
+    // Namesakes with nothing else in common.
+    let frieda = add(&s, person("Frieda", "Lorenz", None, None)).await;
+    let frieda2 = add(&s, person("Frieda", "Lorenz", None, None)).await;
+    // A deleted contact whose address a new one took over.
+    let gone = add(&s, person("Hans", "Ober", Some("hans@ober.example"), None)).await;
+    s.scope
+        .run(async |tx| contact::delete(tx, gone.into(), None).await)
+        .await
+        .unwrap();
+    let hans = add(&s, person("Hans", "Ober", Some("hans@ober.example"), None)).await;
+
+    let default = found(DetectOptions::default()).await;
+    assert!(default.contains(&key(maria, rot)), "{default:?}");
+    assert!(default.contains(&key(jk, jk2)), "{default:?}");
+    assert!(!default.contains(&key(frieda, frieda2)), "{default:?}");
+    assert!(
+        !default.iter().any(|&(a, b)| a == gone || b == gone),
+        "{default:?}"
+    );
+    let low = found(DetectOptions {
+        min_score: 0.6,
+        ..DetectOptions::default()
+    })
+    .await;
+    assert!(low.contains(&key(frieda, frieda2)), "{low:?}");
+    assert!(!low.iter().any(|&(a, b)| a == gone || b == gone), "{low:?}");
+    assert!(!low.contains(&key(hans, gone)));
+}
+
 #[tokio::test]
 async fn planted_company_duplicates_are_found_by_vat_domain_and_name_without_legal_form() {
     let s = setup().await;
