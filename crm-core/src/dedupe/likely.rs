@@ -107,6 +107,10 @@ from f";
 /// candidates per new company). The existing companies are looked up by index (`companies_vat_unique`,
 /// `companies_domain_idx`, `companies_name_*_idx`: equality on the stored, normalised
 /// values), so the check costs what the candidates cost, not what the organization holds.
+/// A prefix or first-letter-and-last-word shared (at a similar length) by more than
+/// `$3` companies says nothing, as a block beyond [`MAX_BLOCK`] in detection: without the
+/// cap, a file of 10,000 names alike (`Werk 00001 Logistik GmbH`, ...) compared each new
+/// company with every one before it and ran for over ten minutes.
 const COMPANY_PAIRS: &str = "\
 with n as materialized ( \
     select id, coalesce(name_key, '') as nk, vat_id, domain from companies \
@@ -118,17 +122,24 @@ cand as ( \
         on c.org_id = $1 and c.deleted_at is null and c.domain = n.domain \
     union all select n.id, c.id, 'n' from n join companies c \
         on c.org_id = $1 and c.deleted_at is null and c.name_key = n.nk and n.nk <> '' \
-    union all select n.id, c.id, 't' from n join companies c \
-        on c.org_id = $1 and c.deleted_at is null and length(n.nk) >= 4 \
-       and left(c.name_key, 4) = left(n.nk, 4) \
-       and abs(length(crm_company_core(c.name_key)) \
-              - length(crm_company_core(n.nk))) <= 1 \
-    union all select n.id, c.id, 't' from n join companies c \
-        on c.org_id = $1 and c.deleted_at is null and position(' ' in n.nk) > 0 \
-       and (left(c.name_key, 1) || ' ' || split_part(c.name_key, ' ', -1)) \
-           = (left(n.nk, 1) || ' ' || split_part(n.nk, ' ', -1)) \
-       and abs(length(crm_company_core(c.name_key)) \
-              - length(crm_company_core(n.nk))) <= 1), \
+    union all select n.id, m.id, 't' from n cross join lateral ( \
+        select x.id, count(*) over () as cnt from ( \
+            select c.id from companies c \
+            where c.org_id = $1 and c.deleted_at is null and left(c.name_key, 4) = left(n.nk, 4) \
+              and abs(length(crm_company_core(c.name_key)) \
+                      - length(crm_company_core(n.nk))) <= 1 \
+            limit $3 + 1) x) m \
+    where length(n.nk) >= 4 and m.cnt <= $3 \
+    union all select n.id, m.id, 't' from n cross join lateral ( \
+        select x.id, count(*) over () as cnt from ( \
+            select c.id from companies c \
+            where c.org_id = $1 and c.deleted_at is null \
+              and (left(c.name_key, 1) || ' ' || split_part(c.name_key, ' ', -1)) \
+                  = (left(n.nk, 1) || ' ' || split_part(n.nk, ' ', -1)) \
+              and abs(length(crm_company_core(c.name_key)) \
+                      - length(crm_company_core(n.nk))) <= 1 \
+            limit $3 + 1) x) m \
+    where position(' ' in n.nk) > 0 and m.cnt <= $3), \
 pairs as ( \
     select a, b, bool_or(t = 'v') as vat, bool_or(t = 'w') as domain, \
            bool_or(t = 'n') as same_name \
@@ -266,6 +277,7 @@ async fn find(
             let rows: Vec<CompanyPairRow> = sqlx::query_as(COMPANY_PAIRS)
                 .bind(org)
                 .bind(ids)
+                .bind(MAX_BLOCK)
                 .fetch_all(tx.conn())
                 .await?;
             for row in rows {

@@ -979,6 +979,52 @@ async fn a_company_import_warns_about_likely_duplicates_of_existing_companies() 
     assert!(second.warnings[1].message.contains("similar_name"));
 }
 
+/// Among many companies alike (the same first four letters and last word at a similar
+/// length), those keys say nothing, as a detection block beyond its cap: a new company is
+/// not compared with each of them (a file of 10,000 such names took over ten minutes). The
+/// same name without legal form is still found on the way in; a typo in the crowd is left to
+/// detection, whose typo keys are specific.
+#[tokio::test]
+async fn a_crowd_of_alike_company_names_is_not_compared_one_by_one() {
+    use crm_core::import::ImportOptions;
+    use crm_core::import::records::{RecordKind, import_records};
+    let s = setup().await;
+    let import = async |data: String| {
+        import_records(
+            &s.scope,
+            RecordKind::Companies,
+            data.as_bytes(),
+            &ImportOptions::default(),
+            None,
+            |_| {},
+        )
+        .await
+        .unwrap()
+    };
+    let mut crowd = String::from("name\n");
+    for i in 0..150 {
+        crowd.push_str(&format!("Werk {i:03} Logistik GmbH\n"));
+    }
+    assert_eq!(import(crowd).await.created, 150);
+    let second = import("name\nWerk 007 Logistik AG\nWerk 042 Lgoistik GmbH\n".into()).await;
+    assert_eq!(second.created, 2);
+    let lines: Vec<u64> = second.warnings.iter().map(|w| w.line).collect();
+    assert_eq!(lines, [2], "{:?}", second.warnings);
+    assert!(second.warnings[0].message.contains("same_name"));
+    let typo: Uuid = sqlx::query_scalar("select id from companies where name = $1")
+        .bind("Werk 042 Lgoistik GmbH")
+        .fetch_one(&mut s.db.owner().await)
+        .await
+        .unwrap();
+    let groups = detect(&s, Kind::Company, DetectOptions::default()).await;
+    assert!(
+        groups
+            .iter()
+            .any(|g| g.ids.contains(&typo) && g.reasons.contains(&Reason::SimilarName)),
+        "{groups:?}"
+    );
+}
+
 #[tokio::test]
 async fn the_trigram_similarity_of_the_library_is_pg_trgms() {
     let db = TestDb::new().await;
