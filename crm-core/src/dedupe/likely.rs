@@ -104,16 +104,20 @@ from f";
 /// domain, name without legal form, its first four letters, its first letter with its last
 /// word; the last two only for names whose length without legal form is within one letter,
 /// as a typo's is: at 125,000 companies a four-letter prefix alone brought thousands of
-/// candidates per new company). The existing companies are looked up by index (`companies_vat_unique`,
-/// `companies_domain_idx`, `companies_name_*_idx`: equality on the stored, normalised
-/// values), so the check costs what the candidates cost, not what the organization holds.
+/// candidates per new company). The existing companies are looked up by index
+/// (`companies_vat_unique`, `companies_domain_idx`, `companies_name_key_idx`,
+/// `companies_name_prefix_idx`, `companies_name_initial_last_idx`: plain equality of stored
+/// columns, which row-level security lets a query use; an expression such as
+/// `left(name_key, 4)` it does not), so the check costs what the candidates cost, not what
+/// the organization holds.
 /// A prefix or first-letter-and-last-word shared (at a similar length) by more than
 /// `$3` companies says nothing, as a block beyond [`MAX_BLOCK`] in detection: without the
 /// cap, a file of 10,000 names alike (`Werk 00001 Logistik GmbH`, ...) compared each new
 /// company with every one before it and ran for over ten minutes.
 const COMPANY_PAIRS: &str = "\
 with n as materialized ( \
-    select id, coalesce(name_key, '') as nk, vat_id, domain from companies \
+    select id, coalesce(name_key, '') as nk, vat_id, domain, name_prefix, name_initial_last, \
+           length(crm_company_core(coalesce(name_key, ''))) as core_len from companies \
     where org_id = $1 and id = any($2) and deleted_at is null), \
 cand as ( \
     select n.id as a, c.id as b, 'v' as t from n join companies c \
@@ -125,19 +129,16 @@ cand as ( \
     union all select n.id, m.id, 't' from n cross join lateral ( \
         select x.id, count(*) over () as cnt from ( \
             select c.id from companies c \
-            where c.org_id = $1 and c.deleted_at is null and left(c.name_key, 4) = left(n.nk, 4) \
-              and abs(length(crm_company_core(c.name_key)) \
-                      - length(crm_company_core(n.nk))) <= 1 \
+            where c.org_id = $1 and c.deleted_at is null and c.name_prefix = n.name_prefix \
+              and abs(length(crm_company_core(c.name_key)) - n.core_len) <= 1 \
             limit $3 + 1) x) m \
     where length(n.nk) >= 4 and m.cnt <= $3 \
     union all select n.id, m.id, 't' from n cross join lateral ( \
         select x.id, count(*) over () as cnt from ( \
             select c.id from companies c \
             where c.org_id = $1 and c.deleted_at is null \
-              and (left(c.name_key, 1) || ' ' || split_part(c.name_key, ' ', -1)) \
-                  = (left(n.nk, 1) || ' ' || split_part(n.nk, ' ', -1)) \
-              and abs(length(crm_company_core(c.name_key)) \
-                      - length(crm_company_core(n.nk))) <= 1 \
+              and c.name_initial_last = n.name_initial_last \
+              and abs(length(crm_company_core(c.name_key)) - n.core_len) <= 1 \
             limit $3 + 1) x) m \
     where position(' ' in n.nk) > 0 and m.cnt <= $3), \
 pairs as ( \
