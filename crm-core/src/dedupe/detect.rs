@@ -65,7 +65,7 @@ blocks as ( \
     select 'd', array_agg(id) from ( \
         select id, split_part(email_norm, '@', 2) as dom, t from tok where email_norm is not null \
         union all \
-        select x.id, split_part(e.email_norm, '@', 2), left(w, 3) \
+        select x.id, e.domain, left(w, 3) \
         from contact_emails e \
         join contacts x on x.org_id = $1 and x.id = e.contact_id and x.deleted_at is null, \
         unnest(string_to_array(x.name_key, ' ')) w \

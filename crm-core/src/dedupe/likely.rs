@@ -80,7 +80,7 @@ cand as ( \
     select nd.id, m.id, 'd' from nd cross join lateral ( \
         select x.id, count(*) over () as cnt from ( \
             select distinct e.contact_id as id from contact_emails e \
-            where e.org_id = $1 and split_part(e.email_norm, '@', 2) = nd.dom \
+            where e.org_id = $1 and e.domain = nd.dom \
             limit $3 + 1) x) m \
     where m.cnt <= $3), \
 pairs as ( \
