@@ -75,6 +75,22 @@ async fn detect(s: &Setup, kind: Kind, opts: DetectOptions) -> Vec<dedupe::Group
         .unwrap()
 }
 
+/// Imports `data` as companies (default options) through the records import.
+async fn import_companies(s: &Setup, data: &str) -> crm_core::import::ImportSummary {
+    use crm_core::import::ImportOptions;
+    use crm_core::import::records::{RecordKind, import_records};
+    import_records(
+        &s.scope,
+        RecordKind::Companies,
+        data.as_bytes(),
+        &ImportOptions::default(),
+        None,
+        |_| {},
+    )
+    .await
+    .unwrap()
+}
+
 fn key(a: Uuid, b: Uuid) -> (Uuid, Uuid) {
     if a < b { (a, b) } else { (b, a) }
 }
@@ -921,23 +937,10 @@ async fn purging_a_merged_away_record_takes_its_snapshot_with_it() {
 
 #[tokio::test]
 async fn a_company_import_warns_about_likely_duplicates_of_existing_companies() {
-    use crm_core::import::ImportOptions;
-    use crm_core::import::records::{RecordKind, import_records};
     let s = setup().await;
-    let import = async |data: &str| {
-        import_records(
-            &s.scope,
-            RecordKind::Companies,
-            data.as_bytes(),
-            &ImportOptions::default(),
-            None,
-            |_| {},
-        )
-        .await
-        .unwrap()
-    };
     // A first load: nothing existed, nothing is compared (not even rows of the same file).
-    let first = import(
+    let first = import_companies(
+        &s,
         "name,domain\nNordlicht Logistik GmbH,nordlicht-logistik.de\n\
          Eifel Logistik GmbH,eifel-logistik.de\nMosel Bau GmbH,\nMosel Bau AG,\n",
     )
@@ -947,9 +950,11 @@ async fn a_company_import_warns_about_likely_duplicates_of_existing_companies() 
 
     // Another legal form and a typo are created, with a warning naming the existing
     // company; an unrelated company has none.
-    let second =
-        import("name,domain\nNordlicht Logistik AG,\nGanz Anders GmbH,\nEifel Lgoistik GmbH,\n")
-            .await;
+    let second = import_companies(
+        &s,
+        "name,domain\nNordlicht Logistik AG,\nGanz Anders GmbH,\nEifel Lgoistik GmbH,\n",
+    )
+    .await;
     assert_eq!(second.created, 3);
     let lines: Vec<(u64, &str)> = second
         .warnings
@@ -986,27 +991,13 @@ async fn a_company_import_warns_about_likely_duplicates_of_existing_companies() 
 /// detection, whose typo keys are specific.
 #[tokio::test]
 async fn a_crowd_of_alike_company_names_is_not_compared_one_by_one() {
-    use crm_core::import::ImportOptions;
-    use crm_core::import::records::{RecordKind, import_records};
     let s = setup().await;
-    let import = async |data: String| {
-        import_records(
-            &s.scope,
-            RecordKind::Companies,
-            data.as_bytes(),
-            &ImportOptions::default(),
-            None,
-            |_| {},
-        )
-        .await
-        .unwrap()
-    };
     let mut crowd = String::from("name\n");
     for i in 0..150 {
         crowd.push_str(&format!("Werk {i:03} Logistik GmbH\n"));
     }
-    assert_eq!(import(crowd).await.created, 150);
-    let second = import("name\nWerk 007 Logistik AG\nWerk 042 Lgoistik GmbH\n".into()).await;
+    assert_eq!(import_companies(&s, &crowd).await.created, 150);
+    let second = import_companies(&s, "name\nWerk 007 Logistik AG\nWerk 042 Lgoistik GmbH\n").await;
     assert_eq!(second.created, 2);
     let lines: Vec<u64> = second.warnings.iter().map(|w| w.line).collect();
     assert_eq!(lines, [2], "{:?}", second.warnings);
