@@ -178,9 +178,9 @@ async fn the_search_indexes_are_settled_even_when_statistics_are_fresh() {
         .await
         .unwrap();
     for index in [
-        "contacts_words_idx",
+        "contacts_name_words_idx",
         "companies_search_idx",
-        "companies_words_idx",
+        "companies_name_words_idx",
         "crm_private.search_words_trgm_idx",
     ] {
         let left: i64 = sqlx::query_scalar("select gin_clean_pending_list($1::regclass)")

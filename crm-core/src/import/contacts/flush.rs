@@ -101,8 +101,13 @@ async fn stage(tx: &mut Tx, batch: &Batch, mapping: &(Vec<String>, Vec<Uuid>)) -
         copy.send(chunk).await?;
     }
     copy.finish().await?;
-    // Statistics for the joins below (a temporary table has none until analysed).
-    sqlx::query("analyze import_stage")
+    // Statistics for the joins below (a temporary table has none until analysed): only of
+    // the columns the batch's statements join or filter on; all 41 columns took 0.4 s of a
+    // 50,000-row batch.
+    sqlx::query(
+        "analyze import_stage (id, email_norm, last_name, name_norm, company_norm, company_id, \
+         existing_id, extras, tags)",
+    )
         .execute(tx.conn())
         .await?;
 
@@ -199,6 +204,12 @@ async fn insert_tags(tx: &mut Tx, tags: &HashSet<String>) -> Result<()> {
 
 /// Inserts the new contacts with their e-mails, phones, owner and tags, in one statement,
 /// and adds their words to the search dictionary; returns how many were inserted.
+///
+/// Rows go in in id order (UUIDv7, made in file order), the child rows in their contact's:
+/// the primary keys and every index led by the contact's id grow at their right end, and
+/// the foreign-key checks find the contact just inserted. One import runs per organization
+/// at a time and its batches hold disjoint rows, so the order is not what keeps two writers
+/// from waiting on each other. A tag name is folded once per batch, not once per contact.
 async fn insert_new(tx: &mut Tx, run: ImportRunId, actor: crate::ids::UserId) -> Result<i64> {
     let org = tx.org();
     let created: Vec<Uuid> = sqlx::query_scalar(
@@ -213,7 +224,7 @@ async fn insert_new(tx: &mut Tx, run: ImportRunId, actor: crate::ids::UserId) ->
                      else coalesce(s.mobile, s.mobile_raw) end, \
                 s.city, coalesce(s.custom, '{}'), $2 \
             from import_stage s where s.existing_id is null \
-            order by s.email_norm, s.id \
+            order by s.id \
             on conflict do nothing returning id), \
          new as (select s.* from import_stage s join ins on ins.id = s.id), \
          em as ( \
@@ -221,22 +232,30 @@ async fn insert_new(tx: &mut Tx, run: ImportRunId, actor: crate::ids::UserId) ->
             select $1, email_id, id, email, email_norm, 'work', true from new where email is not null \
             union all \
             select $1, email2_id, id, email2, email2_norm, 'other', email is null from new \
-            where email2 is not null and email2_norm is distinct from email_norm), \
+            where email2 is not null and email2_norm is distinct from email_norm \
+            order by 3, 2), \
          ph as ( \
             insert into contact_phones (org_id, id, contact_id, number_e164, number_raw, kind, is_primary) \
             select $1, phone_id, id, phone, phone_raw, 'office', true from new where phone_raw is not null \
             union all \
             select $1, mobile_id, id, mobile, mobile_raw, 'mobile', phone_raw is null from new \
-            where mobile_raw is not null), \
+            where mobile_raw is not null \
+            order by 3, 2), \
          ow as ( \
             insert into contact_owners (org_id, contact_id, user_id, role) \
-            select $1, id, $3, 'owner' from ins), \
+            select $1, id, $3, 'owner' from ins order by 2), \
+         named as ( \
+            select u.name, t.id from ( \
+                select distinct unnest(string_to_array(tags, E'\\x1f')) as name \
+                from import_stage where tags is not null) u \
+            join tags t on t.org_id = $1 and t.name_norm = crm_fold(btrim(u.name))), \
          tg as ( \
             insert into contact_tags (org_id, contact_id, tag_id) \
-            select distinct $1, n.id, t.id from new n \
+            select distinct $1, n.id, named.id from new n \
             cross join lateral unnest(string_to_array(n.tags, E'\\x1f')) as tn(name) \
-            join tags t on t.org_id = $1 and t.name_norm = crm_fold(btrim(tn.name)) \
-            where n.tags is not null) \
+            join named on named.name = tn.name \
+            where n.tags is not null \
+            order by 2, 3) \
          select coalesce(array_agg(id), '{}') from ins",
     )
     .bind(org)
