@@ -108,8 +108,8 @@ async fn stage(tx: &mut Tx, batch: &Batch, mapping: &(Vec<String>, Vec<Uuid>)) -
         "analyze import_stage (id, email_norm, last_name, name_norm, company_norm, company_id, \
          existing_id, extras, tags)",
     )
-        .execute(tx.conn())
-        .await?;
+    .execute(tx.conn())
+    .await?;
 
     if !mapping.0.is_empty() {
         sqlx::query(
