@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{Hash as _, Hasher as _};
 use std::io::{Read, Write};
 
-use futures_util::StreamExt as _;
+use futures_util::{FutureExt as _, StreamExt as _};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -23,6 +23,10 @@ use crate::import::{
     ImportOptions, ImportSummary, OnDuplicate, Progress, RowError, TextEncoding, runs,
 };
 use crate::tenancy::{Scope, Tx};
+
+/// How many rows the reading loop reads between polls of the batches in flight (about
+/// 10 ms of reading).
+const POLL_EVERY_ROWS: u32 = 256;
 
 /// The reading loop's summary and error file.
 struct Ctx<'a> {
@@ -390,7 +394,19 @@ async fn read_and_import<'a>(
     let mut rows = Rows::new(org, opts, delimiter, card_lines, ctx.errors_out.is_some());
     let mut rec = csv::ByteRecord::new();
     let mut in_flight = futures_util::stream::FuturesUnordered::new();
+    let mut unpolled = 0_u32;
     loop {
+        // The batches in flight move on only when polled: one whose statement ended sends
+        // its next statement at its next poll. Reading a batch's rows takes over a second,
+        // so they are polled every few hundred rows, not only when a batch is full.
+        unpolled += 1;
+        if unpolled >= POLL_EVERY_ROWS {
+            unpolled = 0;
+            while let Some(Some(out)) = in_flight.next().now_or_never() {
+                ctx.apply(out?)?;
+                progress(progress_of(&ctx, &reader));
+            }
+        }
         let more = read_record(&mut reader, &mut rec, &mut ctx)?;
         if more {
             let line = rows.line_of(&mut reader, &rec);
