@@ -123,6 +123,58 @@ async fn the_dictionary_is_not_readable_by_the_application() {
     assert!(matches!(err, crm_core::Error::PermissionDenied(_)), "{err}");
 }
 
+/// The word indexes hold `crm_search_name_words` (migration 20261206010000); search's terms
+/// come from the dictionary. Both must keep the same words: those of `crm_search_words`
+/// without `@`, `.` or a digit, in the same order, for any search text.
+#[tokio::test]
+async fn the_indexed_name_words_are_the_search_words_the_dictionary_keeps() {
+    let db = TestDb::new().await;
+    let mut owner = db.owner().await;
+    let texts = [
+        "oezlem moser o.moser@doerr-rehberg.com +436801573233",
+        "hans-peter mueller-luedenscheidt h.p@example.de 030 1234",
+        "  leading and  double  spaces ",
+        "o'brien d'arcy 2nd floor 3.5 a1b b@ .",
+        "jean-luc -- - x-1 -y z.",
+        "",
+        "@ . 0 9 @@ .. -@- a.b-c d",
+        "straße ärger éclair ñandú",
+    ];
+    for text in texts {
+        let (name_words, kept): (Vec<String>, Vec<String>) = sqlx::query_as(
+            "select crm_search_name_words($1), \
+                    array(select w from unnest(crm_search_words($1)) with ordinality u(w, i) \
+                          where w !~ '[@.0-9]' order by i)",
+        )
+        .bind(text)
+        .fetch_one(&mut owner)
+        .await
+        .unwrap();
+        assert_eq!(name_words, kept, "{text:?}");
+    }
+    // And over the search texts of real rows: the demo-like names of a seeded tenant.
+    let (org, user) = db.org("Wortgleich GmbH").await;
+    let scope = db.crm.scope(org, user);
+    add(
+        &scope,
+        "Jörg-Åke",
+        "O'Neill",
+        "j.a.oneill+crm@sub.example.co.uk",
+    )
+    .await;
+    add(&scope, "Anna", "Müller 2", "anna@m-ueller.de").await;
+    let differing: i64 = sqlx::query_scalar(
+        "select count(*) from contacts where org_id = $1 and crm_search_name_words(search_text) \
+         is distinct from array(select w from unnest(crm_search_words(search_text)) \
+                                with ordinality u(w, i) where w !~ '[@.0-9]' order by i)",
+    )
+    .bind(org)
+    .fetch_one(&mut owner)
+    .await
+    .unwrap();
+    assert_eq!(differing, 0);
+}
+
 /// Whether the dictionary of `org` is exactly the set of words its contacts and companies
 /// hold (recomputed from the rows), naming the step when not.
 async fn assert_exact(db: &TestDb, org: OrgId, step: &str) {
