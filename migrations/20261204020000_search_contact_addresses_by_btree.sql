@@ -18,9 +18,6 @@
 --   * a phone number: the library turns it into the start of an E.164 number (national
 --     numbers in the organization's default region), matched by prefix on every number of
 --     the contact (contact_phones_number_idx, rebuilt likewise).
--- A query word no dictionary word is alike to at word similarity 0.5 is looked up once more
--- at 0.3 (`muler`: `mueller` is 0.4) before the word path gives up: the trigram index
--- found such queries through the other words of the whole search text.
 -- What this gives up: a typo inside an e-mail address or a phone number, and a fragment
 -- from the middle of one (`mueller@` still finds `mueller@…`, `ller@` does not). Companies
 -- keep their trigram index (one company per eight contacts, and their names are
@@ -210,57 +207,5 @@ begin
     analyze contact_tags;
     analyze companies;
     analyze crm_private.search_words;
-end
-$$;
-
--- The word path's dictionary lookup, with a second, looser look for a word nothing is
--- alike to (see the header).
-create or replace function crm_search_word_terms(p_org uuid, p_words text[], out p_all text, out p_any text)
-language plpgsql stable security definer
-set search_path = public, pg_temp
-as $$
-declare
-    v_w text;
-    v_found text[];
-    v_best text[];
-    v_any text[] := '{}';
-begin
-    p_all := '';
-    foreach v_w in array p_words loop
-        select array_agg(x.word order by x.word = v_w desc, x.s desc, x.word),
-               array_agg(x.word order by x.word = v_w desc, x.s desc, x.word)
-                   filter (where x.s >= x.top - 0.1)
-        into v_found, v_best
-        from (select y.word, y.s, max(y.s) over () as top
-              from (select sw.word, word_similarity(v_w, sw.word) as s
-                    from crm_private.search_words sw
-                    where sw.org_id = p_org
-                      and (v_w <% sw.word
-                           or sw.word like '%' || replace(replace(replace(v_w, '\', '\\'), '%', '\%'), '_', '\_') || '%')
-                    order by sw.word = v_w desc, 2 desc, 1 limit 8) y) x;
-        if v_found is null then
-            -- No word alike at 0.5: once more at 0.3 (`muler` is 0.4 like `mueller`), which
-            -- the trigram index over every contact used to catch for the whole query.
-            perform set_config('pg_trgm.word_similarity_threshold', '0.3', true);
-            select array_agg(x.word order by x.word = v_w desc, x.s desc, x.word),
-                   array_agg(x.word order by x.word = v_w desc, x.s desc, x.word)
-                       filter (where x.s >= x.top - 0.1)
-            into v_found, v_best
-            from (select y.word, y.s, max(y.s) over () as top
-                  from (select sw.word, word_similarity(v_w, sw.word) as s
-                        from crm_private.search_words sw
-                        where sw.org_id = p_org and v_w <% sw.word
-                        order by 2 desc, 1 limit 8) y) x;
-            perform set_config('pg_trgm.word_similarity_threshold', '0.5', true);
-        end if;
-        if v_found is null then
-            p_all := null;
-            p_any := null;
-            return;
-        end if;
-        p_all := p_all || format(' and crm_search_words(t.search_text) && %L::text[]', v_best);
-        v_any := v_any || v_found;
-    end loop;
-    p_any := format(' and crm_search_words(t.search_text) && %L::text[]', v_any);
 end
 $$;

@@ -191,3 +191,41 @@ async fn the_search_indexes_are_settled_even_when_statistics_are_fresh() {
         assert_eq!(left, 0, "{index} still had pending pages");
     }
 }
+
+/// `20261204010000` and `20261204020000` landed in two forms; a database migrated with the
+/// other one is accepted (its recorded checksum brought to the present file's), and any
+/// other difference is still refused as an edited migration.
+#[tokio::test]
+async fn a_migration_applied_in_its_earlier_landed_form_is_accepted_and_an_edit_refused() {
+    let db = TestDb::new().await;
+    let mut conn = db.owner().await;
+    let checksum = async |conn: &mut sqlx::PgConnection| -> Vec<u8> {
+        sqlx::query_scalar("select checksum from _sqlx_migrations where version = 20261204020000")
+            .fetch_one(conn)
+            .await
+            .unwrap()
+    };
+    let present = checksum(&mut conn).await;
+    let set = async |conn: &mut sqlx::PgConnection, hex: &str| {
+        sqlx::query(
+            "update _sqlx_migrations set checksum = decode($1, 'hex') \
+             where version = 20261204020000",
+        )
+        .bind(hex)
+        .execute(conn)
+        .await
+        .unwrap();
+    };
+    set(
+        &mut conn,
+        "cde6f7f3e404676181405daf406ae3b3f8fd87c2ddf5da1e4896ba6b7c7ea262671bd51be07c9f74a9dc8d779899fabd",
+    )
+    .await;
+    db.crm.migrate().await.unwrap();
+    assert_eq!(checksum(&mut conn).await, present);
+
+    set(&mut conn, &"00".repeat(48)).await;
+    let err = db.crm.migrate().await.unwrap_err();
+    assert!(err.to_string().contains("20261204020000"), "{err}");
+    assert_eq!(checksum(&mut conn).await, vec![0u8; 48]);
+}
