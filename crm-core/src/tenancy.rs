@@ -72,6 +72,40 @@ impl Scope {
         self.enter(tx).await
     }
 
+    /// Begins a read-only, repeatable-read transaction in this scope on the primary, for
+    /// one piece of a read that runs on several connections at once. With `snapshot`
+    /// (what an earlier call returned, its transaction still open) it sees exactly what that
+    /// transaction sees; without, it exports its own snapshot (`pg_export_snapshot`).
+    /// Returns the transaction and the snapshot's id.
+    pub(crate) async fn begin_snapshot(&self, snapshot: Option<&str>) -> Result<(Tx, String)> {
+        let mut tx = self.crm.pool().begin().await?;
+        sqlx::query("set transaction isolation level repeatable read, read only")
+            .execute(&mut *tx)
+            .await?;
+        if let Some(id) = snapshot {
+            // `set transaction snapshot` takes no parameters; the id is PostgreSQL's own
+            // (hex digits and dashes), checked before it goes into the text.
+            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+                return Err(Error::Tenancy(format!("not a snapshot id: {id:?}")));
+            }
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "set transaction snapshot '{id}'"
+            )))
+            .execute(&mut *tx)
+            .await?;
+        }
+        let mut tx = self.enter(tx).await?;
+        let id = match snapshot {
+            Some(id) => id.to_string(),
+            None => {
+                sqlx::query_scalar("select pg_export_snapshot()")
+                    .fetch_one(tx.conn())
+                    .await?
+            }
+        };
+        Ok((tx, id))
+    }
+
     /// Names the organization and the actor for the transaction and checks the actor.
     async fn enter(&self, mut tx: Transaction<'static, Postgres>) -> Result<Tx> {
         let (role, active, region): (Option<UserRole>, Option<bool>, Option<String>) =

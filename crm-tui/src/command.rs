@@ -305,12 +305,7 @@ pub async fn execute(scope: &Scope, cmd: Command) -> Message {
 /// Candidate groups of `kind` with the default options.
 async fn load_duplicates(scope: &Scope, kind: Kind) -> Message {
     let opts = DetectOptions::default();
-    Message::Duplicates(
-        kind,
-        out(scope
-            .run(async |tx| dedupe::detect(tx, kind, &opts).await)
-            .await),
-    )
+    Message::Duplicates(kind, out(dedupe::detect(scope, kind, &opts).await))
 }
 
 /// Merges `ids` (the survivor first) by the default field rules.

@@ -110,9 +110,7 @@ pub async fn duplicates(kind: Kind, args: DuplicatesArgs, ctx: &Ctx) -> Result<u
         reason: args.reason,
         limit: args.limit,
     };
-    let groups: Vec<Group> = scope
-        .run(async |tx| dedupe::detect(tx, kind, &opts).await)
-        .await?;
+    let groups: Vec<Group> = dedupe::detect(&scope, kind, &opts).await?;
     let cells = |g: &Group| -> Vec<String> {
         let names: Vec<String> = g
             .members

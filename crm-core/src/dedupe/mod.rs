@@ -36,7 +36,7 @@ mod unmerge;
 
 pub use detect::{
     CompanyFeatures, ContactFeatures, NameFeatures, company_core, company_names_close, detect,
-    osa_distance, score_company_pair, score_contact_pair, trigram_similarity,
+    detect_in, osa_distance, score_company_pair, score_contact_pair, trigram_similarity,
 };
 pub use dismiss::{dismiss, undismiss};
 pub use likely::{Likely, likely_duplicates};

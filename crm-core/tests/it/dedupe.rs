@@ -68,11 +68,21 @@ fn with_phone(mut c: NewContact, phone: &str) -> NewContact {
     c
 }
 
+/// Detection as `crm` runs it (two connections for contacts), checked against detection in
+/// one transaction of the caller's: the same groups.
 async fn detect(s: &Setup, kind: Kind, opts: DetectOptions) -> Vec<dedupe::Group> {
-    s.scope
-        .run(async |tx| dedupe::detect(tx, kind, &opts).await)
+    let groups = dedupe::detect(&s.scope, kind, &opts).await.unwrap();
+    let in_one = s
+        .scope
+        .run(async |tx| dedupe::detect_in(tx, kind, &opts).await)
         .await
-        .unwrap()
+        .unwrap();
+    assert_eq!(
+        format!("{groups:?}"),
+        format!("{in_one:?}"),
+        "detect and detect_in disagree"
+    );
+    groups
 }
 
 /// Imports `data` as companies (default options) through the records import.

@@ -52,16 +52,10 @@ pub(super) async fn run(cx: &Context<'_>, _log: &mut dyn FnMut(&str)) -> Result<
         ..DetectOptions::default()
     };
     let t = Instant::now();
-    let groups = cx
-        .scope
-        .run(async |tx| dedupe::detect(tx, Kind::Contact, &opts).await)
-        .await?;
+    let groups = dedupe::detect(cx.scope, Kind::Contact, &opts).await?;
     let ours = secs(t.elapsed());
     let t = Instant::now();
-    let companies = cx
-        .scope
-        .run(async |tx| dedupe::detect(tx, Kind::Company, &opts).await)
-        .await?;
+    let companies = dedupe::detect(cx.scope, Kind::Company, &opts).await?;
     let company_secs = secs(t.elapsed());
     let all = DetectOptions {
         limit: 1_000_000,
@@ -69,13 +63,15 @@ pub(super) async fn run(cx: &Context<'_>, _log: &mut dyn FnMut(&str)) -> Result<
     };
     let found = |kind: Kind| {
         let all = &all;
-        cx.scope.run(async move |tx| {
-            let groups = dedupe::detect(tx, kind, all).await?;
-            Ok(groups
-                .iter()
-                .flat_map(|g| g.pairs.iter().map(|p| (p.ids[0], p.ids[1])))
-                .collect::<HashSet<IdPair>>())
-        })
+        async move {
+            let groups = dedupe::detect(cx.scope, kind, all).await?;
+            Ok::<_, crm_core::error::Error>(
+                groups
+                    .iter()
+                    .flat_map(|g| g.pairs.iter().map(|p| (p.ids[0], p.ids[1])))
+                    .collect::<HashSet<IdPair>>(),
+            )
+        }
     };
     let contacts = plant::judge(&found(Kind::Contact).await?, &planted.contacts);
     let company_quality = plant::judge(&found(Kind::Company).await?, &planted.companies);

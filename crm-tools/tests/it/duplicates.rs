@@ -42,8 +42,7 @@ async fn detection_finds_planted_duplicates_with_high_precision_and_recall() {
     };
     let found = async |kind: Kind| -> HashSet<IdPair> {
         let all = &all;
-        scope
-            .run(async move |tx| dedupe::detect(tx, kind, all).await)
+        dedupe::detect(&scope, kind, all)
             .await
             .unwrap()
             .iter()
