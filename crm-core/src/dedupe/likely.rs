@@ -168,21 +168,12 @@ pub async fn likely_duplicates(
 
 /// The warnings of an import batch: for each contact it created (in `import_stage`, written
 /// in this transaction), the existing contact it likely duplicates, as (line, message).
-/// Contacts of the same run do not count as existing.
+/// Contacts of the same run do not count as existing. The import calls it only when the
+/// organization had contacts as the run began: a first load has nothing to compare with (it
+/// asked per batch whether a contact of another run existed, which read every contact of
+/// the run so far: 2.3 s of a 1M-row import into an empty organization).
 pub(crate) async fn import_warnings(tx: &mut Tx, run: Uuid) -> Result<Vec<(u64, String)>> {
     let org = tx.org();
-    // Nothing existed before this import (a first load): nothing to compare with.
-    let any_existing: bool = sqlx::query_scalar(
-        "select exists (select 1 from contacts where org_id = $1 and deleted_at is null \
-                        and import_run_id is distinct from $2)",
-    )
-    .bind(org)
-    .bind(run)
-    .fetch_one(tx.conn())
-    .await?;
-    if !any_existing {
-        return Ok(Vec::new());
-    }
     let staged: Vec<(Uuid, i64)> = sqlx::query_as(
         "select s.id, s.line from import_stage s \
          join contacts c on c.org_id = $1 and c.id = s.id and c.import_run_id = $2 \

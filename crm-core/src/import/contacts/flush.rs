@@ -36,6 +36,8 @@ pub(super) struct Shared<'a> {
     pub(super) cols: &'a Columns,
     pub(super) run: ImportRunId,
     pub(super) actor: crate::ids::UserId,
+    /// Whether the organization had live contacts as the run began.
+    pub(super) had_contacts: bool,
 }
 
 /// Writes one batch: its companies, then (in one transaction, rolled back in a dry run) its
@@ -82,7 +84,11 @@ pub(super) async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Resul
     }
     // New contacts without a company: the one company whose domain their e-mail has.
     crate::import::links::contacts_by_domain(&mut tx).await?;
-    out.likely_duplicates = crate::dedupe::import_warnings(&mut tx, run.uuid()).await?;
+    out.likely_duplicates = if sh.had_contacts {
+        crate::dedupe::import_warnings(&mut tx, run.uuid()).await?
+    } else {
+        Vec::new()
+    };
     let new_rows = batch.rows as u64 - existing;
     out.created += created as u64;
     // Rows a concurrent writer created in the meantime were not inserted: skipped.

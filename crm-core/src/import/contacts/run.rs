@@ -218,6 +218,9 @@ struct OrgContext {
     users: HashMap<String, Uuid>,
     /// The address country of the organization's companies by normalised name.
     company_countries: HashMap<String, String>,
+    /// Whether the organization had live contacts as the run began: new rows are compared
+    /// with them for likely duplicates only then.
+    had_contacts: bool,
 }
 
 impl OrgContext {
@@ -256,10 +259,17 @@ impl OrgContext {
         .bind(tx.org())
         .fetch_all(tx.conn())
         .await?;
+        let had_contacts: bool = sqlx::query_scalar(
+            "select exists (select 1 from contacts where org_id = $1 and deleted_at is null)",
+        )
+        .bind(tx.org())
+        .fetch_one(tx.conn())
+        .await?;
         tx.commit().await?;
         Ok(Self {
             region,
             actor,
+            had_contacts,
             erased: key.map(|k| (k, erased.into_iter().collect::<HashSet<Vec<u8>>>())),
             users,
             company_countries: company_countries
@@ -389,6 +399,7 @@ async fn read_and_import<'a>(
         cols: &cols,
         run,
         actor: org.actor,
+        had_contacts: org.had_contacts,
     };
     let max_in_flight = if opts.dry_run { 1 } else { 2 };
     let mut rows = Rows::new(org, opts, delimiter, card_lines, ctx.errors_out.is_some());
