@@ -977,3 +977,77 @@ async fn unknown_owners_are_a_validation_error() {
     got.sort();
     assert_eq!(got, ["billing_country", "owners"]);
 }
+
+/// The name keys duplicate checks look companies up by (`name_key`, `name_prefix`,
+/// `name_initial_last`) follow the name on create and rename, and a statement that writes
+/// them directly cannot make them disagree with it (migration 20261207010000 computes them
+/// in a trigger, once per write, where they were generated columns).
+#[tokio::test]
+async fn the_name_keys_follow_the_name_whatever_is_written() {
+    let db = TestDb::new().await;
+    let scope = owner_scope(&db, "Schlüssel GmbH").await;
+    let mut tx = scope.begin().await.unwrap();
+    let c = company::create(&mut tx, named("Müller Maschinenbau GmbH & Co. KG"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let keys = async |id: CompanyId| -> (String, String, String, bool) {
+        let mut owner = db.owner().await;
+        sqlx::query_as(
+            "select name_key, name_prefix, name_initial_last, \
+                    name_key = crm_company_key(name) \
+                    and name_prefix = left(crm_company_key(name), 4) \
+                    and name_initial_last = left(crm_company_key(name), 1) || ' ' \
+                        || split_part(crm_company_key(name), ' ', -1) \
+             from companies where id = $1",
+        )
+        .bind(id)
+        .fetch_one(&mut owner)
+        .await
+        .unwrap()
+    };
+    assert_eq!(
+        keys(c.id).await,
+        (
+            "mueller maschinenbau".into(),
+            "muel".into(),
+            "m maschinenbau".into(),
+            true
+        )
+    );
+    let mut tx = scope.begin().await.unwrap();
+    company::update(
+        &mut tx,
+        c.id,
+        CompanyPatch {
+            name: Some("Nordlicht Logistik AG".into()),
+            ..CompanyPatch::at(c.version)
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        keys(c.id).await,
+        (
+            "nordlicht logistik".into(),
+            "nord".into(),
+            "n logistik".into(),
+            true
+        )
+    );
+    // The application role writing the keys itself: replaced from the name.
+    let mut tx = scope.begin().await.unwrap();
+    sqlx::query(
+        "update companies set name_key = 'planted', name_prefix = 'plan', \
+         name_initial_last = 'p planted' where org_id = $1 and id = $2",
+    )
+    .bind(scope.org())
+    .bind(c.id)
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(keys(c.id).await.0, "nordlicht logistik");
+    assert!(keys(c.id).await.3);
+}
