@@ -323,6 +323,16 @@ async fn batches_in_flight_together_create_each_company_once() {
         .await,
         0
     );
+    // Each with its own company, whichever batch created it (later batches find it existing).
+    assert_eq!(
+        count(
+            &db,
+            "select count(*) from contacts c join companies co on co.id = c.company_id \
+             where co.name <> 'Firma ' || (substr(c.first_name, 2)::int % 50) || ' GmbH'"
+        )
+        .await,
+        0
+    );
     assert_eq!(
         count(&db, "select max(rows_done) from import_runs").await,
         400
@@ -348,4 +358,31 @@ async fn an_import_flags_addresses_of_erased_persons() {
     let s = import(&scope, again.as_bytes(), ImportOptions::default()).await;
     assert_eq!(s.previously_erased, vec![4], "{s:?}");
     assert_eq!((s.created, s.skipped), (2, 1));
+}
+
+/// A company the import cannot create (its VAT id belongs to a company of another name):
+/// its rows are imported without a company, as before the rows carried the id the company
+/// would have had; the rows of a company it can create are linked to it.
+#[tokio::test]
+async fn rows_of_a_company_that_cannot_be_created_arrive_without_one() {
+    let db = TestDb::new().await;
+    let scope = setup(&db).await;
+    let first = "E-Mail;Firma;USt-IdNr.\na@example.de;Alpha GmbH;DE136695976\n";
+    import(&scope, first.as_bytes(), ImportOptions::default()).await;
+    let data = "E-Mail;Firma;USt-IdNr.\n\
+b@example.de;Beta GmbH;DE136695976\n\
+c@example.de;Gamma GmbH;\n";
+    let s = import(&scope, data.as_bytes(), ImportOptions::default()).await;
+    assert_eq!((s.created, s.failed), (2, 0), "{s:?}");
+    assert_eq!(
+        count(
+            &db,
+            "select count(*) from contacts c left join companies co on co.id = c.company_id \
+             where (c.email = 'b@example.de' and c.company_id is null) \
+                or (c.email = 'c@example.de' and co.name = 'Gamma GmbH') \
+                or (c.email = 'a@example.de' and co.name = 'Alpha GmbH')"
+        )
+        .await,
+        3
+    );
 }

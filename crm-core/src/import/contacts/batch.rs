@@ -29,15 +29,14 @@ pub(super) const STAGE_DDL: &str = "create temp table import_stage (
     title text, job_title text, department text, email text, email_norm text, email_id uuid,
     email2 text, email2_norm text, email2_id uuid, phone text, phone_raw text, phone_id uuid,
     mobile text, mobile_raw text, mobile_id uuid, company text, company_norm text,
-    company_new_id uuid, vat_id text, website text, domain text, street text, postal_code text,
+    company_id uuid, vat_id text, website text, domain text, street text, postal_code text,
     city text, country text, tags text, source text, linkedin text, birthday date, status text,
-    custom jsonb, name_norm text, extras jsonb, company_id uuid, existing_id uuid,
-    existing_version integer
+    custom jsonb, name_norm text, extras jsonb, existing_id uuid, existing_version integer
 ) on commit drop";
 
 pub(super) const STAGE_COPY: &str = "copy import_stage (line, id, first_name, last_name, salutation, title, \
     job_title, department, email, email_norm, email_id, email2, email2_norm, email2_id, phone, \
-    phone_raw, phone_id, mobile, mobile_raw, mobile_id, company, company_norm, company_new_id, \
+    phone_raw, phone_id, mobile, mobile_raw, mobile_id, company, company_norm, company_id, \
     vat_id, website, domain, street, postal_code, city, country, tags, source, linkedin, \
     birthday, status, custom, name_norm, extras) from stdin";
 
@@ -90,10 +89,19 @@ impl Batch {
     }
 }
 
+///
+/// The row's `company_id` is the id its company has in the batch ([`CompanyRow::id`]: the
+/// id it gets if the batch creates it); the batch replaces it where the company turns out to
+/// exist already, which is rarer than a new one in a first load and spares rewriting every
+/// staged row.
 pub(super) fn stage_row(batch: &mut Batch, line: u64, r: &Row, name_norm: &str) {
+    let company_id = r
+        .company
+        .as_ref()
+        .and_then(|(_, norm)| batch.companies.get(norm))
+        .map(|c| c.id.to_string());
     let b = &mut batch.copy;
     let id = || Some(Uuid::now_v7().to_string());
-    let company_new = r.company.as_ref().map(|_| Uuid::now_v7().to_string());
     let tags = (!r.tags.is_empty()).then(|| r.tags.join("\u{1f}"));
     let custom =
         (!r.custom.is_empty()).then(|| serde_json::Value::Object(r.custom.clone()).to_string());
@@ -124,7 +132,7 @@ pub(super) fn stage_row(batch: &mut Batch, line: u64, r: &Row, name_norm: &str) 
         r.mobile.as_ref().and_then(|_| id()),
         r.company.as_ref().map(|c| c.0.clone()),
         r.company.as_ref().map(|c| c.1.clone()),
-        company_new,
+        company_id,
         r.vat_id.clone(),
         r.website.as_ref().map(|w| w.0.clone()),
         r.website.as_ref().map(|w| w.1.clone()),

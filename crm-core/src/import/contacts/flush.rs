@@ -99,7 +99,9 @@ pub(super) async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Resul
     Ok(out)
 }
 
-/// Creates the staging table, copies the batch into it and links the rows to their companies.
+/// Creates the staging table, copies the batch into it and links the rows to their companies:
+/// the rows carry the id each company would get if the batch created it; where the company
+/// step found it existing (or could not create it), the rows are corrected here.
 async fn stage(tx: &mut Tx, batch: &Batch, mapping: &(Vec<String>, Vec<Uuid>)) -> Result<()> {
     sqlx::query(STAGE_DDL).execute(tx.conn()).await?;
     let mut copy = tx.conn().copy_in_raw(STAGE_COPY).await?;
@@ -117,13 +119,27 @@ async fn stage(tx: &mut Tx, batch: &Batch, mapping: &(Vec<String>, Vec<Uuid>)) -
     .execute(tx.conn())
     .await?;
 
-    if !mapping.0.is_empty() {
+    let found: HashMap<&str, Uuid> = mapping
+        .0
+        .iter()
+        .map(String::as_str)
+        .zip(mapping.1.iter().copied())
+        .collect();
+    let (mut norms, mut ids): (Vec<&str>, Vec<Option<Uuid>>) = (Vec::new(), Vec::new());
+    for (norm, company) in &batch.companies {
+        let id = found.get(norm.as_str()).copied();
+        if id != Some(company.id) {
+            norms.push(norm);
+            ids.push(id);
+        }
+    }
+    if !norms.is_empty() {
         sqlx::query(
             "update import_stage s set company_id = m.id \
              from unnest($1::text[], $2::uuid[]) as m(norm, id) where s.company_norm = m.norm",
         )
-        .bind(&mapping.0)
-        .bind(&mapping.1)
+        .bind(&norms)
+        .bind(&ids)
         .execute(tx.conn())
         .await?;
     }

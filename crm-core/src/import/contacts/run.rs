@@ -610,8 +610,8 @@ impl Rows {
             ctx.summary.previously_erased.push(line);
         }
         let batch = &mut self.batch;
-        stage_row(batch, line, row, &name_norm);
         add_company(batch, row);
+        stage_row(batch, line, row, &name_norm);
         // The original record is kept only to write rejected rows to an error file
         // (memory: two batches of records otherwise).
         if self.keep_lines {
