@@ -584,32 +584,28 @@ fn round(x: f64) -> f64 {
 ///
 /// Contacts are read through two read-only transactions of `scope` at once, the second
 /// importing the first one's snapshot (`pg_export_snapshot`), so both see the same data:
-/// each runs one half of the blocking keys ([`CONTACT_HALVES`]) on a core of its own. Use
+/// each runs one half of the blocking keys ([`CONTACT_HALVES`]) on a core of its own.
+/// Companies are read in one transaction (their keys take one query). Use
 /// [`detect_in`] to detect inside a transaction of your own (one connection, the halves one
 /// after the other: the same groups).
 pub async fn detect(scope: &Scope, kind: Kind, opts: &DetectOptions) -> Result<Vec<Group>> {
+    if kind == Kind::Company {
+        return scope.run(async |tx| detect_in(tx, kind, opts).await).await;
+    }
     check_options(opts)?;
     let (mut first, snapshot) = scope.begin_snapshot(None).await?;
     first.require(Permission::Read)?;
-    let pairs = match kind {
-        Kind::Contact => {
-            let (mut second, _) = scope.begin_snapshot(Some(&snapshot)).await?;
-            let (one, two) = tokio::try_join!(
-                contact_half(&mut first, 0, opts),
-                contact_half(&mut second, 1, opts)
-            )?;
-            second.rollback().await?;
-            scored_contact_pairs(merge_contact_rows([one, two]), opts)
-        }
-        Kind::Company => company_pairs(&mut first, opts).await?,
-    };
+    let (mut second, _) = scope.begin_snapshot(Some(&snapshot)).await?;
+    let pairs = contact_pairs(&mut first, Some(&mut second), opts).await?;
+    second.rollback().await?;
     let groups = finish(&mut first, kind, pairs, opts).await?;
     first.rollback().await?;
     Ok(groups)
 }
 
 /// [`detect`] inside the caller's transaction `tx`, on its one connection: the same groups,
-/// the contact halves read one after the other.
+/// the contact halves read one after the other. The planner settings detection changes are
+/// as they were when it returns.
 pub async fn detect_in(tx: &mut Tx, kind: Kind, opts: &DetectOptions) -> Result<Vec<Group>> {
     tx.require(Permission::Read)?;
     check_options(opts)?;
@@ -620,11 +616,7 @@ pub async fn detect_in(tx: &mut Tx, kind: Kind, opts: &DetectOptions) -> Result<
     .fetch_one(tx.conn())
     .await?;
     let pairs = match kind {
-        Kind::Contact => {
-            let one = contact_half(tx, 0, opts).await?;
-            let two = contact_half(tx, 1, opts).await?;
-            scored_contact_pairs(merge_contact_rows([one, two]), opts)
-        }
+        Kind::Contact => contact_pairs(tx, None, opts).await?,
         Kind::Company => company_pairs(tx, opts).await?,
     };
     sqlx::query(
@@ -637,6 +629,28 @@ pub async fn detect_in(tx: &mut Tx, kind: Kind, opts: &DetectOptions) -> Result<
     .execute(tx.conn())
     .await?;
     finish(tx, kind, pairs, opts).await
+}
+
+/// The scored candidate pairs of contacts that `opts` asks for: the two halves of the
+/// blocks at once when a `second` transaction (seeing the same snapshot) is given, else one
+/// after the other in `first`.
+async fn contact_pairs(
+    first: &mut Tx,
+    second: Option<&mut Tx>,
+    opts: &DetectOptions,
+) -> Result<Vec<Pair>> {
+    let halves = match second {
+        Some(second) => {
+            let (one, two) =
+                tokio::try_join!(contact_half(first, 0, opts), contact_half(second, 1, opts))?;
+            [one, two]
+        }
+        None => [
+            contact_half(first, 0, opts).await?,
+            contact_half(first, 1, opts).await?,
+        ],
+    };
+    Ok(scored_contact_pairs(merge_contact_rows(halves), opts))
 }
 
 fn check_options(opts: &DetectOptions) -> Result<()> {

@@ -1104,3 +1104,37 @@ async fn the_company_core_of_the_library_is_the_databases() {
         );
     }
 }
+
+/// Detection refuses what it cannot do, on both paths, before reading anything: a threshold
+/// outside 0..1 (naming the field), and an acting user of another organization (the two
+/// connections of contact detection check the actor as every transaction does).
+#[tokio::test]
+async fn detection_refuses_a_bad_threshold_and_a_foreign_actor() {
+    let s = setup().await;
+    add(&s, person("Jürgen", "Müller", Some("j@example.de"), None)).await;
+    let bad = DetectOptions {
+        min_score: 1.5,
+        ..DetectOptions::default()
+    };
+    for kind in [Kind::Contact, Kind::Company] {
+        let err = dedupe::detect(&s.scope, kind, &bad).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::Validation(fe) if fe.0.iter().any(|f| f.field == "min_score")),
+            "{err:?}"
+        );
+        let err = s
+            .scope
+            .run(async |tx| dedupe::detect_in(tx, kind, &bad).await)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Validation(_)), "{err:?}");
+    }
+    let (_, stranger) = s.db.org("Andere GmbH").await;
+    let foreign = s.db.crm.scope(s.org, stranger);
+    for kind in [Kind::Contact, Kind::Company] {
+        let err = dedupe::detect(&foreign, kind, &DetectOptions::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Tenancy(_)), "{err:?}");
+    }
+}

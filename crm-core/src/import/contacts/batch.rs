@@ -89,11 +89,10 @@ impl Batch {
     }
 }
 
-///
-/// The row's `company_id` is the id its company has in the batch ([`CompanyRow::id`]: the
-/// id it gets if the batch creates it); the batch replaces it where the company turns out to
-/// exist already, which is rarer than a new one in a first load and spares rewriting every
-/// staged row.
+/// Appends a valid row to the batch's `COPY` text. The row's `company_id` is the id its
+/// company has in the batch ([`CompanyRow::id`]: the id it gets if the batch creates it);
+/// the batch replaces it where the company turns out to exist already, which is rarer than
+/// a new one in a first load and spares rewriting every staged row.
 pub(super) fn stage_row(batch: &mut Batch, line: u64, r: &Row, name_norm: &str) {
     let company_id = r
         .company
