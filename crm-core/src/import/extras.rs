@@ -123,12 +123,16 @@ impl Extra {
 /// imported from that record before, whatever its e-mail says now.
 pub(crate) async fn match_external(tx: &mut Tx) -> Result<()> {
     let org = tx.org();
+    // A lookup per staged row in the source-id index (see the e-mail match).
     sqlx::query(
-        "update import_stage s set existing_id = c.id, existing_version = c.version \
-         from contacts c \
-         where c.org_id = $1 and c.deleted_at is null and s.extras ? 'external_id' \
-           and c.external_system = s.extras->>'external_system' \
-           and c.external_id = s.extras->>'external_id'",
+        "update import_stage s set existing_id = m.id, existing_version = m.version \
+         from import_stage k cross join lateral ( \
+            select c.id, c.version from contacts c \
+            where c.org_id = $1 and c.deleted_at is null \
+              and c.external_system = k.extras->>'external_system' \
+              and c.external_id = k.extras->>'external_id' \
+            limit 1) m \
+         where k.extras ? 'external_id' and s.line = k.line",
     )
     .bind(org)
     .execute(tx.conn())

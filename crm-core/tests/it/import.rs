@@ -386,3 +386,65 @@ c@example.de;Gamma GmbH;\n";
         3
     );
 }
+
+/// A contact another session creates after a batch was matched (its transaction still open
+/// while the batch inserts): the batch waits for it, then skips that row and keeps the rest.
+#[tokio::test]
+async fn a_contact_created_meanwhile_by_another_session_is_skipped_not_fatal() {
+    let db = TestDb::new().await;
+    let (org, owner) = db.org("Import GmbH").await;
+    let scope = db.crm.scope(org, owner);
+    let mut other = db.owner().await;
+    sqlx::query("begin").execute(&mut other).await.unwrap();
+    sqlx::query(
+        "insert into contacts (org_id, id, first_name, last_name, email, email_norm) \
+         values ($1, gen_random_uuid(), 'Anna', 'Andere', 'anna@example.de', 'anna@example.de')",
+    )
+    .bind(org)
+    .execute(&mut other)
+    .await
+    .unwrap();
+    let data =
+        b"email,first_name,last_name\nanna@example.de,Anna,Import\nben@example.de,Ben,Import\n";
+    let running = {
+        let scope = scope.clone();
+        tokio::spawn(async move {
+            import_contacts(&scope, &data[..], &ImportOptions::default(), None, |_| {}).await
+        })
+    };
+    // Wait (not timed: polled until it happens) for the batch to block on the open insert.
+    let mut watch = db.owner().await;
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "select count(*) from pg_stat_activity \
+             where datname = current_database() and wait_event_type = 'Lock'",
+        )
+        .fetch_one(&mut watch)
+        .await
+        .unwrap();
+        if waiting > 0 || running.is_finished() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    sqlx::query("commit").execute(&mut other).await.unwrap();
+    let s = running.await.unwrap().unwrap();
+    assert_eq!((s.created, s.skipped, s.failed), (1, 1, 0), "{s:?}");
+    assert_eq!(
+        count(
+            &db,
+            "select count(*) from contacts where email_norm = 'anna@example.de'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &db,
+            "select count(*) from contacts c join contact_emails e on e.contact_id = c.id \
+             where c.last_name = 'Import'"
+        )
+        .await,
+        1
+    );
+}

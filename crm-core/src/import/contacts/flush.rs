@@ -150,12 +150,19 @@ async fn stage(tx: &mut Tx, batch: &Batch, mapping: &(Vec<String>, Vec<Uuid>)) -
 /// and by the id of their source record.
 async fn match_existing(tx: &mut Tx, has_external: bool) -> Result<()> {
     let org = tx.org();
-    // Existing contacts: by any e-mail, else by name and company.
+    // Existing contacts: by any e-mail, else by name and company. Each staged address is
+    // looked up in the address index (the lateral `limit` keeps it a lookup per row): a join
+    // the planner was free to choose hashed the organization's every address per batch while
+    // the tables grew under the import (0.2 s for the first batch of a million, 2.5 s for the
+    // last; 18 s of the run).
     sqlx::query(
-        "update import_stage s set existing_id = c.id, existing_version = c.version \
-         from contact_emails e join contacts c on c.org_id = e.org_id and c.id = e.contact_id \
-         where e.org_id = $1 and c.deleted_at is null and s.email_norm is not null \
-           and e.email_norm = s.email_norm",
+        "update import_stage s set existing_id = m.id, existing_version = m.version \
+         from import_stage k cross join lateral ( \
+            select c.id, c.version from contact_emails e \
+            join contacts c on c.org_id = e.org_id and c.id = e.contact_id \
+            where e.org_id = $1 and e.email_norm = k.email_norm and c.deleted_at is null \
+            order by c.id limit 1) m \
+         where k.email_norm is not null and s.line = k.line",
     )
     .bind(org)
     .execute(tx.conn())
@@ -233,8 +240,50 @@ async fn insert_tags(tx: &mut Tx, tags: &HashSet<String>) -> Result<()> {
 /// at a time and its batches hold disjoint rows, so the order is not what keeps two writers
 /// from waiting on each other. A tag name is folded once per batch, not once per contact.
 async fn insert_new(tx: &mut Tx, run: ImportRunId, actor: crate::ids::UserId) -> Result<i64> {
+    // A plain insert: `on conflict do nothing` makes every row a speculative insertion (each
+    // unique index probed first, a token lock taken and released, a confirmation written:
+    // 0.2 s of 1.9 s for 50,000 contacts). Only a contact another session created since the
+    // batch was matched can conflict; then the batch's insert is undone to the savepoint and
+    // made again skipping such rows.
+    sqlx::query("savepoint import_insert")
+        .execute(tx.conn())
+        .await?;
+    let created = match insert_statement(tx, run, actor, false).await {
+        Ok(created) => created,
+        Err(e) if is_unique_violation(&e) => {
+            sqlx::query("rollback to savepoint import_insert")
+                .execute(tx.conn())
+                .await?;
+            insert_statement(tx, run, actor, true).await?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    sqlx::query("release savepoint import_insert")
+        .execute(tx.conn())
+        .await?;
+    words::added(tx, Kind::Contact, &created).await?;
+    Ok(created.len() as i64)
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23505"))
+}
+
+/// The insert of [`insert_new`], skipping rows that conflict with an existing contact when
+/// `skip_conflicts`.
+async fn insert_statement(
+    tx: &mut Tx,
+    run: ImportRunId,
+    actor: crate::ids::UserId,
+    skip_conflicts: bool,
+) -> sqlx::Result<Vec<Uuid>> {
     let org = tx.org();
-    let created: Vec<Uuid> = sqlx::query_scalar(
+    let on_conflict = if skip_conflicts {
+        "on conflict do nothing"
+    } else {
+        ""
+    };
+    let sql = format!(
         "with ins as ( \
             insert into contacts (org_id, id, company_id, salutation, title, first_name, last_name, \
                 job_title, department, linkedin_url, birthday, source, status, email, email_norm, \
@@ -244,10 +293,10 @@ async fn insert_new(tx: &mut Tx, run: ImportRunId, actor: crate::ids::UserId) ->
                 coalesce(s.source, 'import'), coalesce(s.status, 'active'), s.email, s.email_norm, \
                 case when s.phone_raw is not null then coalesce(s.phone, s.phone_raw) \
                      else coalesce(s.mobile, s.mobile_raw) end, \
-                s.city, coalesce(s.custom, '{}'), $2 \
+                s.city, coalesce(s.custom, '{{}}'), $2 \
             from import_stage s where s.existing_id is null \
             order by s.id \
-            on conflict do nothing returning id), \
+            {on_conflict} returning id), \
          new as (select s.* from import_stage s join ins on ins.id = s.id), \
          em as ( \
             insert into contact_emails (org_id, id, contact_id, email, email_norm, kind, is_primary) \
@@ -278,15 +327,14 @@ async fn insert_new(tx: &mut Tx, run: ImportRunId, actor: crate::ids::UserId) ->
             join named on named.name = tn.name \
             where n.tags is not null \
             order by 2, 3) \
-         select coalesce(array_agg(id), '{}') from ins",
-    )
-    .bind(org)
-    .bind(run)
-    .bind(actor)
-    .fetch_one(tx.conn())
-    .await?;
-    words::added(tx, Kind::Contact, &created).await?;
-    Ok(created.len() as i64)
+         select coalesce(array_agg(id), '{{}}') from ins"
+    );
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(org)
+        .bind(run)
+        .bind(actor)
+        .fetch_one(tx.conn())
+        .await
 }
 
 /// Records the batch (progress and audit entry) and commits, or rolls back a dry run.
@@ -336,6 +384,9 @@ async fn finish_batch(
 /// Links the batch's companies by normalised name and creates the missing ones, under a
 /// transaction-level advisory lock of the organization so concurrent batches never create
 /// the same company twice. Returns (normalised names, ids) and how many were created.
+///
+/// Each name is looked up in the name index by itself (a lateral `limit`): matched as one
+/// `= any(...)` condition the plan could scan all of the organization's companies per batch.
 async fn company_step(
     tx: &mut Tx,
     run: ImportRunId,
@@ -370,8 +421,11 @@ async fn company_step(
                                  $8::text[], $9::text[], $10::text[], $11::text[]) \
               as w(norm, id, name, vat_id, website, domain, street, postal_code, city, country)), \
          existing as ( \
-            select distinct on (name_norm) name_norm, id from companies \
-            where org_id = $1 and deleted_at is null and name_norm = any($2) order by name_norm, id), \
+            select w.norm as name_norm, e.id from unnest($2::text[]) as w(norm) \
+            cross join lateral ( \
+                select id from companies \
+                where org_id = $1 and deleted_at is null and name_norm = w.norm \
+                order by id limit 1) e), \
          ins as ( \
             insert into companies (org_id, id, name, vat_id, website, domain, billing_street, \
                                    billing_postal_code, billing_city, billing_country, import_run_id) \
