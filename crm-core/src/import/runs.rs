@@ -135,6 +135,20 @@ pub async fn mark_failed(scope: &Scope, run: ImportRunId, reason: &str) -> Resul
         .await
 }
 
+/// Refreshes the planner statistics of the columns an import looks staged rows up by
+/// (`crm_analyze_import_lookups`), after the first batch of an organization's first import:
+/// until autovacuum gets to the growing tables, lookups are planned as if they were empty.
+pub(crate) async fn analyze_lookups(scope: &Scope) -> Result<()> {
+    scope
+        .run(async |tx| {
+            sqlx::query("select crm_analyze_import_lookups()")
+                .execute(tx.conn())
+                .await?;
+            Ok(())
+        })
+        .await
+}
+
 /// Imports that wrote at least this many records end by settling the search indexes.
 const SETTLE_AFTER: u64 = 10_000;
 

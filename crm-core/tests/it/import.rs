@@ -448,3 +448,44 @@ async fn a_contact_created_meanwhile_by_another_session_is_skipped_not_fatal() {
         1
     );
 }
+
+/// An organization's first import refreshes the statistics of its lookup columns after its
+/// first full batch (not waiting for autovacuum, which plans the later batches' lookups as
+/// if the tables were empty); a small import (one batch) and a later import do not.
+#[tokio::test]
+async fn a_first_import_refreshes_the_lookup_statistics_after_its_first_batch() {
+    let db = TestDb::new().await;
+    let scope = setup(&db).await;
+    let analysed = async |db: &TestDb| {
+        count(
+            db,
+            "select count(*) from pg_stat_user_tables \
+             where relname in ('contacts', 'contact_emails', 'companies') \
+               and last_analyze is not null",
+        )
+        .await
+    };
+    let rows = |from: usize, to: usize| {
+        let mut data = String::from("email,first_name,last_name,company\n");
+        for i in from..to {
+            data.push_str(&format!("p{i}@example.de,P{i},Person,Firma {i} GmbH\n"));
+        }
+        data
+    };
+    let opts = || ImportOptions {
+        batch_size: 50,
+        ..Default::default()
+    };
+    let s = import(&scope, rows(0, 20).as_bytes(), opts()).await;
+    assert_eq!(s.created, 20);
+    assert_eq!(analysed(&db).await, 0, "one batch: nothing follows it");
+    let s = import(&scope, rows(20, 140).as_bytes(), opts()).await;
+    assert_eq!(s.created, 120);
+    assert_eq!(analysed(&db).await, 0, "the organization had contacts");
+
+    let db2 = TestDb::new().await;
+    let scope2 = setup(&db2).await;
+    let s = import(&scope2, rows(0, 120).as_bytes(), opts()).await;
+    assert_eq!(s.created, 120);
+    assert_eq!(analysed(&db2).await, 3);
+}

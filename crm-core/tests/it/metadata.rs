@@ -103,37 +103,38 @@ async fn refreshing_statistics_after_an_import_needs_a_role_that_may_import() {
         .await
         .unwrap()
         .id;
-    let e = db
-        .crm
-        .scope(org, plain)
-        .run(async |tx| {
-            sqlx::query("select crm_analyze_after_import()")
-                .execute(tx.conn())
-                .await?;
-            Ok(())
-        })
-        .await
-        .unwrap_err();
-    assert!(matches!(e, Error::PermissionDenied(_)), "{e:?}");
-    // Without an organization (any SQL on a pooled connection), neither.
-    let mut conn = db.crm.pool().acquire().await.unwrap();
-    assert!(
-        sqlx::query("select crm_analyze_after_import()")
-            .execute(&mut *conn)
+    // Both statistics functions: after an import, and early in a first import.
+    for call in [
+        "select crm_analyze_after_import()",
+        "select crm_analyze_import_lookups()",
+    ] {
+        let e = db
+            .crm
+            .scope(org, plain)
+            .run(async |tx| {
+                sqlx::query(call).execute(tx.conn()).await?;
+                Ok(())
+            })
             .await
-            .is_err()
-    );
-    // An owner may.
-    db.crm
-        .scope(org, owner)
-        .run(async |tx| {
-            sqlx::query("select crm_analyze_after_import()")
-                .execute(tx.conn())
-                .await?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+            .unwrap_err();
+        assert!(matches!(e, Error::PermissionDenied(_)), "{call}: {e:?}");
+        // Without an organization (any SQL on a pooled connection), neither.
+        let mut conn = db.crm.pool().acquire().await.unwrap();
+        assert!(
+            sqlx::query(call).execute(&mut *conn).await.is_err(),
+            "{call}"
+        );
+        drop(conn);
+        // An owner may.
+        db.crm
+            .scope(org, owner)
+            .run(async |tx| {
+                sqlx::query(call).execute(tx.conn()).await?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
 }
 
 /// The pending entries of the search indexes are merged after every large import, also when
