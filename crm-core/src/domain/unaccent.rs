@@ -387,6 +387,10 @@ static UNACCENT: &[(char, &str)] = &[
 
 /// The replacement `unaccent` makes for `c`, or `None` when it keeps `c` as it is.
 pub(super) fn unaccent(c: char) -> Option<&'static str> {
+    // The table starts at U+00A1: ASCII (most of what an import folds) skips the search.
+    if c.is_ascii() {
+        return None;
+    }
     UNACCENT
         .binary_search_by_key(&c, |&(k, _)| k)
         .ok()
@@ -401,6 +405,8 @@ mod tests {
     #[test]
     fn table_is_sorted_and_unique() {
         assert!(UNACCENT.windows(2).all(|w| w[0].0 < w[1].0));
+        // What the ASCII shortcut of `unaccent` relies on.
+        assert!(UNACCENT.iter().all(|&(c, _)| !c.is_ascii()));
     }
 
     #[test]
