@@ -283,10 +283,19 @@ async fn insert_statement(
     skip_conflicts: bool,
 ) -> sqlx::Result<Vec<Uuid>> {
     let org = tx.org();
-    let on_conflict = if skip_conflicts {
-        "on conflict do nothing"
+    // The rows inserted: without `on conflict`, every staged row without a match (or the
+    // statement fails), read from the staging table by each child insert; with it, those
+    // the insert returned (materialised once: 0.1 s of a 50,000-row batch).
+    let (on_conflict, new) = if skip_conflicts {
+        (
+            "on conflict do nothing",
+            "new as (select s.* from import_stage s join ins on ins.id = s.id)",
+        )
     } else {
-        ""
+        (
+            "",
+            "new as not materialized (select * from import_stage where existing_id is null)",
+        )
     };
     let sql = format!(
         "with ins as ( \
@@ -302,7 +311,7 @@ async fn insert_statement(
             from import_stage s where s.existing_id is null \
             order by s.id \
             {on_conflict} returning id), \
-         new as (select s.* from import_stage s join ins on ins.id = s.id), \
+         {new}, \
          em as ( \
             insert into contact_emails (org_id, id, contact_id, email, email_norm, kind, is_primary) \
             select $1, email_id, id, email, email_norm, 'work', true from new where email is not null \
