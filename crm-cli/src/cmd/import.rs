@@ -86,7 +86,8 @@ pub struct ImportArgs {
     /// up to 500 characters).
     #[arg(long)]
     pub keep_unknown: bool,
-    /// Rows per committed batch (a crash loses at most one batch).
+    /// Rows per committed batch (a crash loses at most one batch); from 8,000 up the first
+    /// three contact batches hold an eighth, a quarter and half of it.
     #[arg(long, default_value_t = 50_000)]
     pub batch_size: usize,
 }

@@ -70,7 +70,8 @@ pub struct ImportOptions {
     pub mappings: Vec<(String, String)>,
     /// Keep columns that map to no field as custom fields instead of only reporting them.
     pub keep_unknown: bool,
-    /// Rows per committed batch.
+    /// Rows per committed batch; from 8,000 up, a contact import's first three batches hold
+    /// an eighth, a quarter and half of it (the server starts while the file is read).
     pub batch_size: usize,
     /// The file name recorded on the run (`None` for stdin).
     pub file_name: Option<String>,
