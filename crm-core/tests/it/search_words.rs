@@ -489,3 +489,43 @@ async fn every_hit_asked_for_is_returned_however_many_bear_the_word() {
         .unwrap();
     assert_eq!(hits.len(), 60);
 }
+
+/// The dictionary takes a contact's words from its parts (migration 20261208030000): names,
+/// the pieces of a hyphenated domain or local part, an e-mail that is not plain ASCII, a
+/// number kept as written. Whatever the shape, it holds exactly the words of the rows.
+#[tokio::test]
+async fn the_dictionary_takes_the_words_of_every_part_of_a_contact() {
+    use crm_core::import::ImportOptions;
+    use crm_core::import::contacts::import_contacts;
+
+    let db = TestDb::new().await;
+    let (org, owner) = db.org("Teile GmbH").await;
+    let scope = db.crm.scope(org, owner);
+    let file = "first_name,last_name,email,phone\n\
+                Ämilie,Groß-Schädel,a.b@nord-ost-handel.example,+4930123456\n\
+                Bertram,Ohnestrich,bertram@ohne.example,\n\
+                Cäcilia,Zierleiste,anna-lena.sommer@süd-west.example,\n\
+                Dorian,Querbalken,DQ@Großhandel-Mitte.example,+99 / 123 456\n\
+                Eleni,Σοφία,e@lead-mid-dash.example,\n";
+    let s = import_contacts(
+        &scope,
+        file.as_bytes(),
+        &ImportOptions::default(),
+        None,
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!((s.created, s.failed), (5, 0), "{s:?}");
+    // Pieces between hyphens are words; the one holding the `@` and the last (with the
+    // top-level domain's dot) are not.
+    for word in ["ost", "anna", "mid", "σοφια", "/"] {
+        assert!(dictionary_has(&db, org, word).await, "{word}");
+    }
+    for piece in ["nord", "handel", "lead", "mitte"] {
+        assert!(!dictionary_has(&db, org, piece).await, "{piece}");
+    }
+    assert_exact(&db, org, "parts").await;
+    add(&scope, "Fritz", "Ohne", "fritz-franz@x-y.example").await;
+    assert_exact(&db, org, "created").await;
+}
