@@ -454,8 +454,16 @@ async fn read_and_import<'a>(
             b.rows_read = ctx.summary.rows;
             b.full = full;
             // Two batches in flight use both cores (the within-file dedup keeps them
-            // disjoint); a dry run goes one at a time.
-            while in_flight.len() >= max_in_flight {
+            // disjoint); a dry run goes one at a time. In an organization's first import
+            // the second batch waits for the first, which ends by refreshing the lookup
+            // statistics: planned without them, one second batch's e-mail lookups read
+            // all of the first batch's addresses per row (2.1 s instead of 0.02 s).
+            let limit = if ctx.batch_no == 1 && !shared.had_contacts {
+                1
+            } else {
+                max_in_flight
+            };
+            while in_flight.len() >= limit {
                 if let Some(out) = in_flight.next().await {
                     ctx.apply(out?)?;
                     progress(progress_of(&ctx, &reader));
