@@ -139,11 +139,15 @@ pub async fn mark_failed(scope: &Scope, run: ImportRunId, reason: &str) -> Resul
 /// (`crm_analyze_import_lookups`), after the first batch of an organization's first import:
 /// until autovacuum gets to the growing tables, lookups are planned as if they were empty.
 pub(crate) async fn analyze_lookups(scope: &Scope) -> Result<()> {
+    refresh_statistics(scope, "select crm_analyze_import_lookups()").await
+}
+
+/// Runs one of the statistics functions (they check the actor's role themselves) in a
+/// transaction of its own.
+async fn refresh_statistics(scope: &Scope, call: &'static str) -> Result<()> {
     scope
         .run(async |tx| {
-            sqlx::query("select crm_analyze_import_lookups()")
-                .execute(tx.conn())
-                .await?;
+            sqlx::query(call).execute(tx.conn()).await?;
             Ok(())
         })
         .await
@@ -164,12 +168,5 @@ pub(crate) async fn settle_after_large_import(
     if dry_run || written < SETTLE_AFTER {
         return Ok(());
     }
-    scope
-        .run(async |tx| {
-            sqlx::query("select crm_analyze_after_import()")
-                .execute(tx.conn())
-                .await?;
-            Ok(())
-        })
-        .await
+    refresh_statistics(scope, "select crm_analyze_after_import()").await
 }

@@ -57,8 +57,6 @@ pub(super) struct Batch {
     pub(super) has_extras: bool,
     /// Whether a row carries the id of its source record.
     pub(super) has_external: bool,
-    /// Whether the batch was cut at its size (more rows may follow), not at the file's end.
-    pub(super) full: bool,
 }
 
 /// A company named by a contact row, created when no live company has its name.
@@ -87,7 +85,6 @@ impl Batch {
             last_line: None,
             has_extras: false,
             has_external: false,
-            full: false,
         }
     }
 }

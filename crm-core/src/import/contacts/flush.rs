@@ -95,11 +95,6 @@ pub(super) async fn flush(sh: &Shared<'_>, batch_no: u64, batch: Batch) -> Resul
     out.skipped += new_rows.saturating_sub(created as u64);
     let companies_created = out.companies_created;
     finish_batch(sh, tx, batch_no, &batch, created, companies_created).await?;
-    // The first batch of an organization's first import, when more rows follow: statistics
-    // for the lookups of the batches after it (migration 20261208020000).
-    if batch_no == 1 && batch.full && !sh.had_contacts && !sh.opts.dry_run {
-        crate::import::runs::analyze_lookups(sh.scope).await?;
-    }
     out.lines = batch.lines;
     Ok(out)
 }
