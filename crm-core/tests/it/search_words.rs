@@ -529,3 +529,59 @@ async fn the_dictionary_takes_the_words_of_every_part_of_a_contact() {
     add(&scope, "Fritz", "Ohne", "fritz-franz@x-y.example").await;
     assert_exact(&db, org, "created").await;
 }
+
+/// `crm_fold` takes shortcuts for plain text (ASCII is only lower-cased; whitespace runs are
+/// rewritten only when one is not a single space): the result is still that of the full
+/// expression — and of its Rust twin — for whitespace of every kind, control characters,
+/// German and other accented letters. The ASCII shortcut holds because the server's
+/// `unaccent` rules have no ASCII source.
+#[tokio::test]
+async fn folding_takes_shortcuts_only_where_the_full_expression_changes_nothing() {
+    let db = TestDb::new().await;
+    let mut owner = db.owner().await;
+    let ascii: String = (1u8..=127).map(char::from).collect();
+    let unchanged: bool =
+        sqlx::query_scalar("select unaccent('public.unaccent'::regdictionary, $1) = $1")
+            .bind(&ascii)
+            .fetch_one(&mut owner)
+            .await
+            .unwrap();
+    assert!(unchanged, "unaccent changed an ASCII character");
+    let inputs = [
+        ascii.as_str(),
+        "Anna Muster a.muster@example.com +4930123456",
+        "Anna  Muster",
+        "Anna\tMuster",
+        "Anna\r\nMuster",
+        " Anna ",
+        "  ",
+        "",
+        "Anna\u{1}Muster",
+        "Anna\u{a0}Muster",
+        "Anna\u{2003}Muster",
+        "Anna \u{3000}Muster",
+        "Anna\u{202f}Muster",
+        "MÜLLER Straße",
+        "Müller  Groß\tGmbH",
+        "Zoë Ørsted-Łukasz Ça",
+        "İstanbul ǅemal",
+        "Σοφία ΟΔΥΣΣΈΑΣ",
+    ];
+    for input in inputs {
+        let (folded, full): (String, String) = sqlx::query_as(
+            "select crm_fold($1), regexp_replace(unaccent('public.unaccent'::regdictionary, \
+                 replace(replace(replace(replace(lower($1), 'ä', 'ae'), 'ö', 'oe'), 'ü', 'ue'), \
+                 'ß', 'ss')), '\\s+', ' ', 'g')",
+        )
+        .bind(input)
+        .fetch_one(&mut owner)
+        .await
+        .unwrap();
+        assert_eq!(folded, full, "{input:?}");
+        assert_eq!(
+            folded,
+            crm_core::domain::fold_for_search(input),
+            "{input:?}"
+        );
+    }
+}
