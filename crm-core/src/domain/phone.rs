@@ -3,7 +3,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use phonenumber::Mode;
 use phonenumber::country::Id;
 
 use super::InvalidValue;
@@ -60,7 +59,7 @@ impl Phone {
         .ok()
         .flatten()
         .ok_or_else(|| InvalidValue::new("is not a valid phone number"))?;
-        let e164 = parsed.format().mode(Mode::E164).to_string();
+        let e164 = e164_of(&parsed);
         if !is_e164(&e164) {
             return Err(InvalidValue::new("is not a valid phone number"));
         }
@@ -216,6 +215,14 @@ impl fmt::Debug for PhoneReading {
     }
 }
 
+/// The E.164 form of a parsed number: `+`, the country code and the national number (its
+/// leading zeros included, as in Italy). This is what `phonenumber`'s formatter writes in
+/// `Mode::E164`, which first looks up the national format by regular expression only to
+/// leave it unused: 12 % of an import's client time went there.
+fn e164_of(parsed: &phonenumber::PhoneNumber) -> String {
+    format!("+{}{}", parsed.country().code(), parsed.national())
+}
+
 /// Drops a `(0)` that follows an international prefix (`+49 (0)30 …`), which `phonenumber`
 /// would otherwise read as part of the number.
 fn clean(s: &str) -> String {
@@ -272,6 +279,42 @@ impl<'de> serde::Deserialize<'de> for Phone {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`e164_of`] writes what the crate's formatter writes in `Mode::E164`, for the
+    /// example number of every type of every region the metadata knows (Italy's leading
+    /// zero among them).
+    #[test]
+    fn the_e164_form_is_the_formatters_for_every_example_number() {
+        let mut checked = 0;
+        for meta in phonenumber::metadata::DATABASE.iter() {
+            let d = meta.descriptors();
+            let kinds = [
+                d.fixed_line(),
+                d.mobile(),
+                d.toll_free(),
+                d.premium_rate(),
+                d.shared_cost(),
+                d.personal_number(),
+                d.voip(),
+                d.pager(),
+                d.uan(),
+                d.voicemail(),
+            ];
+            for example in kinds.into_iter().flatten().filter_map(|d| d.example()) {
+                let text = format!("+{} {example}", meta.country_code());
+                let Ok(parsed) = phonenumber::parse(None, &text) else {
+                    continue;
+                };
+                assert_eq!(
+                    e164_of(&parsed),
+                    parsed.format().mode(phonenumber::Mode::E164).to_string(),
+                    "{text}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 1000, "only {checked} example numbers parsed");
+    }
 
     #[test]
     fn parses_international_and_national_forms() {
