@@ -134,7 +134,14 @@ fn log(dir: &Path) -> String {
 async fn pooled(db: &TestDb) -> Option<Crm> {
     let b = bouncer(db)?;
     let mut owner = db.owner().await;
-    owner.execute("alter role crm_app login").await.unwrap();
+    // The role belongs to the cluster, not to the test's database: altered once per test
+    // process. Two tests altering it at once failed with "tuple concurrently updated".
+    static APP_ROLE_LOGIN: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    APP_ROLE_LOGIN
+        .get_or_init(|| async {
+            owner.execute("alter role crm_app login").await.unwrap();
+        })
+        .await;
     owner
         .execute(sqlx::AssertSqlSafe(format!(
             "grant connect on database {} to crm_app",
