@@ -14,7 +14,7 @@ use sqlx::Executor as _;
 use sqlx::postgres::PgConnectOptions;
 
 use super::ScenarioResult;
-use super::measure::{Fresh, peak_rss_mb, reset_peak_rss, result, secs, settle};
+use super::measure::{Fresh, peak_rss_mb, reset_peak_rss, result, secs};
 
 /// The columns of the generated file, for the baselines' staging tables.
 const STAGE_COLUMNS: &str = "first_name text, last_name text, email text, phone text, \
@@ -52,7 +52,6 @@ pub(super) async fn run(
     log(&format!(
         "hand-written, the same rows as our import: {hand_full:.2}s"
     ));
-    settle(admin).await?;
     reset_peak_rss();
     let t = Instant::now();
     let input = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(file)?);
@@ -122,7 +121,6 @@ async fn raw_copy(admin: &PgConnectOptions, file: &Path) -> Result<(f64, Vec<f64
         )))
         .await?;
         let sql = format!("copy raw_copy_{n} from stdin with (format csv, header)");
-        settle(admin).await?;
         let t = Instant::now();
         let mut copy = conn.copy_in_raw(&sql).await?;
         for chunk in bytes.chunks(1 << 20) {
@@ -160,7 +158,6 @@ async fn hand_staging(admin: &PgConnectOptions, file: &Path) -> Result<f64> {
     let db = Fresh::new(admin, "hand").await?;
     let s = db.org().await?;
     let bytes = std::fs::read(file)?;
-    settle(admin).await?;
     let t = Instant::now();
     let mut tx = s.begin().await?;
     copy_to_stage(&mut tx, &bytes).await?;
@@ -187,7 +184,6 @@ async fn hand_same_rows(admin: &PgConnectOptions, file: &Path) -> Result<f64> {
     let db = Fresh::new(admin, "handfull").await?;
     let s = db.org().await?;
     let bytes = std::fs::read(file)?;
-    settle(admin).await?;
     let t = Instant::now();
     let mut tx = s.begin().await?;
     copy_to_stage(&mut tx, &bytes).await?;

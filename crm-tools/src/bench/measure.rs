@@ -90,22 +90,6 @@ impl Fresh {
     }
 }
 
-/// Writes out what earlier parts of the run left in the server's buffers (a `CHECKPOINT`),
-/// so that a timing does not share the machine with their background writes: the raw
-/// `COPY` baseline took 1.80 s with a checkpoint in progress and 1.38 s in the run before.
-/// Without the privilege (neither a superuser nor a member of `pg_checkpoint`) it does
-/// nothing: the timings are then as noisy as the server makes them.
-pub(super) async fn settle(admin: &PgConnectOptions) -> Result<()> {
-    let mut conn = PgConnection::connect_with(admin).await?;
-    match conn.execute("checkpoint").await {
-        Ok(_) => {}
-        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42501") => {}
-        Err(e) => return Err(e.into()),
-    }
-    conn.close().await.ok();
-    Ok(())
-}
-
 pub(super) fn secs(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0).round() / 1000.0
 }
