@@ -11,6 +11,7 @@ use crm_core::error::Result;
 use crm_core::import::ImportOptions;
 use serde_json::{Map, json};
 use sqlx::Executor as _;
+use sqlx::PgConnection;
 use sqlx::postgres::PgConnectOptions;
 
 use super::ScenarioResult;
@@ -122,11 +123,7 @@ async fn raw_copy(admin: &PgConnectOptions, file: &Path) -> Result<(f64, Vec<f64
         .await?;
         let sql = format!("copy raw_copy_{n} from stdin with (format csv, header)");
         let t = Instant::now();
-        let mut copy = conn.copy_in_raw(&sql).await?;
-        for chunk in bytes.chunks(1 << 20) {
-            copy.send(chunk).await?;
-        }
-        copy.finish().await?;
+        copy_in(&mut conn, &sql, &bytes).await?;
         runs.push(secs(t.elapsed()));
     }
     drop(conn);
@@ -142,10 +139,17 @@ async fn copy_to_stage(tx: &mut crm_core::Tx, bytes: &[u8]) -> Result<()> {
             "create temp table stage ({STAGE_COLUMNS}) on commit drop"
         )))
         .await?;
-    let mut copy = tx
-        .conn()
-        .copy_in_raw("copy stage from stdin with (format csv, header)")
-        .await?;
+    copy_in(
+        tx.conn(),
+        "copy stage from stdin with (format csv, header)",
+        bytes,
+    )
+    .await
+}
+
+/// Streams `bytes` into the `COPY ... FROM STDIN` statement `sql`, a megabyte at a time.
+async fn copy_in(conn: &mut PgConnection, sql: &str, bytes: &[u8]) -> Result<()> {
+    let mut copy = conn.copy_in_raw(sql).await?;
     for chunk in bytes.chunks(1 << 20) {
         copy.send(chunk).await?;
     }
