@@ -64,3 +64,70 @@ async fn migrations_apply_to_an_empty_database_and_are_idempotent() {
     assert!(!status.is_empty());
     assert!(status.iter().all(|m| m.applied_at.is_some()));
 }
+
+/// The keys of a contact's e-mail and phone rows (migration 20261209020000) still refuse what
+/// the constraints they replaced refused: the same address twice on one contact, a second
+/// primary address or number. The same address on two contacts and two numbers with the
+/// same digits on one contact stay allowed, as before.
+#[tokio::test]
+async fn a_contacts_channel_rows_keep_their_uniqueness_under_the_new_keys() {
+    use crm_core::store::contact::{self, NewContact};
+
+    let db = TestDb::new().await;
+    let (org, owner) = db.org("Kanal GmbH").await;
+    let scope = db.crm.scope(org, owner);
+    let mut ids = Vec::new();
+    for email in ["a@kanal.example", "b@kanal.example"] {
+        let new: NewContact = serde_json::from_value(serde_json::json!({
+            "first_name": "Ada", "last_name": "Kanal", "email": email, "phone": "+4930123456",
+        }))
+        .unwrap();
+        let c = scope
+            .run(async |tx| contact::create(tx, new).await)
+            .await
+            .unwrap();
+        ids.push(c.id.uuid());
+    }
+    let mut conn = db.owner().await;
+    let mut email = async |contact: uuid::Uuid, address: &str, primary: bool| {
+        sqlx::query(
+            "insert into contact_emails (org_id, id, contact_id, email, email_norm, is_primary) \
+             values ($1, gen_random_uuid(), $2, $3, $3, $4)",
+        )
+        .bind(org)
+        .bind(contact)
+        .bind(address)
+        .bind(primary)
+        .execute(&mut conn)
+        .await
+        .map(|_| ())
+    };
+    let code = |r: Result<(), sqlx::Error>| match r {
+        Err(sqlx::Error::Database(e)) => e.code().map(|c| c.to_string()),
+        _ => None,
+    };
+    assert_eq!(
+        code(email(ids[0], "a@kanal.example", false).await).as_deref(),
+        Some("23505")
+    );
+    assert_eq!(
+        code(email(ids[0], "c@kanal.example", true).await).as_deref(),
+        Some("23505")
+    );
+    email(ids[0], "c@kanal.example", false).await.unwrap();
+    email(ids[1], "a@kanal.example", false).await.unwrap();
+    let mut phone = async |contact: uuid::Uuid, primary: bool| {
+        sqlx::query(
+            "insert into contact_phones (org_id, id, contact_id, number_e164, number_raw, is_primary) \
+             values ($1, gen_random_uuid(), $2, '+4930123456', '030 123456', $3)",
+        )
+        .bind(org)
+        .bind(contact)
+        .bind(primary)
+        .execute(&mut conn)
+        .await
+        .map(|_| ())
+    };
+    assert_eq!(code(phone(ids[0], true).await).as_deref(), Some("23505"));
+    phone(ids[0], false).await.unwrap();
+}
