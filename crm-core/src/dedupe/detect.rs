@@ -39,9 +39,9 @@ const NAMESAKE_SCORE: f64 = 0.60;
 /// the blocks are exactly those of the keys themselves. The name words are split in the
 /// select list (`unnest` there runs in step with the scan; in `from` it collects each
 /// contact's words in a tuple store first). E-mail addresses and phone numbers are read
-/// from `contact_emails` and `contact_phones`, which hold every address and number, the
-/// primary too; the e-mail domain of the primary address from `contacts`, other addresses'
-/// from `contact_emails`. A deleted contact's address may fill a block; its pairs are
+/// from `contact_email_list` and `contact_phone_list`, which hold every address and number
+/// (the rows, and the mirror of a contact without rows); the e-mail domain of the primary
+/// address from `contacts`, other addresses' from `contact_emails`. A deleted contact's address may fill a block; its pairs are
 /// dropped by the final join with the live contacts. Without namesakes, the full name at
 /// one company (the `n` key at company level) is a company block of its words already; a
 /// name of initials only (`j | k`) keeps its one-letter words for that. A record may hold a
@@ -64,13 +64,13 @@ blocks as ( ";
 
 /// The `e` blocks of [`CONTACT_TOKENS`]: a shared e-mail address.
 const EMAIL_BLOCKS: &str = "\
-    select 'e' as k, array_agg(contact_id) as ids from contact_emails where org_id = $1 \
+    select 'e' as k, array_agg(contact_id) as ids from contact_email_list where org_id = $1 \
     group by hashtextextended(email_norm, 0), email_norm collate \"C\" \
     having count(*) between 2 and $2 ";
 
 /// The `p` blocks: a shared phone number.
 const PHONE_BLOCKS: &str = "\
-    select 'p' as k, array_agg(contact_id) as ids from contact_phones \
+    select 'p' as k, array_agg(contact_id) as ids from contact_phone_list \
     where org_id = $1 and number_e164 is not null \
     group by hashtextextended(number_e164, 0), number_e164 collate \"C\" \
     having count(*) between 2 and $2 ";

@@ -53,19 +53,19 @@ with n as materialized ( \
     select id, company_id from contacts \
     where org_id = $1 and id = any($2) and deleted_at is null), \
 ne as materialized ( \
-    select e.contact_id as id, e.email_norm as norm from contact_emails e \
+    select e.contact_id as id, e.email_norm as norm from contact_email_list e \
     where e.org_id = $1 and e.contact_id = any($2)), \
 np as materialized ( \
-    select p.contact_id as id, p.number_e164 as num from contact_phones p \
+    select p.contact_id as id, p.number_e164 as num from contact_phone_list p \
     where p.org_id = $1 and p.contact_id = any($2) and p.number_e164 is not null), \
 nd as (select distinct id, split_part(norm, '@', 2) as dom from ne), \
 cand as ( \
     select ne.id as a, e.contact_id as b, 'e' as k from ne \
-    join contact_emails e on e.org_id = $1 and e.email_norm = ne.norm \
+    join contact_email_list e on e.org_id = $1 and e.email_norm = ne.norm \
     union all \
     select np.id, m.id, 'p' from np cross join lateral ( \
         select x.id, count(*) over () as cnt from ( \
-            select distinct p.contact_id as id from contact_phones p \
+            select distinct p.contact_id as id from contact_phone_list p \
             where p.org_id = $1 and p.number_e164 = np.num limit $3 + 1) x) m \
     where m.cnt <= $3 \
     union all \
@@ -79,7 +79,7 @@ cand as ( \
     union all \
     select nd.id, m.id, 'd' from nd cross join lateral ( \
         select x.id, count(*) over () as cnt from ( \
-            select distinct e.contact_id as id from contact_emails e \
+            select distinct e.contact_id as id from contact_email_list e \
             where e.org_id = $1 and e.domain = nd.dom \
             limit $3 + 1) x) m \
     where m.cnt <= $3), \

@@ -48,7 +48,10 @@ Anna;Sch\xe4fer;anna@example.de;+41 44 668 18 00;M\xfcller GmbH;;;Z\xfcrich;\r\n
     };
     assert_eq!(phone, "+49301234567");
     assert_eq!(count(&db, "select count(*) from companies where vat_id = 'DE136695976' and billing_street = 'Hauptstraße 1'").await, 1);
-    assert_eq!(count(&db, "select count(*) from contact_emails").await, 2);
+    assert_eq!(
+        count(&db, "select count(*) from contact_email_list").await,
+        2
+    );
     assert_eq!(count(&db, "select count(*) from contact_owners").await, 2);
 }
 
@@ -441,7 +444,7 @@ async fn a_contact_created_meanwhile_by_another_session_is_skipped_not_fatal() {
     assert_eq!(
         count(
             &db,
-            "select count(*) from contacts c join contact_emails e on e.contact_id = c.id \
+            "select count(*) from contacts c join contact_email_list e on e.contact_id = c.id \
              where c.last_name = 'Import'"
         )
         .await,
@@ -488,4 +491,116 @@ async fn a_first_import_refreshes_the_lookup_statistics_after_its_first_batch() 
     let s = import(&scope2, rows(0, 120).as_bytes(), opts()).await;
     assert_eq!(s.created, 120);
     assert_eq!(analysed(&db2).await, 3);
+}
+
+/// A contact's one address and one number in E.164 form stay on the contact row (no rows in
+/// `contact_emails` / `contact_phones`), and every reader still finds them: the contact as
+/// shown, search by address, number and domain, matching a later import, duplicate
+/// detection, the vCard export. A number written otherwise, a second address or a mobile
+/// number get their rows as before.
+#[tokio::test]
+async fn an_only_address_and_number_stay_on_the_contact_row_and_are_found_everywhere() {
+    use crm_core::dedupe::{self, DetectOptions, Kind, Reason};
+    use crm_core::ids::ContactId;
+    use crm_core::store::contact;
+
+    let db = TestDb::new().await;
+    let scope = setup(&db).await;
+    let file = "first_name,last_name,email,phone,email2,mobile\n\
+Anna,Alpen,anna@alpenglueck.example,+493012345678,,\n\
+Bernd,Berg,bernd@berghaus.example,030 98765432,,\n\
+Clara,Cedar,clara@cedar.example,,clara.home@cedar.example,\n\
+Dora,Dach,dora@dach.example,+493022223333,,+4915112345678\n";
+    let s = import(&scope, file.as_bytes(), ImportOptions::default()).await;
+    assert_eq!((s.created, s.failed), (4, 0), "{s:?}");
+    let rows = |who: &'static str| {
+        let db = &db;
+        async move {
+            let mut owner = db.owner().await;
+            let (e, p): (i64, i64) = sqlx::query_as(
+                "select (select count(*) from contact_emails e where e.contact_id = c.id), \
+                        (select count(*) from contact_phones p where p.contact_id = c.id) \
+                 from contacts c where c.first_name = $1",
+            )
+            .bind(who)
+            .fetch_one(&mut owner)
+            .await
+            .unwrap();
+            (e, p)
+        }
+    };
+    // Anna: both on the row. Bernd: his number as written needs its row. Clara: two
+    // addresses, two rows. Dora: an office and a mobile number, two rows.
+    assert_eq!(rows("Anna").await, (0, 0));
+    assert_eq!(rows("Bernd").await, (0, 1));
+    assert_eq!(rows("Clara").await, (2, 0));
+    assert_eq!(rows("Dora").await, (0, 2));
+
+    let anna: uuid::Uuid = {
+        let mut owner = db.owner().await;
+        sqlx::query_scalar("select id from contacts where first_name = 'Anna'")
+            .fetch_one(&mut owner)
+            .await
+            .unwrap()
+    };
+    let shown = scope
+        .run(async |tx| contact::get(tx, ContactId::from(anna)).await)
+        .await
+        .unwrap();
+    assert_eq!(shown.emails.len(), 1);
+    assert_eq!(shown.emails[0].email, "anna@alpenglueck.example");
+    assert!(shown.emails[0].primary);
+    assert_eq!(shown.phones.len(), 1);
+    assert_eq!(
+        (
+            shown.phones[0].number.as_str(),
+            shown.phones[0].primary,
+            shown.phones[0].valid
+        ),
+        ("+493012345678", true, true)
+    );
+
+    // Search: the address by prefix, the number by prefix, the domain.
+    for q in ["anna@alpengl", "+49301234", "@alpenglueck.example"] {
+        let hits = scope
+            .run(async |tx| crm_core::search::search(tx, q, 10).await)
+            .await
+            .unwrap();
+        assert!(hits.iter().any(|h| h.id == anna), "{q}: {hits:?}");
+    }
+
+    // A later import matches Anna by her address: skipped, not created twice; a newcomer
+    // with her number is a likely duplicate, and detection pairs the two by the number.
+    let again = "first_name,last_name,email,phone\n\
+Anna,Alpen,ANNA@alpenglueck.example,\n\
+Anne,Alpen,anne@elsewhere.example,+493012345678\n";
+    let s = import(&scope, again.as_bytes(), ImportOptions::default()).await;
+    assert_eq!((s.created, s.skipped), (1, 1), "{s:?}");
+    assert!(!s.warnings.is_empty(), "{s:?}");
+    let groups = dedupe::detect(&scope, Kind::Contact, &DetectOptions::default())
+        .await
+        .unwrap();
+    let pair = groups
+        .iter()
+        .find(|g| g.ids.contains(&anna) && g.ids.len() == 2)
+        .expect("Anna and Anne are a pair");
+    assert!(pair.reasons.contains(&Reason::Phone), "{:?}", pair.reasons);
+
+    // The vCard export writes her address and number.
+    let out = scope
+        .run(async |tx| {
+            let mut out = Vec::new();
+            crm_core::import::formats::vcard::write::export(
+                tx,
+                &crm_core::export::ExportFilter::default(),
+                &mut out,
+            )
+            .await?;
+            Ok(out)
+        })
+        .await
+        .unwrap();
+    let cards = String::from_utf8(out).unwrap();
+    assert!(cards.contains("anna@alpenglueck.example"), "{cards}");
+    assert!(cards.contains("+493012345678"), "{cards}");
 }

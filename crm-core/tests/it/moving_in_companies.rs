@@ -419,9 +419,9 @@ async fn arrived(db: &TestDb, scope: &Scope) -> String {
     sqlx::query_scalar(
         "select concat_ws(' / ', \
             (select string_agg(e.email, ' ' order by e.is_primary desc, e.email) \
-             from contact_emails e where e.org_id = p.org_id and e.contact_id = p.id), \
+             from contact_email_list e where e.org_id = p.org_id and e.contact_id = p.id), \
             (select string_agg(ph.kind, ' ' order by ph.is_primary desc, ph.kind) \
-             from contact_phones ph where ph.org_id = p.org_id and ph.contact_id = p.id), \
+             from contact_phone_list ph where ph.org_id = p.org_id and ph.contact_id = p.id), \
             coalesce(co.name, '-'), coalesce(p.street, '-'), coalesce(p.city, '-'), \
             coalesce((select string_agg(t.name, '|' order by t.name) from contact_tags ct \
                       join tags t on t.org_id = ct.org_id and t.id = ct.tag_id \

@@ -277,7 +277,7 @@ async fn a_contact_import_runs_through_the_pooler() {
     .unwrap();
     assert_eq!(summary.created, 300, "{summary:?}");
     let mut tx = crm.scope(org, owner).begin_read().await.unwrap();
-    let n: i64 = sqlx::query_scalar("select count(*) from contact_emails where org_id = $1")
+    let n: i64 = sqlx::query_scalar("select count(*) from contact_email_list where org_id = $1")
         .bind(org)
         .fetch_one(tx.conn())
         .await

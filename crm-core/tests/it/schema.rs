@@ -131,3 +131,68 @@ async fn a_contacts_channel_rows_keep_their_uniqueness_under_the_new_keys() {
     assert_eq!(code(phone(ids[0], true).await).as_deref(), Some("23505"));
     phone(ids[0], false).await.unwrap();
 }
+
+/// Every view reads with the reader's rights (`security_invoker`), so row security of the
+/// tables beneath applies: the address lists show one tenant's contacts only.
+#[tokio::test]
+async fn views_read_under_the_readers_row_security() {
+    let db = TestDb::new().await;
+    let mut owner = db.owner().await;
+    let definer: Vec<String> = sqlx::query_scalar(
+        "select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace \
+         where n.nspname = 'public' and c.relkind = 'v' \
+           and not coalesce(c.reloptions @> array['security_invoker=true'], false) \
+         order by 1",
+    )
+    .fetch_all(&mut owner)
+    .await
+    .unwrap();
+    assert!(
+        definer.is_empty(),
+        "views reading with their owner's rights: {definer:?}"
+    );
+
+    let mut scopes = Vec::new();
+    for (name, line) in [
+        (
+            "Erste GmbH",
+            "Anna,Alpen,anna@erste.example,+493012345678\n",
+        ),
+        (
+            "Zweite GmbH",
+            "Bernd,Berg,bernd@zweite.example,+493087654321\n",
+        ),
+    ] {
+        let (org, user) = db.org(name).await;
+        let scope = db.crm.scope(org, user);
+        let file = format!("first_name,last_name,email,phone\n{line}");
+        crm_core::import::contacts::import_contacts(
+            &scope,
+            file.as_bytes(),
+            &crm_core::import::ImportOptions::default(),
+            None,
+            |_| {},
+        )
+        .await
+        .unwrap();
+        scopes.push(scope);
+    }
+    for (scope, email) in scopes
+        .iter()
+        .zip(["anna@erste.example", "bernd@zweite.example"])
+    {
+        let (emails, phones): (Vec<String>, i64) = scope
+            .run(async |tx| {
+                let emails = sqlx::query_scalar("select email_norm from contact_email_list")
+                    .fetch_all(tx.conn())
+                    .await?;
+                let phones = sqlx::query_scalar("select count(*) from contact_phone_list")
+                    .fetch_one(tx.conn())
+                    .await?;
+                Ok((emails, phones))
+            })
+            .await
+            .unwrap();
+        assert_eq!((emails, phones), (vec![email.to_string()], 1));
+    }
+}

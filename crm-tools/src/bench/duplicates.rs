@@ -38,7 +38,7 @@ pub(super) async fn run(cx: &Context<'_>, _log: &mut dyn FnMut(&str)) -> Result<
     let t = Instant::now();
     cx.scope
         .run(async |tx| {
-            sqlx::query("select email_norm from contact_emails where org_id = $1 group by email_norm having count(*) > 1 limit 100")
+            sqlx::query("select email_norm from contact_email_list where org_id = $1 group by email_norm having count(*) > 1 limit 100")
                 .bind(tx.org())
                 .fetch_all(tx.conn())
                 .await?;

@@ -130,8 +130,8 @@ async fn plain_selects(cx: &Context<'_>, id: Uuid) -> Result<usize> {
             let mut rows = 0;
             for sql in [
                 "select * from contacts where org_id = $1 and id = $2",
-                "select * from contact_emails where org_id = $1 and contact_id = $2",
-                "select * from contact_phones where org_id = $1 and contact_id = $2",
+                "select * from contact_email_list where org_id = $1 and contact_id = $2",
+                "select * from contact_phone_list where org_id = $1 and contact_id = $2",
                 "select * from contact_owners where org_id = $1 and contact_id = $2",
                 "select * from consents where org_id = $1 and contact_id = $2",
                 "select * from deals where org_id = $1 and contact_id = $2",

@@ -181,9 +181,10 @@ async fn hand_staging(admin: &PgConnectOptions, file: &Path) -> Result<f64> {
     Ok(d)
 }
 
-/// The same rows our import writes (companies linked or created, contacts with their e-mail
-/// and phone rows, owner and tags), by hand-written set-based SQL in one transaction: what
-/// our parsing, validation, dedup, batching and audit add on top.
+/// The same rows our import writes (companies linked or created, contacts with their one
+/// e-mail address and phone number on the contact row, owner and tags), by hand-written
+/// set-based SQL in one transaction: what our parsing, validation, dedup, batching and audit
+/// add on top.
 async fn hand_same_rows(admin: &PgConnectOptions, file: &Path) -> Result<f64> {
     let db = Fresh::new(admin, "handfull").await?;
     let s = db.org().await?;
@@ -219,12 +220,6 @@ const SAME_ROWS_SQL: &[&str] = &[
         select nullif(current_setting('crm.org_id'), '')::uuid, id, company_id, \
                coalesce(first_name, ''), coalesce(last_name, ''), email, lower(email), phone, \
                job_title, city, 'import' from stage on conflict do nothing returning id), \
-     em as (insert into contact_emails (org_id, id, contact_id, email, email_norm, kind, is_primary) \
-        select nullif(current_setting('crm.org_id'), '')::uuid, gen_random_uuid(), s.id, s.email, \
-               lower(s.email), 'work', true from stage s join ins using (id) where s.email is not null), \
-     ph as (insert into contact_phones (org_id, id, contact_id, number_e164, number_raw, kind, is_primary) \
-        select nullif(current_setting('crm.org_id'), '')::uuid, gen_random_uuid(), s.id, s.phone, \
-               s.phone, 'mobile', true from stage s join ins using (id) where s.phone is not null), \
      ow as (insert into contact_owners (org_id, contact_id, user_id, role) \
         select nullif(current_setting('crm.org_id'), '')::uuid, id, \
                nullif(current_setting('crm.actor_id'), '')::uuid, 'owner' from ins) \

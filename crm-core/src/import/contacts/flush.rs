@@ -158,7 +158,7 @@ async fn match_existing(tx: &mut Tx, has_external: bool) -> Result<()> {
     sqlx::query(
         "update import_stage s set existing_id = m.id, existing_version = m.version \
          from import_stage k cross join lateral ( \
-            select c.id, c.version from contact_emails e \
+            select c.id, c.version from contact_email_list e \
             join contacts c on c.org_id = e.org_id and c.id = e.contact_id \
             where e.org_id = $1 and e.email_norm = k.email_norm and c.deleted_at is null \
             order by c.id limit 1) m \
@@ -233,6 +233,14 @@ async fn insert_tags(tx: &mut Tx, tags: &HashSet<String>) -> Result<()> {
 
 /// Inserts the new contacts with their e-mails, phones, owner and tags, in one statement,
 /// and adds their words to the search dictionary; returns how many were inserted.
+///
+/// A contact's one e-mail address (kind `work`) and one phone number (kind `office`, written
+/// in its E.164 form) stay on the contact row alone: its mirror columns hold them exactly,
+/// and every reader shows the mirror of a contact without rows of that kind (migration
+/// `20261210010000`). Rows are written where the mirror cannot hold everything: a second
+/// address or number, another kind, a number written otherwise. Each row not written saves
+/// a foreign-key check that locks the contact just inserted (71 s against 57 s for a
+/// million generated contacts).
 ///
 /// Rows go in in id order (UUIDv7, made in file order), the child rows in their contact's:
 /// the primary keys and every index led by the contact's id grow at their right end, and
@@ -309,14 +317,18 @@ async fn insert_statement(
          {new}, \
          em as ( \
             insert into contact_emails (org_id, id, contact_id, email, email_norm, kind, is_primary) \
-            select $1, email_id, id, email, email_norm, 'work', true from new where email is not null \
+            select $1, email_id, id, email, email_norm, 'work', true from new \
+            where email is not null and (email2 is not null and email2_norm is distinct from email_norm \
+                                         or coalesce(extras ? 'emails', false)) \
             union all \
             select $1, email2_id, id, email2, email2_norm, 'other', email is null from new \
             where email2 is not null and email2_norm is distinct from email_norm \
             order by 3, 2), \
          ph as ( \
             insert into contact_phones (org_id, id, contact_id, number_e164, number_raw, kind, is_primary) \
-            select $1, phone_id, id, phone, phone_raw, 'office', true from new where phone_raw is not null \
+            select $1, phone_id, id, phone, phone_raw, 'office', true from new \
+            where phone_raw is not null and (phone is distinct from phone_raw \
+                or mobile_raw is not null or coalesce(extras ? 'phones', false)) \
             union all \
             select $1, mobile_id, id, mobile, mobile_raw, 'mobile', phone_raw is null from new \
             where mobile_raw is not null \

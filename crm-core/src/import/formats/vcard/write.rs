@@ -200,10 +200,10 @@ const CARD_JSON: &str = "json_build_object( \
     'id', c.id, 'first_name', c.first_name, 'last_name', c.last_name, 'title', c.title, \
     'company', co.name, 'department', c.department, 'job_title', c.job_title, \
     'emails', coalesce((select json_agg(json_build_array(e.email, e.kind, e.is_primary) \
-        order by e.is_primary desc, e.created_at, e.id) from contact_emails e \
+        order by e.is_primary desc, e.created_at, e.id) from contact_email_list e \
         where e.org_id = c.org_id and e.contact_id = c.id), '[]'), \
     'phones', coalesce((select json_agg(json_build_array(p.number_raw, p.kind, p.is_primary) \
-        order by p.is_primary desc, p.created_at, p.id) from contact_phones p \
+        order by p.is_primary desc, p.created_at, p.id) from contact_phone_list p \
         where p.org_id = c.org_id and p.contact_id = c.id), '[]'), \
     'street', c.street, 'postal_code', c.postal_code, 'city', c.city, 'country', c.country, \
     'home_street', c.home_street, 'home_postal_code', c.home_postal_code, \
