@@ -603,4 +603,41 @@ Anne,Alpen,anne@elsewhere.example,+493012345678\n";
     let cards = String::from_utf8(out).unwrap();
     assert!(cards.contains("anna@alpenglueck.example"), "{cards}");
     assert!(cards.contains("+493012345678"), "{cards}");
+
+    // Her data export lists both; her erasure takes both, and Anne keeps the number.
+    let x = scope
+        .run(async |tx| crm_core::gdpr::subject_export(tx, "anna@alpenglueck.example").await)
+        .await
+        .unwrap();
+    assert!(
+        x.emails
+            .iter()
+            .any(|e| e.email == "anna@alpenglueck.example" && e.primary)
+    );
+    assert!(x.phones.iter().any(|p| p.number == "+493012345678"));
+    scope
+        .run(async |tx| crm_core::gdpr::erase(tx, "anna@alpenglueck.example", false).await)
+        .await
+        .unwrap();
+    assert_eq!(
+        count(
+            &db,
+            "select count(*) from contact_email_list where email_norm like 'anna@%'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &db,
+            "select count(*) from contact_phone_list where number_e164 = '+493012345678'"
+        )
+        .await,
+        1
+    );
+    let hits = scope
+        .run(async |tx| crm_core::search::search(tx, "anna@alpengl", 10).await)
+        .await
+        .unwrap();
+    assert!(hits.is_empty(), "{hits:?}");
 }
