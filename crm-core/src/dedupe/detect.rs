@@ -39,10 +39,11 @@ const NAMESAKE_SCORE: f64 = 0.60;
 /// the blocks are exactly those of the keys themselves. The name words are split in the
 /// select list (`unnest` there runs in step with the scan; in `from` it collects each
 /// contact's words in a tuple store first). E-mail addresses and phone numbers are read
-/// from `contact_email_list` and `contact_phone_list`, which hold every address and number
-/// (the rows, and the mirror of a contact without rows); the e-mail domain of the primary
-/// address from `contacts`, other addresses' from `contact_emails`. A deleted contact's address may fill a block; its pairs are
-/// dropped by the final join with the live contacts. Without namesakes, the full name at
+/// from `contact_emails` and `contact_phones` and the mirrors on `contacts` (which hold a
+/// contact's one address and number where it has no rows); the e-mail domain of the
+/// primary address from `contacts`, other addresses' from `contact_emails`. A deleted
+/// contact's address may fill a block; its pairs are dropped by the final join with the
+/// live contacts. Without namesakes, the full name at
 /// one company (the `n` key at company level) is a company block of its words already; a
 /// name of initials only (`j | k`) keeps its one-letter words for that. A record may hold a
 /// key twice (two name words with one prefix, two addresses at one domain); that only
@@ -62,18 +63,29 @@ with tok as not materialized ( \
     where length(w) >= 2 or name_key !~ '[a-z0-9]{2}'), \
 blocks as ( ";
 
-/// The `e` blocks of [`CONTACT_TOKENS`]: a shared e-mail address.
+/// The `e` blocks of [`CONTACT_TOKENS`]: a shared e-mail address. Every contact's mirror
+/// is read with the rows (no anti-join on the rows per contact, whose plan hangs on the rows'
+/// statistics): where a contact has rows, its mirror is the address of its primary row,
+/// counted once by the `distinct`.
 const EMAIL_BLOCKS: &str = "\
-    select 'e' as k, array_agg(contact_id) as ids from contact_email_list where org_id = $1 \
+    select 'e' as k, array_agg(distinct contact_id) as ids from ( \
+        select contact_id, email_norm from contact_emails where org_id = $1 \
+        union all \
+        select id, email_norm from contacts where org_id = $1 and email_norm is not null) a \
     group by hashtextextended(email_norm, 0), email_norm collate \"C\" \
-    having count(*) between 2 and $2 ";
+    having count(distinct contact_id) between 2 and $2 ";
 
-/// The `p` blocks: a shared phone number.
+/// The `p` blocks: a shared phone number (in E.164 form; a mirror in that form, as
+/// `contact_phone_list` reads it).
 const PHONE_BLOCKS: &str = "\
-    select 'p' as k, array_agg(contact_id) as ids from contact_phone_list \
-    where org_id = $1 and number_e164 is not null \
+    select 'p' as k, array_agg(distinct contact_id) as ids from ( \
+        select contact_id, number_e164 from contact_phones \
+        where org_id = $1 and number_e164 is not null \
+        union all \
+        select id, phone from contacts \
+        where org_id = $1 and phone ~ '^\\+[1-9][0-9]{4,14}$') a \
     group by hashtextextended(number_e164, 0), number_e164 collate \"C\" \
-    having count(*) between 2 and $2 ";
+    having count(distinct contact_id) between 2 and $2 ";
 
 /// The `c` blocks: the same company and name-word prefix.
 const COMPANY_WORD_BLOCKS: &str = "\
