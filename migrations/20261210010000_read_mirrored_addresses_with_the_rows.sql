@@ -26,6 +26,12 @@ create view contact_email_list with (security_invoker = true) as
       and not exists (select 1 from contact_emails x
                       where x.org_id = c.org_id and x.contact_id = c.id);
 
+-- Whether a number is written in E.164 form: what `contact_phones.number_e164` is checked
+-- against, for the mirrors (inlined where it is used).
+create function crm_is_e164(p text) returns boolean
+language sql immutable parallel safe
+return p operator(pg_catalog.~) '^\+[1-9][0-9]{4,14}$';
+
 -- A mirrored number is in E.164 form when it reads as one (what `contact_phones` checks);
 -- the two forms are two branches, so that a lookup of `number_e164` by prefix reads the
 -- index on `contacts.phone`.
@@ -36,17 +42,18 @@ create view contact_phone_list with (security_invoker = true) as
     union all
     select c.org_id, c.id, c.id, c.phone, c.phone, 'office', true, c.created_at
     from contacts c
-    where c.phone ~ '^\+[1-9][0-9]{4,14}$'
+    where crm_is_e164(c.phone)
       and not exists (select 1 from contact_phones x
                       where x.org_id = c.org_id and x.contact_id = c.id)
     union all
     select c.org_id, c.id, c.id, null, c.phone, 'office', true, c.created_at
     from contacts c
-    where c.phone !~ '^\+[1-9][0-9]{4,14}$'
+    where not crm_is_e164(c.phone)
       and not exists (select 1 from contact_phones x
                       where x.org_id = c.org_id and x.contact_id = c.id);
 
 grant select on contact_email_list, contact_phone_list to crm_app;
+grant execute on function crm_is_e164(text) to crm_app;
 
 -- The lookups the rows' indexes served, for the mirrors: an address or number by prefix
 -- (search as you type, matching an import), a domain (search by `@domain`). The first

@@ -83,7 +83,7 @@ const PHONE_BLOCKS: &str = "\
         where org_id = $1 and number_e164 is not null \
         union all \
         select id, phone from contacts \
-        where org_id = $1 and phone ~ '^\\+[1-9][0-9]{4,14}$') a \
+        where org_id = $1 and crm_is_e164(phone)) a \
     group by hashtextextended(number_e164, 0), number_e164 collate \"C\" \
     having count(distinct contact_id) between 2 and $2 ";
 
