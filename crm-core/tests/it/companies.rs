@@ -1050,4 +1050,30 @@ async fn the_name_keys_follow_the_name_whatever_is_written() {
     tx.commit().await.unwrap();
     assert_eq!(keys(c.id).await.0, "nordlicht logistik");
     assert!(keys(c.id).await.3);
+    // A writer's search path does not reach the trigger (migration 20261211010000 dropped its
+    // own `set search_path` and names every function and operator instead): under an empty
+    // path, where an unqualified name would not resolve, the keys still follow the name.
+    let mut tx = scope.begin().await.unwrap();
+    sqlx::raw_sql("set local search_path = ''")
+        .execute(tx.conn())
+        .await
+        .unwrap();
+    sqlx::query(
+        "update public.companies set name = 'Ostwind Energie GmbH' where org_id = $1 and id = $2",
+    )
+    .bind(scope.org())
+    .bind(c.id)
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        keys(c.id).await,
+        (
+            "ostwind energie".into(),
+            "ostw".into(),
+            "o energie".into(),
+            true
+        )
+    );
 }
