@@ -104,6 +104,7 @@ pub async fn run(args: ImportArgs, ctx: &Ctx) -> Result<u8> {
     let mut opts = options(&args)?;
     let (input, file_name, size) = open_input(&file)?;
     opts.file_name = file_name;
+    opts.size_hint = size;
     let errors_out: Option<Box<dyn std::io::Write + Send>> = match &args.errors {
         Some(path) => Some(Box::new(std::io::BufWriter::new(
             crm_core::private_file::create(path.as_ref())
@@ -188,6 +189,7 @@ fn options(args: &ImportArgs) -> Result<ImportOptions> {
         keep_unknown: args.keep_unknown,
         batch_size: args.batch_size,
         file_name: None,
+        size_hint: None,
         from,
         run_id: Some(crm_core::ids::ImportRunId::new()),
     })

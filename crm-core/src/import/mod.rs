@@ -75,6 +75,10 @@ pub struct ImportOptions {
     pub batch_size: usize,
     /// The file name recorded on the run (`None` for stdin).
     pub file_name: Option<String>,
+    /// The input's length in bytes when it is known (a file; `None` for a stream). A contact
+    /// import then cuts its last batches smaller, so that the two batches in flight end
+    /// together instead of the last large one running alone on one core.
+    pub size_hint: Option<u64>,
     /// The tool the file comes from (detected from the headers when `None`).
     pub from: Option<Format>,
     /// The id to record the run under (a new one when `None`): lets the caller mark the
@@ -93,6 +97,7 @@ impl Default for ImportOptions {
             keep_unknown: false,
             batch_size: 50_000,
             file_name: None,
+            size_hint: None,
             from: None,
             run_id: None,
         }

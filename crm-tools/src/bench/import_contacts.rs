@@ -55,15 +55,15 @@ pub(super) async fn run(
     ));
     reset_peak_rss();
     let t = Instant::now();
-    let input = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(file)?);
-    let summary = crm_core::import::contacts::import_contacts(
-        scope,
-        input,
-        &ImportOptions::default(),
-        None,
-        |_| {},
-    )
-    .await?;
+    let f = std::fs::File::open(file)?;
+    // As `crm import` reads a file: with its size.
+    let opts = ImportOptions {
+        size_hint: Some(f.metadata()?.len()),
+        ..ImportOptions::default()
+    };
+    let input = std::io::BufReader::with_capacity(1 << 20, f);
+    let summary =
+        crm_core::import::contacts::import_contacts(scope, input, &opts, None, |_| {}).await?;
     let ours = secs(t.elapsed());
     let rss = peak_rss_mb();
     log(&format!(
