@@ -54,7 +54,7 @@ impl Phone {
         let parsed = std::panic::catch_unwind(|| {
             phonenumber::parse(Some(region), &cleaned)
                 .ok()
-                .filter(phonenumber::is_valid)
+                .filter(is_valid)
         })
         .ok()
         .flatten()
@@ -223,6 +223,59 @@ fn e164_of(parsed: &phonenumber::PhoneNumber) -> String {
     format!("+{}{}", parsed.country().code(), parsed.national())
 }
 
+/// Whether a parsed number is valid: what `phonenumber::is_valid` answers, asked in a
+/// cheaper order. The crate finds the number's metadata (the one region of its country code,
+/// or among several the first whose leading digits or number types match) and then its
+/// type, trying ten types' patterns in a fixed order (premium rate, toll free, ... fixed
+/// line, mobile) through a shared cache of regular expressions keyed by pattern text; a
+/// number is valid when the general pattern and some type match. Validity does not depend on
+/// the order, so this tries fixed line and mobile first, with the crate's own matching of
+/// each pattern: 3.5 µs a number became 2.0 µs for a generated million (the phone numbers
+/// were about half of an import's client time). The test below compares the two on every
+/// example number of the metadata and on variants of them.
+fn is_valid(number: &phonenumber::PhoneNumber) -> bool {
+    use phonenumber::metadata::DATABASE;
+    let code = number.code().value();
+    let national = number.national().to_string();
+    let Some(regions) = DATABASE.region(&code) else {
+        return false;
+    };
+    let meta = match regions.as_slice() {
+        ["001"] => DATABASE.by_code(&code).and_then(|m| m.into_iter().next()),
+        [one] => DATABASE.by_id(*one),
+        several => several
+            .iter()
+            .filter_map(|r| DATABASE.by_id(*r))
+            .find(|meta| match meta.leading_digits() {
+                Some(p) => p.find(&national).is_some_and(|m| m.start() == 0),
+                None => has_a_type(meta, &national),
+            }),
+    };
+    meta.is_some_and(|meta| has_a_type(meta, &national))
+}
+
+/// Whether `national` matches the general pattern of `meta` and the pattern of one of its
+/// number types (the types `phonenumber`'s `number_type` tells apart).
+fn has_a_type(meta: &phonenumber::Metadata, national: &str) -> bool {
+    let d = meta.descriptors();
+    d.general().is_match(national)
+        && [
+            d.fixed_line(),
+            d.mobile(),
+            d.premium_rate(),
+            d.toll_free(),
+            d.shared_cost(),
+            d.voip(),
+            d.personal_number(),
+            d.pager(),
+            d.uan(),
+            d.voicemail(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|t| t.is_match(national))
+}
+
 /// Drops a `(0)` that follows an international prefix (`+49 (0)30 …`), which `phonenumber`
 /// would otherwise read as part of the number.
 fn clean(s: &str) -> String {
@@ -314,6 +367,66 @@ mod tests {
             }
         }
         assert!(checked > 1000, "only {checked} example numbers parsed");
+    }
+
+    /// [`is_valid`] answers what `phonenumber::is_valid` answers: for the example number of
+    /// every type of every region, each read in its own country (international) and in its
+    /// region (national), and for variants of each with a digit changed, one dropped and one
+    /// added (mostly invalid numbers, which take the longest way through both).
+    #[test]
+    fn validity_is_the_crates_for_example_numbers_and_their_variants() {
+        let (mut checked, mut valid) = (0, 0);
+        for meta in phonenumber::metadata::DATABASE.iter() {
+            let d = meta.descriptors();
+            let kinds = [
+                d.fixed_line(),
+                d.mobile(),
+                d.toll_free(),
+                d.premium_rate(),
+                d.shared_cost(),
+                d.personal_number(),
+                d.voip(),
+                d.pager(),
+                d.uan(),
+                d.voicemail(),
+            ];
+            for example in kinds.into_iter().flatten().filter_map(|d| d.example()) {
+                let last = example.len() - 1;
+                let changed = |i: usize| {
+                    let mut b = example.as_bytes().to_vec();
+                    b[i] = b'0' + (b[i] - b'0' + 7) % 10;
+                    String::from_utf8(b).unwrap_or_default()
+                };
+                let variants = [
+                    example.to_string(),
+                    changed(0),
+                    changed(last),
+                    changed(last / 2),
+                    example[..last].to_string(),
+                    format!("{example}7"),
+                ];
+                for v in variants {
+                    let international = format!("+{} {v}", meta.country_code());
+                    let region = meta.id().parse::<Id>().ok();
+                    let national = region.map(|r| (r, v.clone()));
+                    let readings = [
+                        phonenumber::parse(None, &international).ok(),
+                        national.and_then(|(r, v)| phonenumber::parse(Some(r), &v).ok()),
+                    ];
+                    for parsed in readings.into_iter().flatten() {
+                        let ours = is_valid(&parsed);
+                        assert_eq!(ours, phonenumber::is_valid(&parsed), "{international}");
+                        checked += 1;
+                        valid += usize::from(ours);
+                    }
+                }
+            }
+        }
+        assert!(checked > 10_000, "only {checked} numbers compared");
+        assert!(
+            valid > 1_000 && valid < checked,
+            "{valid} of {checked} valid"
+        );
     }
 
     #[test]

@@ -10,17 +10,84 @@ use super::row::Row;
 fn copy_text(buf: &mut Vec<u8>, v: Option<&str>) {
     match v {
         None => buf.extend_from_slice(b"\\N"),
-        Some(s) => {
-            for b in s.bytes() {
-                match b {
-                    b'\\' => buf.extend_from_slice(b"\\\\"),
-                    b'\t' => buf.extend_from_slice(b"\\t"),
-                    b'\n' => buf.extend_from_slice(b"\\n"),
-                    b'\r' => buf.extend_from_slice(b"\\r"),
-                    _ => buf.push(b),
-                }
+        Some(s) => escape_into(buf, s),
+    }
+}
+
+/// Appends `s` with the characters `COPY ... (format text)` reads specially escaped, the runs
+/// between them copied whole.
+fn escape_into(buf: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        let escaped: &[u8] = match b {
+            b'\\' => b"\\\\",
+            b'\t' => b"\\t",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            _ => continue,
+        };
+        buf.extend_from_slice(&bytes[start..i]);
+        buf.extend_from_slice(escaped);
+        start = i + 1;
+    }
+    buf.extend_from_slice(&bytes[start..]);
+}
+
+/// One line of `COPY ... (format text)` being written: values separated by tabs, each
+/// written straight into the batch's buffer.
+struct CopyLine<'a> {
+    buf: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl CopyLine<'_> {
+    fn next(&mut self) -> &mut Vec<u8> {
+        if !self.first {
+            self.buf.push(b'\t');
+        }
+        self.first = false;
+        self.buf
+    }
+
+    fn text(&mut self, v: Option<&str>) {
+        copy_text(self.next(), v);
+    }
+
+    fn uuid(&mut self, v: Option<Uuid>) {
+        let buf = self.next();
+        match v {
+            None => buf.extend_from_slice(b"\\N"),
+            Some(id) => {
+                let mut text = [0; uuid::fmt::Hyphenated::LENGTH];
+                buf.extend_from_slice(id.hyphenated().encode_lower(&mut text).as_bytes());
             }
         }
+    }
+
+    fn number(&mut self, n: u64) {
+        use std::io::Write as _;
+        // Writing into a `Vec` cannot fail.
+        let _ = write!(self.next(), "{n}");
+    }
+
+    /// `parts` joined by `sep` (which needs no escaping), or NULL when there are none.
+    fn joined(&mut self, parts: &[String], sep: u8) {
+        let buf = self.next();
+        if parts.is_empty() {
+            buf.extend_from_slice(b"\\N");
+            return;
+        }
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                buf.push(sep);
+            }
+            escape_into(buf, part);
+        }
+    }
+
+    fn end(self) {
+        self.buf.push(b'\n');
     }
 }
 
@@ -98,62 +165,117 @@ pub(super) fn stage_row(batch: &mut Batch, line: u64, r: &Row, name_norm: &str) 
         .company
         .as_ref()
         .and_then(|(_, norm)| batch.companies.get(norm))
-        .map(|c| c.id.to_string());
-    let b = &mut batch.copy;
-    let id = || Some(Uuid::now_v7().to_string());
-    let tags = (!r.tags.is_empty()).then(|| r.tags.join("\u{1f}"));
+        .map(|c| c.id);
     let custom =
         (!r.custom.is_empty()).then(|| serde_json::Value::Object(r.custom.clone()).to_string());
     let extras = r.extra.to_json();
     batch.has_extras |= extras.is_some();
     batch.has_external |= r.extra.external_id.is_some();
     let birthday = r.birthday.map(|d| d.to_string());
-    let vals: [Option<String>; 38] = [
-        Some(line.to_string()),
-        Some(Uuid::now_v7().to_string()),
-        r.first_name.clone(),
-        r.last_name.clone(),
-        r.salutation.clone(),
-        r.title.clone(),
-        r.job_title.clone(),
-        r.department.clone(),
-        r.email.as_ref().map(|e| e.0.clone()),
-        r.email.as_ref().map(|e| e.1.clone()),
-        r.email.as_ref().and_then(|_| id()),
-        r.email2.as_ref().map(|e| e.0.clone()),
-        r.email2.as_ref().map(|e| e.1.clone()),
-        r.email2.as_ref().and_then(|_| id()),
-        r.phone.as_ref().and_then(|p| p.0.clone()),
-        r.phone.as_ref().map(|p| p.1.clone()),
-        r.phone.as_ref().and_then(|_| id()),
-        r.mobile.as_ref().and_then(|p| p.0.clone()),
-        r.mobile.as_ref().map(|p| p.1.clone()),
-        r.mobile.as_ref().and_then(|_| id()),
-        r.company.as_ref().map(|c| c.0.clone()),
-        r.company.as_ref().map(|c| c.1.clone()),
-        company_id,
-        r.vat_id.clone(),
-        r.website.as_ref().map(|w| w.0.clone()),
-        r.website.as_ref().map(|w| w.1.clone()),
-        r.street.clone(),
-        r.postal_code.clone(),
-        r.city.clone(),
-        r.country.clone(),
-        tags,
-        r.source.map(str::to_string),
-        r.linkedin.clone(),
-        birthday,
-        r.status.map(str::to_string),
-        custom,
-        Some(name_norm.to_string()),
-        extras,
-    ];
-    for (i, v) in vals.iter().enumerate() {
-        if i > 0 {
-            b.push(b'\t');
-        }
-        copy_text(b, v.as_deref());
-    }
-    b.push(b'\n');
+    let id = |present: bool| present.then(Uuid::now_v7);
+    // In the order of `STAGE_COPY`'s columns.
+    let mut w = CopyLine {
+        buf: &mut batch.copy,
+        first: true,
+    };
+    w.number(line);
+    w.uuid(Some(Uuid::now_v7()));
+    w.text(r.first_name.as_deref());
+    w.text(r.last_name.as_deref());
+    w.text(r.salutation.as_deref());
+    w.text(r.title.as_deref());
+    w.text(r.job_title.as_deref());
+    w.text(r.department.as_deref());
+    w.text(r.email.as_ref().map(|e| e.0.as_str()));
+    w.text(r.email.as_ref().map(|e| e.1.as_str()));
+    w.uuid(id(r.email.is_some()));
+    w.text(r.email2.as_ref().map(|e| e.0.as_str()));
+    w.text(r.email2.as_ref().map(|e| e.1.as_str()));
+    w.uuid(id(r.email2.is_some()));
+    w.text(r.phone.as_ref().and_then(|p| p.0.as_deref()));
+    w.text(r.phone.as_ref().map(|p| p.1.as_str()));
+    w.uuid(id(r.phone.is_some()));
+    w.text(r.mobile.as_ref().and_then(|p| p.0.as_deref()));
+    w.text(r.mobile.as_ref().map(|p| p.1.as_str()));
+    w.uuid(id(r.mobile.is_some()));
+    w.text(r.company.as_ref().map(|c| c.0.as_str()));
+    w.text(r.company.as_ref().map(|c| c.1.as_str()));
+    w.uuid(company_id);
+    w.text(r.vat_id.as_deref());
+    w.text(r.website.as_ref().map(|w| w.0.as_str()));
+    w.text(r.website.as_ref().map(|w| w.1.as_str()));
+    w.text(r.street.as_deref());
+    w.text(r.postal_code.as_deref());
+    w.text(r.city.as_deref());
+    w.text(r.country.as_deref());
+    w.joined(&r.tags, 0x1f);
+    w.text(r.source);
+    w.text(r.linkedin.as_deref());
+    w.text(birthday.as_deref());
+    w.text(r.status);
+    w.text(custom.as_deref());
+    w.text(Some(name_norm));
+    w.text(extras.as_deref());
+    w.end();
     batch.rows += 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A staged line holds the columns of `STAGE_COPY` in order: NULL as `\N`, the special
+    /// characters of `COPY`'s text form escaped, the tags joined by the unit separator, a new
+    /// id for the contact and for each address and number it has.
+    #[test]
+    fn a_row_is_staged_as_one_copy_line() {
+        let mut batch = Batch::new();
+        let row = Row {
+            first_name: Some("Anna\tMaria".into()),
+            last_name: Some("Back\\slash".into()),
+            email: Some(("Anna@Example.de".into(), "anna@example.de".into())),
+            phone: Some((Some("+493012345678".into()), "030 1234567".into())),
+            city: Some("Zeile 1\r\nZeile 2".into()),
+            tags: vec!["vip".into(), "kunde".into()],
+            source: Some("import"),
+            ..Row::default()
+        };
+        stage_row(&mut batch, 7, &row, "anna maria back\\slash");
+        let line = String::from_utf8(batch.copy.clone()).unwrap();
+        let cols: Vec<&str> = line.strip_suffix('\n').unwrap().split('\t').collect();
+        let names: Vec<&str> = STAGE_COPY
+            .split_once('(')
+            .and_then(|(_, rest)| rest.split_once(')'))
+            .map(|(list, _)| list.split(',').map(str::trim).collect())
+            .unwrap();
+        assert_eq!(cols.len(), names.len());
+        let col = |name: &str| cols[names.iter().position(|n| *n == name).unwrap()];
+        assert_eq!(col("line"), "7");
+        assert_eq!(col("first_name"), "Anna\\tMaria");
+        assert_eq!(col("last_name"), "Back\\\\slash");
+        assert_eq!(col("email"), "Anna@Example.de");
+        assert_eq!(col("email_norm"), "anna@example.de");
+        assert_eq!(col("phone"), "+493012345678");
+        assert_eq!(col("phone_raw"), "030 1234567");
+        assert_eq!(col("city"), "Zeile 1\\r\\nZeile 2");
+        assert_eq!(col("tags"), "vip\u{1f}kunde");
+        assert_eq!(col("source"), "import");
+        assert_eq!(col("name_norm"), "anna maria back\\\\slash");
+        for null in [
+            "salutation",
+            "email2",
+            "email2_id",
+            "mobile",
+            "mobile_id",
+            "company_id",
+        ] {
+            assert_eq!(col(null), "\\N", "{null}");
+        }
+        let ids: Vec<Uuid> = ["id", "email_id", "phone_id"]
+            .iter()
+            .map(|n| col(n).parse().unwrap())
+            .collect();
+        assert!(ids[0] < ids[1] && ids[1] < ids[2], "ids in column order");
+        assert_eq!(batch.rows, 1);
+    }
 }
