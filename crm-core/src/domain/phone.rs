@@ -255,25 +255,31 @@ fn is_valid(number: &phonenumber::PhoneNumber) -> bool {
 }
 
 /// Whether `national` matches the general pattern of `meta` and the pattern of one of its
-/// number types (the types `phonenumber`'s `number_type` tells apart).
+/// number types.
 fn has_a_type(meta: &phonenumber::Metadata, national: &str) -> bool {
+    meta.descriptors().general().is_match(national)
+        && number_types(meta)
+            .into_iter()
+            .flatten()
+            .any(|t| t.is_match(national))
+}
+
+/// The patterns of the number types `phonenumber`'s `number_type` tells apart, fixed line
+/// and mobile first.
+fn number_types(meta: &phonenumber::Metadata) -> [Option<&phonenumber::metadata::Descriptor>; 10] {
     let d = meta.descriptors();
-    d.general().is_match(national)
-        && [
-            d.fixed_line(),
-            d.mobile(),
-            d.premium_rate(),
-            d.toll_free(),
-            d.shared_cost(),
-            d.voip(),
-            d.personal_number(),
-            d.pager(),
-            d.uan(),
-            d.voicemail(),
-        ]
-        .into_iter()
-        .flatten()
-        .any(|t| t.is_match(national))
+    [
+        d.fixed_line(),
+        d.mobile(),
+        d.premium_rate(),
+        d.toll_free(),
+        d.shared_cost(),
+        d.voip(),
+        d.personal_number(),
+        d.pager(),
+        d.uan(),
+        d.voicemail(),
+    ]
 }
 
 /// Drops a `(0)` that follows an international prefix (`+49 (0)30 …`), which `phonenumber`
@@ -340,19 +346,7 @@ mod tests {
     fn the_e164_form_is_the_formatters_for_every_example_number() {
         let mut checked = 0;
         for meta in phonenumber::metadata::DATABASE.iter() {
-            let d = meta.descriptors();
-            let kinds = [
-                d.fixed_line(),
-                d.mobile(),
-                d.toll_free(),
-                d.premium_rate(),
-                d.shared_cost(),
-                d.personal_number(),
-                d.voip(),
-                d.pager(),
-                d.uan(),
-                d.voicemail(),
-            ];
+            let kinds = number_types(meta);
             for example in kinds.into_iter().flatten().filter_map(|d| d.example()) {
                 let text = format!("+{} {example}", meta.country_code());
                 let Ok(parsed) = phonenumber::parse(None, &text) else {
@@ -377,19 +371,7 @@ mod tests {
     fn validity_is_the_crates_for_example_numbers_and_their_variants() {
         let (mut checked, mut valid) = (0, 0);
         for meta in phonenumber::metadata::DATABASE.iter() {
-            let d = meta.descriptors();
-            let kinds = [
-                d.fixed_line(),
-                d.mobile(),
-                d.toll_free(),
-                d.premium_rate(),
-                d.shared_cost(),
-                d.personal_number(),
-                d.voip(),
-                d.pager(),
-                d.uan(),
-                d.voicemail(),
-            ];
+            let kinds = number_types(meta);
             for example in kinds.into_iter().flatten().filter_map(|d| d.example()) {
                 let last = example.len() - 1;
                 let changed = |i: usize| {
