@@ -493,6 +493,66 @@ async fn a_first_import_refreshes_the_lookup_statistics_after_its_first_batch() 
     assert_eq!(analysed(&db2).await, 3);
 }
 
+/// With the input's size known (as `crm import` passes a file's), the last batches are cut
+/// smaller; every row is still imported once, also when the size given is wrong.
+#[tokio::test]
+async fn an_import_of_known_size_cuts_its_last_batches_smaller_and_keeps_every_row() {
+    let db = TestDb::new().await;
+    let scope = setup(&db).await;
+    let mut data = String::from("email,first_name,last_name\n");
+    for i in 0..20_000 {
+        data.push_str(&format!("t{i}@example.de,T{i},Tail\n"));
+    }
+    let size = data.len() as u64;
+    let s = import(
+        &scope,
+        data.as_bytes(),
+        ImportOptions {
+            batch_size: 8_000,
+            size_hint: Some(size),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!((s.created, s.failed), (20_000, 0));
+    // Batches as recorded in the audit trail: ramp-up 1,000, 2,000, 4,000, then halves of
+    // what is left, never below 1,000.
+    let sizes: Vec<i64> = {
+        let mut owner = db.owner().await;
+        sqlx::query_scalar(
+            "select (payload->>'created')::bigint from audit_log \
+             where action = 'import_batch' order by (payload->>'batch')::int",
+        )
+        .fetch_all(&mut owner)
+        .await
+        .unwrap()
+    };
+    assert_eq!(sizes.iter().sum::<i64>(), 20_000);
+    assert!(sizes.iter().all(|n| *n <= 8_000 && *n > 0), "{sizes:?}");
+    assert!(
+        sizes.len() >= 6 && sizes[sizes.len() - 2] < 8_000,
+        "the last batches are not smaller: {sizes:?}"
+    );
+
+    let db2 = TestDb::new().await;
+    let scope2 = setup(&db2).await;
+    let s = import(
+        &scope2,
+        data.as_bytes(),
+        ImportOptions {
+            batch_size: 8_000,
+            size_hint: Some(10),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        (s.created, s.failed),
+        (20_000, 0),
+        "a wrong size loses nothing"
+    );
+}
+
 /// A large first import ends with the statistics of all its rows, not those of its first
 /// batch: the analysis of the lookup columns after that batch does not count as the
 /// once-a-minute refresh (migration 20261211020000; with it, searches after a 57-second
