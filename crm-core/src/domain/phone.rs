@@ -279,7 +279,9 @@ fn matches(d: &phonenumber::metadata::Descriptor, national: &str) -> bool {
 
 /// Whether the leftmost match of the pattern `source` in `text` starts at its beginning, as
 /// the crate asks it, with the pattern compiled once per thread under `key`, the address of
-/// the crate's pattern. The crate keeps its compiled patterns in one cache behind a mutex,
+/// the crate's pattern. That is whether the pattern matches anchored at the start, which is
+/// what is compiled and asked: no search for a later start, no backward scan for where a
+/// match begins. The crate keeps its compiled patterns in one cache behind a mutex,
 /// keyed by the pattern's text, which it hashes on every use (a tenth of an import's client
 /// time went to hashing pattern texts); its patterns live as long as the program, so their
 /// address is a key that needs no hashing of the text. The same `regex` crate compiles them
@@ -294,14 +296,15 @@ fn starts_with_match(key: *const (), source: &str, text: &str) -> bool {
         compiled
             .entry(key)
             .or_insert_with(|| {
-                regex::RegexBuilder::new(source)
+                // On lines of their own: in whitespace-insensitive mode a `#` would comment
+                // out the rest of its line.
+                regex::RegexBuilder::new(&format!("^(?:\n{source}\n)"))
                     .ignore_whitespace(true)
                     .build()
                     .ok()
             })
             .as_ref()
-            .and_then(|re| re.find(text))
-            .is_some_and(|m| m.start() == 0)
+            .is_some_and(|re| re.is_match(text))
     })
 }
 
