@@ -196,3 +196,54 @@ async fn views_read_under_the_readers_row_security() {
         assert_eq!((emails, phones), (vec![email.to_string()], 1));
     }
 }
+
+/// The indexes of a company's industry and account type hold only companies that have one
+/// (migration 20261212010000); a lookup by value still reads them, planned for any value
+/// (a generic plan, as a prepared statement and a foreign key's check are planned), and a
+/// company without either adds no entry.
+#[tokio::test]
+async fn lookups_by_industry_and_account_type_read_the_indexes_of_set_values() {
+    let db = TestDb::new().await;
+    let mut owner = db.owner().await;
+    sqlx::raw_sql(
+        "set plan_cache_mode = force_generic_plan; set enable_seqscan = off; \
+         set enable_bitmapscan = off",
+    )
+    .execute(&mut owner)
+    .await
+    .unwrap();
+    for (column, index) in [
+        ("industry_id", "companies_industry_set_idx"),
+        ("account_type_id", "companies_account_type_set_idx"),
+    ] {
+        let name = format!("by_{column}");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "prepare {name}(uuid, uuid) as \
+             select count(*) from companies where org_id = $1 and {column} = $2"
+        )))
+        .execute(&mut owner)
+        .await
+        .unwrap();
+        let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "explain execute {name}(gen_random_uuid(), gen_random_uuid())"
+        )))
+        .fetch_all(&mut owner)
+        .await
+        .unwrap();
+        assert!(
+            plan.iter().any(|l| l.contains(index)),
+            "{column}: {plan:#?}"
+        );
+        let predicate: Option<String> = sqlx::query_scalar(
+            "select pg_get_expr(indpred, indrelid) from pg_index where indexrelid = $1::regclass",
+        )
+        .bind(index)
+        .fetch_one(&mut owner)
+        .await
+        .unwrap();
+        assert_eq!(
+            predicate.as_deref(),
+            Some(&*format!("({column} IS NOT NULL)"))
+        );
+    }
+}
