@@ -278,15 +278,15 @@ fn matches(d: &phonenumber::metadata::Descriptor, national: &str) -> bool {
 }
 
 /// Whether the leftmost match of the pattern `source` in `text` starts at its beginning, as
-/// the crate asks it, with the pattern compiled once per thread under `key`, the address of
-/// the crate's pattern. That is whether the pattern matches anchored at the start, which is
-/// what is compiled and asked: no search for a later start, no backward scan for where a
-/// match begins. The crate keeps its compiled patterns in one cache behind a mutex,
-/// keyed by the pattern's text, which it hashes on every use (a tenth of an import's client
-/// time went to hashing pattern texts); its patterns live as long as the program, so their
-/// address is a key that needs no hashing of the text. The same `regex` crate compiles them
-/// with the crate's options (whitespace in the metadata's patterns ignored). A pattern that does not compile (the crate would panic
-/// on it) matches nothing.
+/// the crate asks it: whether the pattern matches anchored at the start, which is what is
+/// compiled and asked (no search for a later start, no backward scan for where a match
+/// begins). Each pattern is compiled once per thread, under `key`, the address of the
+/// crate's pattern: the crate keeps its compiled patterns in one cache behind a mutex, keyed
+/// by the pattern's text, which it hashes on every use (a tenth of an import's client time
+/// went to hashing pattern texts), while its patterns live in a static database as long as
+/// the program, so their address is a key that needs no hashing. The same `regex` crate
+/// compiles them with the crate's options (whitespace in the metadata's patterns ignored).
+/// A pattern that does not compile (the crate would panic on it) matches nothing.
 fn starts_with_match(key: *const (), source: &str, text: &str) -> bool {
     type Compiled = std::collections::HashMap<*const (), Option<regex::Regex>>;
     thread_local! {

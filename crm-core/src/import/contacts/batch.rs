@@ -11,7 +11,7 @@ use super::row::Row;
 /// extension.
 pub(super) const COPY_BINARY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
 
-/// The end of a `COPY ... (format binary)` stream: a row of -1 fields.
+/// The end of a `COPY ... (format binary)` stream: a field count of -1.
 pub(super) const COPY_BINARY_TRAILER: &[u8] = &[0xff, 0xff];
 
 /// The number of columns `STAGE_COPY` names (each staged row holds this many fields).
