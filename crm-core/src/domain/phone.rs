@@ -229,11 +229,11 @@ fn e164_of(parsed: &phonenumber::PhoneNumber) -> String {
 /// type, trying ten types' patterns in a fixed order (premium rate, toll free, ... fixed
 /// line, mobile) through a shared cache of regular expressions keyed by pattern text; a
 /// number is valid when the general pattern and some type match. Validity does not depend on
-/// the order, so this tries fixed line and mobile first, with the crate's own matching of
-/// each pattern: 3.5 µs a number became 2.0 µs for a generated million (the phone numbers
-/// were about half of an import's client time). The test below compares the two on every
-/// example number of the metadata and on variants of them. Each pattern is matched as the
-/// crate matches it, compiled once per thread ([`matches`]).
+/// the order, so this tries fixed line and mobile first: 3.5 µs a number became 2.0 µs for
+/// a generated million (the phone numbers were about half of an import's client time), and
+/// each pattern is matched as the crate matches it, compiled once per thread ([`matches`]).
+/// The test below compares the two on every example number of the metadata and on
+/// variants of them.
 fn is_valid(number: &phonenumber::PhoneNumber) -> bool {
     use phonenumber::metadata::DATABASE;
     let code = number.code().value();
@@ -248,7 +248,7 @@ fn is_valid(number: &phonenumber::PhoneNumber) -> bool {
             .iter()
             .filter_map(|r| DATABASE.by_id(*r))
             .find(|meta| match meta.leading_digits() {
-                Some(p) => starts_with_match(std::ptr::from_ref(p).cast(), p.as_str(), &national),
+                Some(p) => starts_with_match(p, p.as_str(), &national),
                 None => has_a_type(meta, &national),
             }),
     };
@@ -270,31 +270,27 @@ fn has_a_type(meta: &phonenumber::Metadata, national: &str) -> bool {
 fn matches(d: &phonenumber::metadata::Descriptor, national: &str) -> bool {
     let lengths = d.possible_length();
     (lengths.is_empty() || u16::try_from(national.len()).is_ok_and(|len| lengths.contains(&len)))
-        && starts_with_match(
-            std::ptr::from_ref(d.national_number()).cast(),
-            d.national_number().as_str(),
-            national,
-        )
+        && starts_with_match(d.national_number(), d.national_number().as_str(), national)
 }
 
 /// Whether the leftmost match of the pattern `source` in `text` starts at its beginning, as
 /// the crate asks it: whether the pattern matches anchored at the start, which is what is
 /// compiled and asked (no search for a later start, no backward scan for where a match
-/// begins). Each pattern is compiled once per thread, under `key`, the address of the
-/// crate's pattern: the crate keeps its compiled patterns in one cache behind a mutex, keyed
+/// begins). Each pattern is compiled once per thread, keyed by the address of the crate's
+/// `pattern` (whose text is `source`): the crate keeps its compiled patterns in one cache behind a mutex, keyed
 /// by the pattern's text, which it hashes on every use (a tenth of an import's client time
 /// went to hashing pattern texts), while its patterns live in a static database as long as
 /// the program, so their address is a key that needs no hashing. The same `regex` crate
 /// compiles them with the crate's options (whitespace in the metadata's patterns ignored).
 /// A pattern that does not compile (the crate would panic on it) matches nothing.
-fn starts_with_match(key: *const (), source: &str, text: &str) -> bool {
+fn starts_with_match<P>(pattern: &P, source: &str, text: &str) -> bool {
     type Compiled = std::collections::HashMap<*const (), Option<regex::Regex>>;
     thread_local! {
         static COMPILED: std::cell::RefCell<Compiled> = std::cell::RefCell::default();
     }
     COMPILED.with_borrow_mut(|compiled| {
         compiled
-            .entry(key)
+            .entry(std::ptr::from_ref(pattern).cast())
             .or_insert_with(|| {
                 // On lines of their own: in whitespace-insensitive mode a `#` would comment
                 // out the rest of its line.

@@ -9,10 +9,10 @@ use super::row::Row;
 
 /// The start of a `COPY ... (format binary)` stream: the signature, no flags, no header
 /// extension.
-pub(super) const COPY_BINARY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+const COPY_BINARY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
 
 /// The end of a `COPY ... (format binary)` stream: a field count of -1.
-pub(super) const COPY_BINARY_TRAILER: &[u8] = &[0xff, 0xff];
+const COPY_BINARY_TRAILER: &[u8] = &[0xff, 0xff];
 
 /// The number of columns `STAGE_COPY` names (each staged row holds this many fields).
 const STAGE_FIELDS: i16 = 38;
@@ -162,6 +162,14 @@ pub(super) struct CompanyRow {
 }
 
 impl Batch {
+    /// The batch's whole `COPY ... (format binary)` stream for [`STAGE_COPY`], a megabyte
+    /// at a time: the header, the rows, the trailer.
+    pub(super) fn copy_stream(&self) -> impl Iterator<Item = &[u8]> {
+        std::iter::once(COPY_BINARY_HEADER)
+            .chain(self.copy.chunks(1 << 20))
+            .chain(std::iter::once(COPY_BINARY_TRAILER))
+    }
+
     pub(super) fn new() -> Self {
         Self {
             copy: Vec::with_capacity(8 << 20),
