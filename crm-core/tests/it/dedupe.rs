@@ -1105,6 +1105,114 @@ async fn the_company_core_of_the_library_is_the_databases() {
     }
 }
 
+/// `crm_company_key` walks the words of a name (migration 20261213010000) where it ran one
+/// regular expression of the legal forms; the keys are the same. Compared with that expression
+/// over every sequence of up to three words of the forms (and their near misses), and over
+/// longer random sequences with separators the name key turns into spaces (or keeps, `|`).
+#[tokio::test]
+async fn the_company_key_walks_the_words_as_the_legal_form_expression_did() {
+    let db = TestDb::new().await;
+    let mut conn = db.owner().await;
+    sqlx::query(
+        r"create function pg_temp.former_company_key(t text) returns text
+          language sql immutable strict as $$
+            select pg_catalog.btrim(pg_catalog.regexp_replace(pg_catalog.regexp_replace(
+                ' ' || pg_catalog.replace(public.crm_name_key(t), '|', ' ') || ' ',
+                ' (gmbh co kgaa|gmbh co kg|gmbh co ohg|ag co kg|ag co ohg|se co kg|ug haftungsbeschraenkt co kg'
+                '|ug haftungsbeschraenkt|gmbh|mbh|ggmbh|ug|ag|kgaa|kg|ohg|e k|ek|e kfm|e kfr|e v|ev|gbr'
+                '|se|ltd|limited|inc|llc|plc|co kg|sarl|sa|bv|nv|corp|co ltd)(?= )', ' ', 'g'),
+                '\s+', ' ', 'g')) $$",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let words = [
+        "gmbh",
+        "co",
+        "kg",
+        "kgaa",
+        "ohg",
+        "ag",
+        "se",
+        "ug",
+        "haftungsbeschränkt",
+        "e",
+        "k",
+        "kfm",
+        "kfr",
+        "v",
+        "ek",
+        "ltd",
+        "sa",
+        "corp",
+        "mbh",
+        "x",
+        "Müller",
+        "|",
+        "kgx",
+        "cos",
+    ];
+    let mut names: Vec<String> = Vec::new();
+    for a in words {
+        names.push(a.to_string());
+        for b in words {
+            names.push(format!("{a} {b}"));
+            for c in words {
+                names.push(format!("{a} {b} {c}"));
+            }
+        }
+    }
+    // Longer names, separators included, from a fixed-seed xorshift.
+    let seps = [
+        " ", "  ", "|", " | ", ".", ". ", ", ", "-", " & ", "\t", " (", ") ",
+    ];
+    let more = [
+        "GmbH",
+        "Co.",
+        "KG",
+        "e.K.",
+        "e. V.",
+        "UG",
+        "(haftungsbeschränkt)",
+        "Ltd.",
+    ];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    for _ in 0..5000 {
+        let len = 1 + next(7);
+        let mut name = String::new();
+        for j in 0..len {
+            if j > 0 {
+                name.push_str(seps[next(seps.len())]);
+            }
+            let pool = next(4);
+            name.push_str(if pool == 0 {
+                more[next(more.len())]
+            } else {
+                words[next(words.len())]
+            });
+        }
+        names.push(name);
+    }
+    names.extend(["", " ", "|", " | ", "GmbH & Co. KGaA", "Bau GmbH GmbH"].map(String::from));
+    let (checked, differing): (i64, Vec<String>) = sqlx::query_as(
+        "select count(*), coalesce((array_agg(t) filter (where crm_company_key(t) \
+                is distinct from pg_temp.former_company_key(t)))[1:5], '{}') \
+         from unnest($1::text[]) t",
+    )
+    .bind(&names)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(checked as usize, names.len());
+    assert!(differing.is_empty(), "keys differ for {differing:?}");
+}
+
 /// Detection refuses what it cannot do, on both paths, before reading anything: a threshold
 /// outside 0..1 (naming the field), and an acting user of another organization (the two
 /// connections of contact detection check the actor as every transaction does).

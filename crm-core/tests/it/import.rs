@@ -728,3 +728,62 @@ Anne,Alpen,anne@elsewhere.example,+493012345678\n";
         .unwrap();
     assert!(hits.is_empty(), "{hits:?}");
 }
+
+/// A row is matched with a contact by any of its addresses: the contact whose primary
+/// address it is first, else one holding it besides its primary. An address that is one
+/// contact's primary and another's second updates the first, even where the second is the
+/// older contact (the smaller id, which the lookup once preferred).
+#[tokio::test]
+async fn a_row_updates_the_contact_whose_primary_address_it_is_before_one_holding_it_second() {
+    use crm_core::domain::EmailKind;
+    use crm_core::store::contact::{self, NewContact, NewContactEmail};
+    let db = TestDb::new().await;
+    let scope = setup(&db).await;
+    let create = async |first: &str, email: &str, second: Option<&str>| {
+        let new = NewContact {
+            first_name: first.into(),
+            last_name: "Adressen".into(),
+            email: Some(email.into()),
+            emails: second
+                .map(|s| NewContactEmail {
+                    email: s.into(),
+                    kind: EmailKind::Personal,
+                    primary: false,
+                })
+                .into_iter()
+                .collect(),
+            ..NewContact::default()
+        };
+        scope
+            .run(async |tx| contact::create(tx, new).await)
+            .await
+            .unwrap()
+            .id
+    };
+    let older = create("Ykje", "ykje@example.org", Some("shared@example.org")).await;
+    let holder = create("Xaver", "shared@example.org", None).await;
+    let zora = create("Zora", "zora@example.org", Some("only-second@example.org")).await;
+    let data = b"first_name,last_name,email,city\n\
+Xaver,Adressen,SHARED@example.org,Bremen\n\
+Zora,Adressen,only-second@example.org,Kiel\n";
+    let s = import(
+        &scope,
+        data,
+        ImportOptions {
+            on_duplicate: OnDuplicate::Update,
+            ..ImportOptions::default()
+        },
+    )
+    .await;
+    assert_eq!((s.created, s.updated, s.failed), (0, 2, 0), "{s:?}");
+    let city = async |id| {
+        scope
+            .run(async |tx| contact::get(tx, id).await)
+            .await
+            .unwrap()
+            .city
+    };
+    assert_eq!(city(holder).await.as_deref(), Some("Bremen"));
+    assert_eq!(city(older).await, None);
+    assert_eq!(city(zora).await.as_deref(), Some("Kiel"));
+}
