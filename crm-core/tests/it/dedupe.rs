@@ -1213,6 +1213,82 @@ async fn the_company_key_walks_the_words_as_the_legal_form_expression_did() {
     assert!(differing.is_empty(), "keys differ for {differing:?}");
 }
 
+/// `crm_person_key` keys a plain name (ASCII letters, digits, single spaces, `|`) by
+/// lowering it, without `crm_fold` and the key's expression (migration 20261213020000);
+/// every name gets the key it got before: `crm_name_key` of both parts.
+#[tokio::test]
+async fn the_person_key_of_a_plain_name_is_the_folded_key() {
+    let db = TestDb::new().await;
+    let mut conn = db.owner().await;
+    let parts = [
+        None,
+        Some(""),
+        Some(" "),
+        Some("Anna"),
+        Some("ANNA MARIA"),
+        Some("anna  maria"),
+        Some(" Anna"),
+        Some("Anna "),
+        Some("Müller"),
+        Some("O'Neill"),
+        Some("Hans-Peter"),
+        Some("A|B"),
+        Some("|"),
+        Some(" | "),
+        Some("Jo\tSeph"),
+        Some("Dr. Weiß"),
+        Some("İlker"),
+        Some("x1 2y"),
+        Some("Ørsted"),
+        Some("李"),
+        Some("a\u{a0}b"),
+        Some("a\u{200b}b"),
+    ];
+    let mut firsts: Vec<Option<String>> = Vec::new();
+    let mut lasts: Vec<Option<String>> = Vec::new();
+    for f in parts {
+        for l in parts {
+            firsts.push(f.map(String::from));
+            lasts.push(l.map(String::from));
+        }
+    }
+    let (checked, differing): (i64, Vec<String>) = sqlx::query_as(
+        "select count(*), coalesce((array_agg(coalesce(f, '<null>') || ' / ' || coalesce(l, '<null>')) \
+                filter (where crm_person_key(f, l) is distinct from \
+                        crm_name_key(replace(coalesce(f, ''), '|', ' ') || ' | ' \
+                                     || replace(coalesce(l, ''), '|', ' '))))[1:5], '{}') \
+         from unnest($1::text[], $2::text[]) as u(f, l)",
+    )
+    .bind(&firsts)
+    .bind(&lasts)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(checked as usize, firsts.len());
+    assert!(differing.is_empty(), "keys differ for {differing:?}");
+    // And the stored keys of rows: a plain name and one that is not.
+    let (org, user) = db.org("Schlüssel GmbH").await;
+    let scope = db.crm.scope(org, user);
+    for (first, last) in [("Anna", "Schmidt"), ("Jürgen", "Müller-Lüdenscheidt")] {
+        let new = crm_core::store::contact::NewContact {
+            first_name: first.into(),
+            last_name: last.into(),
+            ..Default::default()
+        };
+        scope
+            .run(async |tx| contact::create(tx, new).await)
+            .await
+            .unwrap();
+    }
+    let keys: Vec<String> =
+        sqlx::query_scalar("select name_key from contacts where org_id = $1 order by name_key")
+            .bind(org)
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(keys, ["anna | schmidt", "juergen | mueller luedenscheidt"]);
+}
+
 /// Detection refuses what it cannot do, on both paths, before reading anything: a threshold
 /// outside 0..1 (naming the field), and an acting user of another organization (the two
 /// connections of contact detection check the actor as every transaction does).
