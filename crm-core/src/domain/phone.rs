@@ -248,7 +248,7 @@ fn is_valid(number: &phonenumber::PhoneNumber) -> bool {
             .iter()
             .filter_map(|r| DATABASE.by_id(*r))
             .find(|meta| match meta.leading_digits() {
-                Some(p) => starts_with_match(p, p.as_str(), &national),
+                Some(p) => starts_with_match(p.as_str(), &national),
                 None => has_a_type(meta, &national),
             }),
     };
@@ -257,7 +257,7 @@ fn is_valid(number: &phonenumber::PhoneNumber) -> bool {
 
 /// Whether `national` matches the general pattern of `meta` and the pattern of one of its
 /// number types.
-fn has_a_type(meta: &phonenumber::Metadata, national: &str) -> bool {
+fn has_a_type(meta: &'static phonenumber::Metadata, national: &str) -> bool {
     matches(meta.descriptors().general(), national)
         && number_types(meta)
             .into_iter()
@@ -267,30 +267,31 @@ fn has_a_type(meta: &phonenumber::Metadata, national: &str) -> bool {
 
 /// What `Descriptor::is_match` answers: `national` has one of the descriptor's possible
 /// lengths (when it names any) and its pattern matches from the first digit.
-fn matches(d: &phonenumber::metadata::Descriptor, national: &str) -> bool {
+fn matches(d: &'static phonenumber::metadata::Descriptor, national: &str) -> bool {
     let lengths = d.possible_length();
     (lengths.is_empty() || u16::try_from(national.len()).is_ok_and(|len| lengths.contains(&len)))
-        && starts_with_match(d.national_number(), d.national_number().as_str(), national)
+        && starts_with_match(d.national_number().as_str(), national)
 }
 
 /// Whether the leftmost match of the pattern `source` in `text` starts at its beginning, as
 /// the crate asks it: whether the pattern matches anchored at the start, which is what is
 /// compiled and asked (no search for a later start, no backward scan for where a match
-/// begins). Each pattern is compiled once per thread, keyed by the address of the crate's
-/// `pattern` (whose text is `source`): the crate keeps its compiled patterns in one cache behind a mutex, keyed
-/// by the pattern's text, which it hashes on every use (a tenth of an import's client time
-/// went to hashing pattern texts), while its patterns live in a static database as long as
-/// the program, so their address is a key that needs no hashing. The same `regex` crate
-/// compiles them with the crate's options (whitespace in the metadata's patterns ignored).
-/// A pattern that does not compile (the crate would panic on it) matches nothing.
-fn starts_with_match<P>(pattern: &P, source: &str, text: &str) -> bool {
-    type Compiled = std::collections::HashMap<*const (), Option<regex::Regex>>;
+/// begins). Each pattern is compiled once per thread, keyed by where its text lives: the
+/// crate keeps its compiled patterns in one cache behind a mutex, keyed by the pattern's
+/// text, which it hashes on every use (a tenth of an import's client time went to hashing
+/// pattern texts), while its patterns live in a static database for as long as the program
+/// (hence `'static`), so the text's address and length are a key that needs no hashing. The
+/// same `regex` crate compiles them with the crate's options (whitespace in the metadata's
+/// patterns ignored). A pattern that does not compile (the crate would panic on it) matches
+/// nothing.
+fn starts_with_match(source: &'static str, text: &str) -> bool {
+    type Compiled = std::collections::HashMap<(*const u8, usize), Option<regex::Regex>>;
     thread_local! {
         static COMPILED: std::cell::RefCell<Compiled> = std::cell::RefCell::default();
     }
     COMPILED.with_borrow_mut(|compiled| {
         compiled
-            .entry(std::ptr::from_ref(pattern).cast())
+            .entry((source.as_ptr(), source.len()))
             .or_insert_with(|| {
                 // On lines of their own: in whitespace-insensitive mode a `#` would comment
                 // out the rest of its line.
@@ -306,7 +307,9 @@ fn starts_with_match<P>(pattern: &P, source: &str, text: &str) -> bool {
 
 /// The patterns of the number types `phonenumber`'s `number_type` tells apart, fixed line
 /// and mobile first.
-fn number_types(meta: &phonenumber::Metadata) -> [Option<&phonenumber::metadata::Descriptor>; 10] {
+fn number_types(
+    meta: &'static phonenumber::Metadata,
+) -> [Option<&'static phonenumber::metadata::Descriptor>; 10] {
     let d = meta.descriptors();
     [
         d.fixed_line(),
